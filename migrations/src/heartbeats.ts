@@ -1,0 +1,25 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Heartbeat, NewHeartbeat } from './database.js';
+
+/** Writes heartbeats with one multi-row insert per call (never one insert per row). */
+export async function insertHeartbeats(db: Kysely<Database>, rows: NewHeartbeat[]): Promise<void> {
+  if (rows.length === 0) return;
+  // A retried batch may overlap one that did land: the first write wins.
+  await db.insertInto('heartbeats').values(rows).onConflict((oc) => oc.columns(['target_id', 'time']).doNothing()).execute();
+}
+
+/** The newest heartbeat of each target within the last `withinSeconds` (default two days). */
+export async function latestHeartbeats(db: Kysely<Database>, withinSeconds = 172_800): Promise<Heartbeat[]> {
+  const since = new Date(Date.now() - withinSeconds * 1000);
+  const { rows } = await sql<Heartbeat>`
+    select distinct on (target_id) *
+    from heartbeats
+    where time > ${since}
+    order by target_id, time desc`.execute(db);
+  return rows;
+}
+
+/** A target's heartbeats, newest first. */
+export async function recentHeartbeats(db: Kysely<Database>, targetId: number, limit = 100): Promise<Heartbeat[]> {
+  return db.selectFrom('heartbeats').selectAll().where('target_id', '=', targetId).orderBy('time', 'desc').limit(limit).execute();
+}

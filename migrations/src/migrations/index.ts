@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as m20261122 from './2026-11-22T00-00-targets-heartbeats-events.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run (date prefix).
+ * A static list rather than a folder scan, so bundled and compiled builds see the
+ * same migrations as the sources.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-22T00-00-targets-heartbeats-events': m20261122,
+};

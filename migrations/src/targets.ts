@@ -1,0 +1,143 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Target, TargetState } from './database.js';
+
+/** What it takes to add a target; the rest has defaults (15 s interval, 10 s timeout). */
+export interface TargetInput {
+  name: string;
+  url: string;
+  interval_seconds?: number;
+  timeout_seconds?: number;
+  labels?: Record<string, string>;
+  source?: string;
+}
+
+/** Thrown when a target of that name exists already. */
+export class TargetExistsError extends Error {
+  override name = 'TargetExistsError';
+}
+
+/**
+ * Adds a target.
+ * @throws TargetExistsError when the name is taken
+ */
+export async function addTarget(db: Kysely<Database>, input: TargetInput): Promise<Target> {
+  const row = await db
+    .insertInto('targets')
+    .values(values(input))
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new TargetExistsError(`a target named "${input.name}" exists already; remove it first or pick another name`);
+  return row;
+}
+
+/** Adds a target, or updates the URL, interval, timeout and labels of the one with that name. */
+export async function upsertTarget(db: Kysely<Database>, input: TargetInput): Promise<Target> {
+  const v = values(input);
+  return db
+    .insertInto('targets')
+    .values(v)
+    .onConflict((oc) =>
+      oc.column('name').doUpdateSet({ url: v.url, interval_seconds: v.interval_seconds, timeout_seconds: v.timeout_seconds, labels: v.labels }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+function values(input: TargetInput) {
+  const interval = input.interval_seconds ?? 15;
+  return {
+    name: input.name,
+    url: input.url,
+    interval_seconds: interval,
+    timeout_seconds: input.timeout_seconds ?? Math.min(10, interval),
+    labels: JSON.stringify(input.labels ?? {}),
+    source: input.source ?? 'cli',
+  };
+}
+
+/** Every target, by name. */
+export async function listTargets(db: Kysely<Database>): Promise<Target[]> {
+  return db.selectFrom('targets').selectAll().orderBy('name').execute();
+}
+
+/** One target by id, or undefined. */
+export async function getTarget(db: Kysely<Database>, id: number): Promise<Target | undefined> {
+  return db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Removes a target (its heartbeats and events go with it). Returns whether one was removed. */
+export async function removeTarget(db: Kysely<Database>, name: string): Promise<boolean> {
+  const r = await db.deleteFrom('targets').where('name', '=', name).executeTakeFirst();
+  return r.numDeletedRows > 0n;
+}
+
+/** One state change the liveness job decided. */
+export interface Transition {
+  targetId: number;
+  from: TargetState;
+  to: TargetState;
+  at: Date;
+  message: string;
+}
+
+/**
+ * Records state transitions: each updates its target's state and writes one
+ * `events` row, all in one transaction. A transition whose target is no longer
+ * in the `from` state (another writer got there first) is skipped.
+ * @returns the transitions applied
+ */
+export async function applyTransitions(db: Kysely<Database>, transitions: Transition[]): Promise<Transition[]> {
+  if (transitions.length === 0) return [];
+  return db.transaction().execute(async (tx) => {
+    const done: Transition[] = [];
+    for (const t of transitions) {
+      const r = await tx
+        .updateTable('targets')
+        .set({ state: t.to, state_changed_at: t.at })
+        .where('id', '=', t.targetId)
+        .where('state', '=', t.from)
+        .executeTakeFirst();
+      if (r.numUpdatedRows === 0n) continue;
+      await tx
+        .insertInto('events')
+        .values({ target_id: t.targetId, time: t.at, type: 'state', from_state: t.from, to_state: t.to, message: t.message })
+        .execute();
+      done.push(t);
+    }
+    return done;
+  });
+}
+
+/** A target with the time of its last successful scrape (null: none in the look-back window). */
+export interface TargetLiveness {
+  id: number;
+  name: string;
+  state: TargetState;
+  interval_seconds: number;
+  state_changed_at: Date;
+  created_at: Date;
+  last_success: Date | null;
+}
+
+/**
+ * Every target with its last successful heartbeat no older than `lookbackSeconds`
+ * (uses the partial index `heartbeats_last_success`).
+ */
+export async function targetLiveness(db: Kysely<Database>, lookbackSeconds = 86_400): Promise<TargetLiveness[]> {
+  const since = new Date(Date.now() - lookbackSeconds * 1000);
+  return db
+    .selectFrom('targets as t')
+    .select(['t.id', 't.name', 't.state', 't.interval_seconds', 't.state_changed_at', 't.created_at'])
+    .select((eb) =>
+      eb
+        .selectFrom('heartbeats as h')
+        .select(sql<Date>`max(h.time)`.as('m'))
+        .whereRef('h.target_id', '=', 't.id')
+        .where('h.up', '=', true)
+        .where('h.time', '>', since)
+        .as('last_success'),
+    )
+    .orderBy('t.id')
+    .execute() as Promise<TargetLiveness[]>;
+}
