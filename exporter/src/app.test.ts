@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync, constants, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasPromtool, promtoolProblems, requirePromtool } from '../test/promtool.js';
+import { createExporterApp } from './app.js';
+import type { Collector } from './collector.js';
+import { loadExporterConfig } from './config.js';
+import { type RunningExporter, startExporter } from './server.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../test/fixtures');
+const silent = pino({ level: 'silent' });
+const TOKEN = 'test-token-0123456789abcdef';
+
+async function start(env: Record<string, string>): Promise<RunningExporter> {
+  return startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', ...env }), silent);
+}
+
+/** Drops the lines whose values change from run to run, keeping their series names. */
+function stable(exposition: string): string {
+  return exposition
+    .split('\n')
+    .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
+    .map((l) => l.replace(/^((?:vigil_exporter_collector_duration_seconds|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/, '$1 <varies>'))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+describe('exporter on the this-host fixture tree', () => {
+  let exporter: RunningExporter;
+  beforeAll(async () => {
+    exporter = await start({ VIGIL_PROC: path.join(FIXTURES, 'this-host/proc'), VIGIL_ROOTFS: '/', VIGIL_EXPORTER_TOKEN: TOKEN });
+  });
+  afterAll(() => exporter.close());
+  const get = (p: string, headers: Record<string, string> = {}) => fetch(`${exporter.url}${p}`, { headers });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('answers /health without a token', async () => {
+    const r = await get('/health');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: 'ok' });
+  });
+
+  it.each([
+    ['no header', {}],
+    ['a wrong token', { authorization: 'Bearer wrong-token-0123456789abcdef' }],
+    ['the token without Bearer', { authorization: TOKEN }],
+    ['a prefix of the token', { authorization: `Bearer ${TOKEN.slice(0, 10)}` }],
+  ])('refuses /metrics with %s, and does not echo the token', async (_, headers) => {
+    const r = await get('/metrics', headers);
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const body = await r.text();
+    expect(body).toMatch(/VIGIL_EXPORTER_TOKEN/);
+    expect(body).not.toContain(TOKEN);
+  });
+
+  it('answers 404 in JSON for an unknown path', async () => {
+    const r = await get('/nope', auth);
+    expect(r.status).toBe(404);
+  });
+
+  it('serves the golden /metrics', async () => {
+    const r = await get('/metrics', auth);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await r.text();
+    const golden = path.join(FIXTURES, 'this-host/metrics.golden');
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, `${stable(text)}\n`);
+    expect(stable(text)).toBe(readFileSync(golden, 'utf8').trim());
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^node_filesystem_avail_bytes\{device="[^"]+",fstype="[^"]+",mountpoint="\/"\} \d+/m);
+  });
+
+  it('passes promtool check metrics', async (ctx) => {
+    requirePromtool();
+    if (!hasPromtool) ctx.skip(); // only outside CI: Debian's prometheus package is not installed here
+    const text = await (await get('/metrics', auth)).text();
+    expect(promtoolProblems(text)).toEqual([]);
+  });
+
+  it('speaks OpenMetrics when asked', async () => {
+    const r = await get('/metrics', { ...auth, accept: 'application/openmetrics-text; version=1.0.0' });
+    expect(r.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+    const text = await r.text();
+    expect(text).toMatch(/# TYPE node_context_switches counter\nnode_context_switches_total \d+/);
+    expect(text.endsWith('# EOF\n')).toBe(true);
+    // ...and the shared families are untouched for the next text scrape.
+    const again = await (await get('/metrics', auth)).text();
+    expect(again).toMatch(/# TYPE node_context_switches_total counter\nnode_context_switches_total \d+/);
+  });
+});
+
+describe('a collector whose source hangs', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-hang-'));
+  let exporter: RunningExporter;
+  beforeAll(async () => {
+    cpSync(path.join(FIXTURES, 'this-host/proc'), path.join(dir, 'proc'), { recursive: true });
+    rmSync(path.join(dir, 'proc/loadavg'));
+    execFileSync('mkfifo', [path.join(dir, 'proc/loadavg')]); // open() blocks until a writer comes
+    exporter = await start({ VIGIL_PROC: path.join(dir, 'proc'), VIGIL_COLLECTOR_TIMEOUT: '500ms', VIGIL_DISABLED_COLLECTORS: 'filesystem' });
+  });
+  afterAll(async () => {
+    // Release the blocked reader so its thread returns to the pool.
+    const fd = openSync(path.join(dir, 'proc/loadavg'), constants.O_WRONLY | constants.O_NONBLOCK);
+    closeSync(fd);
+    await exporter.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('still answers within the deadline plus a second, with that collector marked failed', async () => {
+    const t0 = performance.now();
+    const text = await (await fetch(`${exporter.url}/metrics`)).text();
+    const seconds = (performance.now() - t0) / 1000;
+    expect(seconds).toBeLessThan(0.5 + 1);
+    expect(text).toContain('vigil_exporter_collector_success{collector="loadavg"} 0');
+    expect(text).toContain('vigil_exporter_collector_success{collector="meminfo"} 1');
+    expect(text).not.toMatch(/^node_load1 /m);
+    expect(text).toMatch(/^node_memory_MemTotal_bytes \d+/m);
+  });
+});
+
+describe('collection', () => {
+  it('shares one collection between overlapping scrapes and isolates a failing collector', async () => {
+    let runs = 0;
+    const slow: Collector = {
+      name: 'slow',
+      async update(sink) {
+        runs++;
+        await new Promise((r) => setTimeout(r, 100));
+        sink.gauge('test_slow', 'A slow gauge.').set({}, runs);
+      },
+    };
+    const broken: Collector = {
+      name: 'broken',
+      async update() {
+        throw new Error('cannot read /nonexistent');
+      },
+    };
+    const app = createExporterApp({ collectors: [slow, broken], collectorTimeoutSeconds: 5, token: undefined, log: silent });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+    try {
+      const bodies = await Promise.all([1, 2, 3].map(() => fetch(url).then((r) => r.text())));
+      expect(runs).toBe(1);
+      for (const b of bodies) {
+        expect(b).toContain('test_slow 1');
+        expect(b).toContain('vigil_exporter_collector_success{collector="broken"} 0');
+        expect(b).toContain('vigil_exporter_collector_success{collector="slow"} 1');
+      }
+      await fetch(url);
+      expect(runs).toBe(2); // a later scrape collects afresh
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
+import type { Logger } from './log.js';
+import type { MetricFamily } from './metrics.js';
+
+/** The one error type handlers throw; `expose` says whether its message may reach the client. */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly expose = status < 500,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns thrown errors into `{error: {code, message}}` with the right status; logs only the unexpected. */
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError(500, 'internal', 'internal error', false);
+      ctx.status = e.status;
+      ctx.body = { error: { code: e.code, message: e.expose ? e.message : 'internal error' } };
+      if (!(err instanceof AppError)) ctx.app.emit('error', err, ctx);
+    }
+  };
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` when a token is configured, on every
+ * path but those listed as public. Compares digests in constant time; never
+ * logs or echoes the token.
+ */
+export function bearerAuth(token: string | undefined, publicPaths: readonly string[]): Middleware {
+  const expected = token === undefined ? null : createHash('sha256').update(token).digest();
+  return async (ctx, next) => {
+    if (expected && !publicPaths.includes(ctx.path)) {
+      const m = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'));
+      const given = createHash('sha256').update(m?.[1] ?? '').digest();
+      if (!m || !timingSafeEqual(given, expected)) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="vigil-exporter"');
+        throw new AppError(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer $VIGIL_EXPORTER_TOKEN');
+      }
+    }
+    await next();
+  };
+}
+
+export interface ExporterAppOptions {
+  collectors: readonly Collector[];
+  collectorTimeoutSeconds: number;
+  token: string | undefined;
+  log: Logger;
+}
+
+/** A Registry per exposition format, each with prom-client's process_* and nodejs_* metrics. */
+function processRegistries() {
+  const text = registryOf(Registry.PROMETHEUS_CONTENT_TYPE);
+  const openMetrics = registryOf(Registry.OPENMETRICS_CONTENT_TYPE);
+  collectDefaultMetrics({ register: text });
+  collectDefaultMetrics({ register: openMetrics as never });
+  // Gauges with a counter's suffix (promtool flags them); nodejs_active_handles,
+  // _requests and _resources by type carry the same counts.
+  for (const r of [text, openMetrics]) {
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
+  }
+  return { text, openMetrics };
+}
+
+/**
+ * The exporter's Koa app: `/health` (no auth, nothing sensitive) and `/metrics`
+ * (text 0.0.4, or OpenMetrics 1.0 when the `Accept` header asks for it).
+ * Overlapping scrapes share one collection.
+ */
+export function createExporterApp(opts: ExporterAppOptions): Koa {
+  const app = new Koa();
+  const collection = new SingleFlight<Collection>(async () => {
+    const c = await collect(opts.collectors, opts.collectorTimeoutSeconds);
+    for (const o of c.outcomes) if (!o.success) opts.log.warn({ collector: o.name, err: o.error }, 'collector failed');
+    return c;
+  });
+  const registries = processRegistries();
+  const router = new Router();
+
+  router.get('/health', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));
+    const base = openMetrics ? registries.openMetrics : registries.text;
+    const { sink } = await collection.get();
+    const scrape = registryOf(base.contentType);
+    // Fresh wrappers: prom-client renames counters in place for OpenMetrics,
+    // and the families may be shared with a concurrent text-format scrape.
+    for (const f of sink.families.values()) scrape.registerMetric(wrap(f) as never);
+    ctx.set('Content-Type', base.contentType);
+    ctx.body = await Registry.merge([scrape, base]).metrics();
+  });
+
+  app.on('error', (err: unknown) => opts.log.error({ err }, 'request failed'));
+  app.use(errorHandler());
+  app.use(bearerAuth(opts.token, ['/health']));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function registryOf(contentType: string): Registry {
+  const r = new Registry();
+  r.setContentType(contentType as never);
+  return r;
+}
+
+function wrap(f: MetricFamily) {
+  return {
+    name: f.name,
+    help: f.help,
+    type: f.type,
+    aggregator: f.aggregator,
+    get() {
+      return { name: this.name, help: f.help, type: f.type, values: f.values, aggregator: f.aggregator };
+    },
+  };
+}

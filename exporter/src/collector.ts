@@ -1,0 +1,104 @@
+import { MetricSink } from './metrics.js';
+
+/** Where the host's files are: node_exporter's --path.procfs / --path.sysfs / --path.rootfs. */
+export interface HostPaths {
+  /** procfs, `/proc` on the host itself, `/host/proc` in a container. */
+  proc: string;
+  /** sysfs, `/sys` on the host. */
+  sys: string;
+  /** the host's root filesystem, `/` on the host; statfs() is called below it. */
+  rootfs: string;
+}
+
+/**
+ * One collector: reads its sources once per scrape and adds samples to the
+ * sink. It rejects when its sources cannot be read or parsed; the scrape goes
+ * on without its series and reports `vigil_exporter_collector_success` 0.
+ */
+export interface Collector {
+  readonly name: string;
+  update(sink: MetricSink, signal: AbortSignal): Promise<void>;
+}
+
+/** How one collector fared in one collection. */
+export interface CollectorOutcome {
+  name: string;
+  success: boolean;
+  durationSeconds: number;
+  error?: string;
+}
+
+/** Everything one collection produced. */
+export interface Collection {
+  sink: MetricSink;
+  outcomes: CollectorOutcome[];
+  /** Unix time in seconds at which the collection started. */
+  startedAt: number;
+}
+
+/** Thrown into a collector's outcome when it ran past the deadline. */
+export class CollectorTimeoutError extends Error {
+  override name = 'CollectorTimeoutError';
+}
+
+/**
+ * Runs every collector concurrently, each under `timeoutSeconds`. A collector
+ * that rejects or runs late contributes no series (what it adds later is
+ * dropped) and is reported with success 0; the others are unaffected. Adds
+ * `vigil_exporter_collector_success{collector}` and
+ * `vigil_exporter_collector_duration_seconds{collector}` for each.
+ */
+export async function collect(collectors: readonly Collector[], timeoutSeconds: number): Promise<Collection> {
+  const startedAt = Date.now() / 1000;
+  const outcomes = await Promise.all(collectors.map((c) => runOne(c, timeoutSeconds)));
+  const sink = new MetricSink();
+  const success = sink.gauge('vigil_exporter_collector_success', 'Whether a collector succeeded (1) or failed or timed out (0) in this scrape.');
+  const duration = sink.gauge('vigil_exporter_collector_duration_seconds', 'How long a collector took in this scrape, in seconds.');
+  for (const o of outcomes) {
+    if (o.sink) sink.absorb(o.sink);
+    success.set({ collector: o.outcome.name }, o.outcome.success ? 1 : 0);
+    duration.set({ collector: o.outcome.name }, o.outcome.durationSeconds);
+  }
+  return { sink, outcomes: outcomes.map((o) => o.outcome), startedAt };
+}
+
+async function runOne(c: Collector, timeoutSeconds: number): Promise<{ outcome: CollectorOutcome; sink?: MetricSink }> {
+  const t0 = performance.now();
+  const controller = new AbortController();
+  const sink = new MetricSink();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new CollectorTimeoutError(`collector ${c.name} ran past its ${timeoutSeconds} s deadline`));
+    }, timeoutSeconds * 1000);
+  });
+  try {
+    await Promise.race([c.update(sink, controller.signal), deadline]);
+    return { outcome: { name: c.name, success: true, durationSeconds: (performance.now() - t0) / 1000 }, sink };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    return { outcome: { name: c.name, success: false, durationSeconds: (performance.now() - t0) / 1000, error } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Shares one in-flight collection between overlapping callers: a scrape that
+ * arrives while another is being collected waits for that one instead of
+ * starting a second pass over /proc, cgroups and Docker.
+ */
+export class SingleFlight<T> {
+  #inflight: Promise<T> | null = null;
+  constructor(private readonly run: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    if (!this.#inflight) {
+      this.#inflight = this.run().finally(() => {
+        this.#inflight = null;
+      });
+    }
+    return this.#inflight;
+  }
+}

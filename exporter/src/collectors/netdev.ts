@@ -1,0 +1,59 @@
+import path from 'node:path';
+import type { Collector, HostPaths } from '../collector.js';
+import { ParseError, readText } from './read.js';
+
+/** The /proc/net/dev columns, in order, with node_exporter's metric stems. */
+export const NETDEV_COLUMNS = [
+  'receive_bytes', 'receive_packets', 'receive_errs', 'receive_drop', 'receive_fifo', 'receive_frame', 'receive_compressed', 'receive_multicast',
+  'transmit_bytes', 'transmit_packets', 'transmit_errs', 'transmit_drop', 'transmit_fifo', 'transmit_colls', 'transmit_carrier', 'transmit_compressed',
+] as const;
+
+export type NetdevColumn = (typeof NETDEV_COLUMNS)[number];
+
+/** One interface's counters since boot (bytes and packets). */
+export interface NetdevStats {
+  device: string;
+  counters: Record<NetdevColumn, number>;
+}
+
+/**
+ * Parses /proc/net/dev (two header lines, then `iface: 16 counters`).
+ * @throws ParseError for a line without 16 numeric counters
+ */
+export function parseNetdev(text: string): NetdevStats[] {
+  const out: NetdevStats[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (i < 2 || line.trim() === '') return;
+    const colon = line.indexOf(':');
+    if (colon < 0) throw new ParseError('net/dev', i + 1, `expected "device: counters", got ${JSON.stringify(line.slice(0, 40))}`);
+    const device = line.slice(0, colon).trim();
+    const values = line.slice(colon + 1).trim().split(/\s+/);
+    if (device === '' || values.length !== NETDEV_COLUMNS.length || values.some((v) => !/^\d+$/.test(v))) {
+      throw new ParseError('net/dev', i + 1, `expected ${NETDEV_COLUMNS.length} counters for "${device}"`);
+    }
+    const counters = Object.fromEntries(NETDEV_COLUMNS.map((c, j) => [c, Number(values[j])])) as Record<NetdevColumn, number>;
+    out.push({ device, counters });
+  });
+  return out;
+}
+
+/** Reads and parses `<proc>/net/dev` (the exporter's network namespace, or the host's when /proc is the host's). */
+export async function readNetdev(proc: string, signal?: AbortSignal): Promise<NetdevStats[]> {
+  return parseNetdev(await readText(path.join(proc, 'net', 'dev'), signal));
+}
+
+/** `node_network_{receive,transmit}_*_total{device}` from /proc/net/dev. */
+export function netdevCollector(paths: HostPaths): Collector {
+  return {
+    name: 'netdev',
+    async update(sink, signal) {
+      const stats = await readNetdev(paths.proc, signal);
+      for (const col of NETDEV_COLUMNS) {
+        const [dir, what] = col.split('_') as [string, string];
+        const family = sink.counter(`node_network_${col}_total`, `Network device statistic ${dir === 'receive' ? 'receive' : 'transmit'}_${what}.`);
+        for (const s of stats) family.set({ device: s.device }, s.counters[col]);
+      }
+    },
+  };
+}

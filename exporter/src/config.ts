@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { HostPaths } from './collector.js';
+import { COLLECTORS } from './collectors/index.js';
+import { type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
+
+/** The shared secret between exporters and the scraper: one variable, both sides. */
+export const tokenSchema = z
+  .string()
+  .min(16, 'expected at least 16 characters; make one with `openssl rand -hex 32`')
+  .optional();
+
+export const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1 or 0 (true/false, yes/no)' })
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z.object({
+  VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
+  VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_HOST_ROOT: z.string().optional(),
+  VIGIL_PROC: z.string().optional(),
+  VIGIL_SYS: z.string().optional(),
+  VIGIL_ROOTFS: z.string().optional(),
+  VIGIL_COLLECTOR_TIMEOUT: seconds(5, { min: 0.05, max: 120 }),
+  VIGIL_DISABLED_COLLECTORS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      const names = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(n in COLLECTORS));
+      if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown collector ${unknown.join(', ')}; known: ${Object.keys(COLLECTORS).join(', ')}` });
+      return names;
+    }),
+  VIGIL_LOG_LEVEL: logLevel,
+  VIGIL_LOG_PRETTY: flag,
+});
+
+/** The exporter's configuration, parsed once from the environment and frozen. */
+export interface ExporterConfig {
+  listen: ListenAddress;
+  token: string | undefined;
+  paths: HostPaths;
+  collectorTimeoutSeconds: number;
+  disabledCollectors: readonly string[];
+  logLevel: string;
+  logPretty: boolean;
+}
+
+/**
+ * Reads the exporter's environment. Host paths: `VIGIL_HOST_ROOT` prefixes
+ * /proc, /sys and / (e.g. `/host` with `-v /:/host:ro`); `VIGIL_PROC`,
+ * `VIGIL_SYS`, `VIGIL_ROOTFS` override each one.
+ * @throws ConfigError naming each bad variable and what it expects
+ */
+export function loadExporterConfig(env: Record<string, string | undefined> = process.env): ExporterConfig {
+  const e = parseEnv(schema, env);
+  const root = e.VIGIL_HOST_ROOT ?? '/';
+  return Object.freeze({
+    listen: e.VIGIL_EXPORTER_LISTEN,
+    token: e.VIGIL_EXPORTER_TOKEN,
+    paths: Object.freeze({
+      proc: e.VIGIL_PROC ?? path.join(root, 'proc'),
+      sys: e.VIGIL_SYS ?? path.join(root, 'sys'),
+      rootfs: e.VIGIL_ROOTFS ?? root,
+    }),
+    collectorTimeoutSeconds: e.VIGIL_COLLECTOR_TIMEOUT,
+    disabledCollectors: Object.freeze(e.VIGIL_DISABLED_COLLECTORS),
+    logLevel: e.VIGIL_LOG_LEVEL,
+    logPretty: e.VIGIL_LOG_PRETTY,
+  });
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** Thrown when the environment holds a bad value; the message names each variable and what it expects. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses environment variables with a zod object schema whose keys are the
+ * variable names, and freezes the result.
+ * @throws ConfigError listing every bad variable: its name, what was expected, what was given
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    picked[key] = v === '' ? undefined : v;
+  }
+  const result = schema.safeParse(picked);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      const given = picked[name];
+      const shown = given === undefined ? 'nothing' : /TOKEN|SECRET|KEY|PASSWORD/.test(name) ? '(hidden)' : JSON.stringify(given);
+      return `  ${name}: ${issue.message} (got ${shown})`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** A listen address as `host:port`, `[v6]:port` or `:port` (all interfaces). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** A zod schema for a listen address variable, with a default. */
+export function listenAddress(defaultValue: string) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((s, ctx): ListenAddress => {
+      const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s.trim());
+      const port = m ? Number(m[3]) : NaN;
+      if (!m || !(port >= 0 && port <= 65535)) {
+        ctx.addIssue({ code: 'custom', message: 'expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:9110' });
+        return z.NEVER;
+      }
+      return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+    });
+}
+
+/** A zod schema for a number of seconds given as a plain number or with a unit: `15`, `15s`, `500ms`, `2m`. */
+export function seconds(defaultValue: number, { min = 0, max = Infinity } = {}) {
+  return z
+    .string()
+    .optional()
+    .transform((s, ctx): number => {
+      if (s === undefined) return defaultValue;
+      const v = parseDuration(s);
+      if (v === null || v < min || v > max) {
+        const range = max === Infinity ? `at least ${min} s` : `between ${min} s and ${max} s`;
+        ctx.addIssue({ code: 'custom', message: `expected a duration ${range} such as 5, 5s, 500ms or 1m` });
+        return z.NEVER;
+      }
+      return v;
+    });
+}
+
+/** `15` → 15, `15s` → 15, `500ms` → 0.5, `2m` → 120, `1h` → 3600; null when unreadable. */
+export function parseDuration(s: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(s);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+}
+
+/** A zod schema for a whole number given as a string. */
+export function integer(defaultValue: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  return z
+    .string()
+    .optional()
+    .transform((s, ctx): number => {
+      if (s === undefined) return defaultValue;
+      const n = Number(s);
+      if (!/^\s*\d+\s*$/.test(s) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** The log levels pino knows. */
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

@@ -1,0 +1,13 @@
+export * from './app.js';
+export * from './collector.js';
+export * from './config.js';
+export * from './env.js';
+export * from './log.js';
+export * from './metrics.js';
+export * from './server.js';
+export * from './collectors/index.js';
+export { parseProcStat, readProcStat, USER_HZ } from './collectors/cpu.js';
+export { parseLoadAvg, readLoadAvg } from './collectors/loadavg.js';
+export { parseMeminfo, readMeminfo, meminfoValue } from './collectors/meminfo.js';
+export { parseNetdev, readNetdev } from './collectors/netdev.js';
+export { parseMountinfo, readMountinfo, selectMounts, statFilesystem } from './collectors/filesystem.js';

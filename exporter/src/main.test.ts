@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+describe('vigil-exporter main', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  it('prints --help naming every variable', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
+    await main(['--help']);
+    const text = out.mock.calls.map((c) => String(c[0])).join('');
+    for (const v of ['VIGIL_EXPORTER_LISTEN', 'VIGIL_EXPORTER_TOKEN', 'VIGIL_HOST_ROOT', 'VIGIL_COLLECTOR_TIMEOUT', 'VIGIL_DISABLED_COLLECTORS']) {
+      expect(text).toContain(v);
+    }
+  });
+
+  it('exits 2 on an unknown argument', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    await main(['--port=1']);
+    expect(process.exitCode).toBe(2);
+    expect(String(err.mock.calls[0]?.[0])).toMatch(/unknown argument --port=1/);
+  });
+
+  it('exits 2 on a bad environment value, naming the variable', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    vi.stubEnv('VIGIL_EXPORTER_LISTEN', 'nowhere');
+    try {
+      await main([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(process.exitCode).toBe(2);
+    expect(String(err.mock.calls[0]?.[0])).toMatch(/VIGIL_EXPORTER_LISTEN: expected host:port/);
+  });
+});

@@ -1,0 +1,56 @@
+import { loadExporterConfig } from './config.js';
+import { COLLECTORS } from './collectors/index.js';
+import { ConfigError } from './env.js';
+import { createLogger } from './log.js';
+import { startExporter } from './server.js';
+
+const HELP = `vigil-exporter — host metrics in the Prometheus exposition format
+
+Usage: vigil-exporter [--help]
+
+Endpoints: /metrics (Prometheus text or OpenMetrics), /health (no auth).
+
+Environment:
+  VIGIL_EXPORTER_LISTEN       address to listen on (default 127.0.0.1:9110; :9110 = all interfaces)
+  VIGIL_EXPORTER_TOKEN        when set, every endpoint but /health needs "Authorization: Bearer <token>"
+  VIGIL_HOST_ROOT             prefix of the host's /proc, /sys and / (e.g. /host in a container)
+  VIGIL_PROC, VIGIL_SYS, VIGIL_ROOTFS   override each host path
+  VIGIL_COLLECTOR_TIMEOUT     deadline per collector per scrape (default 5s)
+  VIGIL_DISABLED_COLLECTORS   comma-separated collectors to switch off (${Object.keys(COLLECTORS).join(', ')})
+  VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
+  VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
+`;
+
+/** Entry point of the `vigil-exporter` command. */
+export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`vigil-exporter: unknown argument ${argv[0]}; it is configured by environment variables, see --help\n`);
+    process.exitCode = 2;
+    return;
+  }
+  let config;
+  try {
+    config = loadExporterConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vigil-exporter: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  const log = createLogger('exporter', config.logLevel, config.logPretty);
+  const running = await startExporter(config, log);
+  log.info({ url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc }, `exporter listening on ${running.url}/metrics`);
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createExporterApp } from './app.js';
+import { buildCollectors } from './collectors/index.js';
+import type { ExporterConfig } from './config.js';
+import type { Logger } from './log.js';
+
+/** A running exporter. */
+export interface RunningExporter {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the enabled collectors and serves the exporter on `config.listen`.
+ * @throws the listen error (EADDRINUSE, EACCES) with the address in the message
+ */
+export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
+  const collectors = buildCollectors({ paths: config.paths }, config.disabledCollectors);
+  const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}; set VIGIL_EXPORTER_LISTEN to a free address`, { cause: err })),
+    );
+    server.listen(config.listen.port, config.listen.host, resolve);
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
