@@ -11,3 +11,4 @@ export { parseLoadAvg, readLoadAvg } from './collectors/loadavg.js';
 export { parseMeminfo, readMeminfo, meminfoValue } from './collectors/meminfo.js';
 export { parseNetdev, readNetdev } from './collectors/netdev.js';
 export { parseMountinfo, readMountinfo, selectMounts, statFilesystem } from './collectors/filesystem.js';
+export { main } from './main.js';

@@ -27,6 +27,9 @@ import {
   recentHeartbeats,
   removeTarget,
   startEmbeddedPostgres,
+  EmbeddedInUseError,
+  resolveDatabaseUrl,
+  runningEmbeddedUrl,
   TargetExistsError,
   targetLiveness,
   upsertTarget,
@@ -121,6 +124,8 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const liveness = new Map((await targetLiveness(db)).map((l) => [l.id, l]));
     expect(liveness.get(t1.id)?.last_success?.getTime()).toBe(now - 15_000);
     expect(liveness.get(t2.id)?.last_success).toBeInstanceOf(Date);
+    expect(liveness.get(t1.id)?.last_error).toBe('connection refused');
+    expect(liveness.get(t2.id)?.last_error).toBeNull();
   });
 
   it('applies a transition once, with its event', async () => {
@@ -164,6 +169,11 @@ describe('embedded PostgreSQL over the wire', () => {
   it('serves several pg clients, keeps transactions apart, and keeps data across restarts', async () => {
     let server = await startEmbeddedPostgres(dir);
     expect(server.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    // Other processes find it instead of opening the directory a second time.
+    expect(runningEmbeddedUrl(dir)).toBe(server.url);
+    expect(resolveDatabaseUrl(`pglite://${dir}`)).toBe(server.url);
+    expect(resolveDatabaseUrl('postgres://u@h/d')).toBe('postgres://u@h/d');
+    await expect(startEmbeddedPostgres(dir)).rejects.toBeInstanceOf(EmbeddedInUseError);
     const a = await createDb(server.url, { max: 2 });
     const b = await createDb(server.url, { max: 2 });
     await migrateToLatest(a);
@@ -186,6 +196,8 @@ describe('embedded PostgreSQL over the wire', () => {
     await a.destroy();
     await b.destroy();
     await server.stop();
+    expect(runningEmbeddedUrl(dir)).toBeNull();
+    expect(resolveDatabaseUrl(`pglite://${dir}`)).toBe(`pglite://${dir}`);
 
     server = await startEmbeddedPostgres(dir);
     const c = new pg.Client({ connectionString: server.url });

@@ -61,9 +61,11 @@ export async function createDb(url: string | undefined, options: { max?: number;
       application_name: options.applicationName ?? 'vigil',
       connectionTimeoutMillis: 10_000,
     });
-    // An idle client losing its server must not crash the process; the next
-    // query gets a fresh connection or a clear error.
+    // A client losing its server (idle or checked out) must not crash the
+    // process: its pending query rejects with the error, and the next one gets
+    // a fresh connection or a clear error.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const pglite = await openPGlite(location.dataDir);

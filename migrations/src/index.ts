@@ -5,4 +5,4 @@ export * from './partitions.js';
 export * from './targets.js';
 export * from './heartbeats.js';
 export * from './events.js';
-export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
+export * from './embedded.js';

@@ -109,7 +109,7 @@ export async function applyTransitions(db: Kysely<Database>, transitions: Transi
   });
 }
 
-/** A target with the time of its last successful scrape (null: none in the look-back window). */
+/** A target with the time of its last successful scrape (null: none in the look-back window) and its last error. */
 export interface TargetLiveness {
   id: number;
   name: string;
@@ -118,6 +118,8 @@ export interface TargetLiveness {
   state_changed_at: Date;
   created_at: Date;
   last_success: Date | null;
+  /** The error of the newest heartbeat in the window (null when it succeeded or there is none). */
+  last_error: string | null;
 }
 
 /**
@@ -137,6 +139,16 @@ export async function targetLiveness(db: Kysely<Database>, lookbackSeconds = 86_
         .where('h.up', '=', true)
         .where('h.time', '>', since)
         .as('last_success'),
+    )
+    .select((eb) =>
+      eb
+        .selectFrom('heartbeats as h')
+        .select('h.error')
+        .whereRef('h.target_id', '=', 't.id')
+        .where('h.time', '>', since)
+        .orderBy('h.time', 'desc')
+        .limit(1)
+        .as('last_error'),
     )
     .orderBy('t.id')
     .execute() as Promise<TargetLiveness[]>;

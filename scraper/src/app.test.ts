@@ -1,0 +1,34 @@
+import { addTarget } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createScraperApp } from './app.js';
+import { Scraper } from './scraper.js';
+
+describe('scraper HTTP endpoints', () => {
+  it('serves /health, its own /metrics and Prometheus HTTP SD', async () => {
+    const { db, drop } = await testDatabases()[0]!.open();
+    try {
+      await addTarget(db, { name: 'pi-1', url: 'http://pi-1.lan:9110/metrics', labels: { rack: 'a' } });
+      const scraper = new Scraper(db, { concurrency: 1, bodyLimitBytes: 1024, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 }, pino({ level: 'silent' }));
+      await scraper.refreshTargets();
+      const server = createScraperApp(scraper, pino({ level: 'silent' })).listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      try {
+        expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok', targets: 1, heartbeatsQueued: 0 });
+        expect(await (await fetch(`${base}/sd`)).json()).toEqual([
+          { targets: ['pi-1.lan:9110'], labels: { rack: 'a', __scheme__: 'http', __metrics_path__: '/metrics', vigil_target: 'pi-1' } },
+        ]);
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/^vigil_scraper_targets 1$/m);
+        expect(metrics).toMatch(/^vigil_scraper_heartbeats_dropped_total 0$/m);
+        expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+      } finally {
+        server.close();
+      }
+    } finally {
+      await drop();
+    }
+  });
+});

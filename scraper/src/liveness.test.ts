@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { decideTransitions, nextState } from './liveness.js';
+
+const S = 1000;
+const T0 = 1_800_000_000_000;
+const target = (o: Partial<Parameters<typeof nextState>[0]> = {}) => ({
+  state: 'unknown' as const,
+  interval_seconds: 10,
+  created_at: new Date(T0),
+  state_changed_at: new Date(T0),
+  last_success: null,
+  ...o,
+});
+
+describe('nextState', () => {
+  it.each([
+    ['unknown with a success → up', target({ last_success: new Date(T0 + 5 * S) }), T0 + 6 * S, 'up'],
+    ['unknown, never scraped, within 3 intervals → stays', target(), T0 + 30 * S, null],
+    ['unknown, never scraped, past 3 intervals → down', target(), T0 + 31 * S, 'down'],
+    ['up, last success 30 s ago → stays (not past 3 intervals)', target({ state: 'up', last_success: new Date(T0 + 10 * S) }), T0 + 40 * S, null],
+    ['up, last success 31 s ago → down', target({ state: 'up', last_success: new Date(T0 + 10 * S) }), T0 + 41 * S + 1, 'down'],
+    ['down, success after going down → up', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 55 * S) }), T0 + 56 * S, 'up'],
+    ['down, last success before going down → stays', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 10 * S) }), T0 + 99 * S, null],
+    ['down, no success at all → stays', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S) }), T0 + 999 * S, null],
+    ['up with recent success → stays', target({ state: 'up', last_success: new Date(T0 + 100 * S) }), T0 + 101 * S, null],
+  ])('%s', (_, t, now, expected) => {
+    expect(nextState(t, now, T0, 3)).toBe(expected);
+  });
+
+  it('does not call a fleet down right after the scraper (re)starts', () => {
+    const old = target({ state: 'up', last_success: new Date(T0 - 3600 * S) });
+    const started = T0;
+    expect(nextState(old, started + 5 * S, started, 3)).toBeNull();
+    expect(nextState(old, started + 31 * S, started, 3)).toBe('down');
+  });
+
+  it('honours the number of intervals', () => {
+    const t = target({ state: 'up', last_success: new Date(T0) });
+    expect(nextState(t, T0 + 49 * S, T0, 5)).toBeNull();
+    expect(nextState(t, T0 + 49 * S, T0, 3)).toBe("down");
+  });
+});
+
+describe('decideTransitions', () => {
+  it('says why a target went down', () => {
+    const [down, up] = decideTransitions(
+      [
+        { ...target({ state: 'up', last_success: new Date(T0) }), id: 1, name: 'pi-1', last_error: 'connection refused' },
+        { ...target({ last_success: new Date(T0 + 1) }), id: 2, name: 'pi-2', last_error: null },
+      ],
+      T0 + 31 * S,
+      T0,
+      3,
+    );
+    expect(down).toMatchObject({ targetId: 1, from: 'up', to: 'down', message: 'pi-1 is down: no successful scrape for 3 intervals (30 s); last error: connection refused' });
+    expect(up).toMatchObject({ targetId: 2, from: 'unknown', to: 'up', message: 'pi-2 is up' });
+    expect(down!.at.getTime()).toBe(T0 + 31 * S);
+  });
+});

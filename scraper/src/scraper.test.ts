@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { addTarget, type Database, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { loadExporterConfig, meminfoValue, readMeminfo, type RunningExporter, startExporter } from '@vigil/exporter';
+import type { Kysely } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, httpServer } from '../test/servers.js';
+import { Scraper } from './scraper.js';
+
+const FIXTURE_PROC = path.resolve(import.meta.dirname, '../../exporter/test/fixtures/this-host/proc');
+const silent = pino({ level: 'silent' });
+const options = { concurrency: 4, bodyLimitBytes: 1 << 20, downAfterIntervals: 3, retentionDays: 30, queueLimit: 1000 };
+
+async function exporterOn(port = 0): Promise<RunningExporter> {
+  return startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC }), silent);
+}
+
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.each(testDatabases())('scraper on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  const cleanup: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+  });
+  afterEach(async () => {
+    await Promise.all(cleanup.splice(0).map((c) => c()));
+    await db.deleteFrom('targets').execute();
+  });
+  afterAll(() => drop());
+
+  it('turns each scrape into a heartbeat: figures for the good, readable errors for the bad, and carries on', async () => {
+    const exporter = await exporterOn();
+    const hang = await httpServer(() => {});
+    const fail = await httpServer((_, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const garbage = await httpServer((_, res) => res.end('{"json": "is not an exposition"}'));
+    cleanup.push(exporter.close, hang.close, fail.close, garbage.close);
+    const good = await addTarget(db, { name: 'good', url: `${exporter.url}/metrics` });
+    const targets = {
+      refused: await addTarget(db, { name: 'refused', url: `http://127.0.0.1:${await closedPort()}/metrics` }),
+      hang: await addTarget(db, { name: 'hang', url: hang.url, timeout_seconds: 0.5 }),
+      fail: await addTarget(db, { name: 'fail', url: fail.url }),
+      garbage: await addTarget(db, { name: 'garbage', url: garbage.url }),
+    };
+    const scraper = new Scraper(db, options, silent);
+    await scraper.refreshTargets();
+    await scraper.tick();
+    await scraper.settle();
+    await scraper.writer.flush();
+
+    const [hb] = await recentHeartbeats(db, good.id);
+    const mem = await readMeminfo(FIXTURE_PROC);
+    expect(hb).toMatchObject({
+      up: true,
+      error: null,
+      memory_total_bytes: meminfoValue(mem, 'MemTotal'),
+      memory_used_bytes: meminfoValue(mem, 'MemTotal')! - meminfoValue(mem, 'MemAvailable')!,
+      cpu_usage_percent: null, // first scrape
+    });
+    expect(hb!.disk_total_bytes).toBeGreaterThan(0);
+    expect(hb!.samples).toBeGreaterThan(50);
+    const errors = Object.fromEntries(
+      await Promise.all(Object.entries(targets).map(async ([k, t]) => [k, (await recentHeartbeats(db, t.id))[0]] as const)),
+    );
+    expect(errors.refused).toMatchObject({ up: false, error: expect.stringMatching(/connection refused/) });
+    expect(errors.hang).toMatchObject({ up: false, error: 'timed out after 0.5 s' });
+    expect(errors.fail).toMatchObject({ up: false, error: 'HTTP 500' });
+    expect(errors.garbage).toMatchObject({ up: false, error: expect.stringMatching(/malformed exposition at line 1/) });
+    expect(scraper.writer.stats.written).toBe(5);
+
+    // Liveness: the good one is up at once; the others only after 3 intervals (45 s).
+    const now = Date.now();
+    await scraper.checkLiveness(now);
+    expect((await listTargets(db)).map((t) => [t.name, t.state])).toEqual([
+      ['fail', 'unknown'], ['garbage', 'unknown'], ['good', 'up'], ['hang', 'unknown'], ['refused', 'unknown'],
+    ]);
+    await scraper.checkLiveness(now + 44_000);
+    expect((await listTargets(db)).filter((t) => t.state === 'down')).toEqual([]);
+    await scraper.checkLiveness(now + 46_000); // no scrape since: all past 3 intervals, the good one too
+    expect((await listTargets(db)).filter((t) => t.state === 'down').map((t) => t.name)).toEqual(['fail', 'garbage', 'good', 'hang', 'refused']);
+    const [refusedDown] = await listEvents(db, { targetId: targets.refused.id });
+    expect(refusedDown?.message).toMatch(/^refused is down: no successful scrape for 3 intervals \(45 s\); last error: connection refused/);
+
+    // The second scrape of the good target gives a cpu figure.
+    await scraper.scrapeOnce(good);
+    await scraper.writer.flush();
+    const [second] = await recentHeartbeats(db, good.id, 1);
+    expect(second?.cpu_usage_percent).toBeNull(); // the fixture's counters do not move: Δtotal = 0
+  });
+
+  it('on its own schedule: down within 3 intervals of the exporter stopping, up again when it returns, an event each', async () => {
+    let exporter = await exporterOn();
+    const port = Number(new URL(exporter.url).port);
+    const t = await addTarget(db, { name: 'flappy', url: `${exporter.url}/metrics`, interval_seconds: 1, timeout_seconds: 0.5 });
+    const scraper = new Scraper(db, { ...options, targetRefreshSeconds: 1 }, silent);
+    await scraper.start();
+    cleanup.push(() => scraper.stop());
+    const state = async () => (await listTargets(db)).find((x) => x.id === t.id)?.state;
+
+    await until('up', 10, async () => (await state()) === 'up');
+    await exporter.close();
+    const stoppedAt = Date.now();
+    await until('down', 10, async () => (await state()) === 'down');
+    const downAfter = (Date.now() - stoppedAt) / 1000;
+    expect(downAfter).toBeLessThan(3 * 1 + 2.5); // 3 intervals, plus the tick, flush and liveness cadence
+
+    exporter = await exporterOn(port);
+    cleanup.push(() => exporter.close());
+    await until('up again', 10, async () => (await state()) === 'up');
+    const events = await listEvents(db, { targetId: t.id });
+    expect(events.map((e) => `${e.from_state}→${e.to_state}`)).toEqual(['down→up', 'up→down', 'unknown→up']);
+    expect(events[1]?.message).toMatch(/flappy is down: .*last error: connection refused/);
+  }, 40_000);
+});

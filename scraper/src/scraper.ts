@@ -1,0 +1,186 @@
+import {
+  applyTransitions,
+  type Database,
+  dropExpiredHeartbeatPartitions,
+  ensureHeartbeatPartitions,
+  listTargets,
+  type Target,
+  targetLiveness,
+} from '@vigil/db';
+import type { Kysely } from 'kysely';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type CpuTotals, deriveFigures } from './heartbeat.js';
+import { decideTransitions } from './liveness.js';
+import { DueTracker, Semaphore } from './scheduler.js';
+import { scrapeTarget } from './scrape.js';
+import { HeartbeatWriter } from './writer.js';
+
+export interface ScraperOptions {
+  token?: string;
+  concurrency: number;
+  bodyLimitBytes: number;
+  downAfterIntervals: number;
+  retentionDays: number;
+  queueLimit: number;
+  /** How often the target list is re-read from the database (default 5 s). */
+  targetRefreshSeconds?: number;
+}
+
+/**
+ * The scraper: a node-cron tick each second starts the targets that are due
+ * (bounded concurrency, per-scrape timeout and body cap); each scrape becomes
+ * one heartbeat, written in batches. A liveness job every 2 s moves targets
+ * between unknown/up/down and writes an event per transition; a retention job
+ * keeps day partitions ahead and drops those past retention.
+ */
+export class Scraper {
+  readonly registry = new Registry();
+  readonly writer: HeartbeatWriter;
+  #targets: Target[] = [];
+  #targetsLoadedAt = 0;
+  #tracker = new DueTracker<Target>();
+  #semaphore: Semaphore;
+  #previousCpu = new Map<number, CpuTotals>();
+  #tasks: ScheduledTask[] = [];
+  #running = new Set<Promise<void>>();
+  #startedAt = Date.now();
+  #livenessBusy = false;
+  readonly #m;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: ScraperOptions,
+    private readonly log: Logger,
+  ) {
+    this.writer = new HeartbeatWriter(db, log, { queueLimit: options.queueLimit });
+    this.#semaphore = new Semaphore(options.concurrency);
+    const registers = [this.registry];
+    const writer = this.writer;
+    const self = this;
+    this.#m = {
+      scrapes: new Counter({ name: 'vigil_scraper_scrapes_total', help: 'Scrapes finished, by result (up or down).', labelNames: ['result'], registers }),
+      duration: new Histogram({ name: 'vigil_scraper_scrape_duration_seconds', help: 'How long scrapes took, in seconds.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
+      targetUp: new Gauge({ name: 'vigil_target_up', help: 'Whether the last scrape of a target succeeded (1) or not (0).', labelNames: ['target'], registers }),
+      transitions: new Counter({ name: 'vigil_scraper_transitions_total', help: 'Target state transitions written, by new state.', labelNames: ['state'], registers }),
+    };
+    new Gauge({ name: 'vigil_scraper_heartbeats_queued', help: 'Heartbeats waiting to be written.', registers, collect() { this.set(writer.queued); } });
+    // Counters mirrored from the writer's own counts at collection time.
+    new Counter({ name: 'vigil_scraper_heartbeats_written_total', help: 'Heartbeats written to the database.', registers, collect() { this.reset(); this.inc(writer.stats.written); } });
+    new Counter({ name: 'vigil_scraper_heartbeats_dropped_total', help: 'Heartbeats dropped because the queue was full while the database was away.', registers, collect() { this.reset(); this.inc(writer.stats.dropped); } });
+    new Counter({ name: 'vigil_scraper_heartbeat_write_failures_total', help: 'Batch writes that failed and were retried.', registers, collect() { this.reset(); this.inc(writer.stats.failedWrites); } });
+    new Gauge({ name: 'vigil_scraper_targets', help: 'Targets known to the scraper.', registers, collect() { this.set(self.#targets.length); } });
+    new Counter({ name: 'vigil_scraper_scrapes_skipped_total', help: 'Scrapes not started because the previous scrape of the target was still running.', registers, collect() { this.reset(); this.inc(self.#tracker.skipped); } });
+  }
+
+  /** The targets as last read from the database. */
+  get targets(): readonly Target[] {
+    return this.#targets;
+  }
+
+  /** Re-reads the target list now. */
+  async refreshTargets(): Promise<void> {
+    this.#targets = await listTargets(this.db);
+    this.#targetsLoadedAt = Date.now();
+  }
+
+  /** One scheduler tick: refreshes the target list when due and starts the scrapes that are due. */
+  async tick(nowMs: number = Date.now()): Promise<void> {
+    if (nowMs - this.#targetsLoadedAt >= (this.options.targetRefreshSeconds ?? 5) * 1000) {
+      try {
+        await this.refreshTargets();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'cannot read targets; scraping the last known list');
+        this.#targetsLoadedAt = nowMs;
+      }
+    }
+    for (const t of this.#tracker.due(this.#targets, nowMs)) {
+      const p = this.#semaphore
+        .run(() => this.scrapeOnce(t))
+        .catch((err) => this.log.error({ err, target: t.name }, 'scrape crashed'))
+        .finally(() => {
+          this.#tracker.done(t.id);
+          this.#running.delete(p);
+        });
+      this.#running.add(p);
+    }
+  }
+
+  /** Scrapes one target now and queues its heartbeat. */
+  async scrapeOnce(t: Target): Promise<void> {
+    const time = new Date();
+    const result = await scrapeTarget(t.url, { token: this.options.token, timeoutSeconds: t.timeout_seconds, bodyLimitBytes: this.options.bodyLimitBytes });
+    this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
+    this.#m.duration.observe(result.durationSeconds);
+    this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
+    const base = { target_id: t.id, time, up: result.up, duration_seconds: result.durationSeconds };
+    if (result.up) {
+      const { figures, cpu } = deriveFigures(result.samples, this.#previousCpu.get(t.id), time.getTime() / 1000);
+      if (cpu) this.#previousCpu.set(t.id, cpu);
+      this.writer.push({ ...base, error: null, ...figures });
+    } else {
+      this.log.debug({ target: t.name, url: t.url, err: result.error }, 'scrape failed');
+      this.writer.push({
+        ...base, error: result.error, samples: null, cpu_usage_percent: null, memory_used_bytes: null, memory_total_bytes: null,
+        disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null,
+      });
+    }
+  }
+
+  /** One liveness pass: decides and writes transitions. Skipped while a previous pass runs. */
+  async checkLiveness(nowMs: number = Date.now()): Promise<void> {
+    if (this.#livenessBusy) return;
+    this.#livenessBusy = true;
+    try {
+      const targets = await targetLiveness(this.db);
+      const applied = await applyTransitions(this.db, decideTransitions(targets, nowMs, this.#startedAt, this.options.downAfterIntervals));
+      for (const t of applied) {
+        this.#m.transitions.inc({ state: t.to });
+        this.log[t.to === 'down' ? 'warn' : 'info']({ targetId: t.targetId, from: t.from, to: t.to }, t.message);
+      }
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'liveness check failed; will try again');
+    } finally {
+      this.#livenessBusy = false;
+    }
+  }
+
+  /** Creates the coming days' partitions and drops those past retention. */
+  async maintainPartitions(now: Date = new Date()): Promise<void> {
+    try {
+      const created = await ensureHeartbeatPartitions(this.db, now, 2);
+      const dropped = await dropExpiredHeartbeatPartitions(this.db, this.options.retentionDays, now);
+      if (created.length || dropped.length) this.log.info({ created, dropped }, 'heartbeat partitions maintained');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'partition maintenance failed; will try again next hour');
+    }
+  }
+
+  /** Starts the cron jobs. */
+  async start(): Promise<void> {
+    this.#startedAt = Date.now();
+    await this.maintainPartitions();
+    await this.refreshTargets();
+    const job = (expr: string, name: string, fn: () => Promise<void>) =>
+      this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.log.error({ err, job: name }, 'job failed')), { name, noOverlap: true }));
+    job('* * * * * *', 'scrape', () => this.tick());
+    job('* * * * * *', 'flush', () => this.writer.flush());
+    job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
+    job('0 7 * * * *', 'retention', () => this.maintainPartitions());
+    this.log.info({ targets: this.#targets.length }, 'scraper started');
+  }
+
+  /** Resolves when the scrapes running now have finished and queued their heartbeats. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /** Stops the jobs, waits for running scrapes and writes what is queued. */
+  async stop(): Promise<void> {
+    for (const t of this.#tasks) await t.destroy();
+    this.#tasks = [];
+    await this.settle();
+    await this.writer.flush();
+  }
+}

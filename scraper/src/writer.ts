@@ -1,0 +1,123 @@
+import { type Database, ensureHeartbeatPartitions, insertHeartbeats, type NewHeartbeat } from '@vigil/db';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+
+export interface WriterOptions {
+  /** Rows per insert (default 500). */
+  batchSize?: number;
+  /** Rows kept while the database is away; past it the oldest are dropped and counted (default 100 000). */
+  queueLimit?: number;
+  /** First retry delay after a failed write, doubled up to `maxBackoffSeconds` (default 1 s, 30 s). */
+  backoffSeconds?: number;
+  maxBackoffSeconds?: number;
+}
+
+/** Counts a writer keeps, for the scraper's own /metrics. */
+export interface WriterStats {
+  written: number;
+  dropped: number;
+  failedWrites: number;
+  queued: number;
+}
+
+/**
+ * Writes heartbeats in batches: `push()` queues a row and returns at once;
+ * `flush()` writes what is queued with one multi-row insert per batch. When the
+ * database is away, rows wait in a bounded queue and the write is retried with
+ * backoff; rows beyond the bound are dropped oldest first and counted, never
+ * silently. A missing day partition is created and the write retried.
+ */
+export class HeartbeatWriter {
+  #queue: NewHeartbeat[] = [];
+  #flushing: Promise<void> | null = null;
+  #retryAt = 0;
+  #backoff: number;
+  #failing = false;
+  readonly stats: WriterStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
+  readonly #batchSize: number;
+  readonly #queueLimit: number;
+  readonly #minBackoff: number;
+  readonly #maxBackoff: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+    options: WriterOptions = {},
+  ) {
+    this.#batchSize = options.batchSize ?? 500;
+    this.#queueLimit = options.queueLimit ?? 100_000;
+    this.#minBackoff = options.backoffSeconds ?? 1;
+    this.#maxBackoff = options.maxBackoffSeconds ?? 30;
+    this.#backoff = this.#minBackoff;
+  }
+
+  /** Queues one heartbeat. */
+  push(row: NewHeartbeat): void {
+    this.#queue.push(row);
+    if (this.#queue.length > this.#queueLimit) {
+      const over = this.#queue.length - this.#queueLimit;
+      this.#queue.splice(0, over);
+      this.stats.dropped += over;
+      this.log.warn({ dropped: over, total: this.stats.dropped }, 'heartbeat queue full: dropped the oldest heartbeats');
+    }
+    this.stats.queued = this.#queue.length;
+  }
+
+  /** Rows waiting to be written. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Writes everything queued, batch by batch. Returns early (keeping the rows)
+   * when a write fails or while a retry is not yet due; never rejects.
+   * Concurrent calls share one pass.
+   */
+  flush(now: number = Date.now()): Promise<void> {
+    if (!this.#flushing) {
+      this.#flushing = this.#flush(now).finally(() => {
+        this.#flushing = null;
+      });
+    }
+    return this.#flushing;
+  }
+
+  async #flush(now: number): Promise<void> {
+    if (now < this.#retryAt) return;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#batchSize);
+      try {
+        await this.#write(batch);
+      } catch (err) {
+        this.stats.failedWrites++;
+        this.#retryAt = Date.now() + this.#backoff * 1000;
+        if (!this.#failing) this.log.error({ err: (err as Error).message, queued: this.#queue.length }, 'cannot write heartbeats; keeping them and retrying');
+        else this.log.debug({ err: (err as Error).message, retryInSeconds: this.#backoff }, 'heartbeat write failed again');
+        this.#backoff = Math.min(this.#backoff * 2, this.#maxBackoff);
+        this.#failing = true;
+        return;
+      }
+      // Rows pushed meanwhile sit behind the batch; drops only ever cut the head,
+      // so remove the batch by identity, not by position.
+      const written = new Set(batch);
+      this.#queue = this.#queue.filter((r) => !written.has(r));
+      this.stats.written += batch.length;
+      this.stats.queued = this.#queue.length;
+      if (this.#failing) this.log.info({ queued: this.#queue.length }, 'heartbeat writes recovered');
+      this.#failing = false;
+      this.#backoff = this.#minBackoff;
+      this.#retryAt = 0;
+    }
+  }
+
+  async #write(batch: NewHeartbeat[]): Promise<void> {
+    try {
+      await insertHeartbeats(this.db, batch);
+    } catch (err) {
+      if (!/no partition of relation "heartbeats" found/.test((err as Error).message)) throw err;
+      const days = batch.map((r) => new Date(r.time).getTime());
+      await ensureHeartbeatPartitions(this.db, new Date(Math.min(...days)), Math.ceil((Math.max(...days) - Math.min(...days)) / 86_400_000) + 1);
+      await insertHeartbeats(this.db, batch);
+    }
+  }
+}
