@@ -23,6 +23,7 @@ Environment:
   VIGIL_EXPORTER_LISTEN             exporter address (default 127.0.0.1:9110)
   VIGIL_SCRAPER_LISTEN              scraper's /metrics and /sd (default 127.0.0.1:9111)
   VIGIL_CONSOLE_LISTEN              console address (default 127.0.0.1:3000)
+  VIGIL_LOCAL_INTERVAL              scrape interval of this machine's own exporter under vigil start (default 15s)
   VIGIL_SCRAPE_CONCURRENCY          scrapes at once (default 64)
   VIGIL_DOWN_AFTER_INTERVALS        intervals without a successful scrape before a target is down (default 3)
   VIGIL_RETENTION_DAYS              days of heartbeats kept (default 30)

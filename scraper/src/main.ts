@@ -25,12 +25,16 @@ export async function main(argv: string[]): Promise<void> {
       if (argv.length > 1) throw new UsageError(`vigil start takes no arguments (got ${argv[1]}); see vigil --help`);
       const vigil = await startLocal(process.env, out);
       out(`\nVigil is running. Console: ${vigil.consoleUrl}  (Ctrl-C stops everything)\n\n`);
+      let stopping = false;
       for (const [name, child] of Object.entries(vigil.children)) {
         child.on('exit', () => {
-          if (name !== 'exporter') out(`the ${name} stopped; Vigil keeps the rest running. Restart with npm start.\n`);
+          if (!stopping) out(`the ${name} stopped; the rest keeps running. Restart everything with npm start.\n`);
         });
       }
-      onSignal(() => vigil.stop());
+      onSignal(() => {
+        stopping = true;
+        return vigil.stop();
+      });
       return;
     }
     if (cmd === 'migrate' || cmd === 'targets') return await runDbCommand(argv, out);

@@ -30,10 +30,16 @@ export async function runScraper(config: ScraperConfig, log = createLogger('scra
   const scraper = new Scraper(db, config, log);
   await scraper.start();
   const server = http.createServer(createScraperApp(scraper, log).callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code}; set VIGIL_SCRAPER_LISTEN to a free address`)));
-    server.listen(config.listen.port, config.listen.host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code}; set VIGIL_SCRAPER_LISTEN to a free address`)));
+      server.listen(config.listen.port, config.listen.host, resolve);
+    });
+  } catch (err) {
+    await scraper.stop();
+    await db.destroy();
+    throw err;
+  }
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address}:${addr.port}`;
   log.info({ url }, `scraper listening on ${url} (/metrics, /sd, /health)`);

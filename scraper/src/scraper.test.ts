@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, httpServer } from '../test/servers.js';
+import { until } from '../test/wait.js';
 import { Scraper } from './scraper.js';
 
 const FIXTURE_PROC = path.resolve(import.meta.dirname, '../../exporter/test/fixtures/this-host/proc');
@@ -16,15 +17,6 @@ async function exporterOn(port = 0): Promise<RunningExporter> {
   return startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC }), silent);
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each(testDatabases())('scraper on $name', (engine) => {
   let db: Kysely<Database>;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDb, type EmbeddedPostgres, migrateToLatest, parseDatabaseUrl, startEmbeddedPostgres, upsertTarget } from '@vigil/db';
-import { listenAddress, parseEnv } from '@vigil/exporter';
+import { listenAddress, parseEnv, seconds } from '@vigil/exporter';
 import { z } from 'zod';
 
 /** The repository root: the workspaces live below it. */
@@ -15,6 +15,7 @@ type Out = (s: string) => void;
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
   VIGIL_CONSOLE_LISTEN: listenAddress('127.0.0.1:3000'),
+  VIGIL_LOCAL_INTERVAL: seconds(15, { min: 1, max: 3600 }),
 });
 
 /** The URL the local scraper reaches an exporter listening on `host:port` at. */
@@ -89,7 +90,14 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
     try {
       const applied = await migrateToLatest(db);
       if (applied.length) out(`migrated: ${applied.join(', ')}\n`);
-      const target = await upsertTarget(db, { name: os.hostname(), url: localUrl(cfg.VIGIL_EXPORTER_LISTEN, '/metrics'), source: 'start' });
+      const interval = Math.round(cfg.VIGIL_LOCAL_INTERVAL);
+      const target = await upsertTarget(db, {
+        name: os.hostname(),
+        url: localUrl(cfg.VIGIL_EXPORTER_LISTEN, '/metrics'),
+        interval_seconds: interval,
+        timeout_seconds: Math.min(10, interval),
+        source: 'start',
+      });
       out(`target: ${target.name} → ${target.url}\n`);
     } finally {
       await db.destroy();
@@ -105,7 +113,7 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
     children.exporter = launch('exporter', ['exporter/bin/vigil-exporter.js'], childEnv, out);
     children.scraper = launch('scraper', ['scraper/bin/vigil.js', 'scraper'], childEnv, out);
     children.console = launch('console', [...tsx, 'console/server.ts'], childEnv, out);
-    const consoleUrl = localUrl(cfg.VIGIL_CONSOLE_LISTEN);
+    const consoleUrl = localUrl(cfg.VIGIL_CONSOLE_LISTEN).replace('//127.0.0.1:', '//localhost:');
     for (const [name, url] of [['exporter', localUrl(cfg.VIGIL_EXPORTER_LISTEN, '/health')], ['console', `${consoleUrl}/`]] as const) {
       try {
         await waitFor(url, 60, children[name]!);

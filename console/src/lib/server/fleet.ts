@@ -1,0 +1,25 @@
+import { type Database, type Event, getTarget, type Heartbeat, latestHeartbeats, listEvents, listTargets, recentHeartbeats, type Target } from '@vigil/db';
+import type { Kysely } from 'kysely';
+
+/** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days). */
+export interface FleetRow {
+  target: Target;
+  heartbeat: Heartbeat | null;
+}
+
+/** The fleet overview: every target by name with its newest heartbeat, and counts by state. */
+export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[]; counts: Record<Target['state'], number> }> {
+  const [targets, latest] = await Promise.all([listTargets(db), latestHeartbeats(db)]);
+  const byTarget = new Map(latest.map((h) => [h.target_id, h]));
+  const counts = { up: 0, down: 0, unknown: 0 };
+  for (const t of targets) counts[t.state]++;
+  return { rows: targets.map((target) => ({ target, heartbeat: byTarget.get(target.id) ?? null })), counts };
+}
+
+/** A host's page: the target, its recent heartbeats (newest first) and events; null when no such target. */
+export async function loadHost(db: Kysely<Database>, id: number, limit = 120): Promise<{ target: Target; heartbeats: Heartbeat[]; events: Event[] } | null> {
+  const target = await getTarget(db, id);
+  if (!target) return null;
+  const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
+  return { target, heartbeats, events };
+}

@@ -1,0 +1,12 @@
+import { error } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { loadHost } from '$lib/server/fleet';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ params }) => {
+  const id = Number(params.id);
+  if (!Number.isInteger(id) || id <= 0) error(404, `No host with id ${params.id}`);
+  const host = await loadHost(await getDb(), id);
+  if (!host) error(404, `No host with id ${id}; it may have been removed`);
+  return { ...host, serverTime: Date.now() };
+};
