@@ -1,11 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /**
  * The vitest settings every workspace shares: tests beside code, v8 coverage with
  * the thresholds CI holds each workspace to (80 % statements, 75 % branches).
  */
-export function workspaceConfig(extra: { include?: string[]; exclude?: string[]; testTimeout?: number } = {}) {
+export function workspaceConfig(extra: { include?: string[]; exclude?: string[]; testTimeout?: number; plugins?: ViteUserConfig['plugins'] } = {}) {
   return defineConfig({
+    plugins: extra.plugins ?? [],
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: extra.testTimeout ?? 20_000,

@@ -1,5 +1,11 @@
+import { sveltekit } from '@sveltejs/kit/vite';
 import { workspaceConfig } from '../vitest.shared.js';
 
-// Unit tests of the console's server and library code; the pages themselves are
-// tested in a real browser against the built app (test/e2e.test.ts).
-export default workspaceConfig({ exclude: ['src/**/*.svelte', 'src/app.d.ts'], testTimeout: 120_000 });
+// Unit tests of the console's server and library code (with SvelteKit's plugin,
+// so $lib and $env resolve); the pages themselves, and the live clock that only
+// runs in a browser, are tested in Chromium against the built app (test/e2e.test.ts).
+export default workspaceConfig({
+  plugins: [sveltekit()],
+  exclude: ['src/**/*.svelte', 'src/app.d.ts', 'src/lib/clock.svelte.ts'],
+  testTimeout: 120_000,
+});

@@ -1,4 +1,3 @@
-import { env } from '$env/dynamic/private';
 import { createDb, type Database, parseDatabaseUrl, resolveDatabaseUrl } from '@vigil/db';
 import type { Kysely } from 'kysely';
 
@@ -12,7 +11,9 @@ let db: Promise<Kysely<Database>> | null = null;
  */
 export function getDb(): Promise<Kysely<Database>> {
   if (!db) {
-    const url = resolveDatabaseUrl(env.DATABASE_URL);
+    // process.env rather than $env/dynamic/private: the same under adapter-node,
+    // and readable by tests that run without SvelteKit's server.
+    const url = resolveDatabaseUrl(process.env.DATABASE_URL);
     if (parseDatabaseUrl(url).kind !== 'postgres') {
       throw new Error('database: the console needs DATABASE_URL=postgres://… or a running `vigil start` serving the embedded database');
     }

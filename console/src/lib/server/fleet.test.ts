@@ -1,0 +1,33 @@
+import { addTarget, applyTransitions, insertHeartbeats } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { describe, expect, it } from 'vitest';
+import { loadFleet, loadHost } from './fleet';
+
+describe.each(testDatabases())('fleet queries on $name', (engine) => {
+  it('pairs each target with its newest heartbeat and counts states', async () => {
+    const { db, drop } = await engine.open();
+    try {
+      const a = await addTarget(db, { name: 'a', url: 'http://a/metrics' });
+      const b = await addTarget(db, { name: 'b', url: 'http://b/metrics' });
+      const now = Date.now();
+      const hb = (target_id: number, ago: number, up: boolean, mem: number | null) => ({
+        target_id, time: new Date(now - ago * 1000), up, duration_seconds: 0.01, error: up ? null : 'HTTP 500', samples: null, cpu_usage_percent: null,
+        memory_used_bytes: mem, memory_total_bytes: mem === null ? null : 100, disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null,
+      });
+      await insertHeartbeats(db, [hb(a.id, 20, true, 10), hb(a.id, 5, true, 20), hb(a.id, 10, false, null)]);
+      await applyTransitions(db, [{ targetId: a.id, from: 'unknown', to: 'up', at: new Date(), message: 'a is up' }]);
+
+      const fleet = await loadFleet(db);
+      expect(fleet.counts).toEqual({ up: 1, down: 0, unknown: 1 });
+      expect(fleet.rows.map((r) => [r.target.name, r.heartbeat?.memory_used_bytes ?? null])).toEqual([['a', 20], ['b', null]]);
+
+      const host = await loadHost(db, a.id);
+      expect(host?.target.name).toBe('a');
+      expect(host?.heartbeats.map((h) => h.up)).toEqual([true, false, true]); // newest first
+      expect(host?.events.map((e) => e.message)).toEqual(['a is up']);
+      expect(await loadHost(db, b.id + 1000)).toBeNull();
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import { addTarget, createDb, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { handleError } from '../hooks.server';
+
+// The route loads as SvelteKit calls them, against a database served over the wire
+// (as the console always reaches it).
+describe('console routes', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-routes-'));
+  let stop: () => Promise<void>;
+  let targetId: number;
+  beforeAll(async () => {
+    const server = await startEmbeddedPostgres(dir);
+    stop = server.stop;
+    const db = await createDb(server.url, { max: 1 });
+    await migrateToLatest(db);
+    targetId = (await addTarget(db, { name: 'pi-1', url: 'http://pi-1/metrics' })).id;
+    await db.destroy();
+    vi.stubEnv('DATABASE_URL', server.url);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads the fleet, a host, and events', async () => {
+    const fleet = await (await import('./+page.server')).load({} as never);
+    expect(fleet).toMatchObject({ counts: { unknown: 1 }, rows: [{ target: { name: 'pi-1' }, heartbeat: null }] });
+    expect((fleet as { serverTime: number }).serverTime).toBeGreaterThan(0);
+    const host = await (await import('./hosts/[id]/+page.server')).load({ params: { id: String(targetId) } } as never);
+    expect(host).toMatchObject({ target: { name: 'pi-1' }, heartbeats: [], events: [] });
+    const events = await (await import('./events/+page.server')).load({} as never);
+    expect(events).toMatchObject({ events: [] });
+  });
+
+  it.each(['0', 'abc', '999999'])('answers 404 for host %s', async (id) => {
+    const { load } = await import('./hosts/[id]/+page.server');
+    await expect(load({ params: { id } } as never)).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('handleError', () => {
+  it('hides unexpected errors behind an id, and says so when the database is away', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const secret = handleError({ error: new Error('password=hunter2 in query'), status: 500, message: 'Internal Error', event: {} as never });
+    expect(secret).toMatchObject({ message: 'Internal error', errorId: expect.any(String) });
+    expect(JSON.stringify(secret)).not.toContain('hunter2');
+    const db = handleError({ error: new Error('connect ECONNREFUSED 127.0.0.1:5432'), status: 500, message: 'Internal Error', event: {} as never });
+    expect((db as { message: string }).message).toMatch(/database cannot be reached/);
+    expect(handleError({ error: new Error('x'), status: 404, message: 'Not Found', event: {} as never })).toEqual({ message: 'Not Found' });
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
+  });
+});
+
+describe('getDb', () => {
+  it('refuses to open embedded PGlite itself', async () => {
+    vi.resetModules();
+    vi.stubEnv('DATABASE_URL', `pglite://${mkdtempSync(path.join(tmpdir(), 'vigil-none-'))}`);
+    try {
+      const { getDb } = await import('$lib/server/db');
+      expect(() => getDb()).toThrow(/console needs DATABASE_URL=postgres/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

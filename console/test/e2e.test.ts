@@ -1,0 +1,79 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { type LocalVigil, startLocal } from '@vigil/scraper/start';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, launchBrowser } from './browser.js';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const missing = browserMissing();
+const SHOTS = path.resolve(import.meta.dirname, '../../bench/out');
+
+describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-e2e-'));
+  let vigil: LocalVigil;
+  let browser: Browser;
+  beforeAll(async () => {
+    vigil = await startLocal(
+      {
+        ...process.env,
+        DATABASE_URL: `pglite://${dir}/pgdata`,
+        VIGIL_EXPORTER_LISTEN: `127.0.0.1:${await freePort()}`,
+        VIGIL_SCRAPER_LISTEN: `127.0.0.1:${await freePort()}`,
+        VIGIL_CONSOLE_LISTEN: `127.0.0.1:${await freePort()}`,
+        VIGIL_LOCAL_INTERVAL: '2s',
+        VIGIL_LOG_LEVEL: 'warn',
+      },
+      () => {},
+    );
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await vigil?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows this host up with its figures, then down without a reload when its exporter stops, with the event', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(vigil.consoleUrl);
+    const row = page.locator(`tr[data-target="${os.hostname()}"]`);
+    await row.locator('[data-state="up"]').waitFor({ timeout: 30_000 });
+    // Real figures: memory and disk as "x GiB of y GiB", cpu once two scrapes are in.
+    await expect.poll(async () => row.locator('[data-memory]').innerText(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %.*\d+(\.\d+)? [KMGT]iB of \d+(\.\d+)? [KMGT]iB/s);
+    await expect.poll(async () => row.locator('[data-disk]').innerText(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %/);
+    await expect.poll(async () => row.locator('[data-cpu]').innerText(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)? %/);
+    await expect.poll(async () => row.locator('[data-age]').innerText(), { timeout: 10_000 }).toMatch(/^\d+ s ago/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
+
+    vigil.children.exporter.kill('SIGTERM');
+    // No reload: the page refreshes its data on its own.
+    await row.locator('[data-state="down"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-count="down"]').innerText()).toBe('1');
+
+    await row.locator('a').first().click();
+    await page.waitForURL(/\/hosts\/\d+$/);
+    await expect.poll(async () => page.locator('table[data-events]').innerText(), { timeout: 10_000 }).toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
+    await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
+
+    await page.goto(`${vigil.consoleUrl}/events`);
+    expect(await page.locator('table').innerText()).toMatch(new RegExp(`${os.hostname()}\\s+unknown → up`));
+    const missingHost = await page.goto(`${vigil.consoleUrl}/hosts/424242`);
+    expect(missingHost?.status()).toBe(404);
+    expect(await page.locator('main').innerText()).toMatch(/No host with id 424242/);
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
