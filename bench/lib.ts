@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '..');
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Starts a process and waits until `url` answers; kill it with `.kill()`. */
+export async function startProcess(cmd: string, args: string[], url: string, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${cmd} exited: ${stderr}`);
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill();
+  throw new Error(`${cmd} did not answer at ${url}`);
+}
+
+/** One timed GET: milliseconds and body bytes. */
+export async function timedGet(url: string): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  const r = await fetch(url);
+  const body = await r.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status}`);
+  return { ms, bytes: body.byteLength };
+}
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * q;
+  const lo = Math.floor(i);
+  return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Replaces the section `## <title>` of bench/RESULTS.md with `body` (adds it when missing). */
+export function recordSection(title: string, body: string): void {
+  const file = path.join(REPO, 'bench/RESULTS.md');
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = '# Benchmark results\n\nEach section is written by the benchmark named in it, run with `--record`; figures are from one run on the machine it names.\n';
+  }
+  const heading = `## ${title}`;
+  const start = text.indexOf(heading);
+  const section = `${heading}\n\n${body.trim()}\n`;
+  if (start < 0) text = `${text.trimEnd()}\n\n${section}`;
+  else {
+    const next = text.indexOf('\n## ', start + heading.length);
+    text = `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next)}`;
+  }
+  writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -1,0 +1,67 @@
+/**
+ * /metrics latency of the Vigil exporter against Debian's prometheus-node-exporter
+ * on this host, in one run: requests alternate between the exporters so both see
+ * the same machine load; reports medians, p90s and their ratio.
+ *
+ *   npm run bench                    print the figures
+ *   npm run bench -- --record        ...and write them into bench/RESULTS.md
+ *   npm run bench -- --requests 500  requests per exporter (default 300, after 30 warm-up)
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { freePort, quantile, recordSection, startProcess, timedGet } from './lib.js';
+
+const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
+const SAME_COLLECTORS = ['cpu', 'stat', 'loadavg', 'meminfo', 'netdev', 'filesystem', 'time'];
+
+const { values } = parseArgs({ options: { record: { type: 'boolean' }, requests: { type: 'string', default: '300' }, help: { type: 'boolean' } } });
+if (values.help) {
+  process.stdout.write('usage: npm run bench -- [--requests N] [--record]\n');
+  process.exit(0);
+}
+const n = Number(values.requests);
+
+const ports = { vigil: await freePort(), nodeDefault: await freePort(), nodeSame: await freePort() };
+const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
+const children = [
+  await startProcess(process.execPath, ['exporter/bin/vigil-exporter.js'], url(ports.vigil), { ...process.env, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_LOG_LEVEL: 'warn' }),
+  await startProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${ports.nodeDefault}`], url(ports.nodeDefault)),
+  await startProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${ports.nodeSame}`, '--collector.disable-defaults', ...SAME_COLLECTORS.map((c) => `--collector.${c}`)], url(ports.nodeSame)),
+];
+
+try {
+  const names = ['vigil', 'nodeDefault', 'nodeSame'] as const;
+  const samples: Record<(typeof names)[number], { ms: number[]; bytes: number }> = { vigil: { ms: [], bytes: 0 }, nodeDefault: { ms: [], bytes: 0 }, nodeSame: { ms: [], bytes: 0 } };
+  for (let i = 0; i < 30; i++) for (const k of names) await timedGet(url(ports[k]));
+  for (let i = 0; i < n; i++) {
+    // Rotate the order each round so none always goes first.
+    for (let j = 0; j < names.length; j++) {
+      const k = names[(i + j) % names.length]!;
+      const r = await timedGet(url(ports[k]));
+      samples[k].ms.push(r.ms);
+      samples[k].bytes = r.bytes;
+    }
+  }
+  const med = (k: (typeof names)[number]) => quantile(samples[k].ms, 0.5);
+  const p90 = (k: (typeof names)[number]) => quantile(samples[k].ms, 0.9);
+  const rows = [
+    ['Vigil exporter (6 collectors)', 'vigil'],
+    ['node_exporter 1.5, default collectors', 'nodeDefault'],
+    ['node_exporter 1.5, the same collectors', 'nodeSame'],
+  ] as const;
+  const table = [
+    '| exporter | median ms | p90 ms | body bytes |',
+    '|---|---:|---:|---:|',
+    ...rows.map(([label, k]) => `| ${label} | ${med(k).toFixed(2)} | ${p90(k).toFixed(2)} | ${samples[k].bytes} |`),
+  ].join('\n');
+  const ratios = [
+    `- median ratio Vigil / node_exporter (default collectors): **${(med('vigil') / med('nodeDefault')).toFixed(2)}**`,
+    `- median ratio Vigil / node_exporter (same collectors): **${(med('vigil') / med('nodeSame')).toFixed(2)}**`,
+  ].join('\n');
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}`;
+  const body = `Command: \`npm run bench -- --requests ${n} --record\` — ${n} requests to each exporter, alternating, after 30 warm-up rounds; ${new Date().toISOString().slice(0, 10)}, ${machine}.\n\n${table}\n\n${ratios}\n`;
+  process.stdout.write(`${body}\n`);
+  if (values.record) recordSection('/metrics latency vs node_exporter', body);
+} finally {
+  for (const c of children) c.kill();
+}
