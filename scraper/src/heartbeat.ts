@@ -1,3 +1,4 @@
+import type { HeartbeatTable } from '@vigil/db';
 import type { Sample } from './exposition.js';
 import { indexSamples } from './exposition.js';
 
@@ -8,16 +9,10 @@ export interface CpuTotals {
 }
 
 /** The figures a heartbeat carries, derived from one scrape's samples; null where the samples are missing. */
-export interface HeartbeatFigures {
-  samples: number;
-  cpu_usage_percent: number | null;
-  memory_used_bytes: number | null;
-  memory_total_bytes: number | null;
-  disk_used_bytes: number | null;
-  disk_total_bytes: number | null;
-  load1: number | null;
-  uptime_seconds: number | null;
-}
+export type HeartbeatFigures = Pick<
+  HeartbeatTable,
+  'samples' | 'cpu_usage_percent' | 'memory_used_bytes' | 'memory_total_bytes' | 'disk_used_bytes' | 'disk_total_bytes' | 'load1' | 'uptime_seconds'
+>;
 
 /** Sums `node_cpu_seconds_total` over CPUs; null when the target does not expose it. */
 export function cpuTotals(byName: Map<string, Sample[]>): CpuTotals | null {
