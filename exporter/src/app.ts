@@ -100,7 +100,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     const scrape = registryOf(base.contentType);
     // Fresh wrappers: prom-client renames counters in place for OpenMetrics,
     // and the families may be shared with a concurrent text-format scrape.
-    for (const f of sink.families.values()) scrape.registerMetric(wrap(f) as never);
+    for (const f of sink.families.values()) if (f.values.length > 0) scrape.registerMetric(wrap(f) as never);
     ctx.set('Content-Type', base.contentType);
     ctx.body = await Registry.merge([scrape, base]).metrics();
   });

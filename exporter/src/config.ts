@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { HostPaths } from './collector.js';
 import { COLLECTORS } from './collectors/index.js';
+import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
+import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
 import { type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
 
 /** The shared secret between exporters and the scraper: one variable, both sides. */
@@ -32,9 +34,28 @@ const schema = z.object({
       if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown collector ${unknown.join(', ')}; known: ${Object.keys(COLLECTORS).join(', ')}` });
       return names;
     }),
+  VIGIL_FILESYSTEM_EXCLUDE_FSTYPES: regex(DEFAULT_FILESYSTEM_FILTER.excludeFsTypes),
+  VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
+  VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
+
+/** A regular expression given as a string, anchored by the user as they wish; the default when unset. */
+function regex(defaultValue: RegExp) {
+  return z
+    .string()
+    .optional()
+    .transform((s, ctx): RegExp => {
+      if (s === undefined) return defaultValue;
+      try {
+        return new RegExp(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `expected a regular expression: ${(e as Error).message}` });
+        return z.NEVER;
+      }
+    });
+}
 
 /** The exporter's configuration, parsed once from the environment and frozen. */
 export interface ExporterConfig {
@@ -43,6 +64,8 @@ export interface ExporterConfig {
   paths: HostPaths;
   collectorTimeoutSeconds: number;
   disabledCollectors: readonly string[];
+  filesystemFilter: FilesystemFilter;
+  diskExclude: RegExp;
   logLevel: string;
   logPretty: boolean;
 }
@@ -66,6 +89,8 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     }),
     collectorTimeoutSeconds: e.VIGIL_COLLECTOR_TIMEOUT,
     disabledCollectors: Object.freeze(e.VIGIL_DISABLED_COLLECTORS),
+    filesystemFilter: Object.freeze({ excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS }),
+    diskExclude: e.VIGIL_DISK_EXCLUDE,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

@@ -17,6 +17,8 @@ Environment:
   VIGIL_PROC, VIGIL_SYS, VIGIL_ROOTFS   override each host path
   VIGIL_COLLECTOR_TIMEOUT     deadline per collector per scrape (default 5s)
   VIGIL_DISABLED_COLLECTORS   comma-separated collectors to switch off (${Object.keys(COLLECTORS).join(', ')})
+  VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS, VIGIL_DISK_EXCLUDE
+                              regular expressions of what to leave out (defaults: node_exporter's)
   VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
 `;

@@ -17,7 +17,7 @@ export interface RunningExporter {
  * @throws the listen error (EADDRINUSE, EACCES) with the address in the message
  */
 export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
-  const collectors = buildCollectors({ paths: config.paths }, config.disabledCollectors);
+  const collectors = buildCollectors({ paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude }, config.disabledCollectors);
   const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;

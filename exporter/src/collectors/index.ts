@@ -1,24 +1,36 @@
 import type { Collector, HostPaths } from '../collector.js';
 import { cpuCollector } from './cpu.js';
-import { filesystemCollector } from './filesystem.js';
+import { DEFAULT_DISK_EXCLUDE, diskstatsCollector } from './diskstats.js';
+import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter, filesystemCollector } from './filesystem.js';
+import { hwmonCollector } from './hwmon.js';
 import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
+import { pressureCollector } from './pressure.js';
+import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
+import { unameCollector } from './uname.js';
 
 /** What a collector may need to be built. */
 export interface CollectorContext {
   paths: HostPaths;
+  filesystemFilter?: FilesystemFilter;
+  diskExclude?: RegExp;
 }
 
 /** Every collector, by name: adding one is one file and one line here. */
 export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector> = {
   cpu: (ctx) => cpuCollector(ctx.paths),
-  filesystem: (ctx) => filesystemCollector(ctx.paths),
+  diskstats: (ctx) => diskstatsCollector(ctx.paths, ctx.diskExclude ?? DEFAULT_DISK_EXCLUDE),
+  filesystem: (ctx) => filesystemCollector(ctx.paths, ctx.filesystemFilter ?? DEFAULT_FILESYSTEM_FILTER),
+  hwmon: (ctx) => hwmonCollector(ctx.paths),
   loadavg: (ctx) => loadavgCollector(ctx.paths),
   meminfo: (ctx) => meminfoCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
+  pressure: (ctx) => pressureCollector(ctx.paths),
+  thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
+  uname: (ctx) => unameCollector(ctx.paths),
 };
 
 /** Builds the enabled collectors: all but those named in `disabled`. */

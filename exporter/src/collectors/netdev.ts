@@ -43,12 +43,29 @@ export async function readNetdev(proc: string, signal?: AbortSignal): Promise<Ne
   return parseNetdev(await readText(path.join(proc, 'net', 'dev'), signal));
 }
 
-/** `node_network_{receive,transmit}_*_total{device}` from /proc/net/dev. */
+/** Whether an interface is up, from `<sys>/class/net/<device>/operstate`; null when sysfs does not know it. */
+export async function readOperstate(sys: string, device: string, signal?: AbortSignal): Promise<string | null> {
+  try {
+    return (await readText(path.join(sys, 'class/net', device, 'operstate'), signal)).trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `node_network_{receive,transmit}_*_total{device}` from /proc/net/dev and
+ * `node_network_up{device}` (operstate "up") from /sys/class/net.
+ */
 export function netdevCollector(paths: HostPaths): Collector {
   return {
     name: 'netdev',
     async update(sink, signal) {
       const stats = await readNetdev(paths.proc, signal);
+      const states = await Promise.all(stats.map((s) => readOperstate(paths.sys, s.device, signal)));
+      const up = sink.gauge('node_network_up', 'Value is 1 if operstate is \'up\', 0 otherwise.');
+      stats.forEach((s, i) => {
+        if (states[i] !== null) up.set({ device: s.device }, states[i] === 'up' ? 1 : 0);
+      });
       for (const col of NETDEV_COLUMNS) {
         const [dir, what] = col.split('_') as [string, string];
         const family = sink.counter(`node_network_${col}_total`, `Network device statistic ${dir === 'receive' ? 'receive' : 'transmit'}_${what}.`);
