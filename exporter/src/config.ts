@@ -37,6 +37,7 @@ const schema = z.object({
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES: regex(DEFAULT_FILESYSTEM_FILTER.excludeFsTypes),
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
+  VIGIL_SERVICES_FILE: z.string().optional(),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -66,6 +67,8 @@ export interface ExporterConfig {
   disabledCollectors: readonly string[];
   filesystemFilter: FilesystemFilter;
   diskExclude: RegExp;
+  /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
+  servicesFile: string | undefined;
   logLevel: string;
   logPretty: boolean;
 }
@@ -91,6 +94,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     disabledCollectors: Object.freeze(e.VIGIL_DISABLED_COLLECTORS),
     filesystemFilter: Object.freeze({ excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS }),
     diskExclude: e.VIGIL_DISK_EXCLUDE,
+    servicesFile: e.VIGIL_SERVICES_FILE,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

@@ -1,6 +1,7 @@
 import { loadExporterConfig } from './config.js';
 import { COLLECTORS } from './collectors/index.js';
 import { ConfigError } from './env.js';
+import { ServicesFileError } from './collectors/services.js';
 import { createLogger } from './log.js';
 import { startExporter } from './server.js';
 
@@ -19,6 +20,10 @@ Environment:
   VIGIL_DISABLED_COLLECTORS   comma-separated collectors to switch off (${Object.keys(COLLECTORS).join(', ')})
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS, VIGIL_DISK_EXCLUDE
                               regular expressions of what to leave out (defaults: node_exporter's)
+  VIGIL_SERVICES_FILE         YAML or JSON file of HTTP/TCP probes:
+                                services:
+                                  - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }
+                                  - { name: db, tcp: 127.0.0.1:5432 }
   VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
 `;
@@ -35,18 +40,20 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   let config;
+  let running;
+  let log;
   try {
     config = loadExporterConfig();
+    log = createLogger('exporter', config.logLevel, config.logPretty);
+    running = await startExporter(config, log);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof ServicesFileError) {
       process.stderr.write(`vigil-exporter: ${err.message}\n`);
       process.exitCode = 2;
       return;
     }
     throw err;
   }
-  const log = createLogger('exporter', config.logLevel, config.logPretty);
-  const running = await startExporter(config, log);
   log.info({ url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc }, `exporter listening on ${running.url}/metrics`);
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExporterApp } from './app.js';
 import { buildCollectors } from './collectors/index.js';
+import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
 import type { Logger } from './log.js';
 
@@ -17,7 +18,8 @@ export interface RunningExporter {
  * @throws the listen error (EADDRINUSE, EACCES) with the address in the message
  */
 export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
-  const collectors = buildCollectors({ paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude }, config.disabledCollectors);
+  const services = config.servicesFile ? await loadServicesFile(config.servicesFile) : [];
+  const collectors = buildCollectors({ paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services }, config.disabledCollectors);
   const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;

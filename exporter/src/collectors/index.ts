@@ -7,6 +7,7 @@ import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
 import { pressureCollector } from './pressure.js';
+import { type ProbeResult, type ServiceConfig, servicesCollector } from './services.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
@@ -16,6 +17,10 @@ export interface CollectorContext {
   paths: HostPaths;
   filesystemFilter?: FilesystemFilter;
   diskExclude?: RegExp;
+  /** Probes from VIGIL_SERVICES_FILE. */
+  services?: readonly ServiceConfig[];
+  /** Told each collection's probe results (for the /services view). */
+  onProbeResults?: (r: ProbeResult[]) => void;
 }
 
 /** Every collector, by name: adding one is one file and one line here. */
@@ -28,6 +33,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector> = 
   meminfo: (ctx) => meminfoCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
+  services: (ctx) => servicesCollector(ctx.services ?? [], 16, ctx.onProbeResults),
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
   uname: (ctx) => unameCollector(ctx.paths),
