@@ -81,9 +81,16 @@ function processRegistries() {
  */
 export function createExporterApp(opts: ExporterAppOptions): Koa {
   const app = new Koa();
+  const failing = new Set<string>();
   const collection = new SingleFlight<Collection>(async () => {
     const c = await collect(opts.collectors, opts.collectorTimeoutSeconds);
-    for (const o of c.outcomes) if (!o.success) opts.log.warn({ collector: o.name, err: o.error }, 'collector failed');
+    // Log changes, not every scrape: a collector starting to fail, and recovering.
+    for (const o of c.outcomes) {
+      if (!o.success && !failing.has(o.name)) opts.log.warn({ collector: o.name, err: o.error }, 'collector failed; its series are missing until it recovers');
+      if (o.success && failing.has(o.name)) opts.log.info({ collector: o.name }, 'collector recovered');
+      if (o.success) failing.delete(o.name);
+      else failing.add(o.name);
+    }
     return c;
   });
   const registries = processRegistries();

@@ -4,6 +4,7 @@ import type { HostPaths } from './collector.js';
 import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
+import { parseDockerHost } from './docker.js';
 import { type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
 
 /** The shared secret between exporters and the scraper: one variable, both sides. */
@@ -38,6 +39,24 @@ const schema = z.object({
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
   VIGIL_SERVICES_FILE: z.string().optional(),
+  DOCKER_HOST: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        parseDockerHost(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^DOCKER_HOST "[^"]*" is /, 'expected ').replace(/not unix/, 'unix') });
+      }
+    }),
+  VIGIL_CONTAINER_LABEL: z
+    .string()
+    .regex(/^[^=\s]+(=.*)?$/, 'expected key or key=value, e.g. com.example.stack=web')
+    .optional(),
+  VIGIL_CONTAINER_LABELS: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -69,6 +88,12 @@ export interface ExporterConfig {
   diskExclude: RegExp;
   /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
   servicesFile: string | undefined;
+  /** DOCKER_HOST when set; else the default socket is used if it exists. */
+  dockerHost: string | undefined;
+  /** Only containers with this label (`key` or `key=value`). */
+  containerLabel: string | undefined;
+  /** Docker label keys exported as `container_label_<key>`. */
+  containerLabels: readonly string[];
   logLevel: string;
   logPretty: boolean;
 }
@@ -95,6 +120,9 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     filesystemFilter: Object.freeze({ excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS }),
     diskExclude: e.VIGIL_DISK_EXCLUDE,
     servicesFile: e.VIGIL_SERVICES_FILE,
+    dockerHost: e.DOCKER_HOST,
+    containerLabel: e.VIGIL_CONTAINER_LABEL,
+    containerLabels: Object.freeze(e.VIGIL_CONTAINER_LABELS),
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

@@ -24,6 +24,9 @@ Environment:
                                 services:
                                   - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }
                                   - { name: db, tcp: 127.0.0.1:5432 }
+  DOCKER_HOST                 Docker Engine API (default unix:///var/run/docker.sock, used when it exists)
+  VIGIL_CONTAINER_LABEL       only containers with this label: key or key=value
+  VIGIL_CONTAINER_LABELS      comma-separated Docker label keys exported as container_label_<key>
   VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
 `;

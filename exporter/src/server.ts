@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExporterApp } from './app.js';
 import { buildCollectors } from './collectors/index.js';
 import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
+import { ContainerCache, DockerClient } from './docker.js';
 import type { Logger } from './log.js';
 
 /** A running exporter. */
@@ -19,7 +21,17 @@ export interface RunningExporter {
  */
 export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
   const services = config.servicesFile ? await loadServicesFile(config.servicesFile) : [];
-  const collectors = buildCollectors({ paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services }, config.disabledCollectors);
+  let containers: ContainerCache | undefined;
+  if (!config.disabledCollectors.includes('containers') && (config.dockerHost || existsSync('/var/run/docker.sock'))) {
+    containers = new ContainerCache(new DockerClient(config.dockerHost), { labelFilter: config.containerLabel, allowedLabels: config.containerLabels, log });
+    containers.start();
+  } else if (!config.disabledCollectors.includes('containers')) {
+    log.info('no Docker socket at /var/run/docker.sock and DOCKER_HOST unset: container metrics are off');
+  }
+  const collectors = buildCollectors(
+    { paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services, containers },
+    config.disabledCollectors,
+  );
   const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
@@ -35,6 +47,7 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
     url: `http://${host}:${addr.port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        containers?.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

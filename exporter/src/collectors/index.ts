@@ -1,4 +1,6 @@
 import type { Collector, HostPaths } from '../collector.js';
+import type { ContainerCache } from '../docker.js';
+import { type ContainerSnapshot, containersCollector } from './containers.js';
 import { cpuCollector } from './cpu.js';
 import { DEFAULT_DISK_EXCLUDE, diskstatsCollector } from './diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter, filesystemCollector } from './filesystem.js';
@@ -21,10 +23,15 @@ export interface CollectorContext {
   services?: readonly ServiceConfig[];
   /** Told each collection's probe results (for the /services view). */
   onProbeResults?: (r: ProbeResult[]) => void;
+  /** The Docker container cache; no container collector without it. */
+  containers?: ContainerCache;
+  /** Told each collection's container snapshots (for the /containers view). */
+  onContainerSnapshots?: (s: ContainerSnapshot[]) => void;
 }
 
 /** Every collector, by name: adding one is one file and one line here. */
-export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector> = {
+export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | null> = {
+  containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers, ctx.onContainerSnapshots) : null),
   cpu: (ctx) => cpuCollector(ctx.paths),
   diskstats: (ctx) => diskstatsCollector(ctx.paths, ctx.diskExclude ?? DEFAULT_DISK_EXCLUDE),
   filesystem: (ctx) => filesystemCollector(ctx.paths, ctx.filesystemFilter ?? DEFAULT_FILESYSTEM_FILTER),
@@ -43,5 +50,6 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector> = 
 export function buildCollectors(ctx: CollectorContext, disabled: readonly string[] = []): Collector[] {
   return Object.entries(COLLECTORS)
     .filter(([name]) => !disabled.includes(name))
-    .map(([, make]) => make(ctx));
+    .map(([, make]) => make(ctx))
+    .filter((c): c is Collector => c !== null);
 }

@@ -1,0 +1,128 @@
+import path from 'node:path';
+import type { Collector, HostPaths } from '../collector.js';
+import { blockDeviceName, type CgroupStats, type CgroupVersion, detectCgroupVersion, findContainerCgroup, readCgroupV1, readCgroupV2 } from '../cgroup.js';
+import type { ContainerCache, ContainerInfo } from '../docker.js';
+import type { Labels, MetricSink } from '../metrics.js';
+import { type NetdevStats, readNetdev } from './netdev.js';
+
+/** A container with what was read of it in this scrape. */
+export interface ContainerSnapshot {
+  info: ContainerInfo;
+  cgroup: string | null;
+  stats: CgroupStats | null;
+  network: NetdevStats[];
+}
+
+/** cAdvisor's label for an allowed Docker label: `container_label_<key with non-alphanumerics as _>`. */
+export function containerLabelName(key: string): string {
+  return `container_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+}
+
+/**
+ * Reads every container's figures: cgroup files for running ones, their network
+ * namespace's /proc/<pid>/net/dev. A container whose files vanish mid-read (it
+ * stopped) is reported without figures rather than failing the scrape.
+ */
+export async function snapshotContainers(cache: ContainerCache, paths: HostPaths, version: CgroupVersion, cgroupOf: Map<string, string | null>, signal?: AbortSignal): Promise<ContainerSnapshot[]> {
+  const containers = await cache.list(signal);
+  return Promise.all(
+    containers.map(async (info): Promise<ContainerSnapshot> => {
+      if (info.state !== 'running' || !info.pid) return { info, cgroup: null, stats: null, network: [] };
+      let cg = cgroupOf.get(info.id);
+      if (cg === undefined || cg === null) {
+        cg = await findContainerCgroup(paths.sys, paths.proc, version, info.id, info.pid);
+        cgroupOf.set(info.id, cg);
+      }
+      if (cg === null) return { info, cgroup: null, stats: null, network: [] };
+      // Files of a container that stops mid-read read as missing (null figures); a
+      // file that is there but unreadable fails the collector, visibly.
+      const [stats, network] = await Promise.all([
+        version === 2 ? readCgroupV2(paths.sys, cg) : readCgroupV1(paths.sys, cg),
+        readNetdev(path.join(paths.proc, String(info.pid)), signal).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' || err.code === 'ESRCH') return [];
+          throw err;
+        }),
+      ]);
+      return { info, cgroup: cg, stats, network: network.filter((n) => n.device !== 'lo') };
+    }),
+  );
+}
+
+/** Adds cAdvisor-named series (and Vigil's state, health and restarts) for the snapshots. */
+export async function addContainerSamples(sink: MetricSink, snapshots: readonly ContainerSnapshot[], sys: string, now: number): Promise<void> {
+  const g = (name: string, help: string) => sink.gauge(name, help);
+  const c = (name: string, help: string) => sink.counter(name, help);
+  const state = g('vigil_container_state', 'The container\'s state as Docker reports it (created, running, paused, restarting, removing, exited, dead), 1 for the current one.');
+  const health = g('vigil_container_health_status', 'The container\'s health check status (healthy, unhealthy, starting, none), 1 for the current one.');
+  const restarts = g('vigil_container_restarts', 'How many times Docker restarted the container.');
+  const devices = new Map<string, string>();
+  for (const { info, cgroup, stats, network } of snapshots) {
+    const labels: Labels = { id: cgroup ?? `/docker/${info.id}`, image: info.image, name: info.name };
+    for (const [k, v] of Object.entries(info.labels)) labels[containerLabelName(k)] = v;
+    state.set({ ...labels, state: info.state }, 1);
+    health.set({ ...labels, status: info.health }, 1);
+    restarts.set(labels, info.restartCount);
+    if (info.startedAt !== null) g('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.').set(labels, info.startedAt);
+    if (!stats) continue;
+    g('container_last_seen', 'Last time a container was seen by the exporter').set(labels, now);
+    const put = (family: () => ReturnType<MetricSink['gauge']>, v: number | null, extra: Labels = {}) => {
+      if (v !== null && Number.isFinite(v)) family().set({ ...labels, ...extra }, v);
+    };
+    put(() => c('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.'), stats.cpuUsageSeconds, { cpu: 'total' });
+    put(() => c('container_cpu_user_seconds_total', 'Cumulative user cpu time consumed in seconds.'), stats.cpuUserSeconds);
+    put(() => c('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.'), stats.cpuSystemSeconds);
+    put(() => c('container_cpu_cfs_periods_total', 'Number of elapsed enforcement period intervals.'), stats.cfsPeriods);
+    put(() => c('container_cpu_cfs_throttled_periods_total', 'Number of throttled period intervals.'), stats.cfsThrottledPeriods);
+    put(() => c('container_cpu_cfs_throttled_seconds_total', 'Total time duration the container has been throttled.'), stats.cfsThrottledSeconds);
+    put(() => g('container_spec_cpu_quota', 'CPU quota of the container.'), stats.cpuQuotaMicros);
+    put(() => g('container_spec_cpu_period', 'CPU period of the container.'), stats.cpuQuotaMicros === null ? null : stats.cpuPeriodMicros);
+    put(() => g('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed'), stats.memoryUsageBytes);
+    put(() => g('container_memory_working_set_bytes', 'Current working set in bytes.'), stats.memoryWorkingSetBytes);
+    put(() => g('container_memory_rss', 'Size of RSS in bytes.'), stats.memoryRssBytes);
+    put(() => g('container_memory_cache', 'Number of bytes of page cache memory.'), stats.memoryCacheBytes);
+    put(() => g('container_memory_max_usage_bytes', 'Maximum memory usage recorded in bytes'), stats.memoryMaxUsageBytes);
+    put(() => g('container_spec_memory_limit_bytes', 'Memory limit for the container.'), stats.memoryLimitBytes);
+    put(() => g('container_processes', 'Number of processes running inside the container.'), stats.pids);
+    for (const io of stats.io) {
+      let device = devices.get(io.device);
+      if (device === undefined) {
+        device = await blockDeviceName(sys, io.device);
+        devices.set(io.device, device);
+      }
+      c('container_fs_reads_bytes_total', 'Cumulative count of bytes read').set({ ...labels, device }, io.readBytes);
+      c('container_fs_writes_bytes_total', 'Cumulative count of bytes written').set({ ...labels, device }, io.writeBytes);
+    }
+    for (const n of network) {
+      const l = { ...labels, interface: n.device };
+      c('container_network_receive_bytes_total', 'Cumulative count of bytes received').set(l, n.counters.receive_bytes);
+      c('container_network_receive_packets_total', 'Cumulative count of packets received').set(l, n.counters.receive_packets);
+      c('container_network_receive_packets_dropped_total', 'Cumulative count of packets dropped while receiving').set(l, n.counters.receive_drop);
+      c('container_network_receive_errors_total', 'Cumulative count of errors encountered while receiving').set(l, n.counters.receive_errs);
+      c('container_network_transmit_bytes_total', 'Cumulative count of bytes transmitted').set(l, n.counters.transmit_bytes);
+      c('container_network_transmit_packets_total', 'Cumulative count of packets transmitted').set(l, n.counters.transmit_packets);
+      c('container_network_transmit_packets_dropped_total', 'Cumulative count of packets dropped while transmitting').set(l, n.counters.transmit_drop);
+      c('container_network_transmit_errors_total', 'Cumulative count of errors encountered while transmitting').set(l, n.counters.transmit_errs);
+    }
+  }
+}
+
+/**
+ * Containers: metadata from the Docker Engine API (cached, refreshed from its
+ * event stream), resource figures from cgroup files. Series of a removed
+ * container are gone on the next scrape, since every scrape builds them afresh.
+ */
+export function containersCollector(paths: HostPaths, cache: ContainerCache, onSnapshots?: (s: ContainerSnapshot[]) => void): Collector {
+  let version: Promise<CgroupVersion> | null = null;
+  const cgroupOf = new Map<string, string | null>();
+  return {
+    name: 'containers',
+    async update(sink, signal) {
+      version ??= detectCgroupVersion(paths.sys);
+      const snapshots = await snapshotContainers(cache, paths, await version, cgroupOf, signal);
+      const live = new Set(snapshots.map((s) => s.info.id));
+      for (const id of cgroupOf.keys()) if (!live.has(id)) cgroupOf.delete(id);
+      onSnapshots?.(snapshots);
+      await addContainerSamples(sink, snapshots, paths.sys, Date.now() / 1000);
+    },
+  };
+}

@@ -1,0 +1,247 @@
+import http from 'node:http';
+import type { Logger } from './log.js';
+
+/** What Vigil keeps of a container. Never its environment, command, arguments or mounts: they hold secrets. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  /** Docker's state: created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  health: 'healthy' | 'unhealthy' | 'starting' | 'none';
+  restartCount: number;
+  /** Unix seconds; null when never started. */
+  startedAt: number | null;
+  /** The init process's pid on the host, for its cgroup and network namespace; null when not running. */
+  pid: number | null;
+  /** Only the label keys the operator allowed (VIGIL_CONTAINER_LABELS). */
+  labels: Record<string, string>;
+}
+
+/** Thrown for a DOCKER_HOST Vigil cannot use, or a Docker API error; the message says which. */
+export class DockerError extends Error {
+  override name = 'DockerError';
+}
+
+/** Where the Docker Engine API is: a unix socket (default /var/run/docker.sock) or plain tcp://host:port. */
+export function parseDockerHost(value: string | undefined): { socketPath: string } | { host: string; port: number } {
+  const v = value?.trim() || 'unix:///var/run/docker.sock';
+  if (v.startsWith('unix://')) return { socketPath: v.slice('unix://'.length) };
+  const m = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(v);
+  if (m) return { host: m[1]!, port: Number(m[2]) };
+  throw new DockerError(`DOCKER_HOST "${v}" is not unix:///path/to/docker.sock or tcp://host:port (TLS is not supported; use the socket)`);
+}
+
+/** A small Docker Engine API client over HTTP/1.1 (unix socket or tcp). */
+export class DockerClient {
+  readonly #target: ReturnType<typeof parseDockerHost>;
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  constructor(dockerHost: string | undefined, readonly timeoutMs = 5000) {
+    this.#target = parseDockerHost(dockerHost);
+  }
+
+  /** GET a JSON document. @throws DockerError on a non-2xx answer, a timeout or an unreachable daemon */
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ ...this.#target, path, agent: this.#agent, timeout: this.timeoutMs, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 300) return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch {
+            reject(new DockerError(`Docker API ${path}: not JSON`));
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new DockerError(`Docker API ${path}: no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(e instanceof DockerError ? e : new DockerError(`Docker API unreachable (${e.code ?? e.message}); check DOCKER_HOST and that the socket is mounted`)),
+      );
+    });
+  }
+
+  /**
+   * Follows GET /events (newline-delimited JSON), calling `onEvent` for each.
+   * Resolves when the stream ends; rejects when it cannot be opened.
+   */
+  events(path: string, onEvent: (e: { id?: string; Action?: string; status?: string }) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ ...this.#target, path, signal }, (res) => {
+        if ((res.statusCode ?? 500) >= 300) {
+          res.resume();
+          return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode}`));
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) {
+              try {
+                onEvent(JSON.parse(line));
+              } catch {
+                // a torn line; the next refresh catches up
+              }
+            }
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+interface ListEntry {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  State?: string;
+  Labels?: Record<string, string> | null;
+}
+
+interface InspectDoc {
+  Id: string;
+  Name?: string;
+  RestartCount?: number;
+  State?: { Status?: string; Pid?: number; StartedAt?: string; Health?: { Status?: string } | null };
+  Config?: { Image?: string; Labels?: Record<string, string> | null };
+}
+
+export interface ContainerCacheOptions {
+  /** Only containers with this label: `key` or `key=value` (VIGIL_CONTAINER_LABEL). */
+  labelFilter?: string;
+  /** Label keys copied into the output (VIGIL_CONTAINER_LABELS). */
+  allowedLabels?: readonly string[];
+  log: Logger;
+}
+
+/**
+ * The container list, cached and kept fresh from Docker's event stream rather
+ * than polled each scrape: an event marks the list (and that container's
+ * inspect data) stale, and the next `list()` refreshes only what changed. While
+ * the stream is down it reconnects with backoff and `list()` refreshes every time.
+ */
+export class ContainerCache {
+  #containers = new Map<string, ContainerInfo>();
+  #staleIds = new Set<string>();
+  #listStale = true;
+  #streaming = false;
+  #refreshing: Promise<void> | null = null;
+  #abort = new AbortController();
+  readonly #filters: string;
+
+  constructor(
+    private readonly client: DockerClient,
+    private readonly options: ContainerCacheOptions,
+  ) {
+    const f: Record<string, string[]> = {};
+    if (options.labelFilter) f.label = [options.labelFilter];
+    this.#filters = encodeURIComponent(JSON.stringify(f));
+  }
+
+  /** Starts following the event stream (and reconnecting). */
+  start(): void {
+    void this.#follow();
+  }
+
+  async #follow(): Promise<void> {
+    let backoff = 1000;
+    const evFilters: Record<string, string[]> = { type: ['container'] };
+    if (this.options.labelFilter) evFilters.label = [this.options.labelFilter];
+    while (!this.#abort.signal.aborted) {
+      try {
+        const opened = Date.now();
+        this.#streaming = true;
+        this.#listStale = true; // anything may have happened while we were away
+        await this.client.events(`/events?filters=${encodeURIComponent(JSON.stringify(evFilters))}`, (e) => {
+          if (e.id) this.#staleIds.add(e.id);
+          this.#listStale = true;
+        }, this.#abort.signal);
+        if (Date.now() - opened > 60_000) backoff = 1000;
+      } catch (err) {
+        if (this.#abort.signal.aborted) break;
+        this.options.log.warn({ err: (err as Error).message, retryInSeconds: backoff / 1000 }, 'Docker event stream lost; listing containers on every scrape until it is back');
+      }
+      this.#streaming = false;
+      await new Promise((r) => setTimeout(r, backoff).unref());
+      backoff = Math.min(backoff * 2, 30_000);
+    }
+  }
+
+  /** Whether the event stream is connected (else every list() asks Docker). */
+  get streaming(): boolean {
+    return this.#streaming;
+  }
+
+  /** The containers, refreshed first when something changed. @throws DockerError when Docker cannot be asked */
+  async list(signal?: AbortSignal): Promise<ContainerInfo[]> {
+    if (this.#listStale || !this.#streaming) {
+      this.#refreshing ??= this.#refresh(signal).finally(() => (this.#refreshing = null));
+      await this.#refreshing;
+    }
+    return [...this.#containers.values()];
+  }
+
+  async #refresh(signal?: AbortSignal): Promise<void> {
+    this.#listStale = false;
+    const entries = await this.client.get<ListEntry[]>(`/containers/json?all=1&filters=${this.#filters}`, signal);
+    const next = new Map<string, ContainerInfo>();
+    await Promise.all(
+      entries.map(async (e) => {
+        const cached = this.#containers.get(e.Id);
+        if (cached && !this.#staleIds.has(e.Id) && cached.state === e.State) {
+          next.set(e.Id, cached);
+          return;
+        }
+        this.#staleIds.delete(e.Id);
+        try {
+          next.set(e.Id, this.#fromInspect(await this.client.get<InspectDoc>(`/containers/${e.Id}/json`, signal)));
+        } catch (err) {
+          if (/HTTP 404/.test((err as Error).message)) return; // removed meanwhile
+          throw err;
+        }
+      }),
+    );
+    this.#containers = next;
+  }
+
+  #fromInspect(d: InspectDoc): ContainerInfo {
+    const allowed = this.options.allowedLabels ?? [];
+    const labels: Record<string, string> = {};
+    for (const k of allowed) {
+      const v = d.Config?.Labels?.[k];
+      if (v !== undefined) labels[k] = v;
+    }
+    const started = d.State?.StartedAt ? Date.parse(d.State.StartedAt) / 1000 : NaN;
+    const health = d.State?.Health?.Status;
+    return {
+      id: d.Id,
+      name: (d.Name ?? '').replace(/^\//, ''),
+      image: d.Config?.Image ?? '',
+      state: d.State?.Status ?? 'unknown',
+      health: health === 'healthy' || health === 'unhealthy' || health === 'starting' ? health : 'none',
+      restartCount: d.RestartCount ?? 0,
+      startedAt: Number.isFinite(started) && started > 0 ? started : null,
+      pid: d.State?.Pid ? d.State.Pid : null,
+      labels,
+    };
+  }
+
+  stop(): void {
+    this.#abort.abort();
+    this.client.close();
+  }
+}

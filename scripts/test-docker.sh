@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Starts a private Docker engine for tests and benchmarks (Debian's docker.io, no
+# iptables, no bridge: containers run with --network none) and imports a tiny
+# image from busybox-static. Prints the variables to export. Idempotent.
+#   eval "$(scripts/test-docker.sh)"
+set -euo pipefail
+dir=${VIGIL_TEST_DOCKER_DIR:-/tmp/vigil-docker}
+sock=$dir/docker.sock
+image=${VIGIL_TEST_DOCKER_IMAGE:-vigil-busybox:test}
+export DOCKER_HOST=unix://$sock
+mkdir -p "$dir"
+if ! docker version >/dev/null 2>&1; then
+  command -v dockerd >/dev/null || { echo "dockerd is missing: apt-get install docker.io" >&2; exit 1; }
+  nohup dockerd --iptables=false --ip6tables=false --bridge=none --host="$DOCKER_HOST" \
+    --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$dir/docker.pid" >"$dir/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker version >/dev/null 2>&1 || { echo "dockerd did not start; see $dir/dockerd.log:" >&2; tail -20 "$dir/dockerd.log" >&2; exit 1; }
+fi
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  busybox=$(command -v busybox || true)
+  [ -n "$busybox" ] || { echo "busybox is missing: apt-get install busybox-static" >&2; exit 1; }
+  root=$(mktemp -d)
+  mkdir -p "$root/bin"
+  cp "$busybox" "$root/bin/busybox"
+  for c in sh sleep yes cat echo true false head dd; do ln -s busybox "$root/bin/$c"; done
+  tar -C "$root" -c . | docker import - "$image" >/dev/null
+  rm -rf "$root"
+fi
+echo "export VIGIL_TEST_DOCKER_HOST=$DOCKER_HOST VIGIL_TEST_DOCKER_IMAGE=$image"
