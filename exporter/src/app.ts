@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
 import type { Logger } from './log.js';
 import type { MetricFamily } from './metrics.js';
+import { type StatsView, ViewBuilder } from './views.js';
 
 /** The one error type handlers throw; `expose` says whether its message may reach the client. */
 export class AppError extends Error {
@@ -55,6 +56,8 @@ export function bearerAuth(token: string | undefined, publicPaths: readonly stri
 
 export interface ExporterAppOptions {
   collectors: readonly Collector[];
+  /** Builds the JSON views; give it to the collectors too (onContainerSnapshots, onProbeResults). */
+  views?: ViewBuilder;
   collectorTimeoutSeconds: number;
   token: string | undefined;
   log: Logger;
@@ -75,13 +78,15 @@ function processRegistries() {
 }
 
 /**
- * The exporter's Koa app: `/health` (no auth, nothing sensitive) and `/metrics`
- * (text 0.0.4, or OpenMetrics 1.0 when the `Accept` header asks for it).
- * Overlapping scrapes share one collection.
+ * The exporter's Koa app: `/health` (no auth, nothing sensitive), `/metrics`
+ * (text 0.0.4, or OpenMetrics 1.0 when the `Accept` header asks for it), and the
+ * JSON views `/stats`, `/host`, `/containers`, `/services` of the same collection.
+ * Overlapping requests share one collection.
  */
 export function createExporterApp(opts: ExporterAppOptions): Koa {
   const app = new Koa();
   const failing = new Set<string>();
+  const views = opts.views ?? new ViewBuilder();
   const collection = new SingleFlight<Collection>(async () => {
     const c = await collect(opts.collectors, opts.collectorTimeoutSeconds);
     // Log changes, not every scrape: a collector starting to fail, and recovering.
@@ -91,6 +96,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
       if (o.success) failing.delete(o.name);
       else failing.add(o.name);
     }
+    views.update(c);
     return c;
   });
   const registries = processRegistries();
@@ -99,6 +105,16 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+
+  const json = (pick: (v: StatsView) => unknown) => async (ctx: Koa.Context) => {
+    await collection.get();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = pick(views.latest!);
+  };
+  router.get('/stats', json((v) => v));
+  router.get('/host', json((v) => v.host));
+  router.get('/containers', json((v) => v.containers));
+  router.get('/services', json((v) => v.services));
 
   router.get('/metrics', async (ctx) => {
     const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));

@@ -5,7 +5,7 @@ import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
 import { parseDockerHost } from './docker.js';
-import { type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
+import { ConfigError, type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
 
 /** The shared secret between exporters and the scraper: one variable, both sides. */
 export const tokenSchema = z
@@ -39,6 +39,8 @@ const schema = z.object({
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
   VIGIL_SERVICES_FILE: z.string().optional(),
+  VIGIL_TLS_CERT: z.string().optional(),
+  VIGIL_TLS_KEY: z.string().optional(),
   DOCKER_HOST: z
     .string()
     .optional()
@@ -94,6 +96,8 @@ export interface ExporterConfig {
   containerLabel: string | undefined;
   /** Docker label keys exported as `container_label_<key>`. */
   containerLabels: readonly string[];
+  /** PEM files for HTTPS; both or neither. */
+  tls: { certFile: string; keyFile: string } | null;
   logLevel: string;
   logPretty: boolean;
 }
@@ -106,6 +110,9 @@ export interface ExporterConfig {
  */
 export function loadExporterConfig(env: Record<string, string | undefined> = process.env): ExporterConfig {
   const e = parseEnv(schema, env);
+  if ((e.VIGIL_TLS_CERT === undefined) !== (e.VIGIL_TLS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration:\n  VIGIL_TLS_CERT and VIGIL_TLS_KEY: set both (PEM certificate and key files) or neither');
+  }
   const root = e.VIGIL_HOST_ROOT ?? '/';
   return Object.freeze({
     listen: e.VIGIL_EXPORTER_LISTEN,
@@ -123,6 +130,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     dockerHost: e.DOCKER_HOST,
     containerLabel: e.VIGIL_CONTAINER_LABEL,
     containerLabels: Object.freeze(e.VIGIL_CONTAINER_LABELS),
+    tls: e.VIGIL_TLS_CERT && e.VIGIL_TLS_KEY ? Object.freeze({ certFile: e.VIGIL_TLS_CERT, keyFile: e.VIGIL_TLS_KEY }) : null,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

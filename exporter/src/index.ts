@@ -12,3 +12,6 @@ export { parseMeminfo, readMeminfo, meminfoValue } from './collectors/meminfo.js
 export { parseNetdev, readNetdev } from './collectors/netdev.js';
 export { parseMountinfo, readMountinfo, selectMounts, statFilesystem } from './collectors/filesystem.js';
 export { main } from './main.js';
+export * from './views.js';
+export * from './docker.js';
+export * from './cgroup.js';

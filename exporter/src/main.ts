@@ -27,6 +27,7 @@ Environment:
   DOCKER_HOST                 Docker Engine API (default unix:///var/run/docker.sock, used when it exists)
   VIGIL_CONTAINER_LABEL       only containers with this label: key or key=value
   VIGIL_CONTAINER_LABELS      comma-separated Docker label keys exported as container_label_<key>
+  VIGIL_TLS_CERT, VIGIL_TLS_KEY   PEM files: serve HTTPS instead of HTTP
   VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
 `;
@@ -50,12 +51,9 @@ export async function main(argv: string[]): Promise<void> {
     log = createLogger('exporter', config.logLevel, config.logPretty);
     running = await startExporter(config, log);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ServicesFileError) {
-      process.stderr.write(`vigil-exporter: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
+    process.stderr.write(`vigil-exporter: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
+    return;
   }
   log.info({ url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc }, `exporter listening on ${running.url}/metrics`);
   const stop = async (signal: string) => {

@@ -105,11 +105,25 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
     expect(value(b, 'container_start_time_seconds', names.busy)).toBeCloseTo(started, 0);
   });
 
-  it('never shows a container\'s environment or command', async () => {
-    const text = await (await fetch(`${exporter.url}/metrics`)).text();
-    expect(text).toContain(names.secret);
-    expect(text).not.toContain(secret);
-    expect(text).not.toContain('DB_PASSWORD');
+  it('never shows a container\'s environment or command, on any endpoint', async () => {
+    for (const p of ['/metrics', '/stats', '/containers', '/host', '/services', '/health']) {
+      const text = await (await fetch(`${exporter.url}${p}`)).text();
+      if (p === '/metrics' || p === '/containers') expect(text).toContain(names.secret);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('DB_PASSWORD');
+    }
+  });
+
+  it('/containers gives the same containers, with a summary', async () => {
+    const view = (await (await fetch(`${exporter.url}/containers`)).json()) as import('../views.js').ContainersView;
+    const byName = new Map(view.containers.map((c) => [c.name, c]));
+    expect(byName.has(names.unlabelled)).toBe(false);
+    expect(byName.get(names.stopped)).toMatchObject({ state: 'exited', cpuUsageSeconds: null });
+    expect(byName.get(names.busy)).toMatchObject({ state: 'running', memoryLimitBytes: 32 * 1024 * 1024, labels: { 'com.vigil.stack': 'web' } });
+    expect(byName.get(names.busy)!.cpuUsageSeconds).toBeGreaterThan(0);
+    expect(view.summary.total).toBe(view.containers.length);
+    expect(view.summary.stopped).toBeGreaterThanOrEqual(1);
+    expect(view.summary.unhealthy).toBe(1);
   });
 
   it('drops the series of a removed container on a later scrape', async () => {
