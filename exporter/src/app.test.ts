@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerFixtureServer } from '../test/docker-fixture.js';
 import { hasPromtool, promtoolProblems, requirePromtool } from '../test/promtool.js';
 import { createExporterApp } from './app.js';
 import type { Collector } from './collector.js';
@@ -23,7 +24,7 @@ function stable(exposition: string): string {
   return exposition
     .split('\n')
     .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
-    .map((l) => l.replace(/^((?:vigil_exporter_collector_duration_seconds|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/, '$1 <varies>'))
+    .map((l) => l.replace(/^((?:vigil_exporter_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/, '$1 <varies>'))
     .map((l) => l.replace(/^(node_uname_info\{.*)machine="[^"]*"/, '$1machine="<varies>"'))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
@@ -84,17 +85,30 @@ describe('exporter on the this-host fixture tree', () => {
 });
 
 describe.each([
-  ['this-host', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'this-host/sys', VIGIL_ROOTFS: '/' }],
-  ['raspberry-pi', { VIGIL_PROC: 'raspberry-pi/proc', VIGIL_SYS: 'raspberry-pi/sys', VIGIL_ROOTFS: 'raspberry-pi/rootfs' }],
-])('golden /metrics of the %s fixture tree', (name, tree) => {
+  ['this-host', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'this-host/sys', VIGIL_ROOTFS: '/' }, false],
+  ['raspberry-pi', { VIGIL_PROC: 'raspberry-pi/proc', VIGIL_SYS: 'raspberry-pi/sys', VIGIL_ROOTFS: 'raspberry-pi/rootfs' }, false],
+  // A cgroup v2 host (systemd driver) running one container, its Docker API answers captured.
+  ['cgroup-v2', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'cgroup-v2/sys', VIGIL_ROOTFS: '/' }, true],
+])('golden /metrics of the %s fixture tree', (name, tree, withDocker) => {
   let exporter: RunningExporter;
   let text: string;
+  let dockerServer: { close(): Promise<void> } | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-golden-'));
   beforeAll(async () => {
     const inFixtures = (p: string) => (p === '/' ? p : path.join(FIXTURES, p));
-    exporter = await start({ VIGIL_PROC: inFixtures(tree.VIGIL_PROC), VIGIL_SYS: inFixtures(tree.VIGIL_SYS), VIGIL_ROOTFS: inFixtures(tree.VIGIL_ROOTFS) });
+    const env: Record<string, string> = { VIGIL_PROC: inFixtures(tree.VIGIL_PROC), VIGIL_SYS: inFixtures(tree.VIGIL_SYS), VIGIL_ROOTFS: inFixtures(tree.VIGIL_ROOTFS) };
+    if (withDocker) {
+      dockerServer = await dockerFixtureServer(path.join(FIXTURES, name), path.join(dir, 'docker.sock'));
+      Object.assign(env, { DOCKER_HOST: `unix://${path.join(dir, 'docker.sock')}`, VIGIL_CONTAINER_LABELS: 'com.example.stack' });
+    }
+    exporter = await start(env);
     text = await (await fetch(`${exporter.url}/metrics`)).text();
   });
-  afterAll(() => exporter.close());
+  afterAll(async () => {
+    await exporter.close();
+    await dockerServer?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('matches the committed output', () => {
     const golden = path.join(FIXTURES, name, 'metrics.golden');
@@ -102,6 +116,7 @@ describe.each([
     expect(stable(text)).toBe(readFileSync(golden, 'utf8').trim());
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).not.toMatch(/vigil_exporter_collector_success\{collector="[a-z]+"\} 0/);
+    expect(text).not.toContain('fixture-secret'); // in the captured Env and Cmd, never in the output
   });
 
   it('passes promtool check metrics', (ctx) => {
