@@ -70,10 +70,14 @@ function processRegistries() {
   collectDefaultMetrics({ register: text });
   collectDefaultMetrics({ register: openMetrics as never });
   // Gauges with a counter's suffix (promtool flags them); nodejs_active_handles,
-  // _requests and _resources by type carry the same counts.
-  for (const r of [text, openMetrics]) {
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
-  }
+  // _requests and _resources by type carry the same counts. And the event-loop
+  // lag statistics: computing them from the delay histogram is a tenth of a
+  // scrape's CPU, and the one remaining lag gauge computes them all.
+  const dropped = [
+    'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', 'nodejs_eventloop_lag_seconds',
+    ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`),
+  ];
+  for (const r of [text, openMetrics]) for (const name of dropped) r.removeSingleMetric(name);
   return { text, openMetrics };
 }
 

@@ -38,7 +38,7 @@ export async function snapshotContainers(cache: ContainerCache, paths: HostPaths
       // file that is there but unreadable fails the collector, visibly.
       const [stats, network] = await Promise.all([
         version === 2 ? readCgroupV2(paths.sys, cg) : readCgroupV1(paths.sys, cg),
-        readNetdev(path.join(paths.proc, String(info.pid)), signal).catch((err: NodeJS.ErrnoException) => {
+        readNetdev(path.join(paths.proc, String(info.pid)), signal, false).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT' || err.code === 'ESRCH') return [];
           throw err;
         }),

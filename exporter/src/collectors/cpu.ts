@@ -84,7 +84,7 @@ function zeroTimes(): CpuTimes {
 
 /** Reads and parses `<proc>/stat`. */
 export async function readProcStat(proc: string, signal?: AbortSignal): Promise<ProcStat> {
-  return parseProcStat(await readText(path.join(proc, 'stat'), signal));
+  return parseProcStat(await readText(path.join(proc, 'stat'), signal, 'memory'));
 }
 
 /** Adds node_exporter's cpu and stat collectors' series for `stat`. */

@@ -33,7 +33,7 @@ export function parseDiskstats(text: string): DiskStats[] {
 
 /** Reads and parses `<proc>/diskstats`. */
 export async function readDiskstats(proc: string, signal?: AbortSignal): Promise<DiskStats[]> {
-  return parseDiskstats(await readText(path.join(proc, 'diskstats'), signal));
+  return parseDiskstats(await readText(path.join(proc, 'diskstats'), signal, 'memory'));
 }
 
 const SECTOR = 512;

@@ -22,7 +22,7 @@ export function parseLoadAvg(text: string): LoadAvg {
 
 /** Reads and parses `<proc>/loadavg`. */
 export async function readLoadAvg(proc: string, signal?: AbortSignal): Promise<LoadAvg> {
-  return parseLoadAvg(await readText(path.join(proc, 'loadavg'), signal));
+  return parseLoadAvg(await readText(path.join(proc, 'loadavg'), signal, 'memory'));
 }
 
 /** `node_load1`, `node_load5`, `node_load15` from /proc/loadavg. */

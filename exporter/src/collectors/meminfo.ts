@@ -34,7 +34,7 @@ export function meminfoValue(fields: readonly MeminfoField[], name: string): num
 
 /** Reads and parses `<proc>/meminfo`. */
 export async function readMeminfo(proc: string, signal?: AbortSignal): Promise<MeminfoField[]> {
-  return parseMeminfo(await readText(path.join(proc, 'meminfo'), signal));
+  return parseMeminfo(await readText(path.join(proc, 'meminfo'), signal, 'memory'));
 }
 
 /** Every /proc/meminfo field as `node_memory_<Field>_bytes` (or `node_memory_<Field>` for counts). */

@@ -38,15 +38,19 @@ export function parseNetdev(text: string): NetdevStats[] {
   return out;
 }
 
-/** Reads and parses `<proc>/net/dev` (the exporter's network namespace, or the host's when /proc is the host's). */
-export async function readNetdev(proc: string, signal?: AbortSignal): Promise<NetdevStats[]> {
-  return parseNetdev(await readText(path.join(proc, 'net', 'dev'), signal));
+/**
+ * Reads and parses `<proc>/net/dev`: the network namespace of the process `proc`
+ * names (`/proc` itself: the exporter's, the host's when it runs in the host's).
+ * @param keepOpen false for per-container paths, which come and go
+ */
+export async function readNetdev(proc: string, signal?: AbortSignal, keepOpen = true): Promise<NetdevStats[]> {
+  return parseNetdev(await readText(path.join(proc, 'net', 'dev'), signal, keepOpen ? 'memory' : 'once'));
 }
 
 /** Whether an interface is up, from `<sys>/class/net/<device>/operstate`; null when sysfs does not know it. */
 export async function readOperstate(sys: string, device: string, signal?: AbortSignal): Promise<string | null> {
   try {
-    return (await readText(path.join(sys, 'class/net', device, 'operstate'), signal)).trim();
+    return (await readText(path.join(sys, 'class/net', device, 'operstate'), signal, 'memory')).trim();
   } catch {
     return null;
   }

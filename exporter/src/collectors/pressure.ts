@@ -40,7 +40,7 @@ export function pressureCollector(paths: HostPaths): Collector {
       for (const resource of ['cpu', 'io', 'memory'] as const) {
         let totals: PressureTotals;
         try {
-          totals = parsePressure(await readText(path.join(paths.proc, 'pressure', resource), signal), `pressure/${resource}`);
+          totals = parsePressure(await readText(path.join(paths.proc, 'pressure', resource), signal, 'memory'), `pressure/${resource}`);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || code === 'EOPNOTSUPP') return; // kernel without PSI

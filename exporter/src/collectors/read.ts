@@ -1,9 +1,5 @@
-import { readFile } from 'node:fs/promises';
-
-/** Reads a text file of procfs or sysfs in one go. */
-export function readText(path: string, signal?: AbortSignal): Promise<string> {
-  return readFile(path, { encoding: 'utf8', signal });
-}
+import { readSync } from 'node:fs';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 
 /** Thrown by parsers for input that is not what the kernel writes. */
 export class ParseError extends Error {
@@ -11,4 +7,107 @@ export class ParseError extends Error {
   constructor(file: string, line: number, message: string) {
     super(`${file} line ${line}: ${message}`);
   }
+}
+
+/** An open host file: its handle, and whether it is a regular file (not a FIFO or device). */
+interface Open {
+  handle: FileHandle;
+  regular: boolean;
+}
+
+/** Open handles of host files read every scrape, by path. Bounded; evicted on error. */
+const handles = new Map<string, Promise<Open>>();
+const MAX_HANDLES = 256;
+
+async function openFile(path: string): Promise<Open> {
+  const handle = await open(path, 'r');
+  try {
+    return { handle, regular: (await handle.stat()).isFile() };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+function readAllSync(fd: number): string {
+  let buf = Buffer.allocUnsafe(16_384);
+  let size = 0;
+  for (;;) {
+    if (size === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, size);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, size, buf.length - size, size);
+    if (n === 0) return buf.toString('utf8', 0, size);
+    size += n;
+  }
+}
+
+async function readAll(h: FileHandle): Promise<string> {
+  let buf = Buffer.allocUnsafe(16_384);
+  let size = 0;
+  for (;;) {
+    if (size === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, size);
+      buf = bigger;
+    }
+    // pread from the start: procfs and sysfs generate the content afresh at offset 0.
+    const { bytesRead } = await h.read(buf, size, buf.length - size, size);
+    if (bytesRead === 0) return buf.toString('utf8', 0, size);
+    size += bytesRead;
+  }
+}
+
+function evict(path: string): void {
+  const h = handles.get(path);
+  handles.delete(path);
+  void h?.then((o) => o.handle.close()).catch(() => {});
+}
+
+/**
+ * How a file is read each scrape:
+ * - `memory`: kernel data generated from memory without sleeping (/proc/stat,
+ *   meminfo, loadavg, net/dev, diskstats, pressure, sys/kernel, operstate): kept
+ *   open and, once the handle is known to be a regular file, read synchronously
+ *   from offset 0 — a few microseconds, less than an async round trip costs.
+ * - `async`: kept open, read asynchronously (sensors whose drivers may talk to
+ *   hardware, mountinfo, which waits on the mount lock).
+ * - `once`: opened, read and closed asynchronously (per-container paths, which
+ *   come and go).
+ * Opening is always asynchronous, so a path that blocks (a FIFO, a hung mount)
+ * ties up a pool thread, never the event loop, and the collector's deadline fires.
+ */
+export type ReadMode = 'memory' | 'async' | 'once';
+
+/**
+ * Reads a procfs or sysfs text file (see {@link ReadMode}). A kept-open handle
+ * that fails (a device that went away) is closed and the file opened afresh once.
+ * @throws the open or read error (ENOENT, EACCES, ...)
+ */
+export async function readText(path: string, signal?: AbortSignal, mode: ReadMode = 'async'): Promise<string> {
+  if (mode === 'once') return readFile(path, { encoding: 'utf8', signal });
+  let pending = handles.get(path);
+  let fresh = false;
+  if (!pending) {
+    if (handles.size >= MAX_HANDLES) evict(handles.keys().next().value!);
+    pending = openFile(path);
+    handles.set(path, pending);
+    fresh = true;
+  }
+  try {
+    const o = await pending;
+    return mode === 'memory' && o.regular ? readAllSync(o.handle.fd) : await readAll(o.handle);
+  } catch (err) {
+    evict(path);
+    if (fresh) throw err;
+    return readText(path, signal, mode);
+  }
+}
+
+/** Closes every kept-open handle (tests, shutdown). */
+export async function closeHandles(): Promise<void> {
+  const all = [...handles.keys()];
+  for (const p of all) evict(p);
 }

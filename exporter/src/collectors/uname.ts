@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
+import { readText } from './read.js';
 
 /** uname(2)'s fields, as node_exporter labels them. */
 export interface Uname {
@@ -15,7 +15,7 @@ export interface Uname {
 
 /** Reads uname fields from `<proc>/sys/kernel/{ostype,osrelease,version,hostname,domainname}`; the machine from the running kernel. */
 export async function readUname(proc: string, signal?: AbortSignal): Promise<Uname> {
-  const read = async (f: string) => (await readFile(path.join(proc, 'sys/kernel', f), { encoding: 'utf8', signal })).trim();
+  const read = async (f: string) => (await readText(path.join(proc, 'sys/kernel', f), signal, 'memory')).trim();
   const [sysname, release, version, nodename, domainname] = await Promise.all(['ostype', 'osrelease', 'version', 'hostname', 'domainname'].map(read));
   return { sysname: sysname!, release: release!, version: version!, machine: os.machine(), nodename: nodename!, domainname: domainname! };
 }
