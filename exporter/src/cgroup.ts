@@ -1,6 +1,6 @@
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { ParseError } from './collectors/read.js';
+import { ParseError, readText } from './collectors/read.js';
 import { USER_HZ } from './collectors/cpu.js';
 
 /**
@@ -108,9 +108,10 @@ export function parseProcCgroup(text: string): Map<string, string> {
 /** A cgroup v1 memory limit of "unlimited" is a page-rounded 2^63 − 1; cAdvisor reports 0 for it. */
 const UNLIMITED = 2 ** 62;
 
+/** A cgroup file's text, kept open between scrapes (kernfs, memory-backed); null when the kernel has no such file. */
 async function readOptional(file: string): Promise<string | null> {
   try {
-    return await readFile(file, 'utf8');
+    return await readText(file, undefined, 'memory');
   } catch (err) {
     if (['ENOENT', 'ENOTSUP', 'EOPNOTSUPP', 'ENODEV'].includes((err as NodeJS.ErrnoException).code ?? '')) return null;
     throw err;

@@ -7,6 +7,9 @@ import { createDb, type EmbeddedPostgres, migrateToLatest, parseDatabaseUrl, sta
 import { listenAddress, parseEnv, seconds } from '@vigil/exporter';
 import { z } from 'zod';
 
+/** The V8 flags the exporter runs with (as in its bin's shebang): a small heap for a per-host process. */
+export const EXPORTER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1', '--optimize-for-size'];
+
 /** The repository root: the workspaces live below it. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -110,7 +113,7 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
 
     const childEnv = { ...env, DATABASE_URL: databaseUrl, VIGIL_LOG_PRETTY: env.VIGIL_LOG_PRETTY ?? '1' };
     const tsx = ['--import', 'tsx'];
-    children.exporter = launch('exporter', ['exporter/bin/vigil-exporter.js'], childEnv, out);
+    children.exporter = launch('exporter', [...EXPORTER_NODE_FLAGS, 'exporter/bin/vigil-exporter.js'], childEnv, out);
     children.scraper = launch('scraper', ['scraper/bin/vigil.js', 'scraper'], childEnv, out);
     children.console = launch('console', [...tsx, 'console/server.ts'], childEnv, out);
     const consoleUrl = localUrl(cfg.VIGIL_CONSOLE_LISTEN).replace('//127.0.0.1:', '//localhost:');

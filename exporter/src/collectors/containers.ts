@@ -4,6 +4,7 @@ import { blockDeviceName, type CgroupStats, type CgroupVersion, detectCgroupVers
 import type { ContainerCache, ContainerInfo } from '../docker.js';
 import type { Labels, MetricSink } from '../metrics.js';
 import { type NetdevStats, readNetdev } from './netdev.js';
+import { closeHandles } from './read.js';
 
 /** A container with what was read of it in this scrape. */
 export interface ContainerSnapshot {
@@ -120,7 +121,12 @@ export function containersCollector(paths: HostPaths, cache: ContainerCache, onS
       version ??= detectCgroupVersion(paths.sys);
       const snapshots = await snapshotContainers(cache, paths, await version, cgroupOf, signal);
       const live = new Set(snapshots.map((s) => s.info.id));
-      for (const id of cgroupOf.keys()) if (!live.has(id)) cgroupOf.delete(id);
+      for (const [id, cg] of cgroupOf) {
+        if (live.has(id)) continue;
+        cgroupOf.delete(id);
+        // Close the cgroup files kept open for a container that is gone.
+        if (cg) closeHandles((p) => p.includes(`${cg}/`));
+      }
       onSnapshots?.(snapshots);
       await addContainerSamples(sink, snapshots, paths.sys, Date.now() / 1000);
     },

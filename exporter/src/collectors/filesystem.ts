@@ -120,6 +120,7 @@ export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter =
       const filesFree = sink.gauge('node_filesystem_files_free', 'Filesystem total free file nodes.');
       const readonly = sink.gauge('node_filesystem_readonly', 'Filesystem read-only status.');
       const deviceError = sink.gauge('node_filesystem_device_error', 'Whether an error occurred while getting statistics for the given device.');
+      const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
       await Promise.all(
         mounts.map(async (m) => {
           const labels = { device: m.source, fstype: m.fsType, mountpoint: m.mountPoint };
@@ -131,7 +132,6 @@ export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter =
           }
           stuck.add(key);
           const pending = statFilesystem(paths.rootfs, m.mountPoint).finally(() => stuck.delete(key));
-          const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
           try {
             const s = await Promise.race([pending, aborted]);
             if (s === 'aborted') return;

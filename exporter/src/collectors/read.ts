@@ -17,7 +17,7 @@ interface Open {
 
 /** Open handles of host files read every scrape, by path. Bounded; evicted on error. */
 const handles = new Map<string, Promise<Open>>();
-const MAX_HANDLES = 256;
+const MAX_HANDLES = 4096;
 
 async function openFile(path: string): Promise<Open> {
   const handle = await open(path, 'r');
@@ -106,8 +106,12 @@ export async function readText(path: string, signal?: AbortSignal, mode: ReadMod
   }
 }
 
-/** Closes every kept-open handle (tests, shutdown). */
-export async function closeHandles(): Promise<void> {
-  const all = [...handles.keys()];
-  for (const p of all) evict(p);
+/** Closes the kept-open handles whose path passes `match` (a container that went away). */
+export function closeHandles(match: (path: string) => boolean = () => true): void {
+  for (const p of [...handles.keys()]) if (match(p)) evict(p);
+}
+
+/** How many handles are kept open (for tests). */
+export function openHandleCount(): number {
+  return handles.size;
 }

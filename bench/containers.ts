@@ -1,0 +1,105 @@
+/**
+ * Containers: the Vigil exporter's /metrics with 20 running containers against
+ * `docker stats --no-stream` for the same containers, and the exporter's
+ * resident memory after 1,000 and 10,000 scrapes against node_exporter's.
+ * Needs the private test engine (scripts/test-docker.sh, started here if needed).
+ *
+ *   node --import tsx bench/containers.ts [--containers 20] [--scrapes 10000] [--record]
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
+import { freePort, quantile, recordSection, REPO, rssBytes, startProcess, timedGet } from './lib.js';
+
+const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '10000' }, record: { type: 'boolean' }, help: { type: 'boolean' } } });
+if (values.help) {
+  process.stdout.write('usage: node --import tsx bench/containers.ts [--containers 20] [--scrapes 10000] [--record]\n');
+  process.exit(0);
+}
+const nContainers = Number(values.containers);
+const nScrapes = Number(values.scrapes);
+
+const env = Object.fromEntries(
+  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
+    .replace(/^export /, '')
+    .trim()
+    .split(/\s+/)
+    .map((kv) => kv.split('=') as [string, string]),
+);
+const DOCKER_HOST = env.VIGIL_TEST_DOCKER_HOST!;
+const IMAGE = env.VIGIL_TEST_DOCKER_IMAGE!;
+const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' }).trim();
+const run = `b${Date.now().toString(36)}`;
+const names = Array.from({ length: nContainers }, (_, i) => `${run}-${i}`);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+log(`starting ${nContainers} containers…`);
+for (const n of names) docker('run', '-d', '--network', 'none', '--name', n, '--label', `vigil.bench=${run}`, IMAGE, 'sleep', '3600');
+const ports = { vigil: await freePort(), node: await freePort() };
+const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
+const vigil = await startProcess(process.execPath, [...EXPORTER_NODE_FLAGS, 'exporter/bin/vigil-exporter.js'], url(ports.vigil), {
+  ...process.env, DOCKER_HOST, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_CONTAINER_LABEL: `vigil.bench=${run}`, VIGIL_LOG_LEVEL: 'warn',
+});
+const nodeExporter = await startProcess('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ports.node}`], url(ports.node));
+
+try {
+  // 1. /metrics against docker stats, same containers, same run.
+  const first = await (await fetch(url(ports.vigil))).text();
+  const seen = names.filter((n) => first.includes(`container_memory_working_set_bytes{id=`) && first.includes(`name="${n}"`)).length;
+  if (seen !== nContainers) throw new Error(`the exporter reports ${seen} of ${nContainers} containers`);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 10; i++) ours.push((await timedGet(url(ports.vigil))).ms);
+    const t0 = performance.now();
+    docker('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}}', ...names);
+    theirs.push(performance.now() - t0);
+  }
+  const oursMed = quantile(ours, 0.5);
+  const theirsMed = quantile(theirs, 0.5);
+
+  // 2. Resident memory: both exporters after 1,000 scrapes, ours again after nScrapes.
+  const scrape = async (port: number, n: number) => {
+    for (let i = 0; i < n; i++) await timedGet(url(port));
+  };
+  await scrape(ports.vigil, 1000 - 51);
+  await scrape(ports.node, 1000);
+  const rss1k = rssBytes(vigil.pid!);
+  const nodeRss = rssBytes(nodeExporter.pid!);
+  const trail: string[] = [];
+  for (let done = 1000; done < nScrapes; ) {
+    const step = Math.min(1000, nScrapes - done);
+    await scrape(ports.vigil, step);
+    done += step;
+    if (done % 3000 === 1000 || done === nScrapes) trail.push(`${done}: ${(rssBytes(vigil.pid!) / 2 ** 20).toFixed(1)} MiB`);
+  }
+  const rssEnd = rssBytes(vigil.pid!);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}, Docker ${docker('version', '--format', '{{.Server.Version}}')}`;
+  const body = [
+    `Command: \`node --import tsx bench/containers.ts --containers ${nContainers} --scrapes ${nScrapes} --record\`; ${new Date().toISOString().slice(0, 10)}, ${machine}.`,
+    '',
+    `| ${nContainers} running containers | median ms |`,
+    '|---|---:|',
+    `| Vigil /metrics (host + containers, from cgroup files) | ${oursMed.toFixed(2)} |`,
+    `| \`docker stats --no-stream\` for the same containers | ${theirsMed.toFixed(0)} |`,
+    '',
+    `- docker stats / Vigil: **${(theirsMed / oursMed).toFixed(0)}×** (50 Vigil scrapes and 5 docker stats runs, interleaved)`,
+    '',
+    '| resident memory (VmRSS) | |',
+    '|---|---:|',
+    `| Vigil exporter after 1,000 scrapes | ${mib(rss1k)} |`,
+    `| node_exporter 1.5 (default collectors) after 1,000 scrapes | ${mib(nodeRss)} |`,
+    `| Vigil exporter after ${nScrapes.toLocaleString('en')} scrapes | ${mib(rssEnd)} |`,
+    '',
+    `- Vigil / node_exporter RSS after 1,000 scrapes: **${(rss1k / nodeRss).toFixed(2)}×**`,
+    `- growth from 1,000 to ${nScrapes.toLocaleString('en')} scrapes: **${mib(rssEnd - rss1k)}** (${trail.join(', ')})`,
+  ].join('\n');
+  process.stdout.write(`${body}\n`);
+  if (values.record) recordSection('Containers: /metrics vs docker stats, and resident memory', body);
+} finally {
+  vigil.kill();
+  nodeExporter.kill();
+  docker('rm', '-f', ...names);
+}
