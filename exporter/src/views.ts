@@ -1,4 +1,6 @@
+import type { CgroupStats } from './cgroup.js';
 import type { Collection } from './collector.js';
+import type { ContainerInfo } from './docker.js';
 import type { ContainerSnapshot } from './collectors/containers.js';
 import type { ProbeResult } from './collectors/services.js';
 import type { MetricSink, Sample } from './metrics.js';
@@ -13,21 +15,9 @@ export interface HostView {
   system: { hostname: string | null; platform: 'linux'; arch: string | null; uptimeSeconds: number | null; kernelVersion: string | null };
 }
 
-/** One container in `/containers`: metadata and cgroup figures; never environment, command or mounts. */
-export interface ContainerView {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  health: 'healthy' | 'unhealthy' | 'starting' | 'none';
-  restartCount: number;
-  startedAt: number | null;
-  labels: Record<string, string>;
-  cpuUsageSeconds: number | null;
-  memoryUsageBytes: number | null;
-  memoryWorkingSetBytes: number | null;
-  memoryLimitBytes: number | null;
-}
+/** One container in `/containers`: its metadata (less the host pid) and cgroup figures; never environment, command or mounts. */
+export type ContainerView = Omit<ContainerInfo, 'pid'> &
+  Pick<CgroupStats, 'cpuUsageSeconds' | 'memoryUsageBytes' | 'memoryWorkingSetBytes' | 'memoryLimitBytes'>;
 
 /** `/containers`. */
 export interface ContainersView {

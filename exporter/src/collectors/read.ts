@@ -29,15 +29,20 @@ async function openFile(path: string): Promise<Open> {
   }
 }
 
+/** A buffer with room past `size`: the same one, or one twice as large holding its first `size` bytes. */
+function roomy(buf: Buffer, size: number): Buffer {
+  if (size < buf.length) return buf;
+  const bigger = Buffer.allocUnsafe(buf.length * 2);
+  buf.copy(bigger, 0, 0, size);
+  return bigger;
+}
+
+// Both read with pread from offset 0: procfs, sysfs and cgroupfs generate the
+// content afresh there, so a kept-open handle gives current figures.
 function readAllSync(fd: number): string {
-  let buf = Buffer.allocUnsafe(16_384);
-  let size = 0;
-  for (;;) {
-    if (size === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, size);
-      buf = bigger;
-    }
+  let buf: Buffer = Buffer.allocUnsafe(16_384);
+  for (let size = 0; ; ) {
+    buf = roomy(buf, size);
     const n = readSync(fd, buf, size, buf.length - size, size);
     if (n === 0) return buf.toString('utf8', 0, size);
     size += n;
@@ -45,15 +50,9 @@ function readAllSync(fd: number): string {
 }
 
 async function readAll(h: FileHandle): Promise<string> {
-  let buf = Buffer.allocUnsafe(16_384);
-  let size = 0;
-  for (;;) {
-    if (size === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, size);
-      buf = bigger;
-    }
-    // pread from the start: procfs and sysfs generate the content afresh at offset 0.
+  let buf: Buffer = Buffer.allocUnsafe(16_384);
+  for (let size = 0; ; ) {
+    buf = roomy(buf, size);
     const { bytesRead } = await h.read(buf, size, buf.length - size, size);
     if (bytesRead === 0) return buf.toString('utf8', 0, size);
     size += bytesRead;
