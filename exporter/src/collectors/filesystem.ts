@@ -105,9 +105,11 @@ export async function statFilesystem(rootfs: string, mountPoint: string): Promis
  * `_device_error` with labels device, fstype, mountpoint, for every mount that
  * passes the filter. A statfs() that has not returned from an earlier scrape (a
  * hung NFS server) is not called again until it does: that mount reports
- * device_error 1 meanwhile, and no thread of the pool is lost to it twice.
+ * device_error 1 meanwhile, and no thread of the pool is lost to it twice. A
+ * statfs() slower than `mountTimeoutSeconds` counts as an error for this scrape,
+ * so one dead mount does not cost the others their series.
  */
-export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter = DEFAULT_FILESYSTEM_FILTER): Collector {
+export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter = DEFAULT_FILESYSTEM_FILTER, mountTimeoutSeconds = 1): Collector {
   const stuck = new Set<string>();
   return {
     name: 'filesystem',
@@ -121,31 +123,41 @@ export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter =
       const readonly = sink.gauge('node_filesystem_readonly', 'Filesystem read-only status.');
       const deviceError = sink.gauge('node_filesystem_device_error', 'Whether an error occurred while getting statistics for the given device.');
       const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
-      await Promise.all(
-        mounts.map(async (m) => {
-          const labels = { device: m.source, fstype: m.fsType, mountpoint: m.mountPoint };
-          readonly.set(labels, m.options.includes('ro') ? 1 : 0);
+      // statfs() all mounts at once, then emit in mount-table order: the output's
+      // order must not depend on which call returned first.
+      const results = await Promise.all(
+        mounts.map(async (m): Promise<FilesystemStats | 'error' | 'aborted'> => {
           const key = `${m.majorMinor} ${m.mountPoint}`;
-          if (stuck.has(key)) {
-            deviceError.set(labels, 1);
-            return;
-          }
+          if (stuck.has(key)) return 'error';
           stuck.add(key);
           const pending = statFilesystem(paths.rootfs, m.mountPoint).finally(() => stuck.delete(key));
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'error'>((resolve) => (timer = setTimeout(() => resolve('error'), mountTimeoutSeconds * 1000)));
           try {
-            const s = await Promise.race([pending, aborted]);
-            if (s === 'aborted') return;
-            size.set(labels, s.sizeBytes);
-            free.set(labels, s.freeBytes);
-            avail.set(labels, s.availBytes);
-            files.set(labels, s.files);
-            filesFree.set(labels, s.filesFree);
-            deviceError.set(labels, 0);
+            return await Promise.race([pending, aborted, late]);
           } catch {
-            deviceError.set(labels, 1);
+            return 'error';
+          } finally {
+            clearTimeout(timer);
           }
         }),
       );
+      mounts.forEach((m, i) => {
+        const labels = { device: m.source, fstype: m.fsType, mountpoint: m.mountPoint };
+        const s = results[i]!;
+        if (s === 'aborted') return;
+        readonly.set(labels, m.options.includes('ro') ? 1 : 0);
+        if (s === 'error') {
+          deviceError.set(labels, 1);
+          return;
+        }
+        size.set(labels, s.sizeBytes);
+        free.set(labels, s.freeBytes);
+        avail.set(labels, s.availBytes);
+        files.set(labels, s.files);
+        filesFree.set(labels, s.filesFree);
+        deviceError.set(labels, 0);
+      });
     },
   };
 }
