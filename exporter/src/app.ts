@@ -63,12 +63,10 @@ export interface ExporterAppOptions {
   log: Logger;
 }
 
-/** A Registry per exposition format, each with prom-client's process_* and nodejs_* metrics. */
-function processRegistries() {
-  const text = registryOf(Registry.PROMETHEUS_CONTENT_TYPE);
-  const openMetrics = registryOf(Registry.OPENMETRICS_CONTENT_TYPE);
-  collectDefaultMetrics({ register: text });
-  collectDefaultMetrics({ register: openMetrics as never });
+/** A Registry with prom-client's process_* and nodejs_* metrics, in one exposition format. */
+function processRegistry(contentType: string): Registry {
+  const r = registryOf(contentType);
+  collectDefaultMetrics({ register: r as never });
   // Gauges with a counter's suffix (promtool flags them); nodejs_active_handles,
   // _requests and _resources by type carry the same counts. And the event-loop
   // lag statistics: computing them from the delay histogram is a tenth of a
@@ -77,8 +75,8 @@ function processRegistries() {
     'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', 'nodejs_eventloop_lag_seconds',
     ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`),
   ];
-  for (const r of [text, openMetrics]) for (const name of dropped) r.removeSingleMetric(name);
-  return { text, openMetrics };
+  for (const name of dropped) r.removeSingleMetric(name);
+  return r;
 }
 
 /**
@@ -103,7 +101,8 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     views.update(c);
     return c;
   });
-  const registries = processRegistries();
+  // The OpenMetrics one is made on the first scrape that asks for OpenMetrics.
+  const registries: { text: Registry; openMetrics: Registry | null } = { text: processRegistry(Registry.PROMETHEUS_CONTENT_TYPE), openMetrics: null };
   const router = new Router();
 
   router.get('/health', (ctx) => {
@@ -122,7 +121,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
 
   router.get('/metrics', async (ctx) => {
     const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));
-    const base = openMetrics ? registries.openMetrics : registries.text;
+    const base = openMetrics ? (registries.openMetrics ??= processRegistry(Registry.OPENMETRICS_CONTENT_TYPE)) : registries.text;
     const { sink } = await collection.get();
     const scrape = registryOf(base.contentType);
     // Fresh wrappers: prom-client renames counters in place for OpenMetrics,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { MetricSink } from './metrics.js';
 
 /** Where the host's files are: node_exporter's --path.procfs / --path.sysfs / --path.rootfs. */
@@ -65,6 +66,8 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
 async function runOne(c: Collector, timeoutSeconds: number): Promise<{ outcome: CollectorOutcome; sink?: MetricSink }> {
   const t0 = performance.now();
   const controller = new AbortController();
+  // Every read of the collector listens to this one signal: dozens with containers.
+  setMaxListeners(0, controller.signal);
   const sink = new MetricSink();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

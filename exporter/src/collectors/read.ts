@@ -39,12 +39,18 @@ function roomy(buf: Buffer, size: number): Buffer {
 
 // Both read with pread from offset 0: procfs, sysfs and cgroupfs generate the
 // content afresh there, so a kept-open handle gives current figures.
+/**
+ * One scratch buffer for every synchronous read: they cannot interleave, and a
+ * fresh buffer per file (hundreds per scrape with containers) is malloc churn
+ * that shows up as resident memory.
+ */
+let scratch: Buffer = Buffer.allocUnsafe(65_536);
+
 function readAllSync(fd: number): string {
-  let buf: Buffer = Buffer.allocUnsafe(16_384);
   for (let size = 0; ; ) {
-    buf = roomy(buf, size);
-    const n = readSync(fd, buf, size, buf.length - size, size);
-    if (n === 0) return buf.toString('utf8', 0, size);
+    scratch = roomy(scratch, size);
+    const n = readSync(fd, scratch, size, scratch.length - size, size);
+    if (n === 0) return scratch.toString('utf8', 0, size);
     size += n;
   }
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { Collector } from '../collector.js';
 import { parseDuration } from '../env.js';
@@ -60,7 +60,9 @@ export class ServicesFileError extends Error {
 export function parseServicesFile(text: string, file: string): ServiceConfig[] {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Loaded on use: most exporters have no services file.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    doc = parse(text);
   } catch (e) {
     throw new ServicesFileError(`${file}: not valid YAML or JSON: ${(e as Error).message}`);
   }
