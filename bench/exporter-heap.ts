@@ -1,0 +1,65 @@
+/**
+ * What the exporter's resident memory is made of over many scrapes: RSS before
+ * and after a forced full GC, and the JS heap in use, with 20 running containers.
+ * Tells a leak (heap in use after GC rising) from V8 letting its heap fill before
+ * collecting (RSS before GC higher, after GC flat). Its RSS includes the tsx
+ * loader, so compare its heap column, not its RSS, with bench/containers.ts.
+ * In-process, with the V8 flags of the exporter's launcher:
+ *
+ *   node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc \
+ *     --import tsx bench/exporter-heap.ts [--containers 20] [--scrapes 6000] [--record]
+ */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { buildCollectors, ContainerCache, createExporterApp, DockerClient, loadExporterConfig } from '../exporter/src/index.js';
+import { recordSection, REPO } from './lib.js';
+
+const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '6000' }, record: { type: 'boolean' } } });
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc (see the header of this file)');
+const env = Object.fromEntries(
+  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' }).replace(/^export /, '').trim().split(/\s+/).map((kv) => kv.split('=') as [string, string]),
+);
+const DOCKER_HOST = env.VIGIL_TEST_DOCKER_HOST!;
+const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' }).trim();
+const run = `h${Date.now().toString(36)}`;
+const names = Array.from({ length: Number(values.containers) }, (_, i) => `${run}-${i}`);
+for (const n of names) docker('run', '-d', '--network', 'none', '--name', n, '--label', `vigil.bench=${run}`, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
+
+const log = pino({ level: 'silent' });
+const containers = new ContainerCache(new DockerClient(DOCKER_HOST), { labelFilter: `vigil.bench=${run}`, log });
+containers.start();
+const app = createExporterApp({ collectors: buildCollectors({ paths: loadExporterConfig({}).paths, containers }), collectorTimeoutSeconds: 5, token: undefined, log });
+const server = app.listen(0, '127.0.0.1');
+await new Promise((r) => server.once('listening', r));
+const port = (server.address() as AddressInfo).port;
+const get = () => new Promise<void>((resolve) => http.get({ port, path: '/metrics', agent: false }, (r) => r.resume().on('end', () => resolve())));
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+const rows: string[] = [];
+try {
+  let done = 0;
+  for (const n of [1000, 2000, 4000, Number(values.scrapes)].filter((x, i, a) => x <= Number(values.scrapes) && a.indexOf(x) === i)) {
+    for (; done < n; done++) await get();
+    const before = process.memoryUsage();
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    rows.push(`| ${n.toLocaleString('en')} | ${mib(before.rss)} | ${mib(after.rss)} | ${mib(after.heapUsed)} | ${mib(after.external)} |`);
+  }
+} finally {
+  server.close();
+  containers.stop();
+  docker('rm', '-f', ...names);
+}
+const body = [
+  `Command: \`node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --import tsx bench/exporter-heap.ts --containers ${values.containers} --scrapes ${values.scrapes} --record\` (in-process, ${new Date().toISOString().slice(0, 10)}).`,
+  '',
+  '| scrapes | RSS MiB | RSS after full GC MiB | JS heap in use after GC MiB | external MiB |',
+  '|---:|---:|---:|---:|---:|',
+  ...rows,
+].join('\n');
+process.stdout.write(`${body}\n`);
+if (values.record) recordSection('Exporter memory: heap in use over many scrapes', body);
