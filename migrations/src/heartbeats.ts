@@ -8,14 +8,23 @@ export async function insertHeartbeats(db: Kysely<Database>, rows: NewHeartbeat[
   await db.insertInto('heartbeats').values(rows).onConflict((oc) => oc.columns(['target_id', 'time']).doNothing()).execute();
 }
 
-/** The newest heartbeat of each target within the last `withinSeconds` (default two days). */
+/**
+ * The newest heartbeat of each target within the last `withinSeconds` (default
+ * two days): one primary-key probe per target (a lateral join), not a scan of
+ * every heartbeat in the window as DISTINCT ON would need.
+ */
 export async function latestHeartbeats(db: Kysely<Database>, withinSeconds = 172_800): Promise<Heartbeat[]> {
   const since = new Date(Date.now() - withinSeconds * 1000);
   const { rows } = await sql<Heartbeat>`
-    select distinct on (target_id) *
-    from heartbeats
-    where time > ${since}
-    order by target_id, time desc`.execute(db);
+    select h.*
+    from targets t
+    cross join lateral (
+      select * from heartbeats
+      where target_id = t.id and time > ${since}
+      order by time desc
+      limit 1
+    ) h
+    order by t.id`.execute(db);
   return rows;
 }
 
