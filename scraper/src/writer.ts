@@ -97,10 +97,12 @@ export class HeartbeatWriter {
         this.#failing = true;
         return;
       }
-      // Rows pushed meanwhile sit behind the batch; drops only ever cut the head,
-      // so remove the batch by identity, not by position.
+      // Rows pushed meanwhile sit behind the batch, and drops only ever cut the
+      // head: what is left of the batch is a prefix of the queue. Cut that.
       const written = new Set(batch);
-      this.#queue = this.#queue.filter((r) => !written.has(r));
+      let k = 0;
+      while (k < this.#queue.length && written.has(this.#queue[k]!)) k++;
+      this.#queue.splice(0, k);
       this.stats.written += batch.length;
       this.stats.queued = this.#queue.length;
       if (this.#failing) this.log.info({ queued: this.#queue.length }, 'heartbeat writes recovered');
