@@ -61,6 +61,25 @@ describe('HeartbeatWriter', () => {
     await db.destroy();
   });
 
+  it('keeps rows pushed while a batch is being written, even when the push drops part of that batch', async () => {
+    const db = await createDb('pglite://memory');
+    await migrateToLatest(db);
+    await ensureHeartbeatPartitions(db);
+    const t = await addTarget(db, { name: 'f', url: 'http://f/metrics' });
+    const writer = new HeartbeatWriter(db, silent, { queueLimit: 3, batchSize: 10 });
+    const base = Date.now();
+    for (let i = 0; i < 3; i++) writer.push(row(t.id, new Date(base + i * 1000)));
+    const flushing = writer.flush(); // writes rows 0–2
+    writer.push(row(t.id, new Date(base + 3000))); // over the limit: row 0 leaves the queue
+    writer.push(row(t.id, new Date(base + 4000))); // and row 1
+    await flushing;
+    expect(writer.queued).toBe(2); // rows 3 and 4, nothing of the written batch
+    await writer.flush();
+    expect(writer.queued).toBe(0);
+    expect((await recentHeartbeats(db, t.id)).map((h) => h.time.getTime() - base).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000, 4000]);
+    await db.destroy();
+  });
+
   it('does not retry before the backoff is over', async () => {
     const db = await createDb(`postgres://postgres@127.0.0.1:${await closedPort()}/none`);
     const writer = new HeartbeatWriter(db, silent, { backoffSeconds: 60 });
