@@ -80,6 +80,26 @@ describe('HeartbeatWriter', () => {
     await db.destroy();
   });
 
+  it('drops the heartbeats of a target removed meanwhile, counts them, and writes the rest', async () => {
+    const db = await createDb('pglite://memory');
+    await migrateToLatest(db);
+    await ensureHeartbeatPartitions(db);
+    const kept = await addTarget(db, { name: 'kept', url: 'http://k/metrics' });
+    const gone = await addTarget(db, { name: 'gone', url: 'http://g/metrics' });
+    const writer = new HeartbeatWriter(db, silent, { backoffSeconds: 0.01 });
+    const base = Date.now();
+    writer.push(row(kept.id, new Date(base)));
+    writer.push(row(gone.id, new Date(base)));
+    writer.push(row(kept.id, new Date(base + 1000)));
+    await db.deleteFrom('targets').where('id', '=', gone.id).execute(); // `vigil targets remove` while queued
+    await writer.flush();
+    expect(writer.queued).toBe(0);
+    expect((await recentHeartbeats(db, kept.id)).length).toBe(2);
+    expect(writer.stats.dropped).toBe(1);
+    expect(writer.stats.written).toBe(2);
+    await db.destroy();
+  });
+
   it('does not retry before the backoff is over', async () => {
     const db = await createDb(`postgres://postgres@127.0.0.1:${await closedPort()}/none`);
     const writer = new HeartbeatWriter(db, silent, { backoffSeconds: 60 });

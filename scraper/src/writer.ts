@@ -86,8 +86,9 @@ export class HeartbeatWriter {
     if (now < this.#retryAt) return;
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#batchSize);
+      let written: number;
       try {
-        await this.#write(batch);
+        written = await this.#write(batch);
       } catch (err) {
         this.stats.failedWrites++;
         this.#retryAt = Date.now() + this.#backoff * 1000;
@@ -99,11 +100,11 @@ export class HeartbeatWriter {
       }
       // Rows pushed meanwhile sit behind the batch, and drops only ever cut the
       // head: what is left of the batch is a prefix of the queue. Cut that.
-      const written = new Set(batch);
+      const done = new Set(batch);
       let k = 0;
-      while (k < this.#queue.length && written.has(this.#queue[k]!)) k++;
+      while (k < this.#queue.length && done.has(this.#queue[k]!)) k++;
       this.#queue.splice(0, k);
-      this.stats.written += batch.length;
+      this.stats.written += written;
       this.stats.queued = this.#queue.length;
       if (this.#failing) this.log.info({ queued: this.#queue.length }, 'heartbeat writes recovered');
       this.#failing = false;
@@ -112,14 +113,32 @@ export class HeartbeatWriter {
     }
   }
 
-  async #write(batch: NewHeartbeat[]): Promise<void> {
+  /** Writes a batch; returns how many rows landed (orphans of removed targets do not). */
+  async #write(batch: NewHeartbeat[]): Promise<number> {
     try {
       await insertHeartbeats(this.db, batch);
+      return batch.length;
     } catch (err) {
-      if (!/no partition of relation "heartbeats" found/.test((err as Error).message)) throw err;
-      const days = batch.map((r) => new Date(r.time).getTime());
-      await ensureHeartbeatPartitions(this.db, new Date(Math.min(...days)), Math.ceil((Math.max(...days) - Math.min(...days)) / 86_400_000) + 1);
-      await insertHeartbeats(this.db, batch);
+      const e = err as Error & { code?: string };
+      if (/no partition of relation "heartbeats" found/.test(e.message)) {
+        const days = batch.map((r) => new Date(r.time).getTime());
+        await ensureHeartbeatPartitions(this.db, new Date(Math.min(...days)), Math.ceil((Math.max(...days) - Math.min(...days)) / 86_400_000) + 1);
+        return this.#write(batch);
+      }
+      if (e.code === '23503' || /violates foreign key constraint/.test(e.message)) {
+        // A target removed while its heartbeats were queued: they have nowhere to
+        // go. Drop (and count) those, write the rest, rather than retry forever.
+        const ids = [...new Set(batch.map((r) => r.target_id))];
+        const existing = new Set((await this.db.selectFrom('targets').select('id').where('id', 'in', ids).execute()).map((t) => t.id));
+        const orphans = batch.filter((r) => !existing.has(r.target_id));
+        if (orphans.length === 0) throw err;
+        this.stats.dropped += orphans.length;
+        this.log.info({ dropped: orphans.length }, 'dropped heartbeats of targets removed while they were queued');
+        const rest = batch.filter((r) => existing.has(r.target_id));
+        if (rest.length) await insertHeartbeats(this.db, rest);
+        return rest.length;
+      }
+      throw err;
     }
   }
 }
