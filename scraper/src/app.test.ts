@@ -24,6 +24,12 @@ describe('scraper HTTP endpoints', () => {
         expect(metrics).toMatch(/^vigil_scraper_targets 1$/m);
         expect(metrics).toMatch(/^vigil_scraper_heartbeats_dropped_total 0$/m);
         expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+        // A removed target's up series goes with it.
+        await scraper.scrapeOnce(scraper.targets[0]!);
+        expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^vigil_target_up\{target="pi-1"\} 0$/m);
+        await db.deleteFrom('targets').execute();
+        await scraper.refreshTargets();
+        expect(await (await fetch(`${base}/metrics`)).text()).not.toMatch(/vigil_target_up\{target="pi-1"\}/);
       } finally {
         server.close();
       }

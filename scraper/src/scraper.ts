@@ -79,9 +79,16 @@ export class Scraper {
     return this.#targets;
   }
 
-  /** Re-reads the target list now. */
+  /** Re-reads the target list now; forgets what it kept of removed targets (their up series, cpu sample). */
   async refreshTargets(): Promise<void> {
-    this.#targets = await listTargets(this.db);
+    const next = await listTargets(this.db);
+    const ids = new Set(next.map((t) => t.id));
+    for (const t of this.#targets) {
+      if (ids.has(t.id)) continue;
+      this.#previousCpu.delete(t.id);
+      this.#m.targetUp.remove({ target: t.name });
+    }
+    this.#targets = next;
     this.#targetsLoadedAt = Date.now();
   }
 
