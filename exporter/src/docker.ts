@@ -68,13 +68,14 @@ export class DockerClient {
    * Follows GET /events (newline-delimited JSON), calling `onEvent` for each.
    * Resolves when the stream ends; rejects when it cannot be opened.
    */
-  events(path: string, onEvent: (e: { id?: string; Action?: string; status?: string }) => void, signal: AbortSignal): Promise<void> {
+  events(path: string, onEvent: (e: { id?: string; Action?: string; status?: string }) => void, signal: AbortSignal, onOpen: () => void = () => {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = http.get({ ...this.#target, path, signal }, (res) => {
         if ((res.statusCode ?? 500) >= 300) {
           res.resume();
           return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode}`));
         }
+        onOpen();
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
@@ -161,19 +162,30 @@ export class ContainerCache {
     let backoff = 1000;
     const evFilters: Record<string, string[]> = { type: ['container'] };
     if (this.options.labelFilter) evFilters.label = [this.options.labelFilter];
+    let lost = false;
     while (!this.#abort.signal.aborted) {
       try {
         const opened = Date.now();
-        this.#streaming = true;
-        this.#listStale = true; // anything may have happened while we were away
-        await this.client.events(`/events?filters=${encodeURIComponent(JSON.stringify(evFilters))}`, (e) => {
-          if (e.id) this.#staleIds.add(e.id);
-          this.#listStale = true;
-        }, this.#abort.signal);
+        await this.client.events(
+          `/events?filters=${encodeURIComponent(JSON.stringify(evFilters))}`,
+          (e) => {
+            if (e.id) this.#staleIds.add(e.id);
+            this.#listStale = true;
+          },
+          this.#abort.signal,
+          () => {
+            this.#streaming = true;
+            this.#listStale = true; // anything may have happened while we were away
+            if (lost) this.options.log.info('Docker event stream is back');
+            lost = false;
+          },
+        );
         if (Date.now() - opened > 60_000) backoff = 1000;
       } catch (err) {
         if (this.#abort.signal.aborted) break;
-        this.options.log.warn({ err: (err as Error).message, retryInSeconds: backoff / 1000 }, 'Docker event stream lost; listing containers on every scrape until it is back');
+        // Said once per outage, not on every retry.
+        if (!lost) this.options.log.warn({ err: (err as Error).message }, 'Docker event stream lost; listing containers on every scrape until it is back');
+        lost = true;
       }
       this.#streaming = false;
       await new Promise((r) => setTimeout(r, backoff).unref());
