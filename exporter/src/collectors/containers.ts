@@ -3,8 +3,20 @@ import type { Collector, HostPaths } from '../collector.js';
 import { blockDeviceName, type CgroupStats, type CgroupVersion, detectCgroupVersion, findContainerCgroup, readCgroupV1, readCgroupV2 } from '../cgroup.js';
 import type { ContainerCache, ContainerInfo } from '../docker.js';
 import type { Labels, MetricSink } from '../metrics.js';
-import { type NetdevStats, readNetdev } from './netdev.js';
+import { type NetdevColumn, type NetdevStats, readNetdev } from './netdev.js';
 import { closeHandles } from './read.js';
+
+/** cAdvisor's network series and the /proc/<pid>/net/dev column each comes from. */
+const NETWORK_SERIES: [string, string, NetdevColumn][] = [
+  ['container_network_receive_bytes_total', 'Cumulative count of bytes received', 'receive_bytes'],
+  ['container_network_receive_packets_total', 'Cumulative count of packets received', 'receive_packets'],
+  ['container_network_receive_packets_dropped_total', 'Cumulative count of packets dropped while receiving', 'receive_drop'],
+  ['container_network_receive_errors_total', 'Cumulative count of errors encountered while receiving', 'receive_errs'],
+  ['container_network_transmit_bytes_total', 'Cumulative count of bytes transmitted', 'transmit_bytes'],
+  ['container_network_transmit_packets_total', 'Cumulative count of packets transmitted', 'transmit_packets'],
+  ['container_network_transmit_packets_dropped_total', 'Cumulative count of packets dropped while transmitting', 'transmit_drop'],
+  ['container_network_transmit_errors_total', 'Cumulative count of errors encountered while transmitting', 'transmit_errs'],
+];
 
 /** A container with what was read of it in this scrape. */
 export interface ContainerSnapshot {
@@ -94,15 +106,7 @@ export async function addContainerSamples(sink: MetricSink, snapshots: readonly 
       c('container_fs_writes_bytes_total', 'Cumulative count of bytes written').set({ ...labels, device }, io.writeBytes);
     }
     for (const n of network) {
-      const l = { ...labels, interface: n.device };
-      c('container_network_receive_bytes_total', 'Cumulative count of bytes received').set(l, n.counters.receive_bytes);
-      c('container_network_receive_packets_total', 'Cumulative count of packets received').set(l, n.counters.receive_packets);
-      c('container_network_receive_packets_dropped_total', 'Cumulative count of packets dropped while receiving').set(l, n.counters.receive_drop);
-      c('container_network_receive_errors_total', 'Cumulative count of errors encountered while receiving').set(l, n.counters.receive_errs);
-      c('container_network_transmit_bytes_total', 'Cumulative count of bytes transmitted').set(l, n.counters.transmit_bytes);
-      c('container_network_transmit_packets_total', 'Cumulative count of packets transmitted').set(l, n.counters.transmit_packets);
-      c('container_network_transmit_packets_dropped_total', 'Cumulative count of packets dropped while transmitting').set(l, n.counters.transmit_drop);
-      c('container_network_transmit_errors_total', 'Cumulative count of errors encountered while transmitting').set(l, n.counters.transmit_errs);
+      for (const [name, help, column] of NETWORK_SERIES) c(name, help).set({ ...labels, interface: n.device }, n.counters[column]);
     }
   }
 }

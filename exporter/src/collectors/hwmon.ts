@@ -1,7 +1,7 @@
 import { readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { readText } from './read.js';
+import { isTransientSensorError, listClass, readText } from './read.js';
 import { parseMillidegrees } from './thermal.js';
 
 /** node_exporter's label cleaning: lower case, anything but [a-z0-9:_] to `_`, trimmed of `_`. */
@@ -45,13 +45,7 @@ async function chipOf(dir: string): Promise<{ chip: string; name: string | null 
 /** Reads `temp*_input` (and `temp*_label`) of every chip under `<sys>/class/hwmon`. */
 export async function readHwmonTemps(sys: string): Promise<HwmonTemp[]> {
   const base = path.join(sys, 'class/hwmon');
-  let dirs: string[];
-  try {
-    dirs = (await readdir(base)).filter((d) => /^hwmon\d+$/.test(d)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const dirs = await listClass(base, /^hwmon\d+$/);
   const out: HwmonTemp[] = [];
   for (const d of dirs) {
     let dir = path.join(base, d);
@@ -68,7 +62,7 @@ export async function readHwmonTemps(sys: string): Promise<HwmonTemp[]> {
       try {
         celsius = parseMillidegrees(await readText(path.join(dir, f)), `${d}/${f}`);
       } catch (err) {
-        if (['EAGAIN', 'ENODATA', 'EINVAL', 'EIO'].includes((err as NodeJS.ErrnoException).code ?? '')) continue;
+        if (isTransientSensorError(err)) continue;
         throw err;
       }
       let label: string | null = null;

@@ -1,5 +1,5 @@
 import { readSync } from 'node:fs';
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile } from 'node:fs/promises';
 
 /** Thrown by parsers for input that is not what the kernel writes. */
 export class ParseError extends Error {
@@ -119,4 +119,22 @@ export function closeHandles(match: (path: string) => boolean = () => true): voi
 /** How many handles are kept open (for tests). */
 export function openHandleCount(): number {
   return handles.size;
+}
+
+/**
+ * The entries of a sysfs class directory (`<sys>/class/thermal`, `.../hwmon`)
+ * whose names match, sorted; an empty list when the kernel has no such class.
+ */
+export async function listClass(dir: string, pattern: RegExp): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => pattern.test(n)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** A sensor that cannot be read right now (idle, disabled, busy bus): left out, not a failure. */
+export function isTransientSensorError(err: unknown): boolean {
+  return ['EAGAIN', 'ENODATA', 'EINVAL', 'EIO'].includes((err as NodeJS.ErrnoException).code ?? '');
 }

@@ -1,7 +1,6 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { isTransientSensorError, listClass, ParseError, readText } from './read.js';
 
 /** One thermal zone of /sys/class/thermal: `zone` is N of thermal_zoneN, `celsius` from `temp` (millidegrees). */
 export interface ThermalZone {
@@ -28,20 +27,14 @@ export function parseMillidegrees(text: string, file: string): number {
  */
 export async function readThermalZones(sys: string, signal?: AbortSignal): Promise<ThermalZone[]> {
   const dir = path.join(sys, 'class/thermal');
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => /^thermal_zone\d+$/.test(n)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await listClass(dir, /^thermal_zone\d+$/);
   const zones = await Promise.all(
     names.map(async (n): Promise<ThermalZone | null> => {
       try {
         const [type, temp] = await Promise.all([readText(path.join(dir, n, 'type'), signal), readText(path.join(dir, n, 'temp'), signal)]);
         return { zone: n.slice('thermal_zone'.length), type: type.trim(), celsius: parseMillidegrees(temp, `${n}/temp`) };
       } catch (err) {
-        if (['EAGAIN', 'ENODATA', 'EINVAL', 'EIO'].includes((err as NodeJS.ErrnoException).code ?? '')) return null;
+        if (isTransientSensorError(err)) return null;
         throw err;
       }
     }),
