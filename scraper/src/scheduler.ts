@@ -29,7 +29,8 @@ export function slotOf(nowMs: number, intervalSeconds: number, offsetMs: number)
  * skipped), as Prometheus never overlaps scrapes of one target.
  */
 export class DueTracker<T extends ScheduledTarget> {
-  #lastSlot = new Map<number, { slot: number; interval: number }>();
+  /** Per target: its last started slot, and its phase for the interval it had then. */
+  #lastSlot = new Map<number, { slot: number; interval: number; offsetMs: number }>();
   #inflight = new Set<number>();
   skipped = 0;
 
@@ -39,14 +40,17 @@ export class DueTracker<T extends ScheduledTarget> {
     const seen = new Set<number>();
     for (const t of targets) {
       seen.add(t.id);
-      const slot = slotOf(nowMs, t.interval_seconds, scrapeOffsetMs(t.id, t.interval_seconds));
       const last = this.#lastSlot.get(t.id);
-      if (last && last.interval === t.interval_seconds && last.slot >= slot) continue;
+      const known = last !== undefined && last.interval === t.interval_seconds;
+      // The phase only changes with the interval: hash once, not every tick.
+      const offsetMs = known ? last.offsetMs : scrapeOffsetMs(t.id, t.interval_seconds);
+      const slot = slotOf(nowMs, t.interval_seconds, offsetMs);
+      if (known && last.slot >= slot) continue;
       if (this.#inflight.has(t.id)) {
         this.skipped++;
         continue;
       }
-      this.#lastSlot.set(t.id, { slot, interval: t.interval_seconds });
+      this.#lastSlot.set(t.id, { slot, interval: t.interval_seconds, offsetMs });
       this.#inflight.add(t.id);
       out.push(t);
     }
