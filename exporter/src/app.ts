@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
 import type { Logger } from './log.js';
-import type { MetricFamily } from './metrics.js';
+import { HeapTrimmer } from './heap.js';
+import { CONTENT_TYPES, renderFamilies } from './metrics.js';
 import { type StatsView, ViewBuilder } from './views.js';
 
 /** The one error type handlers throw; `expose` says whether its message may reach the client. */
@@ -61,12 +62,23 @@ export interface ExporterAppOptions {
   collectorTimeoutSeconds: number;
   token: string | undefined;
   log: Logger;
+  /** Runs a full GC after collections when the heap has grown (default: one using `--expose-gc`'s gc when present). */
+  heapTrimmer?: HeapTrimmer;
 }
 
-/** A Registry with prom-client's process_* and nodejs_* metrics, in one exposition format. */
-function processRegistry(contentType: string): Registry {
+/** A Registry with prom-client's process_* and nodejs_* metrics and the heap trimmer's count, in one exposition format. */
+function processRegistry(contentType: string, trimmer: HeapTrimmer): Registry {
   const r = registryOf(contentType);
   collectDefaultMetrics({ register: r as never });
+  new Counter({
+    name: 'vigil_exporter_heap_trims_total',
+    help: 'Full garbage collections the exporter ran between scrapes to keep its heap near its live size.',
+    registers: [r],
+    collect() {
+      this.reset();
+      this.inc(trimmer.trims);
+    },
+  });
   // Gauges with a counter's suffix (promtool flags them); nodejs_active_handles,
   // _requests and _resources by type carry the same counts. And the event-loop
   // lag statistics: computing them from the delay histogram is a tenth of a
@@ -89,6 +101,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
   const app = new Koa();
   const failing = new Set<string>();
   const views = opts.views ?? new ViewBuilder();
+  const trimmer = opts.heapTrimmer ?? new HeapTrimmer();
   const collection = new SingleFlight<Collection>(async () => {
     const c = await collect(opts.collectors, opts.collectorTimeoutSeconds);
     // Log changes, not every scrape: a collector starting to fail, and recovering.
@@ -99,10 +112,11 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
       else failing.add(o.name);
     }
     views.update(c);
+    trimmer.afterCollection();
     return c;
   });
   // The OpenMetrics one is made on the first scrape that asks for OpenMetrics.
-  const registries: { text: Registry; openMetrics: Registry | null } = { text: processRegistry(Registry.PROMETHEUS_CONTENT_TYPE), openMetrics: null };
+  const registries: { text: Registry; openMetrics: Registry | null } = { text: processRegistry(CONTENT_TYPES.text, trimmer), openMetrics: null };
   const router = new Router();
 
   router.get('/health', (ctx) => {
@@ -121,14 +135,13 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
 
   router.get('/metrics', async (ctx) => {
     const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));
-    const base = openMetrics ? (registries.openMetrics ??= processRegistry(Registry.OPENMETRICS_CONTENT_TYPE)) : registries.text;
+    const base = openMetrics ? (registries.openMetrics ??= processRegistry(CONTENT_TYPES.openMetrics, trimmer)) : registries.text;
     const { sink } = await collection.get();
-    const scrape = registryOf(base.contentType);
-    // Fresh wrappers: prom-client renames counters in place for OpenMetrics,
-    // and the families may be shared with a concurrent text-format scrape.
-    for (const f of sink.families.values()) if (f.values.length > 0) scrape.registerMetric(wrap(f) as never);
+    // The collection's families first, then the exporter's own process_* and
+    // nodejs_* (prom-client ends OpenMetrics with `# EOF`).
+    const ours = renderFamilies(sink.families.values(), openMetrics);
     ctx.set('Content-Type', base.contentType);
-    ctx.body = await Registry.merge([scrape, base]).metrics();
+    ctx.body = (ours ? ours + (openMetrics ? '\n' : '\n\n') : '') + (await base.metrics());
   });
 
   app.on('error', (err: unknown) => opts.log.error({ err }, 'request failed'));
@@ -143,16 +156,4 @@ function registryOf(contentType: string): Registry {
   const r = new Registry();
   r.setContentType(contentType as never);
   return r;
-}
-
-function wrap(f: MetricFamily) {
-  return {
-    name: f.name,
-    help: f.help,
-    type: f.type,
-    aggregator: f.aggregator,
-    get() {
-      return { name: this.name, help: f.help, type: f.type, values: f.values, aggregator: f.aggregator };
-    },
-  };
 }

@@ -17,16 +17,11 @@ export interface Sample {
   value: number;
 }
 
-/**
- * One metric family, shaped as prom-client's Registry reads a metric
- * (`name`, `help`, `type`, `get()`), so it can be registered beside
- * prom-client's own metrics and rendered in either exposition format.
- */
+/** One metric family: its name, help, type and this scrape's samples. */
 export class MetricFamily {
-  readonly aggregator = 'sum';
   readonly values: Sample[] = [];
   constructor(
-    public name: string,
+    readonly name: string,
     readonly help: string,
     readonly type: MetricType,
   ) {}
@@ -35,10 +30,70 @@ export class MetricFamily {
   set(labels: Labels, value: number): void {
     this.values.push({ labels, value });
   }
+}
 
-  get() {
-    return { name: this.name, help: this.help, type: this.type, values: this.values, aggregator: this.aggregator };
+/** The text format 0.0.4 and OpenMetrics 1.0 content types (the same strings as prom-client's Registry). */
+export const CONTENT_TYPES = {
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+  openMetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+} as const;
+
+/**
+ * Renders families in the text format 0.0.4 (families separated by a blank
+ * line, as prom-client does) or, with `openMetrics`, in OpenMetrics 1.0
+ * (counters declared without their `_total` suffix; no `# EOF`, which belongs
+ * at the very end of the whole exposition). Families without samples are left
+ * out. Label values and help texts are escaped (`\\`, `\n`, and `\"` in label
+ * values); values are Go-parsable (`NaN`, `+Inf`, `-Inf`, else JavaScript's
+ * shortest round-trip form). Returns '' when no family has samples.
+ *
+ * Written for the scrape path: one string built by concatenation, no
+ * intermediate arrays per sample (prom-client's Registry allocates several per
+ * sample, a third of a scrape's garbage with 20 containers).
+ */
+export function renderFamilies(families: Iterable<MetricFamily>, openMetrics = false): string {
+  let out = '';
+  const separator = openMetrics ? '\n' : '\n\n';
+  for (const f of families) {
+    if (f.values.length === 0) continue;
+    if (out) out += separator;
+    const declared = openMetrics && f.type === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
+    out += `# HELP ${declared} ${escapeHelp(f.help)}\n# TYPE ${declared} ${f.type}`;
+    for (const { labels, value } of f.values) {
+      out += '\n';
+      out += f.name;
+      let first = true;
+      for (const k in labels) {
+        out += first ? '{' : ',';
+        first = false;
+        out += k;
+        out += '="';
+        out += escapeLabelValue(labels[k]!);
+        out += '"';
+      }
+      if (!first) out += '}';
+      out += ' ';
+      out += formatValue(value);
+    }
   }
+  return out;
+}
+
+const NEEDS_HELP_ESCAPE = /[\\\n]/;
+const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
+
+function escapeHelp(s: string): string {
+  return NEEDS_HELP_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : s;
+}
+
+function escapeLabelValue(s: string): string {
+  return NEEDS_LABEL_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : s;
+}
+
+/** A sample value as the exposition formats spell it. */
+export function formatValue(v: number): string {
+  if (Number.isFinite(v)) return `${v}`;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
 }
 
 /** Thrown when two collectors, or one collector twice, declare a family with a different type or help. */
