@@ -1,82 +1,74 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
 import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
 import { parseDockerHost } from './docker.js';
-import { ConfigError, type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
+import { ConfigError, invalid, type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
 
 /** The shared secret between exporters and the scraper: one variable, both sides. */
-export const tokenSchema = z
-  .string()
-  .min(16, 'expected at least 16 characters; make one with `openssl rand -hex 32`')
-  .optional();
+export const tokenSchema = z.optional(z.string().check(z.minLength(16, 'expected at least 16 characters; make one with `openssl rand -hex 32`')));
 
-export const flag = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1 or 0 (true/false, yes/no)' })
-  .optional()
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+export const flag = z.pipe(
+  z.optional(z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1 or 0 (true/false, yes/no)' })),
+  z.transform((v) => v === '1' || v === 'true' || v === 'yes'),
+);
 
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
   VIGIL_EXPORTER_TOKEN: tokenSchema,
-  VIGIL_HOST_ROOT: z.string().optional(),
-  VIGIL_PROC: z.string().optional(),
-  VIGIL_SYS: z.string().optional(),
-  VIGIL_ROOTFS: z.string().optional(),
+  VIGIL_HOST_ROOT: z.optional(z.string()),
+  VIGIL_PROC: z.optional(z.string()),
+  VIGIL_SYS: z.optional(z.string()),
+  VIGIL_ROOTFS: z.optional(z.string()),
   VIGIL_COLLECTOR_TIMEOUT: seconds(5, { min: 0.05, max: 120 }),
-  VIGIL_DISABLED_COLLECTORS: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
+  VIGIL_DISABLED_COLLECTORS: z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx) => {
       const names = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
       const unknown = names.filter((n) => !(n in COLLECTORS));
-      if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown collector ${unknown.join(', ')}; known: ${Object.keys(COLLECTORS).join(', ')}` });
+      if (unknown.length) return invalid(ctx, `unknown collector ${unknown.join(', ')}; known: ${Object.keys(COLLECTORS).join(', ')}`);
       return names;
     }),
+  ),
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES: regex(DEFAULT_FILESYSTEM_FILTER.excludeFsTypes),
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
-  VIGIL_SERVICES_FILE: z.string().optional(),
-  VIGIL_TLS_CERT: z.string().optional(),
-  VIGIL_TLS_KEY: z.string().optional(),
-  DOCKER_HOST: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
+  VIGIL_SERVICES_FILE: z.optional(z.string()),
+  VIGIL_TLS_CERT: z.optional(z.string()),
+  VIGIL_TLS_KEY: z.optional(z.string()),
+  DOCKER_HOST: z.optional(z.string()).check(
+    z.superRefine((v, ctx) => {
       try {
         parseDockerHost(v);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^DOCKER_HOST "[^"]*" is /, 'expected ').replace(/not unix/, 'unix') });
       }
     }),
-  VIGIL_CONTAINER_LABEL: z
-    .string()
-    .regex(/^[^=\s]+(=.*)?$/, 'expected key or key=value, e.g. com.example.stack=web')
-    .optional(),
-  VIGIL_CONTAINER_LABELS: z
-    .string()
-    .optional()
-    .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)),
+  ),
+  VIGIL_CONTAINER_LABEL: z.optional(z.string().check(z.regex(/^[^=\s]+(=.*)?$/, 'expected key or key=value, e.g. com.example.stack=web'))),
+  VIGIL_CONTAINER_LABELS: z.pipe(
+    z.optional(z.string()),
+    z.transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)),
+  ),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
 
 /** A regular expression given as a string, anchored by the user as they wish; the default when unset. */
 function regex(defaultValue: RegExp) {
-  return z
-    .string()
-    .optional()
-    .transform((s, ctx): RegExp => {
+  return z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx): RegExp => {
       if (s === undefined) return defaultValue;
       try {
         return new RegExp(s);
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `expected a regular expression: ${(e as Error).message}` });
-        return z.NEVER;
+        return invalid(ctx, `expected a regular expression: ${(e as Error).message}`);
       }
-    });
+    }),
+  );
 }
 
 /** The exporter's configuration, parsed once from the environment and frozen. */

@@ -1,4 +1,9 @@
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini (the tree-shakable build, a sixth of zod's heap in the exporter's
+// bundle) carries no messages of its own; English ones, as zod's default.
+z.config(en());
 
 /** Thrown when the environment holds a bad value; the message names each variable and what it expects. */
 export class ConfigError extends Error {
@@ -10,7 +15,7 @@ export class ConfigError extends Error {
  * variable names, and freezes the result.
  * @throws ConfigError listing every bad variable: its name, what was expected, what was given
  */
-export function parseEnv<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
+export function parseEnv<S extends z.ZodMiniObject>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
   const picked: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = env[key];
@@ -29,6 +34,16 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Record<string, s
   return Object.freeze(result.data);
 }
 
+/**
+ * Records a custom issue on a transform's payload (zod/mini has no
+ * `ctx.addIssue` there) and returns zod's NEVER, so `return invalid(ctx, '…')`
+ * reads as the failure it is.
+ */
+export function invalid(ctx: z.core.ParsePayload, message: string): never {
+  ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  return z.NEVER;
+}
+
 /** A listen address as `host:port`, `[v6]:port` or `:port` (all interfaces). */
 export interface ListenAddress {
   host: string;
@@ -37,35 +52,33 @@ export interface ListenAddress {
 
 /** A zod schema for a listen address variable, with a default. */
 export function listenAddress(defaultValue: string) {
-  return z
-    .string()
-    .default(defaultValue)
-    .transform((s, ctx): ListenAddress => {
+  return z.pipe(
+    z._default(z.string(), defaultValue),
+    z.transform((s, ctx): ListenAddress => {
       const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s.trim());
       const port = m ? Number(m[3]) : NaN;
       if (!m || !(port >= 0 && port <= 65535)) {
-        ctx.addIssue({ code: 'custom', message: 'expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:9110' });
-        return z.NEVER;
+        return invalid(ctx, 'expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:9110');
       }
       return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-    });
+    }),
+  );
 }
 
 /** A zod schema for a number of seconds given as a plain number or with a unit: `15`, `15s`, `500ms`, `2m`. */
 export function seconds(defaultValue: number, { min = 0, max = Infinity } = {}) {
-  return z
-    .string()
-    .optional()
-    .transform((s, ctx): number => {
+  return z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx): number => {
       if (s === undefined) return defaultValue;
       const v = parseDuration(s);
       if (v === null || v < min || v > max) {
         const range = max === Infinity ? `at least ${min} s` : `between ${min} s and ${max} s`;
-        ctx.addIssue({ code: 'custom', message: `expected a duration ${range} such as 5, 5s, 500ms or 1m` });
-        return z.NEVER;
+        return invalid(ctx, `expected a duration ${range} such as 5, 5s, 500ms or 1m`);
       }
       return v;
-    });
+    }),
+  );
 }
 
 /** `15` → 15, `15s` → 15, `500ms` → 0.5, `2m` → 120, `1h` → 3600; null when unreadable. */
@@ -79,19 +92,18 @@ export function parseDuration(s: string): number | null {
 
 /** A zod schema for a whole number given as a string. */
 export function integer(defaultValue: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
-  return z
-    .string()
-    .optional()
-    .transform((s, ctx): number => {
+  return z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx): number => {
       if (s === undefined) return defaultValue;
       const n = Number(s);
       if (!/^\s*\d+\s*$/.test(s) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
-        return z.NEVER;
+        return invalid(ctx, `expected a whole number from ${min} to ${max}`);
       }
       return n;
-    });
+    }),
+  );
 }
 
 /** The log levels pino knows. */
-export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const logLevel = z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info');

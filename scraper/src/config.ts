@@ -1,18 +1,17 @@
 import { flag, integer, listenAddress, type ListenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/exporter';
 import { parseDatabaseUrl } from '@vigil/db';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 const schema = z.object({
-  DATABASE_URL: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
+  DATABASE_URL: z.optional(z.string()).check(
+    z.superRefine((v, ctx) => {
       try {
         parseDatabaseUrl(v);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^DATABASE_URL /, '') });
       }
     }),
+  ),
   VIGIL_EXPORTER_TOKEN: tokenSchema,
   VIGIL_SCRAPER_LISTEN: listenAddress('127.0.0.1:9111'),
   VIGIL_SCRAPE_CONCURRENCY: integer(64, { min: 1, max: 10_000 }),

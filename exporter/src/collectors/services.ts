@@ -4,45 +4,37 @@ import https from 'node:https';
 import net from 'node:net';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Collector } from '../collector.js';
-import { parseDuration } from '../env.js';
+import { invalid, parseDuration } from '../env.js';
 
 const duration = (fallback: number) =>
-  z
-    .union([z.number(), z.string()])
-    .optional()
-    .transform((v, ctx) => {
+  z.pipe(
+    z.optional(z.union([z.number(), z.string()])),
+    z.transform((v, ctx) => {
       if (v === undefined) return fallback;
       const s = typeof v === 'number' ? v : parseDuration(v);
-      if (s === null || s <= 0 || s > 60) {
-        ctx.addIssue({ code: 'custom', message: 'expected a timeout above 0 and at most 60 s, such as 3, "3s" or "500ms"' });
-        return z.NEVER;
-      }
+      if (s === null || s <= 0 || s > 60) return invalid(ctx, 'expected a timeout above 0 and at most 60 s, such as 3, "3s" or "500ms"');
       return s;
-    });
+    }),
+  );
 
 const serviceSchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected letters, digits, dot, dash or underscore (at most 63)'),
-    http: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
-    tcp: z
-      .string()
-      .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port')
-      .optional(),
+  .strictObject({
+    name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected letters, digits, dot, dash or underscore (at most 63)')),
+    http: z.optional(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })),
+    tcp: z.optional(z.string().check(z.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port'))),
     timeout: duration(3),
     /** Status codes that count as success; default any 2xx. */
-    expectStatus: z.array(z.number().int().min(100).max(599)).nonempty().optional(),
+    expectStatus: z.optional(z.array(z.int().check(z.minimum(100), z.maximum(599))).check(z.minLength(1))),
     /** Accept invalid TLS certificates (self-signed lab hosts). */
-    insecure: z.boolean().default(false),
+    insecure: z._default(z.boolean(), false),
   })
-  .strict()
-  .refine((s) => (s.http ? 1 : 0) + (s.tcp ? 1 : 0) === 1, { message: 'give exactly one of http or tcp' });
+  .check(z.refine((s) => (s.http ? 1 : 0) + (s.tcp ? 1 : 0) === 1, { message: 'give exactly one of http or tcp' }));
 
 const fileSchema = z
-  .object({ services: z.array(serviceSchema).max(1000) })
-  .strict()
-  .refine((f) => new Set(f.services.map((s) => s.name)).size === f.services.length, { message: 'service names must be unique' });
+  .strictObject({ services: z.array(serviceSchema).check(z.maxLength(1000)) })
+  .check(z.refine((f) => new Set(f.services.map((s) => s.name)).size === f.services.length, { message: 'service names must be unique' }));
 
 /** One configured probe. */
 export type ServiceConfig = z.infer<typeof serviceSchema>;
