@@ -1,14 +1,15 @@
-#!/usr/bin/env -S node --single-threaded --max-semi-space-size=1 --optimize-for-size
-// The exporter runs on every host, so it is built to be small: compiled
-// JavaScript (dist/, from `npm run build`) when it is newer than the sources,
-// else the TypeScript sources through tsx. The V8 flags above keep the heap
-// small (one GC thread, a 1 MiB young generation); see bench/RESULTS.md.
+#!/usr/bin/env -S node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc
+// The exporter runs on every host, so it is built to be small: the one-file
+// bundle (dist/vigil-exporter.mjs, from `npm run build`) when it is newer than
+// the sources, else the TypeScript sources through tsx. The V8 flags above keep
+// the heap small (one GC thread, a 1 MiB young generation, and gc() for
+// src/heap.ts to run a full GC between scrapes); see bench/RESULTS.md.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const dist = path.join(root, 'dist/main.js');
+const dist = path.join(root, 'dist/vigil-exporter.mjs');
 
 function newestSource(dir) {
   let newest = 0;
@@ -19,11 +20,18 @@ function newestSource(dir) {
   return newest;
 }
 
+function bundleIsFresh() {
+  try {
+    return statSync(dist).mtimeMs >= newestSource(path.join(root, 'src'));
+  } catch {
+    return false; // not built (a checkout without `npm run build`)
+  }
+}
+
 let main;
-try {
-  if (statSync(dist).mtimeMs < newestSource(path.join(root, 'src'))) throw new Error('stale');
+if (bundleIsFresh()) {
   ({ main } = await import(dist));
-} catch {
+} else {
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import('../src/main.ts'));

@@ -68,3 +68,12 @@ describe('vigil start', () => {
     await expect(startLocal({ VIGIL_CONSOLE_LISTEN: 'everywhere' }, () => {})).rejects.toThrow(/VIGIL_CONSOLE_LISTEN/);
   });
 });
+
+describe('EXPORTER_NODE_FLAGS', () => {
+  it('are the flags of the exporter launcher’s shebang, so `vigil start` runs it as installed', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { EXPORTER_NODE_FLAGS } = await import('./start.js');
+    const shebang = readFileSync(new URL('../../exporter/bin/vigil-exporter.js', import.meta.url), 'utf8').split('\n')[0]!;
+    expect(shebang.split(/\s+/).filter((w) => w.startsWith('--'))).toEqual(EXPORTER_NODE_FLAGS);
+  });
+});

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDb, type EmbeddedPostgres, migrateToLatest, parseDatabaseUrl, startEmbeddedPostgres, upsertTarget } from '@vigil/db';
 import { listenAddress, parseEnv, seconds } from '@vigil/exporter';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** The V8 flags the exporter runs with (as in its bin's shebang): a small heap for a per-host process. */
-export const EXPORTER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1', '--optimize-for-size'];
+export const EXPORTER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1', '--optimize-for-size', '--expose-gc'];
 
 /** The repository root: the workspaces live below it. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
