@@ -54,8 +54,21 @@ export function quantile(xs: number[], q: number): number {
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
 export function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+  return residentMemory(pid).rss;
+}
+
+/**
+ * A process's resident memory in bytes from /proc/<pid>/status: `rss` (VmRSS)
+ * = `anon` (RssAnon: heaps, stacks) + `file` (RssFile: pages of the executable
+ * and libraries mapped in) + shared memory.
+ */
+export function residentMemory(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : NaN;
+  };
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 /** Replaces the section `## <title>` of bench/RESULTS.md with `body` (adds it when missing). */
