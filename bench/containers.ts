@@ -9,11 +9,10 @@
  *
  *   node --import tsx bench/containers.ts [--containers 20] [--scrapes 10000] [--record]
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { freePort, quantile, recordSection, REPO, residentMemory, startProcess, timedGet } from './lib.js';
+import { benchContainers, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
 
 const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '10000' }, record: { type: 'boolean' }, help: { type: 'boolean' } } });
 if (values.help) {
@@ -23,26 +22,11 @@ if (values.help) {
 const nContainers = Number(values.containers);
 const nScrapes = Number(values.scrapes);
 
-const env = Object.fromEntries(
-  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
-    .replace(/^export /, '')
-    .trim()
-    .split(/\s+/)
-    .map((kv) => kv.split('=') as [string, string]),
-);
-const DOCKER_HOST = env.VIGIL_TEST_DOCKER_HOST!;
-const IMAGE = env.VIGIL_TEST_DOCKER_IMAGE!;
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' }).trim();
-const run = `b${Date.now().toString(36)}`;
-const names = Array.from({ length: nContainers }, (_, i) => `${run}-${i}`);
-const log = (s: string) => process.stderr.write(`${s}\n`);
-
-log(`starting ${nContainers} containers…`);
-for (const n of names) docker('run', '-d', '--network', 'none', '--name', n, '--label', `vigil.bench=${run}`, IMAGE, 'sleep', '3600');
+const { dockerHost: DOCKER_HOST, docker, label, names, remove } = benchContainers(nContainers, 'b');
 const ports = { vigil: await freePort(), node: await freePort() };
 const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
 const vigil = await startProcess(process.execPath, [...EXPORTER_NODE_FLAGS, 'exporter/bin/vigil-exporter.js'], url(ports.vigil), {
-  ...process.env, DOCKER_HOST, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_CONTAINER_LABEL: `vigil.bench=${run}`, VIGIL_LOG_LEVEL: 'warn',
+  ...process.env, DOCKER_HOST, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_CONTAINER_LABEL: label, VIGIL_LOG_LEVEL: 'warn',
 });
 const nodeExporter = await startProcess('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ports.node}`], url(ports.node));
 
@@ -114,5 +98,5 @@ try {
 } finally {
   vigil.kill();
   nodeExporter.kill();
-  docker('rm', '-f', ...names);
+  remove();
 }

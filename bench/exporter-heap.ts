@@ -9,28 +9,20 @@
  *   node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc \
  *     --import tsx bench/exporter-heap.ts [--containers 20] [--scrapes 6000] [--record]
  */
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildCollectors, ContainerCache, createExporterApp, DockerClient, loadExporterConfig } from '../exporter/src/index.js';
-import { recordSection, REPO } from './lib.js';
+import { benchContainers, recordSection } from './lib.js';
 
 const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '6000' }, record: { type: 'boolean' } } });
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (see the header of this file)');
-const env = Object.fromEntries(
-  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' }).replace(/^export /, '').trim().split(/\s+/).map((kv) => kv.split('=') as [string, string]),
-);
-const DOCKER_HOST = env.VIGIL_TEST_DOCKER_HOST!;
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' }).trim();
-const run = `h${Date.now().toString(36)}`;
-const names = Array.from({ length: Number(values.containers) }, (_, i) => `${run}-${i}`);
-for (const n of names) docker('run', '-d', '--network', 'none', '--name', n, '--label', `vigil.bench=${run}`, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
+const { dockerHost: DOCKER_HOST, label, remove } = benchContainers(Number(values.containers), 'h');
 
 const log = pino({ level: 'silent' });
-const containers = new ContainerCache(new DockerClient(DOCKER_HOST), { labelFilter: `vigil.bench=${run}`, log });
+const containers = new ContainerCache(new DockerClient(DOCKER_HOST), { labelFilter: label, log });
 containers.start();
 const app = createExporterApp({ collectors: buildCollectors({ paths: loadExporterConfig({}).paths, containers }), collectorTimeoutSeconds: 5, token: undefined, log });
 const server = app.listen(0, '127.0.0.1');
@@ -52,7 +44,7 @@ try {
 } finally {
   server.close();
   containers.stop();
-  docker('rm', '-f', ...names);
+  remove();
 }
 const body = [
   `Command: \`node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --import tsx bench/exporter-heap.ts --containers ${values.containers} --scrapes ${values.scrapes} --record\` (in-process, ${new Date().toISOString().slice(0, 10)}).`,

@@ -1,10 +1,39 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The private test Docker engine (scripts/test-docker.sh, started if needed)
+ * with `n` busybox containers sleeping under one fresh label; `remove()` them
+ * when done.
+ */
+export function benchContainers(n: number, prefix: string) {
+  const env = Object.fromEntries(
+    execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
+      .replace(/^export /, '')
+      .trim()
+      .split(/\s+/)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  const dockerHost = env.VIGIL_TEST_DOCKER_HOST!;
+  const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8' }).trim();
+  const run = `${prefix}${Date.now().toString(36)}`;
+  const label = `vigil.bench=${run}`;
+  const names = Array.from({ length: n }, (_, i) => `${run}-${i}`);
+  process.stderr.write(`starting ${n} containers…\n`);
+  for (const name of names) docker('run', '-d', '--network', 'none', '--name', name, '--label', label, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
+  return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 /** A free loopback port. */
 export async function freePort(): Promise<number> {

@@ -1,9 +1,12 @@
-#!/usr/bin/env -S node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc
+#!/usr/bin/env -S node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --no-opt --no-sparkplug
 // The exporter runs on every host, so it is built to be small: the one-file
 // bundle (dist/vigil-exporter.mjs, from `npm run build`) when it is newer than
 // the sources, else the TypeScript sources through tsx. The V8 flags above keep
-// the heap small (one GC thread, a 1 MiB young generation, and gc() for
-// src/heap.ts to run a full GC between scrapes); see bench/RESULTS.md.
+// it small: no V8 worker threads, a 1 MiB young generation, gc() for
+// src/heap.ts to run a full GC between scrapes, and bytecode only: without
+// worker threads V8's compilers would run on the main thread, and for this
+// I/O-bound work they cost more CPU and memory than they save (measured side
+// by side in bench/RESULTS.md).
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

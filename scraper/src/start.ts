@@ -8,7 +8,7 @@ import { listenAddress, parseEnv, seconds } from '@vigil/exporter';
 import * as z from 'zod/mini';
 
 /** The V8 flags the exporter runs with (as in its bin's shebang): a small heap for a per-host process. */
-export const EXPORTER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1', '--optimize-for-size', '--expose-gc'];
+export const EXPORTER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1', '--optimize-for-size', '--expose-gc', '--no-opt', '--no-sparkplug'];
 
 /** The repository root: the workspaces live below it. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
