@@ -12,7 +12,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { benchContainers, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
+import { benchContainers, exporterCommand, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
 
 const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '10000' }, record: { type: 'boolean' }, help: { type: 'boolean' } } });
 if (values.help) {
@@ -25,7 +25,7 @@ const nScrapes = Number(values.scrapes);
 const { dockerHost: DOCKER_HOST, docker, label, names, remove } = benchContainers(nContainers, 'b');
 const ports = { vigil: await freePort(), node: await freePort() };
 const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
-const vigil = await startProcess(process.execPath, [...EXPORTER_NODE_FLAGS, 'exporter/bin/vigil-exporter.js'], url(ports.vigil), {
+const vigil = await startProcess(...exporterCommand(EXPORTER_NODE_FLAGS), url(ports.vigil), {
   ...process.env, DOCKER_HOST, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_CONTAINER_LABEL: label, VIGIL_LOG_LEVEL: 'warn',
 });
 const nodeExporter = await startProcess('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ports.node}`], url(ports.node));

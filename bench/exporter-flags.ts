@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { benchContainers, cpuSeconds, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
+import { benchContainers, cpuSeconds, exporterCommand, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +37,7 @@ const running = await Promise.all(
   variants.map(async (v) => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
-    const child = await startProcess(process.execPath, [...v.flags, 'exporter/bin/vigil-exporter.js'], url, {
+    const child = await startProcess(...exporterCommand(v.flags), url, {
       ...process.env, DOCKER_HOST: dockerHost, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_CONTAINER_LABEL: label, VIGIL_LOG_LEVEL: 'warn',
     });
     return { ...v, url, child, ms: [] as number[], cpu0: cpuSeconds(child.pid!) };

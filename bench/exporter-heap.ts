@@ -6,7 +6,7 @@
  * loader, so compare its heap column, not its RSS, with bench/containers.ts.
  * In-process, with the V8 flags of the exporter's launcher:
  *
- *   node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc \
+ *   node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --no-opt --no-sparkplug \
  *     --import tsx bench/exporter-heap.ts [--containers 20] [--scrapes 6000] [--record]
  */
 import http from 'node:http';
@@ -47,7 +47,7 @@ try {
   remove();
 }
 const body = [
-  `Command: \`node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --import tsx bench/exporter-heap.ts --containers ${values.containers} --scrapes ${values.scrapes} --record\` (in-process, ${new Date().toISOString().slice(0, 10)}).`,
+  `Command: \`node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --no-opt --no-sparkplug --import tsx bench/exporter-heap.ts --containers ${values.containers} --scrapes ${values.scrapes} --record\` (in-process, ${new Date().toISOString().slice(0, 10)}).`,
   '',
   '| scrapes | RSS MiB | RSS after full GC MiB | JS heap in use after GC MiB | external MiB |',
   '|---:|---:|---:|---:|---:|',

@@ -29,6 +29,17 @@ export function benchContainers(n: number, prefix: string) {
   return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
 }
 
+/**
+ * The command line that runs the exporter as hosts do: the launcher with its
+ * V8 flags, on a bundle built now from the current sources (the launcher would
+ * otherwise fall back to the TypeScript sources when they are newer, and the
+ * figures would be tsx's).
+ */
+export function exporterCommand(flags: readonly string[]): [string, string[]] {
+  execFileSync(process.execPath, [path.join(REPO, 'exporter/build.mjs')], { cwd: REPO, stdio: 'ignore' });
+  return [process.execPath, [...flags, path.join(REPO, 'exporter/bin/vigil-exporter.js')]];
+}
+
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

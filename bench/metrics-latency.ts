@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { freePort, quantile, recordSection, startProcess, timedGet } from './lib.js';
+import { exporterCommand, freePort, quantile, recordSection, startProcess, timedGet } from './lib.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 // node_exporter's collectors that produce what Vigil's host collectors do.
@@ -27,7 +27,7 @@ const ports = { vigil: await freePort(), nodeDefault: await freePort(), nodeSame
 const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
 const children = [
   // No Docker here: this compares host collectors only (see containers.ts for containers).
-  await startProcess(process.execPath, [...EXPORTER_NODE_FLAGS, 'exporter/bin/vigil-exporter.js'], url(ports.vigil), {
+  await startProcess(...exporterCommand(EXPORTER_NODE_FLAGS), url(ports.vigil), {
     ...process.env, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_LOG_LEVEL: 'warn', VIGIL_DISABLED_COLLECTORS: 'containers',
   }),
   await startProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${ports.nodeDefault}`], url(ports.nodeDefault)),
