@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addTarget } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { loadExporterConfig, type RunningExporter, startExporter } from '@vigil/exporter';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../test/servers.js';
+import { until } from '../test/wait.js';
+import { createScraperApp } from './app.js';
+import { Scraper } from './scraper.js';
+
+// deploy/prometheus as shipped: promtool's checks, the rules' unit tests, and a
+// real Prometheus (Debian's package) that finds a real exporter through the
+// scraper's HTTP service discovery and evaluates every rule against its series.
+const DEPLOY = path.resolve(import.meta.dirname, '../../deploy/prometheus');
+const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
+const tools = { promtool: has('promtool'), prometheus: has('prometheus') };
+const silent = pino({ level: 'silent' });
+
+function requireTool(name: keyof typeof tools, skip: () => void): void {
+  if (tools[name]) return;
+  // In CI its absence is a failure: .ci/run installs Debian's prometheus package.
+  if (process.env.CI) throw new Error(`${name} is missing: .ci/run must install Debian's prometheus package`);
+  skip(); // outside CI only: Debian's prometheus package is not installed on this machine
+}
+
+describe('deploy/prometheus', () => {
+  it('is a valid Prometheus configuration with valid rules', (ctx) => {
+    requireTool('promtool', () => ctx.skip());
+    const r = spawnSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: DEPLOY, encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/SUCCESS: \d+ rules found/);
+    expect(r.status).toBe(0);
+  });
+
+  it('passes its rules unit tests (promtool test rules)', (ctx) => {
+    requireTool('promtool', () => ctx.skip());
+    const r = spawnSync('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: DEPLOY, encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  describe('a real Prometheus with this configuration', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-prometheus-'));
+    const cleanup: (() => unknown)[] = [];
+    afterAll(async () => {
+      for (const f of cleanup.reverse()) await f();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('discovers the exporter through the scraper, scrapes it with the token and evaluates every rule', async (ctx) => {
+      requireTool('prometheus', () => ctx.skip());
+      const token = 'prometheus-test-token-0123456789';
+      const exporter: RunningExporter = await startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_EXPORTER_TOKEN: token, VIGIL_LOG_LEVEL: 'silent' }), silent);
+      cleanup.push(() => exporter.close());
+      const database = await testDatabases()[0]!.open();
+      cleanup.push(() => database.drop());
+      await addTarget(database.db, { name: 'lab-1', url: `${exporter.url}/metrics`, labels: { rack: 'a' } });
+      const scraper = new Scraper(database.db, { concurrency: 1, bodyLimitBytes: 1 << 24, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 }, silent);
+      await scraper.refreshTargets();
+      const scraperServer = createScraperApp(scraper, silent).listen(0, '127.0.0.1');
+      await new Promise((r) => scraperServer.once('listening', r));
+      cleanup.push(() => scraperServer.close());
+      const scraperPort = (scraperServer.address() as { port: number }).port;
+
+      // The shipped file with its addresses pointed here, its intervals at one
+      // second, and its commented token lines switched on.
+      writeFileSync(path.join(dir, 'vigil-exporter.token'), `${token}\n`);
+      const shipped = readFileSync(path.join(DEPLOY, 'prometheus.yml'), 'utf8');
+      const config = shipped
+        .replaceAll('127.0.0.1:9111', `127.0.0.1:${scraperPort}`)
+        .replace(/(scrape_interval|evaluation_interval|refresh_interval): \d+s/g, '$1: 1s')
+        .replace('# authorization:\n    #   credentials_file: /etc/prometheus/vigil-exporter.token', `authorization:\n      credentials_file: ${path.join(dir, 'vigil-exporter.token')}`);
+      expect(config).toContain(`credentials_file: ${dir}`);
+      writeFileSync(path.join(dir, 'prometheus.yml'), config);
+      cpSync(path.join(DEPLOY, 'rules'), path.join(dir, 'rules'), { recursive: true });
+
+      const port = await closedPort();
+      let log = '';
+      const prometheus: ChildProcess = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      prometheus.stdout!.on('data', (d: Buffer) => (log += d));
+      prometheus.stderr!.on('data', (d: Buffer) => (log += d));
+      cleanup.push(() => prometheus.kill());
+      const api = async (p: string) => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/${p}`);
+        return ((await r.json()) as { data: unknown }).data;
+      };
+      const query = async (q: string) => (await api(`query?query=${encodeURIComponent(q)}`)) as { result: { metric: Record<string, string>; value: [number, string] }[] };
+
+      try {
+        // Found through /sd, named by the target, labelled with its labels, and up (the token worked).
+        const up = await until('Prometheus scraping the exporter found through /sd', 30, async () => (await query('up{job="vigil-exporter"}')).result.find((s) => s.value[1] === '1'));
+        expect(up.metric).toMatchObject({ instance: 'lab-1', rack: 'a', vigil_target: 'lab-1' });
+        expect(Number((await query('node_memory_MemTotal_bytes{instance="lab-1"}')).result[0]?.value[1])).toBeGreaterThan(0);
+        await until('Prometheus scraping the scraper', 30, async () => (await query('up{job="vigil-scraper"}')).result.find((s) => s.value[1] === '1'));
+        // Every rule evaluated against the live series without an error.
+        type Rule = { name: string; health: string; lastError?: string; lastEvaluation: string };
+        const rules = await until('Prometheus evaluating every rule', 30, async () => {
+          const { groups } = (await api('rules')) as { groups: { rules: Rule[] }[] };
+          const all = groups.flatMap((g) => g.rules);
+          return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : null;
+        });
+        expect(rules.length).toBeGreaterThanOrEqual(13);
+        expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nprometheus said:\n${log.slice(-3000)}`);
+      }
+    }, 60_000);
+  });
+});
