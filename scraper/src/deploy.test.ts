@@ -12,19 +12,21 @@ import { until } from '../test/wait.js';
 import { createScraperApp } from './app.js';
 import { Scraper } from './scraper.js';
 
-// deploy/prometheus as shipped: promtool's checks, the rules' unit tests, and a
-// real Prometheus (Debian's package) that finds a real exporter through the
+// deploy/ as shipped. Prometheus: promtool's checks, the rules' unit tests, and
+// a real Prometheus (Debian's package) that finds a real exporter through the
 // scraper's HTTP service discovery and evaluates every rule against its series.
-const DEPLOY = path.resolve(import.meta.dirname, '../../deploy/prometheus');
+// systemd: the units as `systemd-analyze verify` reads them.
+const REPO = path.resolve(import.meta.dirname, '../..');
+const DEPLOY = path.join(REPO, 'deploy/prometheus');
 const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
-const tools = { promtool: has('promtool'), prometheus: has('prometheus') };
+const tools = { promtool: has('promtool'), prometheus: has('prometheus'), 'systemd-analyze': has('systemd-analyze') };
 const silent = pino({ level: 'silent' });
 
 function requireTool(name: keyof typeof tools, skip: () => void): void {
   if (tools[name]) return;
-  // In CI its absence is a failure: .ci/run installs Debian's prometheus package.
-  if (process.env.CI) throw new Error(`${name} is missing: .ci/run must install Debian's prometheus package`);
-  skip(); // outside CI only: Debian's prometheus package is not installed on this machine
+  // In CI its absence is a failure: .ci/run installs Debian's prometheus and systemd packages.
+  if (process.env.CI) throw new Error(`${name} is missing: .ci/run must install it (Debian's prometheus or systemd package)`);
+  skip(); // outside CI only: the Debian package that provides it is not installed on this machine
 }
 
 describe('deploy/prometheus', () => {
@@ -108,5 +110,22 @@ describe('deploy/prometheus', () => {
         throw new Error(`${(err as Error).message}\nprometheus said:\n${log.slice(-3000)}`);
       }
     }, 60_000);
+  });
+});
+
+describe('deploy/systemd', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-systemd-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.for(['vigil-exporter.service', 'vigil-scraper.service'])('%s passes systemd-analyze verify, pointed at this checkout', (unit, ctx) => {
+    requireTool('systemd-analyze', () => ctx.skip());
+    // As installed under /opt/vigil; here, this checkout, and an empty environment file.
+    writeFileSync(path.join(dir, 'empty.env'), '');
+    const text = readFileSync(path.join(REPO, 'deploy/systemd', unit), 'utf8').replaceAll('/opt/vigil', REPO).replace(/EnvironmentFile=-?\/etc\/vigil\/\S+/, `EnvironmentFile=${path.join(dir, 'empty.env')}`);
+    expect(text).toContain(`ExecStart=${REPO}/`);
+    writeFileSync(path.join(dir, unit), text);
+    const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`.trim()).toBe(''); // unknown keys are only warnings: any output fails
+    expect(r.status).toBe(0);
   });
 });
