@@ -52,7 +52,7 @@ describe('deploy/prometheus', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('discovers the exporter through the scraper, scrapes it with the token and evaluates every rule', async (ctx) => {
+    it('discovers the exporter through the scraper, scrapes it with the token, evaluates every rule and answers every dashboard query', async (ctx) => {
       requireTool('prometheus', () => ctx.skip());
       const token = 'prometheus-test-token-0123456789';
       const exporter: RunningExporter = await startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_EXPORTER_TOKEN: token, VIGIL_LOG_LEVEL: 'silent' }), silent);
@@ -106,6 +106,23 @@ describe('deploy/prometheus', () => {
         });
         expect(rules.length).toBeGreaterThanOrEqual(13);
         expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
+
+        // Every query of the Grafana dashboard runs, for this host; the host's
+        // own panels have data (sensors, PSI, containers and probes may not exist here).
+        await until('three scrapes of the exporter, so rate() has samples', 30, async () => Number((await query('count_over_time(up{instance="lab-1"}[1m])')).result[0]?.value[1]) >= 3);
+        const dashboard = JSON.parse(readFileSync(path.join(REPO, 'deploy/grafana/vigil-host.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+        const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$instance', 'lab-1').replaceAll('$__rate_interval', '1m') })));
+        expect(exprs.length).toBeGreaterThan(20);
+        const failed: string[] = [];
+        const empty: string[] = [];
+        for (const { panel, expr } of exprs) {
+          const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
+          const body = (await r.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+          if (body.status !== 'success') failed.push(`${panel}: ${expr}: ${body.error}`);
+          else if (/^(1 - |-?rate\(|time\(\) - |count\()?node_(cpu|load|memory|filesystem|disk|network|boot|uname)/.test(expr) && body.data!.result.length === 0) empty.push(`${panel}: ${expr}`);
+        }
+        expect(failed, failed.join('\n')).toEqual([]);
+        expect(empty, `queries without data:\n${empty.join('\n')}`).toEqual([]);
       } catch (err) {
         throw new Error(`${(err as Error).message}\nprometheus said:\n${log.slice(-3000)}`);
       }
