@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './env.js';
 export * from './log.js';
 export * from './metrics.js';
+export * from './exposition.js';
 export * from './server.js';
 export * from './collectors/index.js';
 export { parseProcStat, readProcStat, USER_HZ } from './collectors/cpu.js';

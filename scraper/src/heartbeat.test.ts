@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseMeminfo, parseProcStat } from '@vigil/exporter';
+import { parseExposition, parseMeminfo, parseProcStat } from '@vigil/exporter';
 import { describe, expect, it } from 'vitest';
-import { parseExposition } from './exposition.js';
+
 import { cpuUsagePercent, deriveFigures } from './heartbeat.js';
 
 const cpuLines = (user: number, idle: number, iowait = 0) =>

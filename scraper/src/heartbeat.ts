@@ -1,6 +1,6 @@
 import type { HeartbeatTable } from '@vigil/db';
-import type { Sample } from './exposition.js';
-import { indexSamples } from './exposition.js';
+import type { ScrapedSample } from '@vigil/exporter';
+import { indexSamples } from '@vigil/exporter';
 
 /** CPU seconds summed over all CPUs: idle (idle + iowait) and total (every mode). */
 export interface CpuTotals {
@@ -15,7 +15,7 @@ export type HeartbeatFigures = Pick<
 >;
 
 /** Sums `node_cpu_seconds_total` over CPUs; null when the target does not expose it. */
-export function cpuTotals(byName: Map<string, Sample[]>): CpuTotals | null {
+export function cpuTotals(byName: Map<string, ScrapedSample[]>): CpuTotals | null {
   const series = byName.get('node_cpu_seconds_total');
   if (!series?.length) return null;
   let idle = 0;
@@ -40,7 +40,7 @@ export function cpuUsagePercent(previous: CpuTotals | undefined, current: CpuTot
   return Math.round(10_000 * (1 - dIdle / dTotal)) / 100;
 }
 
-function single(byName: Map<string, Sample[]>, name: string, where: (s: Sample) => boolean = () => true): number | null {
+function single(byName: Map<string, ScrapedSample[]>, name: string, where: (s: ScrapedSample) => boolean = () => true): number | null {
   const s = byName.get(name)?.find(where);
   return s && Number.isFinite(s.value) ? s.value : null;
 }
@@ -54,7 +54,7 @@ function single(byName: Map<string, Sample[]>, name: string, where: (s: Sample) 
  * @param previousCpu the totals of the target's previous scrape, for cpu %
  * @param scrapeTime Unix seconds when the scrape started
  */
-export function deriveFigures(samples: readonly Sample[], previousCpu: CpuTotals | undefined, scrapeTime: number): { figures: HeartbeatFigures; cpu: CpuTotals | null } {
+export function deriveFigures(samples: readonly ScrapedSample[], previousCpu: CpuTotals | undefined, scrapeTime: number): { figures: HeartbeatFigures; cpu: CpuTotals | null } {
   const byName = indexSamples(samples);
   const cpu = cpuTotals(byName);
   const memTotal = single(byName, 'node_memory_MemTotal_bytes');
@@ -65,7 +65,7 @@ export function deriveFigures(samples: readonly Sample[], previousCpu: CpuTotals
     const cached = single(byName, 'node_memory_Cached_bytes') ?? 0;
     memAvailable = free === null ? null : free + buffers + cached;
   }
-  const isRoot = (s: Sample) => s.labels.mountpoint === '/';
+  const isRoot = (s: ScrapedSample) => s.labels.mountpoint === '/';
   const diskSize = single(byName, 'node_filesystem_size_bytes', isRoot);
   const diskFree = single(byName, 'node_filesystem_free_bytes', isRoot);
   const boot = single(byName, 'node_boot_time_seconds');

@@ -1,4 +1,3 @@
-export * from './exposition.js';
 export * from './heartbeat.js';
 export * from './scrape.js';
 export * from './scheduler.js';

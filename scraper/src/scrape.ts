@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { type Sample, parseExposition } from './exposition.js';
+import { parseExposition, type ScrapedSample } from '@vigil/exporter';
 
 /** Keeps connections to exporters open between scrapes, as Prometheus does. */
 const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
@@ -9,7 +9,7 @@ export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmet
 
 /** What one scrape of one target gave. */
 export type ScrapeResult =
-  | { up: true; durationSeconds: number; samples: Sample[] }
+  | { up: true; durationSeconds: number; samples: ScrapedSample[] }
   | { up: false; durationSeconds: number; error: string };
 
 export interface ScrapeOptions {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, DOCKER_HOST, dockerMissing, IMAGE } from '../../test/docker.js';
 import { loadExporterConfig } from '../config.js';
 import { ContainerCache, DockerClient, DockerError, parseDockerHost } from '../docker.js';
-import { parseExposition } from '../../../scraper/src/exposition.js';
+import { parseExposition } from '../exposition.js';
 import { type RunningExporter, startExporter } from '../server.js';
 import { containerLabelName } from './containers.js';
 

@@ -5,7 +5,7 @@
  */
 
 /** One sample: series name, labels, value, and the optional timestamp (ms since epoch). */
-export interface Sample {
+export interface ScrapedSample {
   name: string;
   labels: Record<string, string>;
   value: number;
@@ -42,8 +42,8 @@ export function parseSampleValue(s: string): number | null {
  * Parses an exposition into its samples, in order.
  * @throws ExpositionError at the first malformed line, naming it
  */
-export function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
+export function parseExposition(text: string): ScrapedSample[] {
+  const samples: ScrapedSample[] = [];
   let lineNo = 0;
   let start = 0;
   let sawEof = false;
@@ -69,7 +69,7 @@ export function parseExposition(text: string): Sample[] {
   return samples;
 }
 
-function parseSampleLine(line: string, lineNo: number): Sample {
+function parseSampleLine(line: string, lineNo: number): ScrapedSample {
   let i = 0;
   const fail = (reason: string): never => {
     throw new ExpositionError(lineNo, reason);
@@ -133,7 +133,7 @@ function parseSampleLine(line: string, lineNo: number): Sample {
   if (rest.length > 2 || rest[0] === '') fail(`expected "value [timestamp]" after ${name}, got ${JSON.stringify(line.slice(i, i + 40))}`);
   const value = parseSampleValue(rest[0]!);
   if (value === null) fail(`${JSON.stringify(rest[0])} is not a number (sample ${name})`);
-  const sample: Sample = { name, labels, value: value! };
+  const sample: ScrapedSample = { name, labels, value: value! };
   if (rest[1] !== undefined) {
     const ts = Number(rest[1]);
     if (!/^-?\d+(\.\d+)?$/.test(rest[1]) || !Number.isFinite(ts)) fail(`${JSON.stringify(rest[1])} is not a timestamp (sample ${name})`);
@@ -143,8 +143,8 @@ function parseSampleLine(line: string, lineNo: number): Sample {
 }
 
 /** Samples grouped by series name, for lookups when deriving figures. */
-export function indexSamples(samples: readonly Sample[]): Map<string, Sample[]> {
-  const byName = new Map<string, Sample[]>();
+export function indexSamples(samples: readonly ScrapedSample[]): Map<string, ScrapedSample[]> {
+  const byName = new Map<string, ScrapedSample[]>();
   for (const s of samples) {
     const list = byName.get(s.name);
     if (list) list.push(s);
