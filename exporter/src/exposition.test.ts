@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExpositionError, indexSamples, parseExposition, parseSampleValue } from './exposition.js';
+import { MetricSink, renderFamilies } from './metrics.js';
 
 describe('parseExposition', () => {
   it('reads names, labels, values and timestamps', () => {
@@ -93,5 +94,29 @@ describe('parseSampleValue', () => {
   });
   it('reads NaN', () => {
     expect(parseSampleValue('NaN')).toBeNaN();
+  });
+});
+
+describe('renderFamilies → parseExposition', () => {
+  it.each([false, true])('reads back every sample the writer wrote (OpenMetrics: %s)', (openMetrics) => {
+    let seed = openMetrics ? 11 : 5;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const pieces = ['a', '0', ' ', '\\', '"', '\n', 'é', '😀', '{', '}', '=', ',', '#', 'NaN'];
+    const values = [0, -1, 0.1, 1e-9, 1e21, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    const sink = new MetricSink();
+    for (let i = 0; i < 30; i++) {
+      const counter = rand() < 0.5;
+      const f = counter ? sink.counter(`m${i}_total`, `help ${pick(pieces)}`) : sink.gauge(`m${i}`, `help ${pick(pieces)}`);
+      for (let j = Math.floor(rand() * 4); j > 0; j--) {
+        const labels: Record<string, string> = {};
+        for (let k = Math.floor(rand() * 3); k > 0; k--) labels[`l${k}`] = Array.from({ length: Math.floor(rand() * 6) }, () => pick(pieces)).join('');
+        f.set(labels, pick(values));
+      }
+    }
+    const written = [...sink.families.values()].flatMap((f) => f.values.map((s) => ({ name: f.name, labels: s.labels, value: s.value })));
+    expect(written.length).toBeGreaterThan(20);
+    const text = renderFamilies(sink.families.values(), openMetrics) + (openMetrics ? '\n# EOF\n' : '\n');
+    expect(parseExposition(text)).toEqual(written);
   });
 });
