@@ -58,11 +58,43 @@ export interface EventTable {
   message: string;
 }
 
+/** Where notifications go: a generic JSON webhook, a Slack-compatible incoming webhook, or an Alertmanager. */
+export type ChannelKind = 'webhook' | 'slack' | 'alertmanager';
+
+/** `notification_channels`: each is sent every target's down and recovery events from its creation on. */
+export interface NotificationChannelTable {
+  id: Generated<number>;
+  name: string;
+  kind: ChannelKind;
+  /** The webhook URL, or the Alertmanager's base URL (`http://alertmanager:9093`). */
+  url: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+}
+
+/** Whether a delivery is still to be (re)tried, went through, or was given up. */
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+/** `notification_deliveries`: one event to one channel, retried with backoff until sent or given up. */
+export interface NotificationDeliveryTable {
+  id: Generated<number>;
+  channel_id: number;
+  event_id: number;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   targets: TargetTable;
   heartbeats: HeartbeatTable;
   events: EventTable;
+  notification_channels: NotificationChannelTable;
+  notification_deliveries: NotificationDeliveryTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -72,3 +104,5 @@ export type Heartbeat = Selectable<HeartbeatTable>;
 export type NewHeartbeat = Insertable<HeartbeatTable>;
 export type Event = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
+export type NotificationChannel = Selectable<NotificationChannelTable>;
+export type NotificationDelivery = Selectable<NotificationDeliveryTable>;

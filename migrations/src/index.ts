@@ -5,4 +5,5 @@ export * from './partitions.js';
 export * from './targets.js';
 export * from './heartbeats.js';
 export * from './events.js';
+export * from './notifications.js';
 export * from './embedded.js';

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m20261122 from './2026-11-22T00-00-targets-heartbeats-events.js';
+import * as m20261122b from './2026-11-22T06-00-notification-channels.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -8,4 +9,5 @@ import * as m20261122 from './2026-11-22T00-00-targets-heartbeats-events.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-targets-heartbeats-events': m20261122,
+  '2026-11-22T06-00-notification-channels': m20261122b,
 };

@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addChannel,
+  addTarget,
+  applyTransitions,
+  ChannelError,
+  type Database,
+  dueDeliveries,
+  enqueueDeliveries,
+  listChannels,
+  recordDeliveryAttempt,
+  removeChannel,
+} from './index.js';
+import { testDatabases } from './testing.js';
+
+describe.each(testDatabases())('notification channels and deliveries on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+  });
+  afterAll(() => drop());
+
+  it('adds, lists and removes channels, refusing bad ones with a reason', async () => {
+    await addChannel(db, { name: 'ops', kind: 'webhook', url: 'http://hooks.lan/vigil' });
+    await addChannel(db, { name: 'am', kind: 'alertmanager', url: 'http://am.lan:9093' });
+    expect((await listChannels(db)).map((c) => [c.name, c.kind, c.enabled])).toEqual([['am', 'alertmanager', true], ['ops', 'webhook', true]]);
+    await expect(addChannel(db, { name: 'ops', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/exists/);
+    await expect(addChannel(db, { name: 'x', kind: 'email', url: 'https://x/y' })).rejects.toThrow(/unknown channel kind "email": use webhook, slack, alertmanager/);
+    await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/x' })).rejects.toBeInstanceOf(ChannelError);
+    await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(/not http/);
+    await expect(addChannel(db, { name: 'bad name', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/channel name/);
+    expect(await removeChannel(db, 'am')).toBe(true);
+    expect(await removeChannel(db, 'am')).toBe(false);
+  });
+
+  it('queues down and recovery events once per channel, retries with backoff, and gives up', async () => {
+    const t = await addTarget(db, { name: 'pi-9', url: 'http://pi-9:9110/metrics', labels: { rack: 'b' } });
+    const base = Date.now();
+    const at = (s: number) => new Date(base + s * 1000);
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'up', at: at(0.001), message: 'pi-9 is up' }]);
+    await applyTransitions(db, [{ targetId: t.id, from: 'up', to: 'down', at: at(0.002), message: 'pi-9 is down' }]);
+    await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: at(0.003), message: 'pi-9 is up again' }]);
+    // unknown → up is not worth a notification; the other two are, once.
+    expect(await enqueueDeliveries(db)).toBe(2);
+    expect(await enqueueDeliveries(db)).toBe(0);
+    const due = await dueDeliveries(db, at(10));
+    expect(due.map((d) => [d.channel.name, d.event.to_state, d.target.name, d.target.labels])).toEqual([
+      ['ops', 'down', 'pi-9', { rack: 'b' }],
+      ['ops', 'up', 'pi-9', { rack: 'b' }],
+    ]);
+    await recordDeliveryAttempt(db, due[0]!.id, { sent: true, at: at(10) });
+    await recordDeliveryAttempt(db, due[1]!.id, { sent: false, error: 'HTTP 500', retryAt: at(60) });
+    expect(await dueDeliveries(db, at(30))).toEqual([]);
+    const retry = await dueDeliveries(db, at(61));
+    expect(retry.map((d) => [d.id, d.attempts])).toEqual([[due[1]!.id, 1]]);
+    await recordDeliveryAttempt(db, due[1]!.id, { sent: false, error: 'HTTP 500 again', retryAt: null });
+    expect(await dueDeliveries(db, at(100_000))).toEqual([]);
+    const rows = await db.selectFrom('notification_deliveries').select(['status', 'attempts', 'last_error']).orderBy('id').execute();
+    expect(rows).toEqual([{ status: 'sent', attempts: 1, last_error: null }, { status: 'failed', attempts: 2, last_error: 'HTTP 500 again' }]);
+  });
+
+  it('does not send a new channel the events from before it existed', async () => {
+    await new Promise((r) => setTimeout(r, 10)); // past the last event's time
+    await addChannel(db, { name: 'late', kind: 'slack', url: 'https://hooks.example/late' });
+    expect(await enqueueDeliveries(db)).toBe(0);
+  });
+});

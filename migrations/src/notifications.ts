@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { ChannelKind, Database, Event, NotificationChannel, Target } from './database.js';
+
+/** Thrown for a channel that cannot be added or found; the message says what to do. */
+export class ChannelError extends Error {
+  override name = 'ChannelError';
+}
+
+const KINDS: readonly ChannelKind[] = ['webhook', 'slack', 'alertmanager'];
+
+/**
+ * Adds a notification channel. `url` must be http(s); for `alertmanager`, the
+ * Alertmanager's base URL (alerts go to `<url>/api/v2/alerts`).
+ * @throws ChannelError for an unknown kind, a bad URL or a name already taken
+ */
+export async function addChannel(db: Kysely<Database>, c: { name: string; kind: string; url: string }): Promise<NotificationChannel> {
+  if (!KINDS.includes(c.kind as ChannelKind)) throw new ChannelError(`unknown channel kind "${c.kind}": use ${KINDS.join(', ')}`);
+  let u: URL;
+  try {
+    u = new URL(c.url);
+  } catch {
+    throw new ChannelError(`"${c.url}" is not a URL: give the full http:// or https:// address`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ChannelError(`"${c.url}" is not http(s)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.name)) throw new ChannelError(`channel name "${c.name}": use letters, digits, dot, dash or underscore (at most 63)`);
+  const taken = await db.selectFrom('notification_channels').select('id').where('name', '=', c.name).executeTakeFirst();
+  if (taken) throw new ChannelError(`a channel named "${c.name}" exists: remove it first or pick another name`);
+  return db.insertInto('notification_channels').values({ name: c.name, kind: c.kind as ChannelKind, url: c.url }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Every channel, by name. */
+export async function listChannels(db: Kysely<Database>): Promise<NotificationChannel[]> {
+  return db.selectFrom('notification_channels').selectAll().orderBy('name').execute();
+}
+
+/** Removes a channel and its deliveries; false when there is none of that name. */
+export async function removeChannel(db: Kysely<Database>, name: string): Promise<boolean> {
+  const r = await db.deleteFrom('notification_channels').where('name', '=', name).executeTakeFirst();
+  return r.numDeletedRows > 0n;
+}
+
+/**
+ * Queues a delivery for every enabled channel of every event worth telling:
+ * a target going down, or coming back from down, since the channel was
+ * created. Idempotent (unique per channel and event). Returns how many it queued.
+ */
+export async function enqueueDeliveries(db: Kysely<Database>): Promise<number> {
+  const r = await db
+    .insertInto('notification_deliveries')
+    .columns(['channel_id', 'event_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('notification_channels as c')
+        .innerJoin('events as e', (j) => j.onRef('e.time', '>=', 'c.created_at'))
+        .select(['c.id as channel_id', 'e.id as event_id'])
+        .where('c.enabled', '=', true)
+        .where((w) => w.or([w('e.to_state', '=', 'down'), w('e.from_state', '=', 'down')])),
+    )
+    .onConflict((oc) => oc.columns(['channel_id', 'event_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n);
+}
+
+/** A delivery that is due, with what it is about. */
+export interface DueDelivery {
+  id: number;
+  attempts: number;
+  channel: Pick<NotificationChannel, 'id' | 'name' | 'kind' | 'url'>;
+  event: Pick<Event, 'id' | 'time' | 'from_state' | 'to_state' | 'message'>;
+  target: Pick<Target, 'id' | 'name' | 'url' | 'labels'>;
+}
+
+/** Pending deliveries whose next attempt is due at `now`, oldest event first. */
+export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100): Promise<DueDelivery[]> {
+  const rows = await db
+    .selectFrom('notification_deliveries as d')
+    .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .innerJoin('targets as t', 't.id', 'e.target_id')
+    .select([
+      'd.id', 'd.attempts', 'c.id as channel_id', 'c.name as channel_name', 'c.kind', 'c.url as channel_url',
+      'e.id as event_id', 'e.time', 'e.from_state', 'e.to_state', 'e.message', 't.id as target_id', 't.name as target_name', 't.url as target_url', 't.labels',
+    ])
+    .where('d.status', '=', 'pending')
+    .where('d.next_attempt_at', '<=', now)
+    .orderBy('e.time')
+    .orderBy('d.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    attempts: r.attempts,
+    channel: { id: r.channel_id, name: r.channel_name, kind: r.kind, url: r.channel_url },
+    event: { id: r.event_id, time: r.time, from_state: r.from_state, to_state: r.to_state, message: r.message },
+    target: { id: r.target_id, name: r.target_name, url: r.target_url, labels: r.labels },
+  }));
+}
+
+/**
+ * Records one attempt: `sent`, or a failure to retry at `retryAt`, or (retryAt
+ * null) given up as `failed`.
+ */
+export async function recordDeliveryAttempt(
+  db: Kysely<Database>,
+  id: number,
+  outcome: { sent: true; at: Date } | { sent: false; error: string; retryAt: Date | null },
+): Promise<void> {
+  const q = db.updateTable('notification_deliveries').where('id', '=', id);
+  if (outcome.sent) await q.set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null })).execute();
+  else await q.set((eb) => ({ status: outcome.retryAt ? 'pending' : 'failed', next_attempt_at: outcome.retryAt ?? new Date(), attempts: eb('attempts', '+', 1), last_error: outcome.error })).execute();
+}
