@@ -18,7 +18,7 @@ describe('vigil targets and migrate', () => {
   };
 
   it('migrates, adds, lists, refuses duplicates and bad input, and removes', async () => {
-    expect(await run('migrate')).toMatch(/^applied: 2026-11-22T00-00-targets-heartbeats-events\n$/);
+    expect(await run('migrate')).toBe('applied: 2026-11-22T00-00-targets-heartbeats-events, 2026-11-22T06-00-notification-channels\n');
     expect(await run('migrate')).toBe('schema is up to date\n');
     expect(await run('targets', 'list')).toMatch(/^no targets/);
     expect(await run('targets', 'add', 'pi-1', 'http://pi-1.lan:9110', '--interval', '30s', '--label', 'rack=a')).toBe('added pi-1 (http://pi-1.lan:9110/metrics, every 30s)\n');
@@ -37,7 +37,23 @@ describe('vigil targets and migrate', () => {
     await expect(run('targets', 'frobnicate')).rejects.toThrow(/unknown command "vigil targets frobnicate"/);
     expect(await run('targets', 'remove', 'pi-1')).toBe('removed pi-1\n');
     await expect(run('targets', 'remove', 'pi-1')).rejects.toThrow(/no target named "pi-1"/);
-    expect(await run('migrate', '--down')).toMatch(/^reverted: /);
+    expect(await run('migrate', '--down')).toBe('reverted: 2026-11-22T06-00-notification-channels\n');
+    expect(await run('migrate')).toBe('applied: 2026-11-22T06-00-notification-channels\n');
+  });
+
+  it('adds, lists and removes notification channels, refusing bad input with a reason', async () => {
+    expect(await run('channels', 'list')).toMatch(/^no channels/);
+    expect(await run('channels', 'add', 'ops', '--webhook', 'https://hooks.lan/vigil')).toBe('added ops (webhook https://hooks.lan/vigil); it gets the down and recovery events from now on\n');
+    expect(await run('channels', 'add', 'am', '--alertmanager', 'http://am.lan:9093')).toMatch(/^added am \(alertmanager/);
+    const table = await run('channels', 'list');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+ENABLED\s+URL$/);
+    expect(table).toMatch(/^ops\s+webhook\s+yes\s+https:\/\/hooks\.lan\/vigil$/m);
+    await expect(run('channels', 'add', 'ops', '--slack', 'https://x/y')).rejects.toThrow(UsageError);
+    await expect(run('channels', 'add', 'two', '--slack', 'https://x/y', '--webhook', 'https://x/z')).rejects.toThrow(/usage: vigil channels add NAME/);
+    await expect(run('channels', 'add', 'x', '--slack', 'not a url')).rejects.toThrow(/is not a URL/);
+    await expect(run('channels', 'frob')).rejects.toThrow(/unknown command "vigil channels frob"/);
+    expect(await run('channels', 'remove', 'ops')).toBe('removed ops\n');
+    await expect(run('channels', 'remove', 'ops')).rejects.toThrow(/no channel named "ops"/);
   });
 });
 

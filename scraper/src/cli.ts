@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { addTarget, createDb, DatabaseUrlError, listTargets, migrateDown, migrateToLatest, removeTarget, resolveDatabaseUrl, TargetExistsError } from '@vigil/db';
+import { addChannel, addTarget, ChannelError, createDb, type Database, DatabaseUrlError, listChannels, listTargets, migrateDown, migrateToLatest, removeChannel, removeTarget, resolveDatabaseUrl, TargetExistsError } from '@vigil/db';
+import type { Kysely } from 'kysely';
 import { ConfigError, parseDuration } from '@vigil/exporter';
 
 export const HELP = `vigil — watch a fleet of Linux hosts
@@ -15,6 +16,12 @@ Usage:
                                     add a target; URL is the exporter's metrics URL,
                                     e.g. http://pi-1.lan:9110/metrics
   vigil targets remove NAME         remove a target with its heartbeats and events
+  vigil channels list               list notification channels
+  vigil channels add NAME (--webhook URL | --slack URL | --alertmanager URL)
+                                    send every target's down and recovery events there:
+                                    a JSON webhook, a Slack-compatible incoming webhook,
+                                    or an Alertmanager (its base URL, e.g. http://am.lan:9093)
+  vigil channels remove NAME        stop sending to a channel
   vigil --help                      this text
 
 Environment:
@@ -61,6 +68,7 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
       return;
     }
     await migrateToLatest(db);
+    if (cmd === 'channels') return await channelsCommand(db, sub, rest, out);
     if (sub === 'list') {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
       const targets = await listTargets(db);
@@ -117,6 +125,49 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
   } finally {
     await db.destroy();
   }
+}
+
+/** `vigil channels list|add|remove`. */
+async function channelsCommand(db: Kysely<Database>, sub: string | undefined, rest: string[], out: Out): Promise<void> {
+  if (sub === 'list') {
+    const channels = await listChannels(db);
+    if (channels.length === 0) {
+      out('no channels; add one with: vigil channels add NAME --webhook URL\n');
+      return;
+    }
+    const rows = channels.map((c) => [c.name, c.kind, c.enabled ? 'yes' : 'no', c.url]);
+    const header = ['NAME', 'KIND', 'ENABLED', 'URL'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [header, ...rows]) out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    return;
+  }
+  if (sub === 'add') {
+    const usage = 'usage: vigil channels add NAME (--webhook URL | --slack URL | --alertmanager URL)';
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { webhook: { type: 'string' }, slack: { type: 'string' }, alertmanager: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const kinds = (['webhook', 'slack', 'alertmanager'] as const).filter((k) => values[k] !== undefined);
+    if (positionals.length !== 1 || kinds.length !== 1) throw new UsageError(usage);
+    const kind = kinds[0]!;
+    try {
+      const c = await addChannel(db, { name: positionals[0]!, kind, url: values[kind]! });
+      out(`added ${c.name} (${c.kind} ${c.url}); it gets the down and recovery events from now on\n`);
+    } catch (e) {
+      if (e instanceof ChannelError) throw new UsageError(e.message);
+      throw e;
+    }
+    return;
+  }
+  if (sub === 'remove') {
+    if (!rest[0] || rest.length > 1) throw new UsageError('usage: vigil channels remove NAME');
+    if (!(await removeChannel(db, rest[0]))) throw new UsageError(`no channel named "${rest[0]}"; see vigil channels list`);
+    out(`removed ${rest[0]}\n`);
+    return;
+  }
+  throw new UsageError(`unknown command "vigil channels${sub ? ` ${sub}` : ''}"; see vigil --help`);
 }
 
 /** Prints a failure the way a user wants it: the message, no stack, for known errors. */

@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
       });
       return;
     }
-    if (cmd === 'migrate' || cmd === 'targets') return await runDbCommand(argv, out);
+    if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels') return await runDbCommand(argv, out);
     throw new UsageError(`unknown command "${cmd}"; see vigil --help`);
   } catch (err) {
     const { message, code } = describeFailure(err);

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type CpuTotals, deriveFigures } from './heartbeat.js';
 import { decideTransitions } from './liveness.js';
+import { Notifier } from './notify.js';
 import { DueTracker, Semaphore } from './scheduler.js';
 import { scrapeTarget } from './scrape.js';
 import { HeartbeatWriter } from './writer.js';
@@ -32,12 +33,15 @@ export interface ScraperOptions {
  * The scraper: a node-cron tick each second starts the targets that are due
  * (bounded concurrency, per-scrape timeout and body cap); each scrape becomes
  * one heartbeat, written in batches. A liveness job every 2 s moves targets
- * between unknown/up/down and writes an event per transition; a retention job
- * keeps day partitions ahead and drops those past retention.
+ * between unknown/up/down and writes an event per transition; a notify job
+ * every 2 s sends down and recovery events to the notification channels (and
+ * each minute re-sends firing alerts to Alertmanagers); a retention job keeps
+ * day partitions ahead and drops those past retention.
  */
 export class Scraper {
   readonly registry = new Registry();
   readonly writer: HeartbeatWriter;
+  readonly notifier: Notifier;
   #targets: Target[] = [];
   #targetsLoadedAt = 0;
   #tracker = new DueTracker<Target>();
@@ -55,6 +59,8 @@ export class Scraper {
     private readonly log: Logger,
   ) {
     this.writer = new HeartbeatWriter(db, log, { queueLimit: options.queueLimit });
+    this.notifier = new Notifier(db, log);
+    const notifier = this.notifier;
     this.#semaphore = new Semaphore(options.concurrency);
     const registers = [this.registry];
     const writer = this.writer;
@@ -70,6 +76,18 @@ export class Scraper {
     new Counter({ name: 'vigil_scraper_heartbeats_written_total', help: 'Heartbeats written to the database.', registers, collect() { this.reset(); this.inc(writer.stats.written); } });
     new Counter({ name: 'vigil_scraper_heartbeats_dropped_total', help: 'Heartbeats dropped because the queue was full while the database was away.', registers, collect() { this.reset(); this.inc(writer.stats.dropped); } });
     new Counter({ name: 'vigil_scraper_heartbeat_write_failures_total', help: 'Batch writes that failed and were retried.', registers, collect() { this.reset(); this.inc(writer.stats.failedWrites); } });
+    new Counter({
+      name: 'vigil_scraper_notifications_total',
+      help: 'Notification attempts, by result: sent, retry (failed, will be tried again), failed (given up).',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'sent' }, notifier.stats.sent);
+        this.inc({ result: 'retry' }, notifier.stats.retried);
+        this.inc({ result: 'failed' }, notifier.stats.failed);
+      },
+    });
     new Gauge({ name: 'vigil_scraper_targets', help: 'Targets known to the scraper.', registers, collect() { this.set(self.#targets.length); } });
     new Counter({ name: 'vigil_scraper_scrapes_skipped_total', help: 'Scrapes not started because the previous scrape of the target was still running.', registers, collect() { this.reset(); this.inc(self.#tracker.skipped); } });
   }
@@ -174,6 +192,8 @@ export class Scraper {
     job('* * * * * *', 'scrape', () => this.tick());
     job('* * * * * *', 'flush', () => this.writer.flush());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
+    job('*/2 * * * * *', 'notify', () => this.notifier.deliverDue());
+    job('30 * * * * *', 'alertmanager', () => this.notifier.refreshAlertmanagers());
     job('0 7 * * * *', 'retention', () => this.maintainPartitions());
     this.log.info({ targets: this.#targets.length }, 'scraper started');
   }

@@ -1,0 +1,166 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addChannel, addTarget, applyTransitions, type Database } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import type { Kysely } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, httpServer } from '../test/servers.js';
+import { until } from '../test/wait.js';
+import { alertmanagerAlert, Notifier, retryDelaySeconds } from './notify.js';
+
+const silent = pino({ level: 'silent' });
+
+/** A receiver that records every request body and answers with the statuses given, then 200. */
+async function receiver(statuses: number[] = []) {
+  const bodies: unknown[] = [];
+  const server = await httpServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      bodies.push({ path: req.url, type: req.headers['content-type'], body: JSON.parse(body) });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end(res.statusCode === 200 ? 'ok' : 'receiver is broken');
+    });
+  });
+  return { ...server, url: server.url.replace(/\/metrics$/, '/hook'), bodies };
+}
+
+describe('retryDelaySeconds', () => {
+  it('starts at 5 s, doubles, and stops at 10 minutes', () => {
+    expect([1, 2, 3, 4, 7, 8, 20].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 320, 600, 600]);
+  });
+});
+
+describe('alertmanagerAlert', () => {
+  it('fires with a TTL, resolves at recovery, and keeps only label names Alertmanager accepts', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    const firing = alertmanagerAlert({ name: 'pi-1', labels: { rack: 'a', 'bad-name': 'x' } }, 'pi-1 is down: refused', new Date('2026-11-22T09:59:00Z'), { now });
+    expect(firing).toEqual({
+      labels: { rack: 'a', alertname: 'VigilTargetDown', vigil_target: 'pi-1', instance: 'pi-1', severity: 'critical' },
+      annotations: { summary: 'pi-1 is down', description: 'pi-1 is down: refused' },
+      startsAt: '2026-11-22T09:59:00.000Z',
+      endsAt: '2026-11-22T10:05:00.000Z',
+    });
+    const resolved = alertmanagerAlert({ name: 'pi-1', labels: {} }, 'back', new Date('2026-11-22T10:01:00Z'), { now, resolvedAt: new Date('2026-11-22T10:01:00Z') });
+    expect([resolved.startsAt, resolved.endsAt]).toEqual(['2026-11-22T10:01:00.000Z', '2026-11-22T10:01:00.000Z']);
+  });
+});
+
+describe.each(testDatabases())('Notifier on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  const cleanup: (() => unknown)[] = [];
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+  });
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f();
+    await drop();
+  });
+
+  it('sends down and recovery events to webhook and Slack channels, retrying a failing receiver until it answers', async () => {
+    const hook = await receiver([500, 503]);
+    const slack = await receiver();
+    cleanup.push(hook.close, slack.close);
+    await addChannel(db, { name: 'hook', kind: 'webhook', url: hook.url });
+    await addChannel(db, { name: 'chat', kind: 'slack', url: slack.url });
+    const t = await addTarget(db, { name: 'pi-1', url: 'http://pi-1:9110/metrics', labels: { rack: 'a' } });
+    const down = new Date(Date.now() + 5);
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: down, message: 'pi-1 is down: connection refused' }]);
+    let clock = Date.now() + 1000;
+    const notifier = new Notifier(db, silent, { now: () => new Date(clock) });
+
+    await notifier.deliverDue();
+    expect(slack.bodies).toEqual([{ path: '/hook', type: 'application/json', body: { text: expect.stringMatching(/^:red_circle: \*pi-1\* is down \(.+\)\npi-1 is down: connection refused$/) } }]);
+    expect(hook.bodies).toHaveLength(1); // answered 500
+    await notifier.deliverDue();
+    expect(hook.bodies).toHaveLength(1); // not due yet: 5 s backoff
+    clock += 5_000;
+    await notifier.deliverDue();
+    expect(hook.bodies).toHaveLength(2); // answered 503
+    clock += 10_000;
+    await notifier.deliverDue();
+    expect(hook.bodies).toHaveLength(3);
+    expect(hook.bodies[2]).toEqual({
+      path: '/hook', type: 'application/json',
+      body: { version: 1, event: { id: expect.any(Number), time: down.toISOString(), from: 'unknown', to: 'down', message: 'pi-1 is down: connection refused' }, target: { id: t.id, name: 'pi-1', url: 'http://pi-1:9110/metrics', labels: { rack: 'a' } } },
+    });
+    expect(notifier.stats).toEqual({ sent: 2, retried: 2, failed: 0 });
+
+    // Recovery: one more message each; nothing sent twice.
+    await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-1 is up' }]);
+    await notifier.deliverDue();
+    await notifier.deliverDue();
+    expect(hook.bodies).toHaveLength(4);
+    expect(slack.bodies).toHaveLength(2);
+    expect((slack.bodies[1] as { body: { text: string } }).body.text).toMatch(/^:large_green_circle: \*pi-1\* is back up/);
+  });
+
+  it('gives a delivery up after the last attempt, naming the error', async () => {
+    const port = await closedPort();
+    await new Promise((r) => setTimeout(r, 10)); // after the events of the test before
+    await addChannel(db, { name: 'gone', kind: 'webhook', url: `http://127.0.0.1:${port}/hook` });
+    const t = await addTarget(db, { name: 'pi-2', url: 'http://pi-2:9110/metrics' });
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: new Date(Date.now() + 5), message: 'pi-2 is down' }]);
+    let clock = Date.now() + 1000;
+    const notifier = new Notifier(db, silent, { now: () => new Date(clock), maxAttempts: 3 });
+    for (let i = 0; i < 5; i++) {
+      await notifier.deliverDue();
+      clock += 3_600_000;
+    }
+    expect(notifier.stats.failed).toBe(1);
+    const row = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select(['d.status', 'd.attempts', 'd.last_error']).where('c.name', '=', 'gone').executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'failed', attempts: 3, last_error: `http://127.0.0.1:${port}/hook: connection refused` });
+  });
+});
+
+const hasAlertmanager = spawnSync('prometheus-alertmanager', ['--version']).status === 0;
+
+describe('Notifier with a real Alertmanager', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-alertmanager-'));
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fires an alert when a target goes down, keeps it firing, and resolves it on recovery', async (ctx) => {
+    if (!hasAlertmanager) {
+      if (process.env.CI) throw new Error("prometheus-alertmanager is missing: .ci/run must install Debian's prometheus-alertmanager package");
+      return ctx.skip(); // outside CI only: Debian's prometheus-alertmanager is not installed here
+    }
+    writeFileSync(path.join(dir, 'alertmanager.yml'), 'route:\n  receiver: none\nreceivers:\n  - name: none\n');
+    const port = await closedPort();
+    const am = spawn('prometheus-alertmanager', [`--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
+    cleanup.push(() => am.kill());
+    const base = `http://127.0.0.1:${port}`;
+    type Alert = { labels: Record<string, string>; status: { state: string }; endsAt: string };
+    const alerts = async () => (await (await fetch(`${base}/api/v2/alerts?active=true&silenced=false&inhibited=false`)).json()) as Alert[];
+    await until('Alertmanager answering', 30, async () => (await fetch(`${base}/-/ready`)).ok);
+
+    const { db, drop } = await testDatabases()[0]!.open();
+    cleanup.push(drop);
+    await addChannel(db, { name: 'am', kind: 'alertmanager', url: `${base}/` });
+    const t = await addTarget(db, { name: 'pi-3', url: 'http://pi-3:9110/metrics', labels: { rack: 'c' } });
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: new Date(Date.now() + 5), message: 'pi-3 is down: no answer' }]);
+    await new Promise((r) => setTimeout(r, 10));
+    const notifier = new Notifier(db, silent);
+    await notifier.deliverDue();
+    const [firing] = await alerts();
+    expect(firing?.labels).toEqual({ alertname: 'VigilTargetDown', vigil_target: 'pi-3', instance: 'pi-3', severity: 'critical', rack: 'c' });
+    expect(firing?.status.state).toBe('active');
+    const firstEnd = Date.parse(firing!.endsAt);
+    await new Promise((r) => setTimeout(r, 1100));
+    await notifier.refreshAlertmanagers(); // still down: the alert's end moves on
+    expect(Date.parse((await alerts())[0]!.endsAt)).toBeGreaterThan(firstEnd);
+
+    await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-3 is up' }]);
+    await notifier.deliverDue();
+    expect(notifier.stats).toMatchObject({ sent: 2, failed: 0 });
+    await until('the alert resolved in Alertmanager', 10, async () => (await alerts()).length === 0);
+  }, 60_000);
+});

@@ -1,0 +1,180 @@
+import { type Database, type DueDelivery, dueDeliveries, enqueueDeliveries, listChannels, listTargets, recordDeliveryAttempt, type Target } from '@vigil/db';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { request } from 'undici';
+
+/** The JSON a `webhook` channel receives for one event (`version` changes only with a breaking change). */
+export interface WebhookPayload {
+  version: 1;
+  event: { id: number; time: string; from: string | null; to: string | null; message: string };
+  target: { id: number; name: string; url: string; labels: Record<string, string> };
+}
+
+/** One alert in Alertmanager's API v2 (`POST /api/v2/alerts`). */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+}
+
+/** A generic webhook's body for a delivery. */
+export function webhookPayload(d: DueDelivery): WebhookPayload {
+  return {
+    version: 1,
+    event: { id: d.event.id, time: d.event.time.toISOString(), from: d.event.from_state, to: d.event.to_state, message: d.event.message },
+    target: { id: d.target.id, name: d.target.name, url: d.target.url, labels: d.target.labels },
+  };
+}
+
+/** A Slack-compatible incoming-webhook body (`{text}`; Mattermost and Discord's `/slack` endpoint read it too). */
+export function slackPayload(d: DueDelivery): { text: string } {
+  const icon = d.event.to_state === 'down' ? ':red_circle:' : ':large_green_circle:';
+  const what = d.event.to_state === 'down' ? 'is down' : 'is back up';
+  return { text: `${icon} *${d.target.name}* ${what} (${d.event.time.toISOString()})\n${d.event.message}` };
+}
+
+/** How long a firing alert stays firing in Alertmanager without being sent again; the refresh job re-sends every minute. */
+export const ALERT_TTL_SECONDS = 300;
+
+/**
+ * The alert for one target, firing (`endsAt` = now + ALERT_TTL_SECONDS) or,
+ * with `resolvedAt`, resolved then. Labels: `alertname="VigilTargetDown"`,
+ * `vigil_target` and `instance` = the target's name, `severity="critical"`, and
+ * the target's own labels whose names Alertmanager accepts.
+ */
+export function alertmanagerAlert(
+  target: Pick<Target, 'name' | 'labels'>,
+  message: string,
+  startsAt: Date,
+  opts: { now: Date; resolvedAt?: Date },
+): AlertmanagerAlert {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(target.labels)) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) labels[k] = v;
+  Object.assign(labels, { alertname: 'VigilTargetDown', vigil_target: target.name, instance: target.name, severity: 'critical' });
+  const endsAt = opts.resolvedAt ?? new Date(opts.now.getTime() + ALERT_TTL_SECONDS * 1000);
+  return {
+    labels,
+    annotations: { summary: `${target.name} is down`, description: message },
+    startsAt: (startsAt > endsAt ? endsAt : startsAt).toISOString(),
+    endsAt: endsAt.toISOString(),
+  };
+}
+
+/** The wait before retry number `attempt` (1-based): 5 s, doubling, at most 10 minutes. */
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(5 * 2 ** (attempt - 1), 600);
+}
+
+export interface NotifierOptions {
+  /** Per-request timeout (default 10 s). */
+  timeoutSeconds?: number;
+  /** Attempts before a delivery is given up as failed (default 10, about 45 minutes of retries). */
+  maxAttempts?: number;
+  /** The clock (tests move it forward to skip backoff waits). */
+  now?: () => Date;
+}
+
+/** Counts since start, for the scraper's /metrics. */
+export interface NotifierStats {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * Sends target down and recovery events to the notification channels: queues
+ * a delivery per channel and event in the database, sends what is due, and
+ * retries failures with backoff (5 s doubling to 10 min) until sent or given up
+ * after `maxAttempts`. Delivery is at least once: a receiver may see an event
+ * twice if the scraper stops between sending and recording.
+ *
+ * Alertmanager channels get alerts (`POST <url>/api/v2/alerts`), resolved on
+ * recovery; `refreshAlertmanagers` re-sends every down target's alert so it
+ * stays firing (Alertmanager resolves an alert it has not heard of for a while).
+ */
+export class Notifier {
+  readonly stats: NotifierStats = { sent: 0, retried: 0, failed: 0 };
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
+  readonly #now: () => Date;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+    opts: NotifierOptions = {},
+  ) {
+    this.#timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
+    this.#maxAttempts = opts.maxAttempts ?? 10;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  /** Queues new events and sends every delivery that is due, one channel request at a time. */
+  async deliverDue(): Promise<void> {
+    await enqueueDeliveries(this.db);
+    for (const d of await dueDeliveries(this.db, this.#now())) {
+      const now = this.#now();
+      try {
+        await this.#send(d.channel, this.#body(d, now));
+        await recordDeliveryAttempt(this.db, d.id, { sent: true, at: now });
+        this.stats.sent++;
+        this.log.info({ channel: d.channel.name, target: d.target.name, to: d.event.to_state }, 'notification sent');
+      } catch (err) {
+        const attempt = d.attempts + 1;
+        const error = (err as Error).message;
+        const retryAt = attempt >= this.#maxAttempts ? null : new Date(now.getTime() + retryDelaySeconds(attempt) * 1000);
+        await recordDeliveryAttempt(this.db, d.id, { sent: false, error, retryAt });
+        if (retryAt) this.stats.retried++;
+        else this.stats.failed++;
+        this.log.warn({ channel: d.channel.name, target: d.target.name, attempt, error, retryAt }, retryAt ? 'notification failed; will retry' : `notification given up after ${attempt} attempts`);
+      }
+    }
+  }
+
+  /** Re-sends the alert of every down target to every enabled Alertmanager channel. */
+  async refreshAlertmanagers(): Promise<void> {
+    const channels = (await listChannels(this.db)).filter((c) => c.kind === 'alertmanager' && c.enabled);
+    if (channels.length === 0) return;
+    const now = this.#now();
+    const alerts = (await listTargets(this.db)).filter((t) => t.state === 'down').map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
+    if (alerts.length === 0) return;
+    for (const c of channels) {
+      try {
+        await this.#send(c, alerts);
+      } catch (err) {
+        this.log.warn({ channel: c.name, error: (err as Error).message }, 'could not refresh the alerts in Alertmanager; will try again in a minute');
+      }
+    }
+  }
+
+  #body(d: DueDelivery, now: Date): unknown {
+    switch (d.channel.kind) {
+      case 'slack':
+        return slackPayload(d);
+      case 'alertmanager':
+        return [alertmanagerAlert(d.target, d.event.message, d.event.time, { now, resolvedAt: d.event.to_state === 'down' ? undefined : d.event.time })];
+      default:
+        return webhookPayload(d);
+    }
+  }
+
+  async #send(channel: { kind: string; url: string }, body: unknown): Promise<void> {
+    const url = channel.kind === 'alertmanager' ? `${channel.url.replace(/\/+$/, '')}/api/v2/alerts` : channel.url;
+    let res;
+    try {
+      res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'vigil-scraper' },
+        body: JSON.stringify(body),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : e.message}`);
+    }
+    const text = (await res.body.text()).slice(0, 200);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode}${text ? `: ${text.trim()}` : ''}`);
+  }
+}
