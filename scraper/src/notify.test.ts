@@ -113,6 +113,12 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
       clock += 3_600_000;
     }
     expect(notifier.stats.failed).toBe(1);
+    // A second event for the dead channel waits untried while the first one fails.
+    await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-2 is up' }]);
+    await applyTransitions(db, [{ targetId: t.id, from: 'up', to: 'down', at: new Date(), message: 'pi-2 is down again' }]);
+    await notifier.deliverDue();
+    const attempts = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select('d.attempts').where('c.name', '=', 'gone').where('d.status', '=', 'pending').orderBy('d.id').execute();
+    expect(attempts.map((a) => a.attempts)).toEqual([1, 0]);
     const row = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select(['d.status', 'd.attempts', 'd.last_error']).where('c.name', '=', 'gone').executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'failed', attempts: 3, last_error: `http://127.0.0.1:${port}/hook: connection refused` });
   });

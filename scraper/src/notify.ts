@@ -109,10 +109,17 @@ export class Notifier {
     this.#now = opts.now ?? (() => new Date());
   }
 
-  /** Queues new events and sends every delivery that is due, one channel request at a time. */
+  /**
+   * Queues new events and sends every delivery that is due, one request at a
+   * time. After a channel fails once in a pass, its other deliveries wait for
+   * the next pass untried, so a receiver that hangs until the timeout delays
+   * the others by one timeout, not one per queued event.
+   */
   async deliverDue(): Promise<void> {
     await enqueueDeliveries(this.db);
+    const failing = new Set<number>();
     for (const d of await dueDeliveries(this.db, this.#now())) {
+      if (failing.has(d.channel.id)) continue;
       const now = this.#now();
       try {
         await this.#send(d.channel, this.#body(d, now));
@@ -120,6 +127,7 @@ export class Notifier {
         this.stats.sent++;
         this.log.info({ channel: d.channel.name, target: d.target.name, to: d.event.to_state }, 'notification sent');
       } catch (err) {
+        failing.add(d.channel.id);
         const attempt = d.attempts + 1;
         const error = (err as Error).message;
         const retryAt = attempt >= this.#maxAttempts ? null : new Date(now.getTime() + retryDelaySeconds(attempt) * 1000);
