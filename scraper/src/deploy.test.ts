@@ -74,8 +74,10 @@ describe('deploy/prometheus', () => {
       const config = shipped
         .replaceAll('127.0.0.1:9111', `127.0.0.1:${scraperPort}`)
         .replace(/(scrape_interval|evaluation_interval|refresh_interval): \d+s/g, '$1: 1s')
-        .replace('# authorization:\n    #   credentials_file: /etc/prometheus/vigil-exporter.token', `authorization:\n      credentials_file: ${path.join(dir, 'vigil-exporter.token')}`);
+        .replace('# authorization:\n    #   credentials_file: /etc/prometheus/vigil-exporter.token', `authorization:\n      credentials_file: ${path.join(dir, 'vigil-exporter.token')}`)
+        .replace(/^# (alerting:|  alertmanagers:|    - static_configs:|        - targets: .*)$/gm, '$1');
       expect(config).toContain(`credentials_file: ${dir}`);
+      expect(config).toMatch(/^alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: \['127\.0\.0\.1:9093'\]$/m);
       writeFileSync(path.join(dir, 'prometheus.yml'), config);
       cpSync(path.join(DEPLOY, 'rules'), path.join(dir, 'rules'), { recursive: true });
 
