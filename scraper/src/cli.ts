@@ -80,10 +80,7 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
         out('no targets; add one with: vigil targets add NAME URL\n');
         return;
       }
-      const rows = targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, t.url]);
-      const header = ['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'];
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      for (const r of [header, ...rows]) out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+      printTable(['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'], targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, t.url]), out);
       return;
     }
     if (sub === 'add') {
@@ -127,6 +124,12 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
   }
 }
 
+/** Prints rows under a header in columns two spaces apart, as `docker ps` does. */
+function printTable(header: string[], rows: string[][], out: Out): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows]) out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+}
+
 /** `vigil channels list|add|remove`. */
 async function channelsCommand(db: Kysely<Database>, sub: string | undefined, rest: string[], out: Out): Promise<void> {
   if (sub === 'list') {
@@ -135,10 +138,7 @@ async function channelsCommand(db: Kysely<Database>, sub: string | undefined, re
       out('no channels; add one with: vigil channels add NAME --webhook URL\n');
       return;
     }
-    const rows = channels.map((c) => [c.name, c.kind, c.enabled ? 'yes' : 'no', c.url]);
-    const header = ['NAME', 'KIND', 'ENABLED', 'URL'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [header, ...rows]) out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    printTable(['NAME', 'KIND', 'ENABLED', 'URL'], channels.map((c) => [c.name, c.kind, c.enabled ? 'yes' : 'no', c.url]), out);
     return;
   }
   if (sub === 'add') {
