@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { addChannel, createDb } from '@vigil/db';
 import { type LocalVigil, startLocal } from '@vigil/scraper/start';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +61,24 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
 
+    // A webhook channel, received here: the scraper tells it the host went down.
+    const received: { event: { to: string }; target: { name: string } }[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const db = await createDb(vigil.databaseUrl, { max: 1 });
+    try {
+      await addChannel(db, { name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/vigil` });
+    } finally {
+      await db.destroy();
+    }
+
     vigil.children.exporter.kill('SIGTERM');
     // No reload: the page refreshes its data on its own.
     await row.locator('[data-state="down"]').waitFor({ timeout: 30_000 });
@@ -69,8 +89,12 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await expect.poll(async () => page.locator('table[data-events]').innerText(), { timeout: 10_000 }).toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
     await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
 
+    await expect.poll(() => received.map((b) => `${b.target.name} ${b.event.to}`), { timeout: 15_000 }).toEqual([`${os.hostname()} down`]);
+    hook.close();
     await page.goto(`${vigil.consoleUrl}/events`);
     expect(await page.locator('table').innerText()).toMatch(new RegExp(`${os.hostname()}\\s+unknown → up`));
+    expect(await page.locator('table tbody tr').first().innerText()).toMatch(/up → down.*hook ✓/s);
+    await page.screenshot({ path: path.join(SHOTS, 'events.png'), fullPage: true });
     const missingHost = await page.goto(`${vigil.consoleUrl}/hosts/424242`);
     expect(missingHost?.status()).toBe(404);
     expect(await page.locator('main').innerText()).toMatch(/No host with id 424242/);

@@ -6,6 +6,7 @@ import {
   applyTransitions,
   ChannelError,
   type Database,
+  deliveriesOfEvents,
   dueDeliveries,
   enqueueDeliveries,
   listChannels,
@@ -59,6 +60,12 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     expect(await dueDeliveries(db, at(100_000))).toEqual([]);
     const rows = await db.selectFrom('notification_deliveries').select(['status', 'attempts', 'last_error']).orderBy('id').execute();
     expect(rows).toEqual([{ status: 'sent', attempts: 1, last_error: null }, { status: 'failed', attempts: 2, last_error: 'HTTP 500 again' }]);
+    const byEvent = await deliveriesOfEvents(db, [due[0]!.event.id, due[1]!.event.id, 999_999]);
+    expect([...byEvent.entries()].sort((a, b) => a[0] - b[0]).map(([id, ds]) => [id, ds.map((d) => [d.channel, d.kind, d.status, d.attempts])])).toEqual([
+      [due[0]!.event.id, [['ops', 'webhook', 'sent', 1]]],
+      [due[1]!.event.id, [['ops', 'webhook', 'failed', 2]]],
+    ]);
+    expect((await deliveriesOfEvents(db, [])).size).toBe(0);
   });
 
   it('does not send a new channel the events from before it existed', async () => {

@@ -109,3 +109,33 @@ export async function recordDeliveryAttempt(
   if (outcome.sent) await q.set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null })).execute();
   else await q.set((eb) => ({ status: outcome.retryAt ? 'pending' : 'failed', next_attempt_at: outcome.retryAt ?? new Date(), attempts: eb('attempts', '+', 1), last_error: outcome.error })).execute();
 }
+
+/** How one event fared on one channel, for showing beside the event. */
+export interface EventDelivery {
+  event_id: number;
+  channel: string;
+  kind: ChannelKind;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+}
+
+/** The deliveries of the given events, by event id, each list by channel name. */
+export async function deliveriesOfEvents(db: Kysely<Database>, eventIds: readonly number[]): Promise<Map<number, EventDelivery[]>> {
+  const out = new Map<number, EventDelivery[]>();
+  if (eventIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('notification_deliveries as d')
+    .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+    .select(['d.event_id', 'c.name as channel', 'c.kind', 'd.status', 'd.attempts', 'd.last_error', 'd.sent_at'])
+    .where('d.event_id', 'in', [...eventIds])
+    .orderBy('c.name')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.event_id) ?? [];
+    list.push(r);
+    out.set(r.event_id, list);
+  }
+  return out;
+}

@@ -1,9 +1,32 @@
-import { addTarget, applyTransitions, insertHeartbeats } from '@vigil/db';
+import { addChannel, addTarget, applyTransitions, enqueueDeliveries, insertHeartbeats, recordDeliveryAttempt } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
-import { loadFleet, loadHost } from './fleet';
+import { loadEvents, loadFleet, loadHost } from './fleet';
 
 describe.each(testDatabases())('fleet queries on $name', (engine) => {
+  it('lists events newest first, each with how its notifications fared', async () => {
+    const { db, drop } = await engine.open();
+    try {
+      await addChannel(db, { name: 'ops', kind: 'webhook', url: 'http://hooks.lan/x' });
+      await addChannel(db, { name: 'chat', kind: 'slack', url: 'http://chat.lan/x' });
+      const t = await addTarget(db, { name: 'pi', url: 'http://pi/metrics' });
+      const at = Date.now() + 5;
+      await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'up', at: new Date(at), message: 'pi is up' }]);
+      await applyTransitions(db, [{ targetId: t.id, from: 'up', to: 'down', at: new Date(at + 1), message: 'pi is down' }]);
+      expect(await enqueueDeliveries(db)).toBe(2);
+      const pending = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select(['d.id', 'c.name']).execute();
+      await recordDeliveryAttempt(db, pending.find((p) => p.name === 'ops')!.id, { sent: true, at: new Date() });
+      await recordDeliveryAttempt(db, pending.find((p) => p.name === 'chat')!.id, { sent: false, error: 'HTTP 404', retryAt: null });
+      const events = await loadEvents(db);
+      expect(events.map((e) => [e.message, e.target_name, e.deliveries.map((d) => `${d.channel}:${d.status}:${d.last_error ?? ''}`)])).toEqual([
+        ['pi is down', 'pi', ['chat:failed:HTTP 404', 'ops:sent:']],
+        ['pi is up', 'pi', []],
+      ]);
+    } finally {
+      await drop();
+    }
+  });
+
   it('pairs each target with its newest heartbeat and counts states', async () => {
     const { db, drop } = await engine.open();
     try {

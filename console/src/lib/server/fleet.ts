@@ -1,4 +1,4 @@
-import { type Database, type Event, getTarget, type Heartbeat, latestHeartbeats, listEvents, listTargets, recentHeartbeats, type Target } from '@vigil/db';
+import { type Database, deliveriesOfEvents, type Event, type EventDelivery, getTarget, type Heartbeat, latestHeartbeats, listEvents, listTargets, recentHeartbeats, type Target } from '@vigil/db';
 import type { Kysely } from 'kysely';
 
 /** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days). */
@@ -22,4 +22,14 @@ export async function loadHost(db: Kysely<Database>, id: number, limit = 120): P
   if (!target) return null;
   const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
   return { target, heartbeats, events };
+}
+
+/** An event with its target's name and how its notifications fared (by channel name; empty when none was due). */
+export type EventRow = Event & { target_name: string; deliveries: EventDelivery[] };
+
+/** The events page: the newest events, each with its notification deliveries. */
+export async function loadEvents(db: Kysely<Database>, limit = 200): Promise<EventRow[]> {
+  const events = await listEvents(db, { limit });
+  const deliveries = await deliveriesOfEvents(db, events.map((e) => e.id));
+  return events.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? [] }));
 }

@@ -1,5 +1,5 @@
-import { listEvents } from '@vigil/db';
 import { getDb } from '$lib/server/db';
+import { loadEvents } from '$lib/server/fleet';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => ({ events: await listEvents(await getDb(), { limit: 200 }), serverTime: Date.now() });
+export const load: PageServerLoad = async () => ({ events: await loadEvents(await getDb()), serverTime: Date.now() });
