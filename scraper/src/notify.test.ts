@@ -145,7 +145,8 @@ describe('Notifier with a real Alertmanager', () => {
     cleanup.push(() => am.kill());
     const base = `http://127.0.0.1:${port}`;
     type Alert = { labels: Record<string, string>; status: { state: string }; endsAt: string };
-    const alerts = async () => (await (await fetch(`${base}/api/v2/alerts?active=true&silenced=false&inhibited=false`)).json()) as Alert[];
+    const all = async () => (await (await fetch(`${base}/api/v2/alerts?active=true&silenced=false&inhibited=false`)).json()) as Alert[];
+    const alerts = async () => (await all()).filter((a) => a.labels.alertname === 'VigilTargetDown');
     await until('Alertmanager answering', 30, async () => (await fetch(`${base}/-/ready`)).ok);
 
     const { db, drop } = await testDatabases()[0]!.open();
@@ -161,8 +162,9 @@ describe('Notifier with a real Alertmanager', () => {
     expect(firing?.status.state).toBe('active');
     const firstEnd = Date.parse(firing!.endsAt);
     await new Promise((r) => setTimeout(r, 1100));
-    await notifier.refreshAlertmanagers(); // still down: the alert's end moves on
+    await notifier.refreshAlertmanagers(); // still down: the alert's end moves on, and the watchdog fires
     expect(Date.parse((await alerts())[0]!.endsAt)).toBeGreaterThan(firstEnd);
+    expect((await all()).filter((a) => a.labels.alertname === 'VigilWatchdog').map((a) => a.labels)).toEqual([{ alertname: 'VigilWatchdog', severity: 'none' }]);
 
     await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-3 is up' }]);
     await notifier.deliverDue();

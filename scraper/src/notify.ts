@@ -61,6 +61,20 @@ export function alertmanagerAlert(
   };
 }
 
+/**
+ * `VigilWatchdog{severity="none"}`: always firing while the scraper runs
+ * (re-sent each minute, ALERT_TTL_SECONDS to live). Route it to a dead man's
+ * switch; its silence means the scraper, or its path to Alertmanager, is gone.
+ */
+export function watchdogAlert(now: Date): AlertmanagerAlert {
+  return {
+    labels: { alertname: 'VigilWatchdog', severity: 'none' },
+    annotations: { summary: 'The Vigil scraper is running', description: 'Always firing while the Vigil scraper runs; route it to a dead man\'s switch so that its absence alerts.' },
+    startsAt: now.toISOString(),
+    endsAt: new Date(now.getTime() + ALERT_TTL_SECONDS * 1000).toISOString(),
+  };
+}
+
 /** The wait before retry number `attempt` (1-based): 5 s, doubling, at most 10 minutes. */
 export function retryDelaySeconds(attempt: number): number {
   return Math.min(5 * 2 ** (attempt - 1), 600);
@@ -139,13 +153,18 @@ export class Notifier {
     }
   }
 
-  /** Re-sends the alert of every down target to every enabled Alertmanager channel. */
+  /**
+   * Re-sends the alert of every down target to every enabled Alertmanager
+   * channel, with `VigilWatchdog`: an alert that fires as long as the scraper
+   * runs, for a dead man's switch to notice its absence (down targets' alerts
+   * would otherwise simply resolve if the scraper died).
+   */
   async refreshAlertmanagers(): Promise<void> {
     const channels = (await listChannels(this.db)).filter((c) => c.kind === 'alertmanager' && c.enabled);
     if (channels.length === 0) return;
     const now = this.#now();
     const alerts = (await listTargets(this.db)).filter((t) => t.state === 'down').map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
-    if (alerts.length === 0) return;
+    alerts.push(watchdogAlert(now));
     for (const c of channels) {
       try {
         await this.#send(c, alerts);
