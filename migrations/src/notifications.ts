@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ChannelKind, Database, Event, NotificationChannel, Target } from './database.js';
 
 /** Thrown for a channel that cannot be added or found; the message says what to do. */
@@ -40,9 +40,18 @@ export async function removeChannel(db: Kysely<Database>, name: string): Promise
 }
 
 /**
+ * How far back each pass looks for events to queue. Events are written by the
+ * same scraper that queues them, seconds apart, so a day only matters after a
+ * day-long stall; looking at every past event would make each pass (every 2 s)
+ * grow with the event log.
+ */
+export const ENQUEUE_LOOKBACK_SECONDS = 86_400;
+
+/**
  * Queues a delivery for every enabled channel of every event worth telling:
  * a target going down, or coming back from down, since the channel was
- * created. Idempotent (unique per channel and event). Returns how many it queued.
+ * created and within ENQUEUE_LOOKBACK_SECONDS. Idempotent (unique per channel
+ * and event). Returns how many it queued.
  */
 export async function enqueueDeliveries(db: Kysely<Database>): Promise<number> {
   const r = await db
@@ -53,6 +62,7 @@ export async function enqueueDeliveries(db: Kysely<Database>): Promise<number> {
         .selectFrom('notification_channels as c')
         .innerJoin('events as e', (j) => j.onRef('e.time', '>=', 'c.created_at'))
         .select(['c.id as channel_id', 'e.id as event_id'])
+        .where('e.time', '>=', sql<Date>`now() - make_interval(secs => ${ENQUEUE_LOOKBACK_SECONDS})`)
         .where('c.enabled', '=', true)
         .where((w) => w.or([w('e.to_state', '=', 'down'), w('e.from_state', '=', 'down')])),
     )
