@@ -8,6 +8,7 @@ import { loadExporterConfig, type RunningExporter, startExporter } from '@vigil/
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../test/servers.js';
+import { requireCommand } from '../test/tools.js';
 import { until } from '../test/wait.js';
 import { createScraperApp } from './app.js';
 import { Scraper } from './scraper.js';
@@ -18,27 +19,18 @@ import { Scraper } from './scraper.js';
 // systemd: the units as `systemd-analyze verify` reads them.
 const REPO = path.resolve(import.meta.dirname, '../..');
 const DEPLOY = path.join(REPO, 'deploy/prometheus');
-const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
-const tools = { promtool: has('promtool'), prometheus: has('prometheus'), 'systemd-analyze': has('systemd-analyze') };
 const silent = pino({ level: 'silent' });
-
-function requireTool(name: keyof typeof tools, skip: () => void): void {
-  if (tools[name]) return;
-  // In CI its absence is a failure: .ci/run installs Debian's prometheus and systemd packages.
-  if (process.env.CI) throw new Error(`${name} is missing: .ci/run must install it (Debian's prometheus or systemd package)`);
-  skip(); // outside CI only: the Debian package that provides it is not installed on this machine
-}
 
 describe('deploy/prometheus', () => {
   it('is a valid Prometheus configuration with valid rules', (ctx) => {
-    requireTool('promtool', () => ctx.skip());
+    requireCommand('promtool', 'prometheus', (note) => ctx.skip(note));
     const r = spawnSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: DEPLOY, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`).toMatch(/SUCCESS: \d+ rules found/);
     expect(r.status).toBe(0);
   });
 
   it('passes its rules unit tests (promtool test rules)', (ctx) => {
-    requireTool('promtool', () => ctx.skip());
+    requireCommand('promtool', 'prometheus', (note) => ctx.skip(note));
     const r = spawnSync('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: DEPLOY, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
     expect(r.status).toBe(0);
@@ -53,7 +45,7 @@ describe('deploy/prometheus', () => {
     });
 
     it('discovers the exporter through the scraper, scrapes it with the token, evaluates every rule and answers every dashboard query', async (ctx) => {
-      requireTool('prometheus', () => ctx.skip());
+      requireCommand('prometheus', 'prometheus', (note) => ctx.skip(note));
       const token = 'prometheus-test-token-0123456789';
       const exporter: RunningExporter = await startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_EXPORTER_TOKEN: token, VIGIL_LOG_LEVEL: 'silent' }), silent);
       cleanup.push(() => exporter.close());
@@ -137,7 +129,7 @@ describe('deploy/systemd', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.for(['vigil-exporter.service', 'vigil-scraper.service'])('%s passes systemd-analyze verify, pointed at this checkout', (unit, ctx) => {
-    requireTool('systemd-analyze', () => ctx.skip());
+    requireCommand('systemd-analyze', 'systemd', (note) => ctx.skip(note));
     // As installed under /opt/vigil; here, this checkout, and an empty environment file.
     writeFileSync(path.join(dir, 'empty.env'), '');
     const text = readFileSync(path.join(REPO, 'deploy/systemd', unit), 'utf8').replaceAll('/opt/vigil', REPO).replace(/EnvironmentFile=-?\/etc\/vigil\/\S+/, `EnvironmentFile=${path.join(dir, 'empty.env')}`);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, httpServer } from '../test/servers.js';
+import { requireCommand } from '../test/tools.js';
 import { until } from '../test/wait.js';
 import { alertmanagerAlert, Notifier, retryDelaySeconds } from './notify.js';
 
@@ -124,8 +125,6 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
   });
 });
 
-const hasAlertmanager = spawnSync('prometheus-alertmanager', ['--version']).status === 0;
-
 describe('Notifier with a real Alertmanager', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-alertmanager-'));
   const cleanup: (() => unknown)[] = [];
@@ -135,10 +134,7 @@ describe('Notifier with a real Alertmanager', () => {
   });
 
   it('fires an alert when a target goes down, keeps it firing, and resolves it on recovery', async (ctx) => {
-    if (!hasAlertmanager) {
-      if (process.env.CI) throw new Error("prometheus-alertmanager is missing: .ci/run must install Debian's prometheus-alertmanager package");
-      return ctx.skip(); // outside CI only: Debian's prometheus-alertmanager is not installed here
-    }
+    requireCommand('prometheus-alertmanager', 'prometheus-alertmanager', (note) => ctx.skip(note));
     writeFileSync(path.join(dir, 'alertmanager.yml'), 'route:\n  receiver: none\nreceivers:\n  - name: none\n');
     const port = await closedPort();
     const am = spawn('prometheus-alertmanager', [`--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
