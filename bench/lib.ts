@@ -1,7 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
@@ -29,14 +27,17 @@ export function benchContainers(n: number, prefix: string) {
   return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
 }
 
+let exporterBuilt = false;
+
 /**
  * The command line that runs the exporter as hosts do: the launcher with its
  * V8 flags, on a bundle built now from the current sources (the launcher would
  * otherwise fall back to the TypeScript sources when they are newer, and the
- * figures would be tsx's).
+ * figures would be tsx's). Built once per run.
  */
 export function exporterCommand(flags: readonly string[]): [string, string[]] {
-  execFileSync(process.execPath, [path.join(REPO, 'exporter/build.mjs')], { cwd: REPO, stdio: 'ignore' });
+  if (!exporterBuilt) execFileSync(process.execPath, [path.join(REPO, 'exporter/build.mjs')], { cwd: REPO, stdio: 'ignore' });
+  exporterBuilt = true;
   return [process.execPath, [...flags, path.join(REPO, 'exporter/bin/vigil-exporter.js')]];
 }
 
@@ -46,14 +47,8 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** A free loopback port (bound, then closed): the tests' helper. */
+export { closedPort as freePort } from '../scraper/test/servers.js';
 
 /** Starts a process and waits until `url` answers; kill it with `.kill()`. */
 export async function startProcess(cmd: string, args: string[], url: string, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
