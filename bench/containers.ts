@@ -11,10 +11,28 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { benchContainers, exporterCommand, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
+import {
+  benchContainers,
+  exporterCommand,
+  freePort,
+  launcherFlags,
+  quantile,
+  recordSection,
+  residentMemory,
+  startProcess,
+  timedGet,
+} from './lib.js';
 
-const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '10000' }, record: { type: 'boolean' }, help: { type: 'boolean' } } });
+const EXPORTER_NODE_FLAGS = launcherFlags();
+
+const { values } = parseArgs({
+  options: {
+    containers: { type: 'string', default: '20' },
+    scrapes: { type: 'string', default: '10000' },
+    record: { type: 'boolean' },
+    help: { type: 'boolean' },
+  },
+});
 if (values.help) {
   process.stdout.write('usage: node --import tsx bench/containers.ts [--containers 20] [--scrapes 10000] [--record]\n');
   process.exit(0);
@@ -26,9 +44,17 @@ const { dockerHost: DOCKER_HOST, docker, label, names, remove } = benchContainer
 const ports = { vigil: await freePort(), node: await freePort() };
 const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
 const vigil = await startProcess(...exporterCommand(EXPORTER_NODE_FLAGS), url(ports.vigil), {
-  ...process.env, DOCKER_HOST, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_CONTAINER_LABEL: label, VIGIL_LOG_LEVEL: 'warn',
+  ...process.env,
+  DOCKER_HOST,
+  VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`,
+  VIGIL_CONTAINER_LABEL: label,
+  VIGIL_LOG_LEVEL: 'warn',
 });
-const nodeExporter = await startProcess('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ports.node}`], url(ports.node));
+const nodeExporter = await startProcess(
+  '/usr/bin/prometheus-node-exporter',
+  [`--web.listen-address=127.0.0.1:${ports.node}`],
+  url(ports.node),
+);
 
 try {
   // 1. /metrics against docker stats, same containers, same run.
@@ -69,7 +95,8 @@ try {
   const vigilIdle = residentMemory(vigil.pid!);
   const nodeIdle = residentMemory(nodeExporter.pid!);
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  const row = (what: string, m: { rss: number; anon: number; file: number }) => `| ${what} | ${mib(m.rss)} | ${mib(m.anon)} | ${mib(m.file)} |`;
+  const row = (what: string, m: { rss: number; anon: number; file: number }) =>
+    `| ${what} | ${mib(m.rss)} | ${mib(m.anon)} | ${mib(m.file)} |`;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}, Docker ${docker('version', '--format', '{{.Server.Version}}')}`;
   const body = [
     `Command: \`node --import tsx bench/containers.ts --containers ${nContainers} --scrapes ${nScrapes} --record\`; ${new Date().toISOString().slice(0, 10)}, ${machine}.`,
@@ -91,7 +118,7 @@ try {
     '',
     `- Vigil / node_exporter RSS after 1,000 scrapes: **${(vigil1k.rss / node1k.rss).toFixed(2)}×** right after the scrapes, **${(vigilIdle.rss / nodeIdle.rss).toFixed(2)}×** idle`,
     `- growth from 1,000 to ${nScrapes.toLocaleString('en')} scrapes: **${mib(vigilEnd.rss - vigil1k.rss)} MiB**; highest reading ${mib(highest)} MiB (VmRSS after each thousand: ${trail.join(', ')})`,
-    '- file-backed pages are mostly the `node` executable\'s own code and data mapped in (a bare `node -e` process has about 30 MiB of them)',
+    "- file-backed pages are mostly the `node` executable's own code and data mapped in (a bare `node -e` process has about 30 MiB of them)",
   ].join('\n');
   process.stdout.write(`${body}\n`);
   if (values.record) recordSection('Containers: /metrics vs docker stats, and resident memory', body);

@@ -7,8 +7,20 @@
  *   node --import tsx bench/exporter-flags.ts [--containers 20] [--scrapes 1500] [--without "--no-opt --no-sparkplug"] [--record]
  */
 import { parseArgs } from 'node:util';
-import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { benchContainers, cpuSeconds, exporterCommand, freePort, quantile, recordSection, residentMemory, startProcess, timedGet } from './lib.js';
+import {
+  benchContainers,
+  cpuSeconds,
+  exporterCommand,
+  freePort,
+  launcherFlags,
+  quantile,
+  recordSection,
+  residentMemory,
+  startProcess,
+  timedGet,
+} from './lib.js';
+
+const EXPORTER_NODE_FLAGS = launcherFlags();
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +32,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx bench/exporter-flags.ts [--containers 20] [--scrapes 1500] [--without "--no-opt --no-sparkplug"] [--record]\n');
+  process.stdout.write(
+    'usage: node --import tsx bench/exporter-flags.ts [--containers 20] [--scrapes 1500] [--without "--no-opt --no-sparkplug"] [--record]\n',
+  );
   process.exit(0);
 }
 const without = values.without.split(/\s+/).filter(Boolean);
@@ -38,7 +52,11 @@ const running = await Promise.all(
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
     const child = await startProcess(...exporterCommand(v.flags), url, {
-      ...process.env, DOCKER_HOST: dockerHost, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_CONTAINER_LABEL: label, VIGIL_LOG_LEVEL: 'warn',
+      ...process.env,
+      DOCKER_HOST: dockerHost,
+      VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`,
+      VIGIL_CONTAINER_LABEL: label,
+      VIGIL_LOG_LEVEL: 'warn',
     });
     return { ...v, url, child, ms: [] as number[], cpu0: cpuSeconds(child.pid!) };
   }),
@@ -56,7 +74,10 @@ try {
     '',
     '| exporter | CPU s | median ms | VmRSS MiB | anonymous MiB |',
     '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name} (\`${r.flags.join(' ')}\`) | ${r.cpu.toFixed(2)} | ${r.median.toFixed(2)} | ${r.rss.toFixed(1)} | ${r.anon.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name} (\`${r.flags.join(' ')}\`) | ${r.cpu.toFixed(2)} | ${r.median.toFixed(2)} | ${r.rss.toFixed(1)} | ${r.anon.toFixed(1)} |`,
+    ),
     '',
     `- launcher flags / without: CPU **${(ours.cpu / other.cpu).toFixed(2)}×**, median latency **${(ours.median / other.median).toFixed(2)}×**, VmRSS **${(ours.rss / other.rss).toFixed(2)}×**`,
   ].join('\n');

@@ -1,6 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ensureBuilt } from '@vigil/core/testing';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -18,27 +20,45 @@ export function benchContainers(n: number, prefix: string) {
       .map((kv) => kv.split('=') as [string, string]),
   );
   const dockerHost = env.VIGIL_TEST_DOCKER_HOST!;
-  const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8' }).trim();
+  const docker = (...args: string[]) =>
+    execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8' }).trim();
   const run = `${prefix}${Date.now().toString(36)}`;
   const label = `vigil.bench=${run}`;
   const names = Array.from({ length: n }, (_, i) => `${run}-${i}`);
   process.stderr.write(`starting ${n} containers…\n`);
-  for (const name of names) docker('run', '-d', '--network', 'none', '--name', name, '--label', label, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
+  for (const name of names)
+    docker('run', '-d', '--network', 'none', '--name', name, '--label', label, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
   return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
 }
 
-let exporterBuilt = false;
+const require = createRequire(import.meta.url);
+
+/** The exporter's launcher and built bundle, found through its package as npm links it. */
+function exporterFiles(): { bin: string; dist: string } {
+  const pkgFile = require.resolve('@vigil/exporter/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
+  const dir = path.dirname(pkgFile);
+  return { bin: path.join(dir, pkg.bin['vigil-exporter']!), dist: path.join(dir, 'dist/vigil-exporter.mjs') };
+}
+
+/** The V8 flags the exporter's launcher runs it with (its shebang line). */
+export function launcherFlags(): string[] {
+  return readFileSync(exporterFiles().bin, 'utf8')
+    .split('\n')[0]!
+    .split(/\s+/)
+    .filter((w) => w.startsWith('--'));
+}
 
 /**
- * The command line that runs the exporter as hosts do: the launcher with its
- * V8 flags, on a bundle built now from the current sources (the launcher would
- * otherwise fall back to the TypeScript sources when they are newer, and the
- * figures would be tsx's). Built once per run.
+ * The command line that runs the exporter's bundle as hosts do, with exactly
+ * `flags` (the launcher would add back any of its own that are missing): the
+ * bundle is built first when its sources are newer, so figures are never a
+ * stale build's.
  */
 export function exporterCommand(flags: readonly string[]): [string, string[]] {
-  if (!exporterBuilt) execFileSync(process.execPath, [path.join(REPO, 'exporter/build.mjs')], { cwd: REPO, stdio: 'ignore' });
-  exporterBuilt = true;
-  return [process.execPath, [...flags, path.join(REPO, 'exporter/bin/vigil-exporter.js')]];
+  ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
+  const entry = `const { main } = await import(${JSON.stringify(exporterFiles().dist)}); await main([]);`;
+  return [process.execPath, [...flags, '--input-type=module', '-e', entry]];
 }
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
@@ -48,7 +68,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** A free loopback port (bound, then closed): the tests' helper. */
-export { closedPort as freePort } from '../scraper/test/servers.js';
+export { freePort } from '@vigil/core/testing';
 
 /** Starts a process and waits until `url` answers; kill it with `.kill()`. */
 export async function startProcess(cmd: string, args: string[], url: string, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
@@ -113,7 +133,8 @@ export function recordSection(title: string, body: string): void {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    text = '# Benchmark results\n\nEach section is written by the benchmark named in it, run with `--record`; figures are from one run on the machine it names.\n';
+    text =
+      '# Benchmark results\n\nEach section is written by the benchmark named in it, run with `--record`; figures are from one run on the machine it names.\n';
   }
   const heading = `## ${title}`;
   const start = text.indexOf(heading);

@@ -9,14 +9,31 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { EXPORTER_NODE_FLAGS } from '../scraper/src/start.js';
-import { exporterCommand, freePort, quantile, recordSection, startProcess, timedGet } from './lib.js';
+import { exporterCommand, freePort, launcherFlags, quantile, recordSection, startProcess, timedGet } from './lib.js';
+
+const EXPORTER_NODE_FLAGS = launcherFlags();
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 // node_exporter's collectors that produce what Vigil's host collectors do.
-const SAME_COLLECTORS = ['cpu', 'stat', 'loadavg', 'meminfo', 'netdev', 'netclass', 'filesystem', 'time', 'diskstats', 'uname', 'pressure', 'thermal_zone', 'hwmon'];
+const SAME_COLLECTORS = [
+  'cpu',
+  'stat',
+  'loadavg',
+  'meminfo',
+  'netdev',
+  'netclass',
+  'filesystem',
+  'time',
+  'diskstats',
+  'uname',
+  'pressure',
+  'thermal_zone',
+  'hwmon',
+];
 
-const { values } = parseArgs({ options: { record: { type: 'boolean' }, requests: { type: 'string', default: '300' }, help: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { record: { type: 'boolean' }, requests: { type: 'string', default: '300' }, help: { type: 'boolean' } },
+});
 if (values.help) {
   process.stdout.write('usage: npm run bench -- [--requests N] [--record]\n');
   process.exit(0);
@@ -28,15 +45,26 @@ const url = (p: number) => `http://127.0.0.1:${p}/metrics`;
 const children = [
   // No Docker here: this compares host collectors only (see containers.ts for containers).
   await startProcess(...exporterCommand(EXPORTER_NODE_FLAGS), url(ports.vigil), {
-    ...process.env, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`, VIGIL_LOG_LEVEL: 'warn', VIGIL_DISABLED_COLLECTORS: 'containers',
+    ...process.env,
+    VIGIL_EXPORTER_LISTEN: `127.0.0.1:${ports.vigil}`,
+    VIGIL_LOG_LEVEL: 'warn',
+    VIGIL_DISABLED_COLLECTORS: 'containers',
   }),
   await startProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${ports.nodeDefault}`], url(ports.nodeDefault)),
-  await startProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${ports.nodeSame}`, '--collector.disable-defaults', ...SAME_COLLECTORS.map((c) => `--collector.${c}`)], url(ports.nodeSame)),
+  await startProcess(
+    NODE_EXPORTER,
+    [`--web.listen-address=127.0.0.1:${ports.nodeSame}`, '--collector.disable-defaults', ...SAME_COLLECTORS.map((c) => `--collector.${c}`)],
+    url(ports.nodeSame),
+  ),
 ];
 
 try {
   const names = ['vigil', 'nodeDefault', 'nodeSame'] as const;
-  const samples: Record<(typeof names)[number], { ms: number[]; bytes: number }> = { vigil: { ms: [], bytes: 0 }, nodeDefault: { ms: [], bytes: 0 }, nodeSame: { ms: [], bytes: 0 } };
+  const samples: Record<(typeof names)[number], { ms: number[]; bytes: number }> = {
+    vigil: { ms: [], bytes: 0 },
+    nodeDefault: { ms: [], bytes: 0 },
+    nodeSame: { ms: [], bytes: 0 },
+  };
   for (let i = 0; i < 30; i++) for (const k of names) await timedGet(url(ports[k]));
   for (let i = 0; i < n; i++) {
     // Rotate the order each round so none always goes first.

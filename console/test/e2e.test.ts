@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { addChannel, createDb } from '@vigil/db';
 import { type LocalVigil, startLocal } from '@vigil/scraper/start';
 import type { Browser } from 'playwright-core';
@@ -54,10 +54,12 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     const row = page.locator(`tr[data-target="${os.hostname()}"]`);
     await row.locator('[data-state="up"]').waitFor({ timeout: 30_000 });
     // Real figures: memory and disk as "x GiB of y GiB", cpu once two scrapes are in.
-    await expect.poll(async () => row.locator('[data-memory]').innerText(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %.*\d+(\.\d+)? [KMGT]iB of \d+(\.\d+)? [KMGT]iB/s);
-    await expect.poll(async () => row.locator('[data-disk]').innerText(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %/);
-    await expect.poll(async () => row.locator('[data-cpu]').innerText(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)? %/);
-    await expect.poll(async () => row.locator('[data-age]').innerText(), { timeout: 10_000 }).toMatch(/^\d+ s ago/);
+    await expect
+      .poll(async () => row.locator('[data-memory]').textContent(), { timeout: 20_000 })
+      .toMatch(/\d+(\.\d+)? %.*\d+(\.\d+)? [KMGT]iB of \d+(\.\d+)? [KMGT]iB/s);
+    await expect.poll(async () => row.locator('[data-disk]').textContent(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %/);
+    await expect.poll(async () => row.locator('[data-cpu]').textContent(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)? %/);
+    await expect.poll(async () => row.locator('[data-age]').textContent(), { timeout: 10_000 }).toMatch(/^\d+ s ago/);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
 
@@ -82,22 +84,24 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     vigil.children.exporter.kill('SIGTERM');
     // No reload: the page refreshes its data on its own.
     await row.locator('[data-state="down"]').waitFor({ timeout: 30_000 });
-    expect(await page.locator('[data-count="down"]').innerText()).toBe('1');
+    expect(await page.locator('[data-count="down"]').textContent()).toBe('1');
 
     await row.locator('a').first().click();
     await page.waitForURL(/\/hosts\/\d+$/);
-    await expect.poll(async () => page.locator('table[data-events]').innerText(), { timeout: 10_000 }).toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
+    await expect
+      .poll(async () => page.locator('table[data-events]').textContent(), { timeout: 10_000 })
+      .toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
     await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
 
     await expect.poll(() => received.map((b) => `${b.target.name} ${b.event.to}`), { timeout: 15_000 }).toEqual([`${os.hostname()} down`]);
     hook.close();
     await page.goto(`${vigil.consoleUrl}/events`);
-    expect(await page.locator('table').innerText()).toMatch(new RegExp(`${os.hostname()}\\s+unknown → up`));
-    expect(await page.locator('table tbody tr').first().innerText()).toMatch(/up → down.*hook ✓/s);
+    expect(await page.locator('table').textContent()).toMatch(new RegExp(`${os.hostname()}\\s+unknown → up`));
+    expect(await page.locator('table tbody tr').first().textContent()).toMatch(/up → down.*hook ✓/s);
     await page.screenshot({ path: path.join(SHOTS, 'events.png'), fullPage: true });
     const missingHost = await page.goto(`${vigil.consoleUrl}/hosts/424242`);
     expect(missingHost?.status()).toBe(404);
-    expect(await page.locator('main').innerText()).toMatch(/No host with id 424242/);
+    expect(await page.locator('main').textContent()).toMatch(/No host with id 424242/);
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -1,42 +1,30 @@
 #!/usr/bin/env -S node --single-threaded --max-semi-space-size=1 --optimize-for-size --expose-gc --no-opt --no-sparkplug
-// The exporter runs on every host, so it is built to be small: the one-file
-// bundle (dist/vigil-exporter.mjs, from `npm run build`) when it is newer than
-// the sources, else the TypeScript sources through tsx. The V8 flags above keep
-// it small: no V8 worker threads, a 1 MiB young generation, gc() for
-// src/heap.ts to run a full GC between scrapes, and bytecode only: without
-// worker threads V8's compilers would run on the main thread, and for this
-// I/O-bound work they cost more CPU and memory than they save (measured side
-// by side in bench/RESULTS.md).
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+// Runs the built exporter (dist/vigil-exporter.mjs, from `npm run build`) with
+// the V8 flags of node-flags.js. Started as an executable, the shebang gives
+// them; started as `node exporter/bin/vigil-exporter.js` without them, it runs
+// itself again with them (one extra, idle node process, rather than silently
+// running without the flags).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from './node-flags.js';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const dist = path.join(root, 'dist/vigil-exporter.mjs');
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
+const dist = fileURLToPath(new URL('../dist/vigil-exporter.mjs', import.meta.url));
+const argv = process.argv.slice(2);
+if (!existsSync(dist)) {
+  process.stderr.write(`vigil-exporter: ${dist} is missing: build it with \`npm run build\` (npm install does it)\n`);
+  process.exit(1);
 }
-
-function bundleIsFresh() {
-  try {
-    return statSync(dist).mtimeMs >= newestSource(path.join(root, 'src'));
-  } catch {
-    return false; // not built (a checkout without `npm run build`)
-  }
-}
-
-let main;
-if (bundleIsFresh()) {
-  ({ main } = await import(dist));
+const missing = NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
+if (missing.length === 0) {
+  const { main } = await import(dist);
+  await main(argv);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import('../src/main.ts'));
+  const child = spawn(process.execPath, [...process.execArgv, ...missing, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    detached: true,
+  });
+  // The child has its own process group, so a terminal's Ctrl-C reaches it once, through here.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 1)));
 }
-await main(process.argv.slice(2));

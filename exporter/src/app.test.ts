@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync, constants, cpSync } from 'node:fs';
+import { closeSync, constants, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { indexSamples, parseExposition } from '@vigil/core/exposition';
+import { silentLogger } from '@vigil/core/log';
+import { FIXTURES, hasPromtool, promtoolProblems, requirePromtool } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFixtureServer } from '../test/docker-fixture.js';
-import { hasPromtool, promtoolProblems, requirePromtool } from '../test/promtool.js';
 import { createExporterApp } from './app.js';
 import type { Collector } from './collector.js';
 import { loadExporterConfig } from './config.js';
 import { type RunningExporter, startExporter } from './server.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../test/fixtures');
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 const TOKEN = 'test-token-0123456789abcdef';
 
 async function start(env: Record<string, string>): Promise<RunningExporter> {
@@ -24,7 +24,12 @@ function stable(exposition: string): string {
   return exposition
     .split('\n')
     .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
-    .map((l) => l.replace(/^((?:vigil_exporter_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/, '$1 <varies>'))
+    .map((l) =>
+      l.replace(
+        /^((?:vigil_exporter_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/,
+        '$1 <varies>',
+      ),
+    )
     .map((l) => l.replace(/^(node_uname_info\{.*)machine="[^"]*"/, '$1machine="<varies>"'))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
@@ -96,7 +101,11 @@ describe.each([
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-golden-'));
   beforeAll(async () => {
     const inFixtures = (p: string) => (p === '/' ? p : path.join(FIXTURES, p));
-    const env: Record<string, string> = { VIGIL_PROC: inFixtures(tree.VIGIL_PROC), VIGIL_SYS: inFixtures(tree.VIGIL_SYS), VIGIL_ROOTFS: inFixtures(tree.VIGIL_ROOTFS) };
+    const env: Record<string, string> = {
+      VIGIL_PROC: inFixtures(tree.VIGIL_PROC),
+      VIGIL_SYS: inFixtures(tree.VIGIL_SYS),
+      VIGIL_ROOTFS: inFixtures(tree.VIGIL_ROOTFS),
+    };
     if (withDocker) {
       dockerServer = await dockerFixtureServer(path.join(FIXTURES, name), path.join(dir, 'docker.sock'));
       Object.assign(env, { DOCKER_HOST: `unix://${path.join(dir, 'docker.sock')}`, VIGIL_CONTAINER_LABELS: 'com.example.stack' });
@@ -111,7 +120,7 @@ describe.each([
   });
 
   it('matches the committed output', () => {
-    const golden = path.join(FIXTURES, name, 'metrics.golden');
+    const golden = path.resolve(import.meta.dirname, `../test/golden/${name}.metrics`);
     if (process.env.UPDATE_GOLDEN) writeFileSync(golden, `${stable(text)}\n`);
     expect(stable(text)).toBe(readFileSync(golden, 'utf8').trim());
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
@@ -133,7 +142,11 @@ describe('a collector whose source hangs', () => {
     cpSync(path.join(FIXTURES, 'this-host/proc'), path.join(dir, 'proc'), { recursive: true });
     rmSync(path.join(dir, 'proc/loadavg'));
     execFileSync('mkfifo', [path.join(dir, 'proc/loadavg')]); // open() blocks until a writer comes
-    exporter = await start({ VIGIL_PROC: path.join(dir, 'proc'), VIGIL_COLLECTOR_TIMEOUT: '500ms', VIGIL_DISABLED_COLLECTORS: 'filesystem' });
+    exporter = await start({
+      VIGIL_PROC: path.join(dir, 'proc'),
+      VIGIL_COLLECTOR_TIMEOUT: '500ms',
+      VIGIL_DISABLED_COLLECTORS: 'filesystem',
+    });
   });
   afterAll(async () => {
     // Release the blocked reader so its thread returns to the pool.
@@ -186,6 +199,67 @@ describe('collection', () => {
       }
       await fetch(url);
       expect(runs).toBe(2); // a later scrape collects afresh
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('the golden /metrics, read back by the exposition parser', () => {
+  it('reads a real node_exporter-style page from the exporter golden file', () => {
+    const golden = readFileSync(path.resolve(import.meta.dirname, '../test/golden/this-host.metrics'), 'utf8').replaceAll('<varies>', '0');
+    const samples = parseExposition(golden);
+    const sampleLines = golden.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(samples).toHaveLength(sampleLines.length);
+    expect(indexSamples(samples).get('node_cpu_seconds_total')?.length).toBe(
+      sampleLines.filter((l) => l.startsWith('node_cpu_seconds_total{')).length,
+    );
+  });
+});
+
+describe('a containers collector that finishes after its deadline', () => {
+  it('says so in /containers, and its late snapshot never shows up in a later collection', async () => {
+    let calls = 0;
+    let lateFinished: () => void = () => {};
+    const finished = new Promise<void>((r) => (lateFinished = r));
+    const snapshot = (name: string) => ({
+      info: {
+        id: name,
+        name,
+        image: 'busybox',
+        state: 'running',
+        health: 'none' as const,
+        restartCount: 0,
+        startedAt: null,
+        pid: null,
+        labels: {},
+      },
+      cgroup: null,
+      stats: null,
+      network: [],
+    });
+    const containers: Collector = {
+      name: 'containers',
+      async update() {
+        calls++;
+        if (calls === 1) {
+          await new Promise((r) => setTimeout(r, 300));
+          lateFinished();
+          return { containers: [snapshot('late')] };
+        }
+        return { containers: [] };
+      },
+    };
+    const app = createExporterApp({ collectors: [containers], collectorTimeoutSeconds: 0.05, token: undefined, log: silent });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/containers`;
+    try {
+      const first = await (await fetch(url)).json();
+      expect(first).toMatchObject({ containers: [], error: expect.stringMatching(/collector containers failed: .*deadline/) });
+      await finished;
+      const second = await (await fetch(url)).json();
+      expect(second).toEqual({ containers: [], summary: { total: 0, running: 0, stopped: 0, unhealthy: 0 }, error: null });
     } finally {
       server.close();
     }

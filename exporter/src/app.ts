@@ -1,39 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
+import { AppError, errorHandler } from '@vigil/core/errors';
+import type { Logger } from '@vigil/core/log';
+import { CONTENT_TYPES, renderFamilies } from '@vigil/core/render';
 import Koa, { type Middleware } from 'koa';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
-import type { Logger } from './log.js';
 import { HeapTrimmer } from './heap.js';
-import { CONTENT_TYPES, renderFamilies } from './metrics.js';
 import { type StatsView, ViewBuilder } from './views.js';
-
-/** The one error type handlers throw; `expose` says whether its message may reach the client. */
-export class AppError extends Error {
-  override name = 'AppError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly expose = status < 500,
-  ) {
-    super(message);
-  }
-}
-
-/** Turns thrown errors into `{error: {code, message}}` with the right status; logs only the unexpected. */
-export function errorHandler(): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const e = err instanceof AppError ? err : new AppError(500, 'internal', 'internal error', false);
-      ctx.status = e.status;
-      ctx.body = { error: { code: e.code, message: e.expose ? e.message : 'internal error' } };
-      if (!(err instanceof AppError)) ctx.app.emit('error', err, ctx);
-    }
-  };
-}
 
 /**
  * Requires `Authorization: Bearer <token>` when a token is configured, on every
@@ -45,7 +19,9 @@ export function bearerAuth(token: string | undefined, publicPaths: readonly stri
   return async (ctx, next) => {
     if (expected && !publicPaths.includes(ctx.path)) {
       const m = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'));
-      const given = createHash('sha256').update(m?.[1] ?? '').digest();
+      const given = createHash('sha256')
+        .update(m?.[1] ?? '')
+        .digest();
       if (!m || !timingSafeEqual(given, expected)) {
         ctx.set('WWW-Authenticate', 'Bearer realm="vigil-exporter"');
         throw new AppError(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer $VIGIL_EXPORTER_TOKEN');
@@ -57,8 +33,6 @@ export function bearerAuth(token: string | undefined, publicPaths: readonly stri
 
 export interface ExporterAppOptions {
   collectors: readonly Collector[];
-  /** Builds the JSON views; give it to the collectors too (onContainerSnapshots, onProbeResults). */
-  views?: ViewBuilder;
   collectorTimeoutSeconds: number;
   token: string | undefined;
   log: Logger;
@@ -84,7 +58,10 @@ function processRegistry(contentType: string, trimmer: HeapTrimmer): Registry {
   // lag statistics: computing them from the delay histogram is a tenth of a
   // scrape's CPU, and the one remaining lag gauge computes them all.
   const dropped = [
-    'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', 'nodejs_eventloop_lag_seconds',
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+    'nodejs_eventloop_lag_seconds',
     ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`),
   ];
   for (const name of dropped) r.removeSingleMetric(name);
@@ -100,13 +77,14 @@ function processRegistry(contentType: string, trimmer: HeapTrimmer): Registry {
 export function createExporterApp(opts: ExporterAppOptions): Koa {
   const app = new Koa();
   const failing = new Set<string>();
-  const views = opts.views ?? new ViewBuilder();
+  const views = new ViewBuilder();
   const trimmer = opts.heapTrimmer ?? new HeapTrimmer();
   const collection = new SingleFlight<Collection>(async () => {
     const c = await collect(opts.collectors, opts.collectorTimeoutSeconds);
     // Log changes, not every scrape: a collector starting to fail, and recovering.
     for (const o of c.outcomes) {
-      if (!o.success && !failing.has(o.name)) opts.log.warn({ collector: o.name, err: o.error }, 'collector failed; its series are missing until it recovers');
+      if (!o.success && !failing.has(o.name))
+        opts.log.warn({ collector: o.name, err: o.error }, 'collector failed; its series are missing until it recovers');
       if (o.success && failing.has(o.name)) opts.log.info({ collector: o.name }, 'collector recovered');
       if (o.success) failing.delete(o.name);
       else failing.add(o.name);
@@ -116,7 +94,10 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     return c;
   });
   // The OpenMetrics one is made on the first scrape that asks for OpenMetrics.
-  const registries: { text: Registry; openMetrics: Registry | null } = { text: processRegistry(CONTENT_TYPES.text, trimmer), openMetrics: null };
+  const registries: { text: Registry; openMetrics: Registry | null } = {
+    text: processRegistry(CONTENT_TYPES.text, trimmer),
+    openMetrics: null,
+  };
   const router = new Router();
 
   router.get('/health', (ctx) => {
@@ -128,10 +109,22 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = pick(views.latest!);
   };
-  router.get('/stats', json((v) => v));
-  router.get('/host', json((v) => v.host));
-  router.get('/containers', json((v) => v.containers));
-  router.get('/services', json((v) => v.services));
+  router.get(
+    '/stats',
+    json((v) => v),
+  );
+  router.get(
+    '/host',
+    json((v) => v.host),
+  );
+  router.get(
+    '/containers',
+    json((v) => v.containers),
+  );
+  router.get(
+    '/services',
+    json((v) => v.services),
+  );
 
   router.get('/metrics', async (ctx) => {
     const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));

@@ -1,55 +1,84 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ensureBuilt } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../bin/node-flags.js';
 
-// The exporter as hosts run it: the one-file bundle from build.mjs, started
-// with the launcher's V8 flags, its lazily loaded packages (yaml, pino-pretty)
-// found from where the bundle lies.
+// The exporter as hosts run it: the launcher, running the one-file bundle with
+// its V8 flags, its lazily loaded packages (yaml, pino-pretty) found from where
+// the bundle lies.
 const ROOT = path.resolve(import.meta.dirname, '..');
-const FLAGS = readFileSync(path.join(ROOT, 'bin/vigil-exporter.js'), 'utf8').split('\n')[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+const BIN = path.join(ROOT, 'bin/vigil-exporter.js');
 
-describe('the built exporter bundle', () => {
-  const dir = mkdtempSync(path.join(ROOT, 'dist', '.test-'));
-  let child: ChildProcess;
-  let url = '';
+/** Starts `node <flags> bin/vigil-exporter.js`; resolves with its URL once it says where it listens. */
+async function launch(
+  nodeFlags: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [...nodeFlags, BIN], {
+    env: { ...process.env, VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_LOG_PRETTY: '1', ...env },
+  });
   let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d;
+      const m = /listening on (http:\/\/\S+)\/metrics/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the exporter exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
+
+describe('the built exporter, started as `node bin/vigil-exporter.js` with no flags', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bundle-'));
+  let running: Awaited<ReturnType<typeof launch>>;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'build.mjs'), '--outfile', path.join(dir, 'vigil-exporter.mjs')], { stdio: 'pipe' });
+    ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
     writeFileSync(path.join(dir, 'services.yaml'), 'services:\n  - name: closed\n    tcp: 127.0.0.1:1\n    timeout: 500ms\n');
-    const entry = `const { main } = await import(${JSON.stringify(path.join(dir, 'vigil-exporter.mjs'))}); await main([]);`;
-    child = spawn(process.execPath, [...FLAGS, '--input-type=module', '-e', entry], {
-      env: { ...process.env, VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'), VIGIL_LOG_PRETTY: '1', DOCKER_HOST: 'unix:///nonexistent.sock' },
-    });
-    child.stdout!.on('data', (d: Buffer) => (output += d));
-    child.stderr!.on('data', (d: Buffer) => (output += d));
-    const deadline = Date.now() + 10_000;
-    while (!/listening on (http:\/\/\S+)\/metrics/.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the bundle did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    url = /listening on (http:\/\/\S+)\/metrics/.exec(output)![1]!.replace(/\x1b\[[0-9;]*m/g, '');
-  }, 30_000);
+    running = await launch([], { VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'), DOCKER_HOST: 'unix:///nonexistent.sock' });
+  }, 60_000);
 
-  afterAll(() => {
-    child?.kill();
+  afterAll(async () => {
+    running?.child.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves host, probe and process series in both formats, with readable logs', async () => {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await (await fetch(`${running.url}/metrics`)).text();
     expect(text).toMatch(/^node_load1 \d/m);
     expect(text).toMatch(/^probe_success\{service="closed"\} 0$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
-    const om = await (await fetch(`${url}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
+    const om = await (await fetch(`${running.url}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
     expect(om.endsWith('# EOF\n')).toBe(true);
-    expect(output).toMatch(/INFO.*exporter listening/); // pino-pretty's layout, not a JSON line
+    expect(running.output()).toMatch(/INFO.*exporter listening/); // pino-pretty's layout, not a JSON line
   });
 
-  it('keeps its heap trimmed between scrapes (gc exposed by the launcher flags)', async () => {
-    for (let i = 0; i < 30; i++) await (await fetch(`${url}/metrics`)).text();
-    const text = await (await fetch(`${url}/metrics`)).text();
+  it('runs with the launcher flags all the same: gc is exposed, so the heap is trimmed between scrapes', async () => {
+    for (let i = 0; i < 30; i++) await (await fetch(`${running.url}/metrics`)).text();
+    const text = await (await fetch(`${running.url}/metrics`)).text();
     expect(Number(/^vigil_exporter_heap_trims_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('exits 0 when told to stop twice (a supervisor and a terminal both sending SIGTERM)', async () => {
+    const { child } = await launch([], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    child.kill('SIGTERM');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+});
+
+describe('the launcher', () => {
+  it('names the same flags in its shebang as it applies otherwise', () => {
+    const shebang = readFileSync(BIN, 'utf8').split('\n')[0]!;
+    expect(shebang.split(/\s+/).filter((w) => w.startsWith('--'))).toEqual(NODE_FLAGS);
   });
 });

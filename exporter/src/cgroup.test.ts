@@ -1,11 +1,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FIXTURES } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
-import { blockDeviceName, detectCgroupVersion, findContainerCgroup, parseBlkioServiceBytes, parseCpuMax, parseFlatKeyed, parseIoStat, parseProcCgroup, readCgroupV1, readCgroupV2 } from './cgroup.js';
+import {
+  blockDeviceName,
+  detectCgroupVersion,
+  findContainerCgroup,
+  parseBlkioServiceBytes,
+  parseCpuMax,
+  parseFlatKeyed,
+  parseIoStat,
+  parseProcCgroup,
+  readCgroupV1,
+  readCgroupV2,
+} from './cgroup.js';
 import { USER_HZ } from './collectors/cpu.js';
 import { ParseError } from './collectors/read.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../test/fixtures');
 const v1 = path.join(FIXTURES, 'cgroup-v1/sys');
 const v2 = path.join(FIXTURES, 'cgroup-v2/sys');
 const id = (tree: string) => readFileSync(path.join(FIXTURES, tree, 'container-id'), 'utf8').trim();
@@ -75,10 +86,15 @@ describe('cgroup v2 (systemd driver: system.slice/docker-<id>.scope)', () => {
 });
 
 describe('cgroup file parsers', () => {
-  it.each([['max 100000', { quota: null, period: 100000 }], ['150000 100000\n', { quota: 150000, period: 100000 }]])('parseCpuMax(%j)', (t, v) => expect(parseCpuMax(t)).toEqual(v));
+  it.each([
+    ['max 100000', { quota: null, period: 100000 }],
+    ['150000 100000\n', { quota: 150000, period: 100000 }],
+  ])('parseCpuMax(%j)', (t, v) => expect(parseCpuMax(t)).toEqual(v));
   it.each(['', 'max', 'lots 100000'])('parseCpuMax rejects %j', (t) => expect(() => parseCpuMax(t)).toThrow(ParseError));
   it('parses blkio with Read/Write/Sync lines and the Total', () => {
-    expect(parseBlkioServiceBytes('8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Async 12288\n8:0 Total 12288\nTotal 12288\n')).toEqual([{ device: '8:0', readBytes: 4096, writeBytes: 8192 }]);
+    expect(parseBlkioServiceBytes('8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Async 12288\n8:0 Total 12288\nTotal 12288\n')).toEqual([
+      { device: '8:0', readBytes: 4096, writeBytes: 8192 },
+    ]);
     expect(() => parseBlkioServiceBytes('8:0 Read lots\n')).toThrow(ParseError);
   });
   it('rejects a malformed io.stat and flat-keyed file', () => {
@@ -86,7 +102,9 @@ describe('cgroup file parsers', () => {
     expect(() => parseFlatKeyed('usage_usec lots\n', 'cpu.stat')).toThrow(/cpu.stat line 1/);
   });
   it('parses /proc/<pid>/cgroup for v1 and v2', () => {
-    const m = parseProcCgroup('12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/docker-abc.scope\n');
+    const m = parseProcCgroup(
+      '12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/docker-abc.scope\n',
+    );
     expect(m.get('memory')).toBe('/docker/abc');
     expect(m.get('cpuacct')).toBe('/docker/abc');
     expect(m.get('')).toBe('/system.slice/docker-abc.scope');

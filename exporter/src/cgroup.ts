@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { ParseError, readText } from './collectors/read.js';
 import { USER_HZ } from './collectors/cpu.js';
+import { ParseError, readText } from './collectors/read.js';
 
 /**
  * Container resource figures read straight from cgroup files (v1 and v2), the
@@ -82,7 +82,8 @@ export function parseBlkioServiceBytes(text: string): { device: string; readByte
   text.split('\n').forEach((line, i) => {
     const f = line.trim().split(/\s+/);
     if (f[0] === '' || f[0] === 'Total') return; // blank, or the trailing "Total N"
-    if (f.length !== 3 || !/^\d+:\d+$/.test(f[0]!) || !/^\d+$/.test(f[2]!)) throw new ParseError('blkio.throttle.io_service_bytes', i + 1, `unexpected line ${JSON.stringify(line)}`);
+    if (f.length !== 3 || !/^\d+:\d+$/.test(f[0]!) || !/^\d+$/.test(f[2]!))
+      throw new ParseError('blkio.throttle.io_service_bytes', i + 1, `unexpected line ${JSON.stringify(line)}`);
     const d = byDevice.get(f[0]!) ?? { device: f[0]!, readBytes: 0, writeBytes: 0 };
     if (f[1] === 'Read') d.readBytes = Number(f[2]);
     if (f[1] === 'Write') d.writeBytes = Number(f[2]);
@@ -127,9 +128,17 @@ const num = (s: string | null) => (s === null || s.trim() === '' ? null : Number
 export async function readCgroupV1(sys: string, cgroupPath: string): Promise<CgroupStats> {
   const f = (controller: string, file: string) => readOptional(path.join(sys, 'fs/cgroup', controller, cgroupPath, file));
   const [usage, acctStat, cpuStat, quota, period, memUsage, memStat, memLimit, memMax, blkio, pids] = await Promise.all([
-    f('cpuacct', 'cpuacct.usage'), f('cpuacct', 'cpuacct.stat'), f('cpu', 'cpu.stat'), f('cpu', 'cpu.cfs_quota_us'), f('cpu', 'cpu.cfs_period_us'),
-    f('memory', 'memory.usage_in_bytes'), f('memory', 'memory.stat'), f('memory', 'memory.limit_in_bytes'), f('memory', 'memory.max_usage_in_bytes'),
-    f('blkio', 'blkio.throttle.io_service_bytes'), f('pids', 'pids.current'),
+    f('cpuacct', 'cpuacct.usage'),
+    f('cpuacct', 'cpuacct.stat'),
+    f('cpu', 'cpu.stat'),
+    f('cpu', 'cpu.cfs_quota_us'),
+    f('cpu', 'cpu.cfs_period_us'),
+    f('memory', 'memory.usage_in_bytes'),
+    f('memory', 'memory.stat'),
+    f('memory', 'memory.limit_in_bytes'),
+    f('memory', 'memory.max_usage_in_bytes'),
+    f('blkio', 'blkio.throttle.io_service_bytes'),
+    f('pids', 'pids.current'),
   ]);
   const acct = acctStat === null ? null : parseFlatKeyed(acctStat, 'cpuacct.stat');
   const cpu = cpuStat === null ? null : parseFlatKeyed(cpuStat, 'cpu.stat');
@@ -165,7 +174,14 @@ export async function readCgroupV1(sys: string, cgroupPath: string): Promise<Cgr
 export async function readCgroupV2(sys: string, cgroupPath: string): Promise<CgroupStats> {
   const f = (file: string) => readOptional(path.join(sys, 'fs/cgroup', cgroupPath, file));
   const [cpuStat, cpuMax, memCurrent, memStat, memMax, memPeak, io, pids] = await Promise.all([
-    f('cpu.stat'), f('cpu.max'), f('memory.current'), f('memory.stat'), f('memory.max'), f('memory.peak'), f('io.stat'), f('pids.current'),
+    f('cpu.stat'),
+    f('cpu.max'),
+    f('memory.current'),
+    f('memory.stat'),
+    f('memory.max'),
+    f('memory.peak'),
+    f('io.stat'),
+    f('pids.current'),
   ]);
   const cpu = cpuStat === null ? null : parseFlatKeyed(cpuStat, 'cpu.stat');
   const mem = memStat === null ? null : parseFlatKeyed(memStat, 'memory.stat');
@@ -198,7 +214,13 @@ export async function readCgroupV2(sys: string, cgroupPath: string): Promise<Cgr
  * (`/docker/<id>`) or systemd (`/system.slice/docker-<id>.scope`) layout,
  * whichever exists. null when none does.
  */
-export async function findContainerCgroup(sys: string, proc: string, version: CgroupVersion, id: string, pid: number | null): Promise<string | null> {
+export async function findContainerCgroup(
+  sys: string,
+  proc: string,
+  version: CgroupVersion,
+  id: string,
+  pid: number | null,
+): Promise<string | null> {
   const candidates: string[] = [];
   if (pid) {
     const text = await readOptional(path.join(proc, String(pid), 'cgroup'));

@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import { MetricSink } from './metrics.js';
+import { MetricSink } from '@vigil/core/render';
+import type { ContainerSnapshot } from './collectors/containers.js';
+import type { ProbeResult } from './collectors/services.js';
 
 /** Where the host's files are: node_exporter's --path.procfs / --path.sysfs / --path.rootfs. */
 export interface HostPaths {
@@ -12,13 +14,23 @@ export interface HostPaths {
 }
 
 /**
+ * What a collector hands the JSON views besides its series: the container
+ * snapshots and probe results of this collection.
+ */
+export interface CollectorDetails {
+  containers?: ContainerSnapshot[];
+  probes?: ProbeResult[];
+}
+
+/**
  * One collector: reads its sources once per scrape and adds samples to the
- * sink. It rejects when its sources cannot be read or parsed; the scrape goes
- * on without its series and reports `vigil_exporter_collector_success` 0.
+ * sink, optionally returning details for the JSON views. It rejects when its
+ * sources cannot be read or parsed; the scrape goes on without its series and
+ * reports `vigil_exporter_collector_success` 0.
  */
 export interface Collector {
   readonly name: string;
-  update(sink: MetricSink, signal: AbortSignal): Promise<void>;
+  update(sink: MetricSink, signal: AbortSignal): Promise<CollectorDetails | undefined | void>;
 }
 
 /** How one collector fared in one collection. */
@@ -35,6 +47,11 @@ export interface Collection {
   outcomes: CollectorOutcome[];
   /** Unix time in seconds at which the collection started. */
   startedAt: number;
+  /**
+   * The details of the collectors that finished in time; what a late or failed
+   * collector would have given is absent, never carried into a later collection.
+   */
+  details: CollectorDetails;
 }
 
 /** Thrown into a collector's outcome when it ran past the deadline. */
@@ -53,17 +70,25 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
   const startedAt = Date.now() / 1000;
   const outcomes = await Promise.all(collectors.map((c) => runOne(c, timeoutSeconds)));
   const sink = new MetricSink();
-  const success = sink.gauge('vigil_exporter_collector_success', 'Whether a collector succeeded (1) or failed or timed out (0) in this scrape.');
+  const success = sink.gauge(
+    'vigil_exporter_collector_success',
+    'Whether a collector succeeded (1) or failed or timed out (0) in this scrape.',
+  );
   const duration = sink.gauge('vigil_exporter_collector_duration_seconds', 'How long a collector took in this scrape, in seconds.');
+  const details: CollectorDetails = {};
   for (const o of outcomes) {
     if (o.sink) sink.absorb(o.sink);
+    if (o.details) Object.assign(details, o.details);
     success.set({ collector: o.outcome.name }, o.outcome.success ? 1 : 0);
     duration.set({ collector: o.outcome.name }, o.outcome.durationSeconds);
   }
-  return { sink, outcomes: outcomes.map((o) => o.outcome), startedAt };
+  return { sink, outcomes: outcomes.map((o) => o.outcome), startedAt, details };
 }
 
-async function runOne(c: Collector, timeoutSeconds: number): Promise<{ outcome: CollectorOutcome; sink?: MetricSink }> {
+async function runOne(
+  c: Collector,
+  timeoutSeconds: number,
+): Promise<{ outcome: CollectorOutcome; sink?: MetricSink; details?: CollectorDetails }> {
   const t0 = performance.now();
   const controller = new AbortController();
   // Every read of the collector listens to this one signal: dozens with containers.
@@ -77,8 +102,12 @@ async function runOne(c: Collector, timeoutSeconds: number): Promise<{ outcome: 
     }, timeoutSeconds * 1000);
   });
   try {
-    await Promise.race([c.update(sink, controller.signal), deadline]);
-    return { outcome: { name: c.name, success: true, durationSeconds: (performance.now() - t0) / 1000 }, sink };
+    const details = await Promise.race([c.update(sink, controller.signal), deadline]);
+    return {
+      outcome: { name: c.name, success: true, durationSeconds: (performance.now() - t0) / 1000 },
+      sink,
+      details: details ?? undefined,
+    };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     return { outcome: { name: c.name, success: false, durationSeconds: (performance.now() - t0) / 1000, error } };

@@ -1,6 +1,6 @@
+import { ConfigError, parseDuration } from '@vigil/core/config';
 import { describe, expect, it } from 'vitest';
 import { loadExporterConfig } from './config.js';
-import { ConfigError, parseDuration } from './env.js';
 
 describe('loadExporterConfig', () => {
   it('has sane defaults and a frozen result', () => {
@@ -26,7 +26,21 @@ describe('loadExporterConfig', () => {
     ['[::1]:9', { host: '::1', port: 9 }],
     ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
   ])('reads listen address %s', (v, expected) => {
-    expect(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: v }).listen).toEqual(expected);
+    expect(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: v, VIGIL_EXPORTER_TOKEN: 'a-token-of-16-chars-or-more' }).listen).toEqual(expected);
+  });
+
+  it.each([':9110', '0.0.0.0:9110', '10.0.0.5:9110', '[::]:9110'])(
+    'refuses to listen on %s with no token, saying how to make one or opt out',
+    (listen) => {
+      expect(() => loadExporterConfig({ VIGIL_EXPORTER_LISTEN: listen })).toThrow(
+        /VIGIL_EXPORTER_TOKEN: unset, while VIGIL_EXPORTER_LISTEN listens beyond loopback.*openssl rand -hex 32.*VIGIL_EXPORTER_INSECURE=1/s,
+      );
+      expect(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: listen, VIGIL_EXPORTER_INSECURE: '1' }).token).toBeUndefined();
+    },
+  );
+
+  it.each(['127.0.0.1:9110', '127.0.0.5:1', '[::1]:9110', 'localhost:9110'])('serves %s (loopback) without a token', (listen) => {
+    expect(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: listen }).token).toBeUndefined();
   });
 
   it.each([
@@ -55,7 +69,15 @@ describe('loadExporterConfig', () => {
 
 describe('parseDuration', () => {
   it.each([
-    ['15', 15], ['15s', 15], ['500ms', 0.5], ['2m', 120], ['1h', 3600], ['1.5s', 1.5], ['', null], ['-1', null], ['5 years', null],
+    ['15', 15],
+    ['15s', 15],
+    ['500ms', 0.5],
+    ['2m', 120],
+    ['1h', 3600],
+    ['1.5s', 1.5],
+    ['', null],
+    ['-1', null],
+    ['5 years', null],
   ])('%j → %j', (s, v) => {
     expect(parseDuration(s)).toBe(v);
   });

@@ -1,23 +1,26 @@
 import path from 'node:path';
+import {
+  ConfigError,
+  flag,
+  invalid,
+  type ListenAddress,
+  listenAddress,
+  logLevel,
+  parseEnv,
+  seconds,
+  tokenSchema,
+} from '@vigil/core/config';
 import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
-import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
+import { COLLECTORS } from './collectors/index.js';
 import { parseDockerHost } from './docker.js';
-import { ConfigError, invalid, type ListenAddress, listenAddress, logLevel, parseEnv, seconds } from './env.js';
-
-/** The shared secret between exporters and the scraper: one variable, both sides. */
-export const tokenSchema = z.optional(z.string().check(z.minLength(16, 'expected at least 16 characters; make one with `openssl rand -hex 32`')));
-
-export const flag = z.pipe(
-  z.optional(z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1 or 0 (true/false, yes/no)' })),
-  z.transform((v) => v === '1' || v === 'true' || v === 'yes'),
-);
 
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
   VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_EXPORTER_INSECURE: flag,
   VIGIL_HOST_ROOT: z.optional(z.string()),
   VIGIL_PROC: z.optional(z.string()),
   VIGIL_SYS: z.optional(z.string()),
@@ -26,7 +29,10 @@ const schema = z.object({
   VIGIL_DISABLED_COLLECTORS: z.pipe(
     z.optional(z.string()),
     z.transform((s, ctx) => {
-      const names = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      const names = (s ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const unknown = names.filter((n) => !(n in COLLECTORS));
       if (unknown.length) return invalid(ctx, `unknown collector ${unknown.join(', ')}; known: ${Object.keys(COLLECTORS).join(', ')}`);
       return names;
@@ -43,18 +49,31 @@ const schema = z.object({
       try {
         parseDockerHost(v);
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^DOCKER_HOST "[^"]*" is /, 'expected ').replace(/not unix/, 'unix') });
+        ctx.addIssue({
+          code: 'custom',
+          message: (e as Error).message.replace(/^DOCKER_HOST "[^"]*" is /, 'expected ').replace(/not unix/, 'unix'),
+        });
       }
     }),
   ),
   VIGIL_CONTAINER_LABEL: z.optional(z.string().check(z.regex(/^[^=\s]+(=.*)?$/, 'expected key or key=value, e.g. com.example.stack=web'))),
   VIGIL_CONTAINER_LABELS: z.pipe(
     z.optional(z.string()),
-    z.transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)),
+    z.transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
   ),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
+
+/** Whether a listen host is reachable from this machine only: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
+}
 
 /** A regular expression given as a string, anchored by the user as they wish; the default when unset. */
 function regex(defaultValue: RegExp) {
@@ -103,7 +122,16 @@ export interface ExporterConfig {
 export function loadExporterConfig(env: Record<string, string | undefined> = process.env): ExporterConfig {
   const e = parseEnv(schema, env);
   if ((e.VIGIL_TLS_CERT === undefined) !== (e.VIGIL_TLS_KEY === undefined)) {
-    throw new ConfigError('invalid configuration:\n  VIGIL_TLS_CERT and VIGIL_TLS_KEY: set both (PEM certificate and key files) or neither');
+    throw new ConfigError(
+      'invalid configuration:\n  VIGIL_TLS_CERT and VIGIL_TLS_KEY: set both (PEM certificate and key files) or neither',
+    );
+  }
+  if (!e.VIGIL_EXPORTER_TOKEN && !e.VIGIL_EXPORTER_INSECURE && !isLoopback(e.VIGIL_EXPORTER_LISTEN.host)) {
+    throw new ConfigError(
+      `invalid configuration:\n  VIGIL_EXPORTER_TOKEN: unset, while VIGIL_EXPORTER_LISTEN listens beyond loopback (${e.VIGIL_EXPORTER_LISTEN.host || 'all interfaces'}), ` +
+        'so anyone who reaches the port would read this host; set a token (16+ characters, e.g. from `openssl rand -hex 32`), ' +
+        'or set VIGIL_EXPORTER_INSECURE=1 to serve without one on purpose',
+    );
   }
   const root = e.VIGIL_HOST_ROOT ?? '/';
   return Object.freeze({
@@ -116,7 +144,10 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     }),
     collectorTimeoutSeconds: e.VIGIL_COLLECTOR_TIMEOUT,
     disabledCollectors: Object.freeze(e.VIGIL_DISABLED_COLLECTORS),
-    filesystemFilter: Object.freeze({ excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS }),
+    filesystemFilter: Object.freeze({
+      excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES,
+      excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS,
+    }),
     diskExclude: e.VIGIL_DISK_EXCLUDE,
     servicesFile: e.VIGIL_SERVICES_FILE,
     dockerHost: e.DOCKER_HOST,

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { Logger } from './log.js';
+import type { Logger } from '@vigil/core/log';
 
 /** What Vigil keeps of a container. Never its environment, command, arguments or mounts: they hold secrets. */
 export interface ContainerInfo {
@@ -36,7 +36,10 @@ export function parseDockerHost(value: string | undefined): { socketPath: string
 export class DockerClient {
   readonly #target: ReturnType<typeof parseDockerHost>;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  constructor(dockerHost: string | undefined, readonly timeoutMs = 5000) {
+  constructor(
+    dockerHost: string | undefined,
+    readonly timeoutMs = 5000,
+  ) {
     this.#target = parseDockerHost(dockerHost);
   }
 
@@ -48,7 +51,8 @@ export class DockerClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 300) return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
+          if ((res.statusCode ?? 500) >= 300)
+            return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
           try {
             resolve(JSON.parse(body) as T);
           } catch {
@@ -59,7 +63,11 @@ export class DockerClient {
       });
       req.on('timeout', () => req.destroy(new DockerError(`Docker API ${path}: no answer within ${this.timeoutMs} ms`)));
       req.on('error', (e: NodeJS.ErrnoException) =>
-        reject(e instanceof DockerError ? e : new DockerError(`Docker API unreachable (${e.code ?? e.message}); check DOCKER_HOST and that the socket is mounted`)),
+        reject(
+          e instanceof DockerError
+            ? e
+            : new DockerError(`Docker API unreachable (${e.code ?? e.message}); check DOCKER_HOST and that the socket is mounted`),
+        ),
       );
     });
   }
@@ -68,7 +76,12 @@ export class DockerClient {
    * Follows GET /events (newline-delimited JSON), calling `onEvent` for each.
    * Resolves when the stream ends; rejects when it cannot be opened.
    */
-  events(path: string, onEvent: (e: { id?: string; Action?: string; status?: string }) => void, signal: AbortSignal, onOpen: () => void = () => {}): Promise<void> {
+  events(
+    path: string,
+    onEvent: (e: { id?: string; Action?: string; status?: string }) => void,
+    signal: AbortSignal,
+    onOpen: () => void = () => {},
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = http.get({ ...this.#target, path, signal }, (res) => {
         if ((res.statusCode ?? 500) >= 300) {
@@ -137,8 +150,11 @@ export interface ContainerCacheOptions {
  */
 export class ContainerCache {
   #containers = new Map<string, ContainerInfo>();
-  #staleIds = new Set<string>();
-  #listStale = true;
+  /** Containers whose inspect data an event made stale, with the event's generation. */
+  #staleIds = new Map<string, number>();
+  /** Bumped by every event (and by the stream reconnecting); the list is fresh when a refresh began at the current one. */
+  #generation = 1;
+  #freshAt = 0;
   #streaming = false;
   #refreshing: Promise<void> | null = null;
   #abort = new AbortController();
@@ -169,13 +185,13 @@ export class ContainerCache {
         await this.client.events(
           `/events?filters=${encodeURIComponent(JSON.stringify(evFilters))}`,
           (e) => {
-            if (e.id) this.#staleIds.add(e.id);
-            this.#listStale = true;
+            this.#generation++;
+            if (e.id) this.#staleIds.set(e.id, this.#generation);
           },
           this.#abort.signal,
           () => {
             this.#streaming = true;
-            this.#listStale = true; // anything may have happened while we were away
+            this.#generation++; // anything may have happened while we were away
             if (lost) this.options.log.info('Docker event stream is back');
             lost = false;
           },
@@ -184,7 +200,11 @@ export class ContainerCache {
       } catch (err) {
         if (this.#abort.signal.aborted) break;
         // Said once per outage, not on every retry.
-        if (!lost) this.options.log.warn({ err: (err as Error).message }, 'Docker event stream lost; listing containers on every scrape until it is back');
+        if (!lost)
+          this.options.log.warn(
+            { err: (err as Error).message },
+            'Docker event stream lost; listing containers on every scrape until it is back',
+          );
         lost = true;
       }
       this.#streaming = false;
@@ -200,17 +220,24 @@ export class ContainerCache {
 
   /** The containers, refreshed first when something changed. @throws DockerError when Docker cannot be asked */
   async list(signal?: AbortSignal): Promise<ContainerInfo[]> {
-    if (this.#listStale || !this.#streaming) {
+    if (this.#freshAt !== this.#generation || !this.#streaming) {
       this.#refreshing ??= this.#refresh(signal).finally(() => (this.#refreshing = null));
       await this.#refreshing;
     }
     return [...this.#containers.values()];
   }
 
+  /**
+   * Lists and inspects what changed. The stale marks are cleared only once the
+   * answers are in: a failed request leaves them set, so the next list() asks
+   * again instead of serving the old list; an event arriving meanwhile keeps
+   * its mark for the next refresh.
+   */
   async #refresh(signal?: AbortSignal): Promise<void> {
-    this.#listStale = false;
+    const generation = this.#generation;
     const entries = await this.client.get<ListEntry[]>(`/containers/json?all=1&filters=${this.#filters}`, signal);
     const next = new Map<string, ContainerInfo>();
+    const inspected: string[] = [];
     await Promise.all(
       entries.map(async (e) => {
         const cached = this.#containers.get(e.Id);
@@ -218,16 +245,18 @@ export class ContainerCache {
           next.set(e.Id, cached);
           return;
         }
-        this.#staleIds.delete(e.Id);
         try {
           next.set(e.Id, this.#fromInspect(await this.client.get<InspectDoc>(`/containers/${e.Id}/json`, signal)));
         } catch (err) {
-          if (/HTTP 404/.test((err as Error).message)) return; // removed meanwhile
-          throw err;
+          if (!/HTTP 404/.test((err as Error).message)) throw err; // else removed meanwhile
         }
+        inspected.push(e.Id);
       }),
     );
     this.#containers = next;
+    for (const id of inspected) if ((this.#staleIds.get(id) ?? 0) <= generation) this.#staleIds.delete(id);
+    for (const id of this.#staleIds.keys()) if (!next.has(id) && (this.#staleIds.get(id) ?? 0) <= generation) this.#staleIds.delete(id);
+    this.#freshAt = generation;
   }
 
   #fromInspect(d: InspectDoc): ContainerInfo {

@@ -3,13 +3,11 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { createLogger } from '@vigil/core/log';
+import { until } from '@vigil/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { readHwmonTemps } from './collectors/hwmon.js';
 import { ContainerCache, DockerClient, DockerError } from './docker.js';
-import { ConfigError, integer, parseEnv } from './env.js';
-import { createLogger } from './log.js';
 
 describe('hwmon chips as node_exporter names them', () => {
   const sys = mkdtempSync(path.join(tmpdir(), 'vigil-hwmon-'));
@@ -61,7 +59,17 @@ describe('Docker API answers that are not right', () => {
     await expect(client.get('/info')).rejects.toThrow(new DockerError('Docker API /info: HTTP 500 {"message":"daemon is sad"}'));
     await expect(client.get('/containers/json')).rejects.toThrow(/\/containers\/json: not JSON/);
     const logged: string[] = [];
-    const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+    const log = createLogger(
+      't',
+      'warn',
+      false,
+      new Writable({
+        write: (c, _e, cb) => {
+          logged.push(String(c));
+          cb();
+        },
+      }),
+    );
     const cache = new ContainerCache(client, { log, labelFilter: 'a=b' });
     cache.start();
     await new Promise((r) => setTimeout(r, 200));
@@ -72,18 +80,73 @@ describe('Docker API answers that are not right', () => {
   });
 });
 
-describe('env helpers', () => {
-  const schema = z.object({ N: integer(7, { min: 1, max: 10 }) });
-  it.each([[undefined, 7], ['3', 3], [' 10 ', 10]])('integer %j → %d', (v, n) => expect(parseEnv(schema, { N: v }).N).toBe(n));
-  it.each(['0', '11', '2.5', 'two'])('integer refuses %j', (v) => expect(() => parseEnv(schema, { N: v })).toThrow(ConfigError));
-  it('reads an empty value as unset', () => expect(parseEnv(schema, { N: '' }).N).toBe(7));
-});
+describe('the container list after a failed refresh', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-dockercache-'));
+  const sock = path.join(dir, 'docker.sock');
+  const entry = (id: string, name: string) => ({ Id: id.padEnd(64, '0'), Names: [`/${name}`], State: 'running' });
+  const inspect = (id: string, name: string) => ({
+    Id: id,
+    Name: `/${name}`,
+    Config: { Image: 'busybox' },
+    State: { Status: 'running', Pid: 0 },
+  });
+  let list: ReturnType<typeof entry>[] = [entry('a', 'old')];
+  let failList = false;
+  let events: http.ServerResponse | null = null;
+  let streamOpen: () => void = () => {};
+  const opened = new Promise<void>((r) => (streamOpen = r));
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/events')) {
+      events = res;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('');
+      streamOpen();
+      return;
+    }
+    if (url.startsWith('/containers/json')) {
+      if (failList) {
+        res.statusCode = 500;
+        return res.end('{"message":"busy"}');
+      }
+      return res.end(JSON.stringify(list));
+    }
+    const m = /^\/containers\/(\w+)\/json$/.exec(url);
+    const found = m && list.find((e) => e.Id === m[1]);
+    if (found) return res.end(JSON.stringify(inspect(found.Id, found.Names[0]!.slice(1))));
+    res.statusCode = 404;
+    res.end('{"message":"no such container"}');
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('createLogger', () => {
-  it('writes JSON lines, or pretty lines when asked', () => {
-    expect(createLogger('t', 'info').level).toBe('info');
-    const pretty = createLogger('t', 'debug', true);
-    expect(pretty.level).toBe('debug');
-    expect(pretty.isLevelEnabled('trace')).toBe(false);
+  it('asks Docker again on the next scrape instead of serving the old list until the next event', async () => {
+    await new Promise<void>((r) => server.listen(sock, r));
+    const cache = new ContainerCache(new DockerClient(`unix://${sock}`, 1000), { log: createLogger('t', 'silent') });
+    cache.start();
+    await opened;
+    await until('the event stream is followed', 5, async () => cache.streaming);
+    expect((await cache.list()).map((c) => c.name)).toEqual(['old']);
+    // A container starts: Docker says so on the event stream, but the next list request fails.
+    list = [entry('b', 'new')];
+    failList = true;
+    const listed = new Promise<void>((r) => server.once('request', () => r()));
+    events!.write(`${JSON.stringify({ Type: 'container', Action: 'start', id: list[0]!.Id })}\n`);
+    await until('the event is seen', 5, async () => {
+      try {
+        await cache.list();
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await listed;
+    // Docker answers again: the list is refreshed, not the stale one served.
+    failList = false;
+    expect((await cache.list()).map((c) => c.name)).toEqual(['new']);
+    cache.stop();
   });
 });

@@ -7,10 +7,14 @@ describe('HeapTrimmer', () => {
   it('runs a full GC only when the heap has grown past the slack since the last one', () => {
     let used = 10 * MiB;
     let gcs = 0;
-    const t = new HeapTrimmer(() => {
-      gcs++;
-      used = 9 * MiB; // what survived
-    }, 4 * MiB, () => used);
+    const t = new HeapTrimmer(
+      () => {
+        gcs++;
+        used = 9 * MiB; // what survived
+      },
+      4 * MiB,
+      () => used,
+    );
     expect(t.check()).toBe(true); // the first check sets the floor
     expect(gcs).toBe(1);
     used = 12.9 * MiB;
@@ -31,10 +35,14 @@ describe('HeapTrimmer', () => {
   it('checks once after the current request, however many collections end in it', async () => {
     let gcs = 0;
     let used = 100 * MiB;
-    const t = new HeapTrimmer(() => {
-      gcs++;
-      used = 1 * MiB;
-    }, 4 * MiB, () => used);
+    const t = new HeapTrimmer(
+      () => {
+        gcs++;
+        used = 1 * MiB;
+      },
+      4 * MiB,
+      () => used,
+    );
     t.afterCollection();
     t.afterCollection();
     expect(gcs).toBe(0); // not inside the request

@@ -1,18 +1,7 @@
-export * from './app.js';
-export * from './collector.js';
-export * from './config.js';
-export * from './env.js';
-export * from './log.js';
-export * from './metrics.js';
-export * from './exposition.js';
-export * from './server.js';
-export * from './collectors/index.js';
-export { parseProcStat, readProcStat, USER_HZ } from './collectors/cpu.js';
-export { parseLoadAvg, readLoadAvg } from './collectors/loadavg.js';
-export { parseMeminfo, readMeminfo, meminfoValue } from './collectors/meminfo.js';
-export { parseNetdev, readNetdev } from './collectors/netdev.js';
-export { parseMountinfo, readMountinfo, selectMounts, statFilesystem } from './collectors/filesystem.js';
+// The exporter's public surface: how to start it, and the shapes of its JSON views
+// (for programs that read /host, /containers, /services or /stats).
+export { bearerAuth, createExporterApp } from './app.js';
+export { type ExporterConfig, loadExporterConfig } from './config.js';
 export { main } from './main.js';
-export * from './views.js';
-export * from './docker.js';
-export * from './cgroup.js';
+export { type RunningExporter, startExporter } from './server.js';
+export type { ContainersView, ContainerView, HostView, ServicesView, StatsView } from './views.js';

@@ -11,7 +11,13 @@ describe('vigil-exporter main', () => {
     const out = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
     await main(['--help']);
     const text = out.mock.calls.map((c) => String(c[0])).join('');
-    for (const v of ['VIGIL_EXPORTER_LISTEN', 'VIGIL_EXPORTER_TOKEN', 'VIGIL_HOST_ROOT', 'VIGIL_COLLECTOR_TIMEOUT', 'VIGIL_DISABLED_COLLECTORS']) {
+    for (const v of [
+      'VIGIL_EXPORTER_LISTEN',
+      'VIGIL_EXPORTER_TOKEN',
+      'VIGIL_HOST_ROOT',
+      'VIGIL_COLLECTOR_TIMEOUT',
+      'VIGIL_DISABLED_COLLECTORS',
+    ]) {
       expect(text).toContain(v);
     }
   });

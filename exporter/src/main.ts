@@ -1,19 +1,24 @@
-import { loadExporterConfig } from './config.js';
+import { ConfigError } from '@vigil/core/config';
+import { createLogger, type Logger } from '@vigil/core/log';
 import { COLLECTORS } from './collectors/index.js';
-import { ConfigError } from './env.js';
-import { ServicesFileError } from './collectors/services.js';
-import { createLogger } from './log.js';
-import { startExporter } from './server.js';
+import { loadServicesFile, ServicesFileError } from './collectors/services.js';
+import { type ExporterConfig, loadExporterConfig } from './config.js';
+import { type RunningExporter, startExporter } from './server.js';
 
 const HELP = `vigil-exporter — host metrics in the Prometheus exposition format
 
-Usage: vigil-exporter [--help]
+Usage: vigil-exporter [--help | --check-config]
+
+  --check-config   read the configuration (and the services file), say what is wrong, and exit
 
 Endpoints: /metrics (Prometheus text or OpenMetrics), /health (no auth).
 
 Environment:
   VIGIL_EXPORTER_LISTEN       address to listen on (default 127.0.0.1:9110; :9110 = all interfaces)
   VIGIL_EXPORTER_TOKEN        when set, every endpoint but /health needs "Authorization: Bearer <token>"
+                              (16+ characters; make one with: openssl rand -hex 32). Required when
+                              listening beyond loopback, unless VIGIL_EXPORTER_INSECURE=1
+  VIGIL_EXPORTER_INSECURE     1 to listen beyond loopback without a token, on purpose
   VIGIL_HOST_ROOT             prefix of the host's /proc, /sys and / (e.g. /host in a container)
   VIGIL_PROC, VIGIL_SYS, VIGIL_ROOTFS   override each host path
   VIGIL_COLLECTOR_TIMEOUT     deadline per collector per scrape (default 5s)
@@ -38,14 +43,25 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (argv.length > 0) {
+  const checkOnly = argv.length === 1 && argv[0] === '--check-config';
+  if (argv.length > 0 && !checkOnly) {
     process.stderr.write(`vigil-exporter: unknown argument ${argv[0]}; it is configured by environment variables, see --help\n`);
     process.exitCode = 2;
     return;
   }
-  let config;
-  let running;
-  let log;
+  if (checkOnly) {
+    try {
+      const config = loadExporterConfig();
+      if (config.servicesFile) await loadServicesFile(config.servicesFile);
+    } catch (err) {
+      process.stderr.write(`vigil-exporter: ${(err as Error).message}\n`);
+      process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
+    }
+    return;
+  }
+  let config: ExporterConfig;
+  let running: RunningExporter;
+  let log: Logger;
   try {
     config = loadExporterConfig();
     log = createLogger('exporter', config.logLevel, config.logPretty);
@@ -55,12 +71,20 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
     return;
   }
-  log.info({ url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc }, `exporter listening on ${running.url}/metrics`);
+  log.info(
+    { url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc },
+    `exporter listening on ${running.url}/metrics`,
+  );
+  // A second signal while stopping (a supervisor and a terminal both sending
+  // one) changes nothing: the exit stays clean, 0.
+  let stopping = false;
   const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down');
     await running.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

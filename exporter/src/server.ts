@@ -2,14 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '@vigil/core/config';
+import type { Logger } from '@vigil/core/log';
 import { createExporterApp } from './app.js';
 import { buildCollectors } from './collectors/index.js';
 import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
-import { ConfigError } from './env.js';
 import { ContainerCache, DockerClient } from './docker.js';
-import { ViewBuilder } from './views.js';
-import type { Logger } from './log.js';
 
 /** A running exporter. */
 export interface RunningExporter {
@@ -26,22 +25,22 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
   const services = config.servicesFile ? await loadServicesFile(config.servicesFile) : [];
   let containers: ContainerCache | undefined;
   if (!config.disabledCollectors.includes('containers') && (config.dockerHost || existsSync('/var/run/docker.sock'))) {
-    containers = new ContainerCache(new DockerClient(config.dockerHost), { labelFilter: config.containerLabel, allowedLabels: config.containerLabels, log });
+    containers = new ContainerCache(new DockerClient(config.dockerHost), {
+      labelFilter: config.containerLabel,
+      allowedLabels: config.containerLabels,
+      log,
+    });
     containers.start();
   } else if (!config.disabledCollectors.includes('containers')) {
     log.info('no Docker socket at /var/run/docker.sock and DOCKER_HOST unset: container metrics are off');
   }
   let server: http.Server;
   try {
-    const views = new ViewBuilder();
     const collectors = buildCollectors(
-      {
-        paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services, containers,
-        onContainerSnapshots: views.onContainerSnapshots, onProbeResults: views.onProbeResults,
-      },
+      { paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services, containers },
       config.disabledCollectors,
     );
-    const app = createExporterApp({ collectors, views, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
+    const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
     if (config.tls) {
       const read = (f: string, what: string) => {
         try {
@@ -51,16 +50,26 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
         }
       };
       try {
-        server = https.createServer({ cert: read(config.tls.certFile, 'VIGIL_TLS_CERT'), key: read(config.tls.keyFile, 'VIGIL_TLS_KEY') }, app.callback());
+        server = https.createServer(
+          { cert: read(config.tls.certFile, 'VIGIL_TLS_CERT'), key: read(config.tls.keyFile, 'VIGIL_TLS_KEY') },
+          app.callback(),
+        );
       } catch (e) {
         if (e instanceof ConfigError) throw e;
-        throw new ConfigError(`invalid configuration:\n  VIGIL_TLS_CERT, VIGIL_TLS_KEY: not a usable PEM certificate and key (${(e as Error).message})`);
+        throw new ConfigError(
+          `invalid configuration:\n  VIGIL_TLS_CERT, VIGIL_TLS_KEY: not a usable PEM certificate and key (${(e as Error).message})`,
+        );
       }
     } else server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}; set VIGIL_EXPORTER_LISTEN to a free address`, { cause: err })),
+        reject(
+          new Error(
+            `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}; set VIGIL_EXPORTER_LISTEN to a free address`,
+            { cause: err },
+          ),
+        ),
       );
       server.listen(config.listen.port, config.listen.host, resolve);
     });

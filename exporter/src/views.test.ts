@@ -1,19 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { ConfigError } from '@vigil/core/config';
+import { silentLogger } from '@vigil/core/log';
+import { FIXTURES } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from './config.js';
-import { ConfigError } from './env.js';
 import { type RunningExporter, startExporter } from './server.js';
 import type { HostView, ServicesView, StatsView } from './views.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../test/fixtures');
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 const pi = {
   VIGIL_PROC: path.join(FIXTURES, 'raspberry-pi/proc'),
   VIGIL_SYS: path.join(FIXTURES, 'raspberry-pi/sys'),
@@ -29,8 +29,14 @@ describe('JSON views of the Raspberry Pi fixture', () => {
     web = http.createServer((_, res) => res.end('ok'));
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
     const port = (web.address() as AddressInfo).port;
-    writeFileSync(path.join(dir, 'services.yaml'), `services:\n  - { name: web, http: "http://127.0.0.1:${port}/" }\n  - { name: gone, tcp: "127.0.0.1:1", timeout: 1s }\n`);
-    exporter = await startExporter(loadExporterConfig({ ...pi, VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'), VIGIL_EXPORTER_TOKEN: 'views-token-0123456789' }), silent);
+    writeFileSync(
+      path.join(dir, 'services.yaml'),
+      `services:\n  - { name: web, http: "http://127.0.0.1:${port}/" }\n  - { name: gone, tcp: "127.0.0.1:1", timeout: 1s }\n`,
+    );
+    exporter = await startExporter(
+      loadExporterConfig({ ...pi, VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'), VIGIL_EXPORTER_TOKEN: 'views-token-0123456789' }),
+      silent,
+    );
   });
   afterAll(async () => {
     await exporter.close();
@@ -46,7 +52,13 @@ describe('JSON views of the Raspberry Pi fixture', () => {
   it('/host has the figures, in bytes and percent', async () => {
     const host = await get<HostView>('/host');
     expect(host.cpu).toEqual({ usagePercent: null, loadAverage: [0.52, 0.58, 0.59], cores: 4 }); // one collection: no usage yet
-    expect(host.memory).toEqual({ totalBytes: 3880256 * 1024, usedBytes: (3880256 - 3167840) * 1024, freeBytes: 1873456 * 1024, availableBytes: 3167840 * 1024, usagePercent: 18.36 });
+    expect(host.memory).toEqual({
+      totalBytes: 3880256 * 1024,
+      usedBytes: (3880256 - 3167840) * 1024,
+      freeBytes: 1873456 * 1024,
+      availableBytes: 3167840 * 1024,
+      usagePercent: 18.36,
+    });
     expect(host.temperature).toEqual({ cpuCelsius: 48.312, available: true });
     expect(host.disks.map((d) => d.mountPoint)).toEqual(['/', '/run', '/boot/firmware']);
     expect(host.disks[0]).toMatchObject({ device: '/dev/mmcblk0p2', fsType: 'ext4' });
@@ -63,10 +75,13 @@ describe('JSON views of the Raspberry Pi fixture', () => {
   it('/services and /stats come from the same collection', async () => {
     const services = await get<ServicesView>('/services');
     expect(services.allHealthy).toBe(false);
-    expect(services.services.map((s) => [s.name, s.success])).toEqual([['web', true], ['gone', false]]);
+    expect(services.services.map((s) => [s.name, s.success])).toEqual([
+      ['web', true],
+      ['gone', false],
+    ]);
     const stats = await get<StatsView>('/stats');
     expect(Object.keys(stats)).toEqual(['timestamp', 'host', 'containers', 'services']);
-    expect(stats.containers).toEqual({ containers: [], summary: { total: 0, running: 0, stopped: 0, unhealthy: 0 } });
+    expect(stats.containers).toEqual({ containers: [], summary: { total: 0, running: 0, stopped: 0, unhealthy: 0 }, error: null });
     expect(stats.timestamp).toBeCloseTo(Date.now() / 1000, -1);
   });
 
@@ -80,17 +95,41 @@ describe('TLS', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serves HTTPS with the given certificate', async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-    const exporter = await startExporter(loadExporterConfig({ ...pi, VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') }), silent);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const exporter = await startExporter(
+      loadExporterConfig({ ...pi, VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') }),
+      silent,
+    );
     try {
       expect(exporter.url).toMatch(/^https:\/\//);
       const body = await new Promise<string>((resolve, reject) => {
-        https.get(`${exporter.url}/metrics`, { rejectUnauthorized: false }, (res) => {
-          let b = '';
-          res.on('data', (c) => (b += c));
-          res.on('end', () => resolve(b));
-        }).on('error', reject);
+        https
+          .get(`${exporter.url}/metrics`, { rejectUnauthorized: false }, (res) => {
+            let b = '';
+            res.on('data', (c) => (b += c));
+            res.on('end', () => resolve(b));
+          })
+          .on('error', reject);
       });
       expect(body).toMatch(/^node_load1 0\.52$/m);
     } finally {
@@ -100,7 +139,10 @@ describe('TLS', () => {
 
   it.each([
     [{ VIGIL_TLS_CERT: '/x.pem' }, /set both/],
-    [{ VIGIL_TLS_CERT: '/nonexistent/cert.pem', VIGIL_TLS_KEY: '/nonexistent/key.pem' }, /VIGIL_TLS_CERT: cannot read \/nonexistent\/cert\.pem \(ENOENT\)/],
+    [
+      { VIGIL_TLS_CERT: '/nonexistent/cert.pem', VIGIL_TLS_KEY: '/nonexistent/key.pem' },
+      /VIGIL_TLS_CERT: cannot read \/nonexistent\/cert\.pem \(ENOENT\)/,
+    ],
   ])('refuses %o clearly', async (env, message) => {
     await expect((async () => startExporter(loadExporterConfig({ ...pi, ...env }), silent))()).rejects.toThrow(ConfigError);
     await expect((async () => startExporter(loadExporterConfig({ ...pi, ...env }), silent))()).rejects.toThrow(message);

@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Database,
-  DatabaseUrlError,
-  DEFAULT_PGLITE_DIR,
   addTarget,
   applyTransitions,
   createDb,
+  type Database,
+  DatabaseUrlError,
+  DEFAULT_PGLITE_DIR,
   dropExpiredHeartbeatPartitions,
+  EmbeddedInUseError,
   ensureHeartbeatPartitions,
   getTarget,
   heartbeatPartitionName,
@@ -26,10 +27,9 @@ import {
   parseHeartbeatPartitionName,
   recentHeartbeats,
   removeTarget,
-  startEmbeddedPostgres,
-  EmbeddedInUseError,
   resolveDatabaseUrl,
   runningEmbeddedUrl,
+  startEmbeddedPostgres,
   TargetExistsError,
   targetLiveness,
   upsertTarget,
@@ -111,9 +111,19 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const t2 = await addTarget(db, { name: 'hb-2', url: 'http://h2/metrics' });
     const now = Date.now();
     const row = (target_id: number, ago: number, up: boolean) => ({
-      target_id, time: new Date(now - ago * 1000), up, duration_seconds: 0.01, error: up ? null : 'connection refused',
-      samples: up ? 100 : null, cpu_usage_percent: up ? 12.5 : null, memory_used_bytes: up ? 2 ** 33 : null,
-      memory_total_bytes: up ? 2 ** 34 : null, disk_used_bytes: null, disk_total_bytes: null, load1: up ? 0.5 : null, uptime_seconds: up ? 3600 : null,
+      target_id,
+      time: new Date(now - ago * 1000),
+      up,
+      duration_seconds: 0.01,
+      error: up ? null : 'connection refused',
+      samples: up ? 100 : null,
+      cpu_usage_percent: up ? 12.5 : null,
+      memory_used_bytes: up ? 2 ** 33 : null,
+      memory_total_bytes: up ? 2 ** 34 : null,
+      disk_used_bytes: null,
+      disk_total_bytes: null,
+      load1: up ? 0.5 : null,
+      uptime_seconds: up ? 3600 : null,
     });
     await insertHeartbeats(db, [row(t1.id, 30, true), row(t1.id, 15, true), row(t1.id, 0, false), row(t2.id, 5, true)]);
     await insertHeartbeats(db, [row(t2.id, 5, true)]); // a retried batch: no error, no duplicate
@@ -159,8 +169,23 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     // Rows for a day without a partition are refused, not silently kept elsewhere.
     const t = await addTarget(db, { name: 'part', url: 'http://p/metrics' });
     await expect(
-      insertHeartbeats(db, [{ target_id: t.id, time: new Date('2031-01-10T01:00:00Z'), up: true, duration_seconds: 0, error: null, samples: null,
-        cpu_usage_percent: null, memory_used_bytes: null, memory_total_bytes: null, disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null }]),
+      insertHeartbeats(db, [
+        {
+          target_id: t.id,
+          time: new Date('2031-01-10T01:00:00Z'),
+          up: true,
+          duration_seconds: 0,
+          error: null,
+          samples: null,
+          cpu_usage_percent: null,
+          memory_used_bytes: null,
+          memory_total_bytes: null,
+          disk_used_bytes: null,
+          disk_total_bytes: null,
+          load1: null,
+          uptime_seconds: null,
+        },
+      ]),
     ).rejects.toThrow(/partition/);
   });
 });

@@ -1,8 +1,9 @@
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { maskUrl, maskUrlsIn } from '@vigil/core/secrets';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { Database } from './database.js';
 import { PGlitePool } from './pglite-pool.js';
 
@@ -10,9 +11,7 @@ import { PGlitePool } from './pglite-pool.js';
 export const DEFAULT_PGLITE_DIR = '.vigil/pgdata';
 
 /** What a DATABASE_URL names: a PostgreSQL server, or an embedded PGlite directory (or memory). */
-export type DatabaseLocation =
-  | { kind: 'postgres'; url: string }
-  | { kind: 'pglite'; dataDir: string | 'memory' };
+export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | 'memory' };
 
 /** Thrown for a DATABASE_URL that names neither PostgreSQL nor PGlite. */
 export class DatabaseUrlError extends Error {
@@ -34,8 +33,49 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
     return { kind: 'pglite', dataDir: dir === 'memory' ? 'memory' : dir };
   }
   throw new DatabaseUrlError(
-    `DATABASE_URL must be postgres://user@host:port/db, pglite://<directory>, pglite://memory, or unset for embedded PGlite in ${DEFAULT_PGLITE_DIR}; got a value starting "${url.slice(0, 12)}"`,
+    `DATABASE_URL must be postgres://user@host:port/db, pglite://<directory>, pglite://memory, or unset for embedded PGlite in ${DEFAULT_PGLITE_DIR}; got "${maskUrl(url)}"`,
   );
+}
+
+/** Thrown when the database named by DATABASE_URL cannot be reached or refuses us; the message names the address (password masked) and what to check. */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
+
+/** How a server's address is shown: the URL with its password masked. */
+export function databaseAddress(url: string): string {
+  return maskUrl(url);
+}
+
+/** How long a connection attempt may take before it counts as unreachable, in milliseconds. */
+export const CONNECT_TIMEOUT_MS = 4000;
+
+/**
+ * Asks the database `select 1`, so that a program fails at start with a clear
+ * message rather than on its first query.
+ * @param url the DATABASE_URL it was opened with, for the message
+ * @throws DatabaseUnreachableError naming DATABASE_URL, the address and the cause
+ */
+export async function checkDatabase(db: Kysely<any>, url: string | undefined): Promise<void> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const where = url && parseDatabaseUrl(url).kind === 'postgres' ? databaseAddress(url) : 'the embedded database';
+    const why =
+      e.code === 'ECONNREFUSED'
+        ? 'connection refused: is PostgreSQL running and listening there?'
+        : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+          ? 'host name not found'
+          : e.code === '28P01' || e.code === '28000'
+            ? 'the server refused the user or password'
+            : e.code === '3D000'
+              ? 'no such database on that server (create it, or fix the name)'
+              : /timeout/i.test(e.message)
+                ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+                : maskUrlsIn(e.message);
+    throw new DatabaseUnreachableError(`cannot reach the database at ${where} (DATABASE_URL): ${why}`, { cause: err });
+  }
 }
 
 /** Opens an embedded PGlite, creating its directory as needed. */
@@ -52,14 +92,17 @@ export async function openPGlite(dataDir: string | 'memory'): Promise<PGlite> {
  * @param url a DATABASE_URL as described in {@link parseDatabaseUrl}
  * @param options.max pool size for PostgreSQL (default 10)
  */
-export async function createDb(url: string | undefined, options: { max?: number; applicationName?: string } = {}): Promise<Kysely<Database>> {
+export async function createDb(
+  url: string | undefined,
+  options: { max?: number; applicationName?: string } = {},
+): Promise<Kysely<Database>> {
   const location = parseDatabaseUrl(url);
   if (location.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: location.url,
       max: options.max ?? 10,
       application_name: options.applicationName ?? 'vigil',
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
     // A client losing its server (idle or checked out) must not crash the
     // process: its pending query rejects with the error, and the next one gets

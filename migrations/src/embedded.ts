@@ -1,6 +1,6 @@
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DEFAULT_PGLITE_DIR, openPGlite, parseDatabaseUrl } from './db.js';
 
 /** An embedded PGlite served over the PostgreSQL wire protocol on loopback. */
@@ -58,9 +58,16 @@ export function resolveDatabaseUrl(url: string | undefined): string | undefined 
  * A lock file in the directory tells other processes where to connect.
  * @throws EmbeddedInUseError when a live process serves the directory already
  */
-export async function startEmbeddedPostgres(dataDir: string = DEFAULT_PGLITE_DIR, port = 0, maxConnections = 32): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string = DEFAULT_PGLITE_DIR,
+  port = 0,
+  maxConnections = 32,
+): Promise<EmbeddedPostgres> {
   const existing = runningEmbeddedUrl(dataDir);
-  if (existing) throw new EmbeddedInUseError(`another process serves the embedded database in ${dataDir} at ${existing}; stop it first or set DATABASE_URL`);
+  if (existing)
+    throw new EmbeddedInUseError(
+      `another process serves the embedded database in ${dataDir} at ${existing}; stop it first or set DATABASE_URL`,
+    );
   const pglite = await openPGlite(dataDir);
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections });
   await server.start();

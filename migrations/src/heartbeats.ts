@@ -5,7 +5,11 @@ import type { Database, Heartbeat, NewHeartbeat } from './database.js';
 export async function insertHeartbeats(db: Kysely<Database>, rows: NewHeartbeat[]): Promise<void> {
   if (rows.length === 0) return;
   // A retried batch may overlap one that did land: the first write wins.
-  await db.insertInto('heartbeats').values(rows).onConflict((oc) => oc.columns(['target_id', 'time']).doNothing()).execute();
+  await db
+    .insertInto('heartbeats')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['target_id', 'time']).doNothing())
+    .execute();
 }
 
 /**

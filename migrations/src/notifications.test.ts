@@ -26,9 +26,14 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
   it('adds, lists and removes channels, refusing bad ones with a reason', async () => {
     await addChannel(db, { name: 'ops', kind: 'webhook', url: 'http://hooks.lan/vigil' });
     await addChannel(db, { name: 'am', kind: 'alertmanager', url: 'http://am.lan:9093' });
-    expect((await listChannels(db)).map((c) => [c.name, c.kind, c.enabled])).toEqual([['am', 'alertmanager', true], ['ops', 'webhook', true]]);
+    expect((await listChannels(db)).map((c) => [c.name, c.kind, c.enabled])).toEqual([
+      ['am', 'alertmanager', true],
+      ['ops', 'webhook', true],
+    ]);
     await expect(addChannel(db, { name: 'ops', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/exists/);
-    await expect(addChannel(db, { name: 'x', kind: 'email', url: 'https://x/y' })).rejects.toThrow(/unknown channel kind "email": use webhook, slack, alertmanager/);
+    await expect(addChannel(db, { name: 'x', kind: 'email', url: 'https://x/y' })).rejects.toThrow(
+      /unknown channel kind "email": use webhook, slack, alertmanager/,
+    );
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/x' })).rejects.toBeInstanceOf(ChannelError);
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(/not http/);
     await expect(addChannel(db, { name: 'bad name', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/channel name/);
@@ -59,9 +64,14 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     await recordDeliveryAttempt(db, due[1]!.id, { sent: false, error: 'HTTP 500 again', retryAt: null });
     expect(await dueDeliveries(db, at(100_000))).toEqual([]);
     const rows = await db.selectFrom('notification_deliveries').select(['status', 'attempts', 'last_error']).orderBy('id').execute();
-    expect(rows).toEqual([{ status: 'sent', attempts: 1, last_error: null }, { status: 'failed', attempts: 2, last_error: 'HTTP 500 again' }]);
+    expect(rows).toEqual([
+      { status: 'sent', attempts: 1, last_error: null },
+      { status: 'failed', attempts: 2, last_error: 'HTTP 500 again' },
+    ]);
     const byEvent = await deliveriesOfEvents(db, [due[0]!.event.id, due[1]!.event.id, 999_999]);
-    expect([...byEvent.entries()].sort((a, b) => a[0] - b[0]).map(([id, ds]) => [id, ds.map((d) => [d.channel, d.kind, d.status, d.attempts])])).toEqual([
+    expect(
+      [...byEvent.entries()].sort((a, b) => a[0] - b[0]).map(([id, ds]) => [id, ds.map((d) => [d.channel, d.kind, d.status, d.attempts])]),
+    ).toEqual([
       [due[0]!.event.id, [['ops', 'webhook', 'sent', 1]]],
       [due[1]!.event.id, [['ops', 'webhook', 'failed', 2]]],
     ]);

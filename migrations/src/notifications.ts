@@ -22,10 +22,15 @@ export async function addChannel(db: Kysely<Database>, c: { name: string; kind: 
     throw new ChannelError(`"${c.url}" is not a URL: give the full http:// or https:// address`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ChannelError(`"${c.url}" is not http(s)`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.name)) throw new ChannelError(`channel name "${c.name}": use letters, digits, dot, dash or underscore (at most 63)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.name))
+    throw new ChannelError(`channel name "${c.name}": use letters, digits, dot, dash or underscore (at most 63)`);
   const taken = await db.selectFrom('notification_channels').select('id').where('name', '=', c.name).executeTakeFirst();
   if (taken) throw new ChannelError(`a channel named "${c.name}" exists: remove it first or pick another name`);
-  return db.insertInto('notification_channels').values({ name: c.name, kind: c.kind as ChannelKind, url: c.url }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('notification_channels')
+    .values({ name: c.name, kind: c.kind as ChannelKind, url: c.url })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Every channel, by name. */
@@ -88,8 +93,21 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
     .innerJoin('events as e', 'e.id', 'd.event_id')
     .innerJoin('targets as t', 't.id', 'e.target_id')
     .select([
-      'd.id', 'd.attempts', 'c.id as channel_id', 'c.name as channel_name', 'c.kind', 'c.url as channel_url',
-      'e.id as event_id', 'e.time', 'e.from_state', 'e.to_state', 'e.message', 't.id as target_id', 't.name as target_name', 't.url as target_url', 't.labels',
+      'd.id',
+      'd.attempts',
+      'c.id as channel_id',
+      'c.name as channel_name',
+      'c.kind',
+      'c.url as channel_url',
+      'e.id as event_id',
+      'e.time',
+      'e.from_state',
+      'e.to_state',
+      'e.message',
+      't.id as target_id',
+      't.name as target_name',
+      't.url as target_url',
+      't.labels',
     ])
     .where('d.status', '=', 'pending')
     .where('d.next_attempt_at', '<=', now)
@@ -116,8 +134,17 @@ export async function recordDeliveryAttempt(
   outcome: { sent: true; at: Date } | { sent: false; error: string; retryAt: Date | null },
 ): Promise<void> {
   const q = db.updateTable('notification_deliveries').where('id', '=', id);
-  if (outcome.sent) await q.set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null })).execute();
-  else await q.set((eb) => ({ status: outcome.retryAt ? 'pending' : 'failed', next_attempt_at: outcome.retryAt ?? new Date(), attempts: eb('attempts', '+', 1), last_error: outcome.error })).execute();
+  if (outcome.sent)
+    await q.set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null })).execute();
+  else
+    await q
+      .set((eb) => ({
+        status: outcome.retryAt ? 'pending' : 'failed',
+        next_attempt_at: outcome.retryAt ?? new Date(),
+        attempts: eb('attempts', '+', 1),
+        last_error: outcome.error,
+      }))
+      .execute();
 }
 
 /** How one event fared on one channel, for showing beside the event. */

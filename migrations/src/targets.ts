@@ -38,7 +38,9 @@ export async function upsertTarget(db: Kysely<Database>, input: TargetInput): Pr
     .insertInto('targets')
     .values(v)
     .onConflict((oc) =>
-      oc.column('name').doUpdateSet({ url: v.url, interval_seconds: v.interval_seconds, timeout_seconds: v.timeout_seconds, labels: v.labels }),
+      oc
+        .column('name')
+        .doUpdateSet({ url: v.url, interval_seconds: v.interval_seconds, timeout_seconds: v.timeout_seconds, labels: v.labels }),
     )
     .returningAll()
     .executeTakeFirstOrThrow();

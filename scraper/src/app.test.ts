@@ -1,6 +1,6 @@
+import { silentLogger } from '@vigil/core/log';
 import { addTarget } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createScraperApp } from './app.js';
 import { Scraper } from './scraper.js';
@@ -10,9 +10,13 @@ describe('scraper HTTP endpoints', () => {
     const { db, drop } = await testDatabases()[0]!.open();
     try {
       await addTarget(db, { name: 'pi-1', url: 'http://pi-1.lan:9110/metrics', labels: { rack: 'a' } });
-      const scraper = new Scraper(db, { concurrency: 1, bodyLimitBytes: 1024, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 }, pino({ level: 'silent' }));
+      const scraper = new Scraper(
+        db,
+        { concurrency: 1, bodyLimitBytes: 1024, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 },
+        silentLogger(),
+      );
       await scraper.refreshTargets();
-      const server = createScraperApp(scraper, pino({ level: 'silent' })).listen(0, '127.0.0.1');
+      const server = createScraperApp(scraper, silentLogger()).listen(0, '127.0.0.1');
       await new Promise((r) => server.once('listening', r));
       const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       try {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { AppError, errorHandler } from '@vigil/exporter';
+import { AppError, errorHandler } from '@vigil/core/errors';
+import type { Logger } from '@vigil/core/log';
 import Koa from 'koa';
-import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Scraper } from './scraper.js';
 

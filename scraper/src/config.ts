@@ -1,17 +1,9 @@
-import { flag, integer, listenAddress, type ListenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/exporter';
-import { parseDatabaseUrl } from '@vigil/db';
+import { flag, integer, type ListenAddress, listenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/core/config';
+import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
 const schema = z.object({
-  DATABASE_URL: z.optional(z.string()).check(
-    z.superRefine((v, ctx) => {
-      try {
-        parseDatabaseUrl(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^DATABASE_URL /, '') });
-      }
-    }),
-  ),
+  DATABASE_URL,
   VIGIL_EXPORTER_TOKEN: tokenSchema,
   VIGIL_SCRAPER_LISTEN: listenAddress('127.0.0.1:9111'),
   VIGIL_SCRAPE_CONCURRENCY: integer(64, { min: 1, max: 10_000 }),

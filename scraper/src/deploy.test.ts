@@ -2,14 +2,12 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '@vigil/core/log';
+import { closedPort, requireCommand, until } from '@vigil/core/testing';
 import { addTarget } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
-import { loadExporterConfig, type RunningExporter, startExporter } from '@vigil/exporter';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../test/servers.js';
-import { requireCommand } from '../test/tools.js';
-import { until } from '../test/wait.js';
+import { startExporterProcess } from '../test/exporter.js';
 import { createScraperApp } from './app.js';
 import { Scraper } from './scraper.js';
 
@@ -19,7 +17,7 @@ import { Scraper } from './scraper.js';
 // systemd: the units as `systemd-analyze verify` reads them.
 const REPO = path.resolve(import.meta.dirname, '../..');
 const DEPLOY = path.join(REPO, 'deploy/prometheus');
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 
 describe('deploy/prometheus', () => {
   it('is a valid Prometheus configuration with valid rules', (ctx) => {
@@ -47,12 +45,16 @@ describe('deploy/prometheus', () => {
     it('discovers the exporter through the scraper, scrapes it with the token, evaluates every rule and answers every dashboard query', async (ctx) => {
       requireCommand('prometheus', 'prometheus', (note) => ctx.skip(note));
       const token = 'prometheus-test-token-0123456789';
-      const exporter: RunningExporter = await startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_EXPORTER_TOKEN: token, VIGIL_LOG_LEVEL: 'silent' }), silent);
+      const exporter = await startExporterProcess({ VIGIL_EXPORTER_TOKEN: token });
       cleanup.push(() => exporter.close());
       const database = await testDatabases()[0]!.open();
       cleanup.push(() => database.drop());
       await addTarget(database.db, { name: 'lab-1', url: `${exporter.url}/metrics`, labels: { rack: 'a' } });
-      const scraper = new Scraper(database.db, { concurrency: 1, bodyLimitBytes: 1 << 24, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 }, silent);
+      const scraper = new Scraper(
+        database.db,
+        { concurrency: 1, bodyLimitBytes: 1 << 24, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 },
+        silent,
+      );
       await scraper.refreshTargets();
       const scraperServer = createScraperApp(scraper, silent).listen(0, '127.0.0.1');
       await new Promise((r) => scraperServer.once('listening', r));
@@ -66,16 +68,27 @@ describe('deploy/prometheus', () => {
       const config = shipped
         .replaceAll('127.0.0.1:9111', `127.0.0.1:${scraperPort}`)
         .replace(/(scrape_interval|evaluation_interval|refresh_interval): \d+s/g, '$1: 1s')
-        .replace('# authorization:\n    #   credentials_file: /etc/prometheus/vigil-exporter.token', `authorization:\n      credentials_file: ${path.join(dir, 'vigil-exporter.token')}`)
-        .replace(/^# (alerting:|  alertmanagers:|    - static_configs:|        - targets: .*)$/gm, '$1');
+        .replace(
+          '# authorization:\n    #   credentials_file: /etc/prometheus/vigil-exporter.token',
+          `authorization:\n      credentials_file: ${path.join(dir, 'vigil-exporter.token')}`,
+        )
+        .replace(/^# (alerting:| {2}alertmanagers:| {4}- static_configs:| {8}- targets: .*)$/gm, '$1');
       expect(config).toContain(`credentials_file: ${dir}`);
-      expect(config).toMatch(/^alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: \['127\.0\.0\.1:9093'\]$/m);
+      expect(config).toMatch(/^alerting:\n {2}alertmanagers:\n {4}- static_configs:\n {8}- targets: \['127\.0\.0\.1:9093'\]$/m);
       writeFileSync(path.join(dir, 'prometheus.yml'), config);
       cpSync(path.join(DEPLOY, 'rules'), path.join(dir, 'rules'), { recursive: true });
 
       const port = await closedPort();
       let log = '';
-      const prometheus: ChildProcess = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const prometheus: ChildProcess = spawn(
+        'prometheus',
+        [
+          `--config.file=${path.join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${path.join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       prometheus.stdout!.on('data', (d: Buffer) => (log += d));
       prometheus.stderr!.on('data', (d: Buffer) => (log += d));
       cleanup.push(() => prometheus.kill());
@@ -83,14 +96,19 @@ describe('deploy/prometheus', () => {
         const r = await fetch(`http://127.0.0.1:${port}/api/v1/${p}`);
         return ((await r.json()) as { data: unknown }).data;
       };
-      const query = async (q: string) => (await api(`query?query=${encodeURIComponent(q)}`)) as { result: { metric: Record<string, string>; value: [number, string] }[] };
+      const query = async (q: string) =>
+        (await api(`query?query=${encodeURIComponent(q)}`)) as { result: { metric: Record<string, string>; value: [number, string] }[] };
 
       try {
         // Found through /sd, named by the target, labelled with its labels, and up (the token worked).
-        const up = await until('Prometheus scraping the exporter found through /sd', 30, async () => (await query('up{job="vigil-exporter"}')).result.find((s) => s.value[1] === '1'));
+        const up = await until('Prometheus scraping the exporter found through /sd', 30, async () =>
+          (await query('up{job="vigil-exporter"}')).result.find((s) => s.value[1] === '1'),
+        );
         expect(up.metric).toMatchObject({ instance: 'lab-1', rack: 'a', vigil_target: 'lab-1' });
         expect(Number((await query('node_memory_MemTotal_bytes{instance="lab-1"}')).result[0]?.value[1])).toBeGreaterThan(0);
-        await until('Prometheus scraping the scraper', 30, async () => (await query('up{job="vigil-scraper"}')).result.find((s) => s.value[1] === '1'));
+        await until('Prometheus scraping the scraper', 30, async () =>
+          (await query('up{job="vigil-scraper"}')).result.find((s) => s.value[1] === '1'),
+        );
         // Every rule evaluated against the live series without an error.
         type Rule = { name: string; health: string; lastError?: string; lastEvaluation: string };
         const rules = await until('Prometheus evaluating every rule', 30, async () => {
@@ -103,9 +121,20 @@ describe('deploy/prometheus', () => {
 
         // Every query of the Grafana dashboard runs, for this host; the host's
         // own panels have data (sensors, PSI, containers and probes may not exist here).
-        await until('three scrapes of the exporter, so rate() has samples', 30, async () => Number((await query('count_over_time(up{instance="lab-1"}[1m])')).result[0]?.value[1]) >= 3);
-        const dashboard = JSON.parse(readFileSync(path.join(REPO, 'deploy/grafana/vigil-host.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
-        const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$instance', 'lab-1').replaceAll('$__rate_interval', '1m') })));
+        await until(
+          'three scrapes of the exporter, so rate() has samples',
+          30,
+          async () => Number((await query('count_over_time(up{instance="lab-1"}[1m])')).result[0]?.value[1]) >= 3,
+        );
+        const dashboard = JSON.parse(readFileSync(path.join(REPO, 'deploy/grafana/vigil-host.json'), 'utf8')) as {
+          panels: { title: string; targets?: { expr: string }[] }[];
+        };
+        const exprs = dashboard.panels.flatMap((p) =>
+          (p.targets ?? []).map((t) => ({
+            panel: p.title,
+            expr: t.expr.replaceAll('$instance', 'lab-1').replaceAll('$__rate_interval', '1m'),
+          })),
+        );
         expect(exprs.length).toBeGreaterThan(20);
         const failed: string[] = [];
         const empty: string[] = [];
@@ -113,7 +142,11 @@ describe('deploy/prometheus', () => {
           const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
           const body = (await r.json()) as { status: string; error?: string; data?: { result: unknown[] } };
           if (body.status !== 'success') failed.push(`${panel}: ${expr}: ${body.error}`);
-          else if (/^(1 - |-?rate\(|time\(\) - |count\()?node_(cpu|load|memory|filesystem|disk|network|boot|uname)/.test(expr) && body.data!.result.length === 0) empty.push(`${panel}: ${expr}`);
+          else if (
+            /^(1 - |-?rate\(|time\(\) - |count\()?node_(cpu|load|memory|filesystem|disk|network|boot|uname)/.test(expr) &&
+            body.data!.result.length === 0
+          )
+            empty.push(`${panel}: ${expr}`);
         }
         expect(failed, failed.join('\n')).toEqual([]);
         expect(empty, `queries without data:\n${empty.join('\n')}`).toEqual([]);
@@ -132,7 +165,9 @@ describe('deploy/systemd', () => {
     requireCommand('systemd-analyze', 'systemd', (note) => ctx.skip(note));
     // As installed under /opt/vigil; here, this checkout, and an empty environment file.
     writeFileSync(path.join(dir, 'empty.env'), '');
-    const text = readFileSync(path.join(REPO, 'deploy/systemd', unit), 'utf8').replaceAll('/opt/vigil', REPO).replace(/EnvironmentFile=-?\/etc\/vigil\/\S+/, `EnvironmentFile=${path.join(dir, 'empty.env')}`);
+    const text = readFileSync(path.join(REPO, 'deploy/systemd', unit), 'utf8')
+      .replaceAll('/opt/vigil', REPO)
+      .replace(/EnvironmentFile=-?\/etc\/vigil\/\S+/, `EnvironmentFile=${path.join(dir, 'empty.env')}`);
     expect(text).toContain(`ExecStart=${REPO}/`);
     writeFileSync(path.join(dir, unit), text);
     const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });

@@ -1,12 +1,25 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseExposition, parseMeminfo, parseProcStat } from '@vigil/exporter';
+import { parseExposition } from '@vigil/core/exposition';
+import { cpuUsagePercent } from '@vigil/core/figures';
+import { fixtureTree } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
+import { deriveFigures } from './heartbeat.js';
 
-import { cpuUsagePercent, deriveFigures } from './heartbeat.js';
+/** A /proc/meminfo field of the fixture in bytes, read plainly (kB × 1024). */
+function meminfoBytes(proc: string, field: string): number {
+  const line = readFileSync(path.join(proc, 'meminfo'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
 
 const cpuLines = (user: number, idle: number, iowait = 0) =>
-  [`node_cpu_seconds_total{cpu="0",mode="user"} ${user}`, `node_cpu_seconds_total{cpu="0",mode="idle"} ${idle}`, `node_cpu_seconds_total{cpu="0",mode="iowait"} ${iowait}`].join('\n');
+  [
+    `node_cpu_seconds_total{cpu="0",mode="user"} ${user}`,
+    `node_cpu_seconds_total{cpu="0",mode="idle"} ${idle}`,
+    `node_cpu_seconds_total{cpu="0",mode="iowait"} ${iowait}`,
+  ].join('\n');
 
 describe('deriveFigures', () => {
   it('derives cpu % from two scrapes, counting iowait as idle', () => {
@@ -26,10 +39,9 @@ describe('deriveFigures', () => {
   });
 
   it('derives memory, root disk, load and uptime from the exporter fixture', () => {
-    const proc = path.resolve(import.meta.dirname, '../../exporter/test/fixtures/this-host/proc');
-    const mem = parseMeminfo(readFileSync(path.join(proc, 'meminfo'), 'utf8'));
-    const stat = parseProcStat(readFileSync(path.join(proc, 'stat'), 'utf8'));
-    const value = (n: string) => mem.find((f) => f.name === n)!.value;
+    const proc = path.join(fixtureTree('this-host'), 'proc');
+    const value = (n: string) => meminfoBytes(proc, n);
+    const bootTime = Number(/^btime (\d+)$/m.exec(readFileSync(path.join(proc, 'stat'), 'utf8'))![1]);
     const text = [
       `node_memory_MemTotal_bytes ${value('MemTotal')}`,
       `node_memory_MemAvailable_bytes ${value('MemAvailable')}`,
@@ -37,8 +49,8 @@ describe('deriveFigures', () => {
       'node_filesystem_size_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 1000',
       'node_filesystem_free_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 250',
       'node_load1 0.75',
-      `node_boot_time_seconds ${stat.bootTime}`,
-      `node_time_seconds ${stat.bootTime! + 3600.5}`,
+      `node_boot_time_seconds ${bootTime}`,
+      `node_time_seconds ${bootTime + 3600.5}`,
     ].join('\n');
     const { figures } = deriveFigures(parseExposition(text), undefined, 0);
     expect(figures).toEqual({
@@ -54,7 +66,8 @@ describe('deriveFigures', () => {
   });
 
   it('falls back to MemFree + Buffers + Cached without MemAvailable, and to the scrape time without node_time_seconds', () => {
-    const text = 'node_memory_MemTotal_bytes 1000\nnode_memory_MemFree_bytes 100\nnode_memory_Buffers_bytes 50\nnode_memory_Cached_bytes 250\nnode_boot_time_seconds 1000';
+    const text =
+      'node_memory_MemTotal_bytes 1000\nnode_memory_MemFree_bytes 100\nnode_memory_Buffers_bytes 50\nnode_memory_Cached_bytes 250\nnode_boot_time_seconds 1000';
     const { figures } = deriveFigures(parseExposition(text), undefined, 4600);
     expect(figures.memory_used_bytes).toBe(600);
     expect(figures.uptime_seconds).toBe(3600);
@@ -64,7 +77,14 @@ describe('deriveFigures', () => {
     const { figures, cpu } = deriveFigures(parseExposition('http_requests_total 5\nprocess_cpu_seconds_total 1'), undefined, 0);
     expect(cpu).toBeNull();
     expect(figures).toEqual({
-      samples: 2, cpu_usage_percent: null, memory_total_bytes: null, memory_used_bytes: null, disk_total_bytes: null, disk_used_bytes: null, load1: null, uptime_seconds: null,
+      samples: 2,
+      cpu_usage_percent: null,
+      memory_total_bytes: null,
+      memory_used_bytes: null,
+      disk_total_bytes: null,
+      disk_used_bytes: null,
+      load1: null,
+      uptime_seconds: null,
     });
   });
 

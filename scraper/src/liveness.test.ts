@@ -17,10 +17,25 @@ describe('nextState', () => {
     ['unknown with a success → up', target({ last_success: new Date(T0 + 5 * S) }), T0 + 6 * S, 'up'],
     ['unknown, never scraped, within 3 intervals → stays', target(), T0 + 30 * S, null],
     ['unknown, never scraped, past 3 intervals → down', target(), T0 + 31 * S, 'down'],
-    ['up, last success 30 s ago → stays (not past 3 intervals)', target({ state: 'up', last_success: new Date(T0 + 10 * S) }), T0 + 40 * S, null],
+    [
+      'up, last success 30 s ago → stays (not past 3 intervals)',
+      target({ state: 'up', last_success: new Date(T0 + 10 * S) }),
+      T0 + 40 * S,
+      null,
+    ],
     ['up, last success 31 s ago → down', target({ state: 'up', last_success: new Date(T0 + 10 * S) }), T0 + 41 * S + 1, 'down'],
-    ['down, success after going down → up', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 55 * S) }), T0 + 56 * S, 'up'],
-    ['down, last success before going down → stays', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 10 * S) }), T0 + 99 * S, null],
+    [
+      'down, success after going down → up',
+      target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 55 * S) }),
+      T0 + 56 * S,
+      'up',
+    ],
+    [
+      'down, last success before going down → stays',
+      target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), last_success: new Date(T0 + 10 * S) }),
+      T0 + 99 * S,
+      null,
+    ],
     ['down, no success at all → stays', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S) }), T0 + 999 * S, null],
     ['up with recent success → stays', target({ state: 'up', last_success: new Date(T0 + 100 * S) }), T0 + 101 * S, null],
   ])('%s', (_, t, now, expected) => {
@@ -37,7 +52,7 @@ describe('nextState', () => {
   it('honours the number of intervals', () => {
     const t = target({ state: 'up', last_success: new Date(T0) });
     expect(nextState(t, T0 + 49 * S, T0, 5)).toBeNull();
-    expect(nextState(t, T0 + 49 * S, T0, 3)).toBe("down");
+    expect(nextState(t, T0 + 49 * S, T0, 3)).toBe('down');
   });
 });
 
@@ -52,7 +67,12 @@ describe('decideTransitions', () => {
       T0,
       3,
     );
-    expect(down).toMatchObject({ targetId: 1, from: 'up', to: 'down', message: 'pi-1 is down: no successful scrape for 3 intervals (30 s); last error: connection refused' });
+    expect(down).toMatchObject({
+      targetId: 1,
+      from: 'up',
+      to: 'down',
+      message: 'pi-1 is down: no successful scrape for 3 intervals (30 s); last error: connection refused',
+    });
     expect(up).toMatchObject({ targetId: 2, from: 'unknown', to: 'up', message: 'pi-2 is up' });
     expect(down!.at.getTime()).toBe(T0 + 31 * S);
   });

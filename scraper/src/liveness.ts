@@ -9,7 +9,12 @@ import type { TargetLiveness, TargetState, Transition } from '@vigil/db';
  * @param startedAt when this liveness job began watching (ms)
  * @returns the new state, or null to stay
  */
-export function nextState(t: Pick<TargetLiveness, 'state' | 'interval_seconds' | 'created_at' | 'state_changed_at' | 'last_success'>, nowMs: number, startedAt: number, downAfterIntervals: number): TargetState | null {
+export function nextState(
+  t: Pick<TargetLiveness, 'state' | 'interval_seconds' | 'created_at' | 'state_changed_at' | 'last_success'>,
+  nowMs: number,
+  startedAt: number,
+  downAfterIntervals: number,
+): TargetState | null {
   const lastSuccess = t.last_success?.getTime() ?? -Infinity;
   if (t.state !== 'up' && lastSuccess >= t.state_changed_at.getTime()) return 'up';
   const reference = Math.max(lastSuccess, t.created_at.getTime(), startedAt);
@@ -18,7 +23,12 @@ export function nextState(t: Pick<TargetLiveness, 'state' | 'interval_seconds' |
 }
 
 /** The transitions to apply for a set of targets at `nowMs`, with a message each. */
-export function decideTransitions(targets: readonly TargetLiveness[], nowMs: number, startedAt: number, downAfterIntervals: number): Transition[] {
+export function decideTransitions(
+  targets: readonly TargetLiveness[],
+  nowMs: number,
+  startedAt: number,
+  downAfterIntervals: number,
+): Transition[] {
   const out: Transition[] = [];
   for (const t of targets) {
     const to = nextState(t, nowMs, startedAt, downAfterIntervals);

@@ -1,65 +1,79 @@
-import { ConfigError, main as exporterMain } from '@vigil/exporter';
-import { describeFailure, HELP, runDbCommand, UsageError } from './cli.js';
+import { ConfigError } from '@vigil/core/config';
+import { createLogger, type Logger } from '@vigil/core/log';
 import { loadScraperConfig } from './config.js';
 import { runScraper } from './run.js';
-import { startLocal } from './start.js';
 
-const out = (s: string) => process.stdout.write(s);
+export const HELP = `vigil-scraper — scrape the targets, record heartbeats, judge liveness, notify
 
-/** Entry point of the `vigil` command. */
+Usage: vigil-scraper [--help | --check-config]
+
+  --check-config   read the configuration, say what is wrong, and exit
+
+Targets come from the database (add them with: npx vigil targets add NAME URL).
+Endpoints: /metrics (the scraper's own), /sd (Prometheus HTTP service discovery), /health.
+
+Environment:
+  DATABASE_URL                  postgres://user@host:5432/db, pglite://<dir>, or unset for the embedded
+                                database a running \`vigil start\` serves (.vigil/pgdata)
+  VIGIL_EXPORTER_TOKEN          bearer token sent to exporters (16+ characters)
+  VIGIL_SCRAPER_LISTEN          address of /metrics, /sd and /health (default 127.0.0.1:9111)
+  VIGIL_SCRAPE_CONCURRENCY      scrapes at once (default 64)
+  VIGIL_SCRAPE_BODY_LIMIT       largest exposition accepted, bytes (default 16777216)
+  VIGIL_DOWN_AFTER_INTERVALS    intervals without a successful scrape before a target is down (default 3)
+  VIGIL_RETENTION_DAYS          days of heartbeats kept (default 30)
+  VIGIL_HEARTBEAT_QUEUE_LIMIT   heartbeats held while the database is away (default 100000)
+  VIGIL_LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)
+  VIGIL_LOG_PRETTY              1 for human-readable logs instead of JSON lines
+`;
+
+/**
+ * Entry point of the `vigil-scraper` program: parses its environment once,
+ * migrates the database, runs until SIGINT or SIGTERM (a repeated signal while
+ * stopping is ignored; the exit code stays 0).
+ */
 export async function main(argv: string[]): Promise<void> {
-  const [cmd] = argv;
-  try {
-    if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help' || argv.includes('--help')) {
-      out(HELP);
-      return;
-    }
-    if (cmd === 'exporter') return await exporterMain(argv.slice(1));
-    if (cmd === 'scraper') {
-      if (argv.length > 1) throw new UsageError(`vigil scraper takes no arguments (got ${argv[1]}); it is configured by environment variables, see vigil --help`);
-      const running = await runScraper(loadScraperConfig());
-      onSignal(() => running.stop());
-      return;
-    }
-    if (cmd === 'start') {
-      if (argv.length > 1) throw new UsageError(`vigil start takes no arguments (got ${argv[1]}); see vigil --help`);
-      const vigil = await startLocal(process.env, out);
-      out(`\nVigil is running. Console: ${vigil.consoleUrl}  (Ctrl-C stops everything)\n\n`);
-      let stopping = false;
-      for (const [name, child] of Object.entries(vigil.children)) {
-        child.on('exit', () => {
-          if (!stopping) out(`the ${name} stopped; the rest keeps running. Restart everything with npm start.\n`);
-        });
-      }
-      onSignal(() => {
-        stopping = true;
-        return vigil.stop();
-      });
-      return;
-    }
-    if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels') return await runDbCommand(argv, out);
-    throw new UsageError(`unknown command "${cmd}"; see vigil --help`);
-  } catch (err) {
-    const { message, code } = describeFailure(err);
-    process.stderr.write(`vigil: ${message}\n`);
-    if (code === 1 && !(err instanceof ConfigError) && process.env.VIGIL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    process.exitCode = code;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
   }
-}
-
-function onSignal(stop: () => Promise<void>) {
+  if (argv.length === 1 && argv[0] === '--check-config') {
+    try {
+      loadScraperConfig();
+    } catch (err) {
+      process.stderr.write(`vigil-scraper: ${(err as Error).message}\n`);
+      process.exitCode = err instanceof ConfigError ? 2 : 1;
+    }
+    return;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`vigil-scraper: unknown argument ${argv[0]}; it is configured by environment variables, see --help\n`);
+    process.exitCode = 2;
+    return;
+  }
+  let running: Awaited<ReturnType<typeof runScraper>>;
+  let log: Logger;
+  try {
+    const config = loadScraperConfig();
+    log = createLogger('scraper', config.logLevel, config.logPretty);
+    running = await runScraper(config, log);
+  } catch (err) {
+    process.stderr.write(`vigil-scraper: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+    return;
+  }
   let stopping = false;
-  const handler = (signal: string) => {
+  const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    out(`\n${signal}: stopping…\n`);
-    stop()
-      .then(() => process.exit(0))
-      .catch((err) => {
-        process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    log.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`vigil-scraper: ${err.message}\n`);
         process.exit(1);
-      });
+      },
+    );
   };
-  process.once('SIGINT', () => handler('SIGINT'));
-  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }

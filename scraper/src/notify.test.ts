@@ -3,17 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '@vigil/core/log';
+import { closedPort, httpServer, requireCommand, until } from '@vigil/core/testing';
 import { addChannel, addTarget, applyTransitions, type Database } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import type { Kysely } from 'kysely';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, httpServer } from '../test/servers.js';
-import { requireCommand } from '../test/tools.js';
-import { until } from '../test/wait.js';
 import { alertmanagerAlert, Notifier, retryDelaySeconds } from './notify.js';
 
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 
 /** A receiver that records every request body and answers with the statuses given, then 200. */
 async function receiver(statuses: number[] = []) {
@@ -39,14 +37,22 @@ describe('retryDelaySeconds', () => {
 describe('alertmanagerAlert', () => {
   it('fires with a TTL, resolves at recovery, and keeps only label names Alertmanager accepts', () => {
     const now = new Date('2026-11-22T10:00:00Z');
-    const firing = alertmanagerAlert({ name: 'pi-1', labels: { rack: 'a', 'bad-name': 'x' } }, 'pi-1 is down: refused', new Date('2026-11-22T09:59:00Z'), { now });
+    const firing = alertmanagerAlert(
+      { name: 'pi-1', labels: { rack: 'a', 'bad-name': 'x' } },
+      'pi-1 is down: refused',
+      new Date('2026-11-22T09:59:00Z'),
+      { now },
+    );
     expect(firing).toEqual({
       labels: { rack: 'a', alertname: 'VigilTargetDown', vigil_target: 'pi-1', instance: 'pi-1', severity: 'critical' },
       annotations: { summary: 'pi-1 is down', description: 'pi-1 is down: refused' },
       startsAt: '2026-11-22T09:59:00.000Z',
       endsAt: '2026-11-22T10:05:00.000Z',
     });
-    const resolved = alertmanagerAlert({ name: 'pi-1', labels: {} }, 'back', new Date('2026-11-22T10:01:00Z'), { now, resolvedAt: new Date('2026-11-22T10:01:00Z') });
+    const resolved = alertmanagerAlert({ name: 'pi-1', labels: {} }, 'back', new Date('2026-11-22T10:01:00Z'), {
+      now,
+      resolvedAt: new Date('2026-11-22T10:01:00Z'),
+    });
     expect([resolved.startsAt, resolved.endsAt]).toEqual(['2026-11-22T10:01:00.000Z', '2026-11-22T10:01:00.000Z']);
   });
 });
@@ -76,7 +82,13 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     const notifier = new Notifier(db, silent, { now: () => new Date(clock) });
 
     await notifier.deliverDue();
-    expect(slack.bodies).toEqual([{ path: '/hook', type: 'application/json', body: { text: expect.stringMatching(/^:red_circle: \*pi-1\* is down \(.+\)\npi-1 is down: connection refused$/) } }]);
+    expect(slack.bodies).toEqual([
+      {
+        path: '/hook',
+        type: 'application/json',
+        body: { text: expect.stringMatching(/^:red_circle: \*pi-1\* is down \(.+\)\npi-1 is down: connection refused$/) },
+      },
+    ]);
     expect(hook.bodies).toHaveLength(1); // answered 500
     await notifier.deliverDue();
     expect(hook.bodies).toHaveLength(1); // not due yet: 5 s backoff
@@ -87,8 +99,19 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     await notifier.deliverDue();
     expect(hook.bodies).toHaveLength(3);
     expect(hook.bodies[2]).toEqual({
-      path: '/hook', type: 'application/json',
-      body: { version: 1, event: { id: expect.any(Number), time: down.toISOString(), from: 'unknown', to: 'down', message: 'pi-1 is down: connection refused' }, target: { id: t.id, name: 'pi-1', url: 'http://pi-1:9110/metrics', labels: { rack: 'a' } } },
+      path: '/hook',
+      type: 'application/json',
+      body: {
+        version: 1,
+        event: {
+          id: expect.any(Number),
+          time: down.toISOString(),
+          from: 'unknown',
+          to: 'down',
+          message: 'pi-1 is down: connection refused',
+        },
+        target: { id: t.id, name: 'pi-1', url: 'http://pi-1:9110/metrics', labels: { rack: 'a' } },
+      },
     });
     expect(notifier.stats).toEqual({ sent: 2, retried: 2, failed: 0 });
 
@@ -118,9 +141,21 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-2 is up' }]);
     await applyTransitions(db, [{ targetId: t.id, from: 'up', to: 'down', at: new Date(), message: 'pi-2 is down again' }]);
     await notifier.deliverDue();
-    const attempts = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select('d.attempts').where('c.name', '=', 'gone').where('d.status', '=', 'pending').orderBy('d.id').execute();
+    const attempts = await db
+      .selectFrom('notification_deliveries as d')
+      .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+      .select('d.attempts')
+      .where('c.name', '=', 'gone')
+      .where('d.status', '=', 'pending')
+      .orderBy('d.id')
+      .execute();
     expect(attempts.map((a) => a.attempts)).toEqual([1, 0]);
-    const row = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select(['d.status', 'd.attempts', 'd.last_error']).where('c.name', '=', 'gone').executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('notification_deliveries as d')
+      .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+      .select(['d.status', 'd.attempts', 'd.last_error'])
+      .where('c.name', '=', 'gone')
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'failed', attempts: 3, last_error: `http://127.0.0.1:${port}/hook: connection refused` });
   });
 });
@@ -137,7 +172,16 @@ describe('Notifier with a real Alertmanager', () => {
     requireCommand('prometheus-alertmanager', 'prometheus-alertmanager', (note) => ctx.skip(note));
     writeFileSync(path.join(dir, 'alertmanager.yml'), 'route:\n  receiver: none\nreceivers:\n  - name: none\n');
     const port = await closedPort();
-    const am = spawn('prometheus-alertmanager', [`--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
+    const am = spawn(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: 'ignore' },
+    );
     cleanup.push(() => am.kill());
     const base = `http://127.0.0.1:${port}`;
     type Alert = { labels: Record<string, string>; status: { state: string }; endsAt: string };
@@ -149,18 +193,28 @@ describe('Notifier with a real Alertmanager', () => {
     cleanup.push(drop);
     await addChannel(db, { name: 'am', kind: 'alertmanager', url: `${base}/` });
     const t = await addTarget(db, { name: 'pi-3', url: 'http://pi-3:9110/metrics', labels: { rack: 'c' } });
-    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: new Date(Date.now() + 5), message: 'pi-3 is down: no answer' }]);
+    await applyTransitions(db, [
+      { targetId: t.id, from: 'unknown', to: 'down', at: new Date(Date.now() + 5), message: 'pi-3 is down: no answer' },
+    ]);
     await new Promise((r) => setTimeout(r, 10));
     const notifier = new Notifier(db, silent);
     await notifier.deliverDue();
     const [firing] = await alerts();
-    expect(firing?.labels).toEqual({ alertname: 'VigilTargetDown', vigil_target: 'pi-3', instance: 'pi-3', severity: 'critical', rack: 'c' });
+    expect(firing?.labels).toEqual({
+      alertname: 'VigilTargetDown',
+      vigil_target: 'pi-3',
+      instance: 'pi-3',
+      severity: 'critical',
+      rack: 'c',
+    });
     expect(firing?.status.state).toBe('active');
     const firstEnd = Date.parse(firing!.endsAt);
     await new Promise((r) => setTimeout(r, 1100));
     await notifier.refreshAlertmanagers(); // still down: the alert's end moves on, and the watchdog fires
     expect(Date.parse((await alerts())[0]!.endsAt)).toBeGreaterThan(firstEnd);
-    expect((await all()).filter((a) => a.labels.alertname === 'VigilWatchdog').map((a) => a.labels)).toEqual([{ alertname: 'VigilWatchdog', severity: 'none' }]);
+    expect((await all()).filter((a) => a.labels.alertname === 'VigilWatchdog').map((a) => a.labels)).toEqual([
+      { alertname: 'VigilWatchdog', severity: 'none' },
+    ]);
 
     await applyTransitions(db, [{ targetId: t.id, from: 'down', to: 'up', at: new Date(), message: 'pi-3 is up' }]);
     await notifier.deliverDue();

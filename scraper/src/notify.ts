@@ -1,6 +1,15 @@
-import { type Database, type DueDelivery, dueDeliveries, enqueueDeliveries, listChannels, listTargets, recordDeliveryAttempt, type Target } from '@vigil/db';
+import type { Logger } from '@vigil/core/log';
+import {
+  type Database,
+  type DueDelivery,
+  dueDeliveries,
+  enqueueDeliveries,
+  listChannels,
+  listTargets,
+  recordDeliveryAttempt,
+  type Target,
+} from '@vigil/db';
 import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
 import { request } from 'undici';
 
 /** The JSON a `webhook` channel receives for one event (`version` changes only with a breaking change). */
@@ -69,7 +78,10 @@ export function alertmanagerAlert(
 export function watchdogAlert(now: Date): AlertmanagerAlert {
   return {
     labels: { alertname: 'VigilWatchdog', severity: 'none' },
-    annotations: { summary: 'The Vigil scraper is running', description: 'Always firing while the Vigil scraper runs; route it to a dead man\'s switch so that its absence alerts.' },
+    annotations: {
+      summary: 'The Vigil scraper is running',
+      description: "Always firing while the Vigil scraper runs; route it to a dead man's switch so that its absence alerts.",
+    },
     startsAt: now.toISOString(),
     endsAt: new Date(now.getTime() + ALERT_TTL_SECONDS * 1000).toISOString(),
   };
@@ -148,7 +160,10 @@ export class Notifier {
         await recordDeliveryAttempt(this.db, d.id, { sent: false, error, retryAt });
         if (retryAt) this.stats.retried++;
         else this.stats.failed++;
-        this.log.warn({ channel: d.channel.name, target: d.target.name, attempt, error, retryAt }, retryAt ? 'notification failed; will retry' : `notification given up after ${attempt} attempts`);
+        this.log.warn(
+          { channel: d.channel.name, target: d.target.name, attempt, error, retryAt },
+          retryAt ? 'notification failed; will retry' : `notification given up after ${attempt} attempts`,
+        );
       }
     }
   }
@@ -163,13 +178,18 @@ export class Notifier {
     const channels = (await listChannels(this.db)).filter((c) => c.kind === 'alertmanager' && c.enabled);
     if (channels.length === 0) return;
     const now = this.#now();
-    const alerts = (await listTargets(this.db)).filter((t) => t.state === 'down').map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
+    const alerts = (await listTargets(this.db))
+      .filter((t) => t.state === 'down')
+      .map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
     alerts.push(watchdogAlert(now));
     for (const c of channels) {
       try {
         await this.#send(c, alerts);
       } catch (err) {
-        this.log.warn({ channel: c.name, error: (err as Error).message }, 'could not refresh the alerts in Alertmanager; will try again in a minute');
+        this.log.warn(
+          { channel: c.name, error: (err as Error).message },
+          'could not refresh the alerts in Alertmanager; will try again in a minute',
+        );
       }
     }
   }
@@ -179,7 +199,12 @@ export class Notifier {
       case 'slack':
         return slackPayload(d);
       case 'alertmanager':
-        return [alertmanagerAlert(d.target, d.event.message, d.event.time, { now, resolvedAt: d.event.to_state === 'down' ? undefined : d.event.time })];
+        return [
+          alertmanagerAlert(d.target, d.event.message, d.event.time, {
+            now,
+            resolvedAt: d.event.to_state === 'down' ? undefined : d.event.time,
+          }),
+        ];
       default:
         return webhookPayload(d);
     }
@@ -187,7 +212,7 @@ export class Notifier {
 
   async #send(channel: { kind: string; url: string }, body: unknown): Promise<void> {
     const url = channel.kind === 'alertmanager' ? `${channel.url.replace(/\/+$/, '')}/api/v2/alerts` : channel.url;
-    let res;
+    let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, {
         method: 'POST',
@@ -199,7 +224,9 @@ export class Notifier {
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new Error(`${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : e.message}`);
+      throw new Error(
+        `${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : e.message}`,
+      );
     }
     const text = (await res.body.text()).slice(0, 200);
     if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode}${text ? `: ${text.trim()}` : ''}`);

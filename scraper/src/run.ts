@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLogger } from '@vigil/core/log';
 import { createDb, migrateToLatest, resolveDatabaseUrl } from '@vigil/db';
-import { createLogger } from '@vigil/exporter';
 import { createScraperApp } from './app.js';
 import type { ScraperConfig } from './config.js';
 import { Scraper } from './scraper.js';
@@ -18,7 +18,10 @@ export interface RunningScraper {
  * endpoints on `config.listen`.
  * @throws when the database cannot be reached or migrated, or the address is taken
  */
-export async function runScraper(config: ScraperConfig, log = createLogger('scraper', config.logLevel, config.logPretty)): Promise<RunningScraper> {
+export async function runScraper(
+  config: ScraperConfig,
+  log = createLogger('scraper', config.logLevel, config.logPretty),
+): Promise<RunningScraper> {
   const db = await createDb(resolveDatabaseUrl(config.databaseUrl), { applicationName: 'vigil-scraper' });
   try {
     const applied = await migrateToLatest(db);
@@ -32,7 +35,13 @@ export async function runScraper(config: ScraperConfig, log = createLogger('scra
   const server = http.createServer(createScraperApp(scraper, log).callback());
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code}; set VIGIL_SCRAPER_LISTEN to a free address`)));
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code}; set VIGIL_SCRAPER_LISTEN to a free address`,
+          ),
+        ),
+      );
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (err) {

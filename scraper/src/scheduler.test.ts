@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DueTracker, scrapeOffsetMs, Semaphore, slotOf } from './scheduler.js';
+import { DueTracker, Semaphore, scrapeOffsetMs, slotOf } from './scheduler.js';
 
 describe('scrapeOffsetMs', () => {
   it('is stable per target and spreads targets over the interval', () => {

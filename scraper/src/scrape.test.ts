@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { loadExporterConfig, startExporter } from '@vigil/exporter';
-import { pino } from 'pino';
+import { closedPort, fixtureTree, httpServer } from '@vigil/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closedPort, httpServer } from '../test/servers.js';
+import { startExporterProcess } from '../test/exporter.js';
 import { scrapeTarget } from './scrape.js';
 
-const FIXTURE_PROC = path.resolve(import.meta.dirname, '../../exporter/test/fixtures/this-host/proc');
+const FIXTURE_PROC = path.join(fixtureTree('this-host'), 'proc');
 const TOKEN = 'scrape-test-token-0123456789';
 const opts = { timeoutSeconds: 1, bodyLimitBytes: 1 << 20 };
 
@@ -19,7 +18,7 @@ describe('scrapeTarget', () => {
   };
 
   it('reads a real exporter, sending the token', async () => {
-    const exporter = await startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_PROC: FIXTURE_PROC, VIGIL_EXPORTER_TOKEN: TOKEN }), pino({ level: 'silent' }));
+    const exporter = await startExporterProcess({ VIGIL_PROC: FIXTURE_PROC, VIGIL_EXPORTER_TOKEN: TOKEN });
     servers.push(exporter);
     const ok = await scrapeTarget(`${exporter.url}/metrics`, { ...opts, token: TOKEN });
     expect(ok.up).toBe(true);
@@ -60,18 +59,27 @@ describe('scrapeTarget', () => {
 
   it('reports garbage with the line that is wrong', async () => {
     const url = await serve((_, res) => res.end('up 1\n<html>oops</html>\n'));
-    expect(await scrapeTarget(url, opts)).toMatchObject({ up: false, error: expect.stringMatching(/^malformed exposition at line 2: expected a metric name/) });
+    expect(await scrapeTarget(url, opts)).toMatchObject({
+      up: false,
+      error: expect.stringMatching(/^malformed exposition at line 2: expected a metric name/),
+    });
   });
 
   it('refuses a body over the limit, declared or streamed', async () => {
     const big = 'x_total 1\n'.repeat(2000);
     const declared = await serve((_, res) => res.end(big));
-    expect(await scrapeTarget(declared, { ...opts, bodyLimitBytes: 1024 })).toMatchObject({ up: false, error: expect.stringMatching(/over the 1024-byte limit/) });
+    expect(await scrapeTarget(declared, { ...opts, bodyLimitBytes: 1024 })).toMatchObject({
+      up: false,
+      error: expect.stringMatching(/over the 1024-byte limit/),
+    });
     const streamed = await serve((_, res) => {
       res.write(big);
       res.end(big);
     });
-    expect(await scrapeTarget(streamed, { ...opts, bodyLimitBytes: 1024 })).toMatchObject({ up: false, error: expect.stringMatching(/over the 1024-byte limit/) });
+    expect(await scrapeTarget(streamed, { ...opts, bodyLimitBytes: 1024 })).toMatchObject({
+      up: false,
+      error: expect.stringMatching(/over the 1024-byte limit/),
+    });
   });
 
   it('reports a connection closed before an answer', async () => {
@@ -91,4 +99,3 @@ describe('scrapeTarget', () => {
     if (!r.up) expect(r.error).not.toMatch(/bad port/);
   });
 });
-

@@ -1,5 +1,5 @@
+import { parseExposition, type ScrapedSample } from '@vigil/core/exposition';
 import { Agent, request } from 'undici';
-import { parseExposition, type ScrapedSample } from '@vigil/exporter';
 
 /** Keeps connections to exporters open between scrapes, as Prometheus does. */
 const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
@@ -34,12 +34,17 @@ export async function scrapeTarget(url: string, options: ScrapeOptions): Promise
   const elapsed = () => (performance.now() - t0) / 1000;
   const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
   try {
-    const headers: Record<string, string> = { accept: SCRAPE_ACCEPT, 'user-agent': 'vigil-scraper', 'x-prometheus-scrape-timeout-seconds': String(options.timeoutSeconds) };
+    const headers: Record<string, string> = {
+      accept: SCRAPE_ACCEPT,
+      'user-agent': 'vigil-scraper',
+      'x-prometheus-scrape-timeout-seconds': String(options.timeoutSeconds),
+    };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const res = await request(url, { method: 'GET', headers, signal, dispatcher: agent });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump();
-      const hint = res.statusCode === 401 || res.statusCode === 403 ? ': check that VIGIL_EXPORTER_TOKEN is the same here and on the exporter' : '';
+      const hint =
+        res.statusCode === 401 || res.statusCode === 403 ? ': check that VIGIL_EXPORTER_TOKEN is the same here and on the exporter' : '';
       throw new ScrapeError(`HTTP ${res.statusCode}${hint}`);
     }
     const text = await readLimited(res, options.bodyLimitBytes);
@@ -78,7 +83,8 @@ function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
 function describeError(err: unknown, options: ScrapeOptions): string {
   if (err instanceof ScrapeError) return err.message;
   const e = err as Error & { code?: string; cause?: Error & { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return `timed out after ${options.timeoutSeconds} s`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED')
+    return `timed out after ${options.timeoutSeconds} s`;
   if (e?.name === 'ExpositionError') return e.message;
   if (e?.code === 'ERR_INVALID_URL' || e?.code === 'UND_ERR_INVALID_ARG') return `bad target URL: ${e.message}`;
   const code = e?.code ?? e?.cause?.code;

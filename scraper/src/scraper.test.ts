@@ -1,22 +1,29 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { silentLogger } from '@vigil/core/log';
+import { closedPort, fixtureTree, httpServer, until } from '@vigil/core/testing';
 import { addTarget, type Database, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
-import { loadExporterConfig, meminfoValue, readMeminfo, type RunningExporter, startExporter } from '@vigil/exporter';
 import type { Kysely } from 'kysely';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, httpServer } from '../test/servers.js';
-import { until } from '../test/wait.js';
+import { type ExporterProcess, startExporterProcess } from '../test/exporter.js';
 import { Scraper } from './scraper.js';
 
-const FIXTURE_PROC = path.resolve(import.meta.dirname, '../../exporter/test/fixtures/this-host/proc');
-const silent = pino({ level: 'silent' });
+const FIXTURE_PROC = path.join(fixtureTree('this-host'), 'proc');
+
+/** A /proc/meminfo field of the fixture in bytes (kB × 1024), read plainly. */
+function meminfoBytes(field: string): number {
+  const line = readFileSync(path.join(FIXTURE_PROC, 'meminfo'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+const silent = silentLogger();
 const options = { concurrency: 4, bodyLimitBytes: 1 << 20, downAfterIntervals: 3, retentionDays: 30, queueLimit: 1000 };
 
-async function exporterOn(port = 0): Promise<RunningExporter> {
-  return startExporter(loadExporterConfig({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC }), silent);
+function exporterOn(port = 0): Promise<ExporterProcess> {
+  return startExporterProcess({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC });
 }
-
 
 describe.each(testDatabases())('scraper on $name', (engine) => {
   let db: Kysely<Database>;
@@ -54,12 +61,11 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     await scraper.writer.flush();
 
     const [hb] = await recentHeartbeats(db, good.id);
-    const mem = await readMeminfo(FIXTURE_PROC);
     expect(hb).toMatchObject({
       up: true,
       error: null,
-      memory_total_bytes: meminfoValue(mem, 'MemTotal'),
-      memory_used_bytes: meminfoValue(mem, 'MemTotal')! - meminfoValue(mem, 'MemAvailable')!,
+      memory_total_bytes: meminfoBytes('MemTotal'),
+      memory_used_bytes: meminfoBytes('MemTotal') - meminfoBytes('MemAvailable'),
       cpu_usage_percent: null, // first scrape
     });
     expect(hb!.disk_total_bytes).toBeGreaterThan(0);
@@ -77,12 +83,22 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     const now = Date.now();
     await scraper.checkLiveness(now);
     expect((await listTargets(db)).map((t) => [t.name, t.state])).toEqual([
-      ['fail', 'unknown'], ['garbage', 'unknown'], ['good', 'up'], ['hang', 'unknown'], ['refused', 'unknown'],
+      ['fail', 'unknown'],
+      ['garbage', 'unknown'],
+      ['good', 'up'],
+      ['hang', 'unknown'],
+      ['refused', 'unknown'],
     ]);
     await scraper.checkLiveness(now + 44_000);
     expect((await listTargets(db)).filter((t) => t.state === 'down')).toEqual([]);
     await scraper.checkLiveness(now + 46_000); // no scrape since: all past 3 intervals, the good one too
-    expect((await listTargets(db)).filter((t) => t.state === 'down').map((t) => t.name)).toEqual(['fail', 'garbage', 'good', 'hang', 'refused']);
+    expect((await listTargets(db)).filter((t) => t.state === 'down').map((t) => t.name)).toEqual([
+      'fail',
+      'garbage',
+      'good',
+      'hang',
+      'refused',
+    ]);
     const [refusedDown] = await listEvents(db, { targetId: targets.refused.id });
     expect(refusedDown?.message).toMatch(/^refused is down: no successful scrape for 3 intervals \(45 s\); last error: connection refused/);
 

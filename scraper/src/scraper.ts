@@ -1,3 +1,4 @@
+import type { Logger } from '@vigil/core/log';
 import {
   applyTransitions,
   type Database,
@@ -9,7 +10,6 @@ import {
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type CpuTotals, deriveFigures } from './heartbeat.js';
 import { decideTransitions } from './liveness.js';
@@ -66,16 +66,67 @@ export class Scraper {
     const writer = this.writer;
     const self = this;
     this.#m = {
-      scrapes: new Counter({ name: 'vigil_scraper_scrapes_total', help: 'Scrapes finished, by result (up or down).', labelNames: ['result'], registers }),
-      duration: new Histogram({ name: 'vigil_scraper_scrape_duration_seconds', help: 'How long scrapes took, in seconds.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
-      targetUp: new Gauge({ name: 'vigil_target_up', help: 'Whether the last scrape of a target succeeded (1) or not (0).', labelNames: ['target'], registers }),
-      transitions: new Counter({ name: 'vigil_scraper_transitions_total', help: 'Target state transitions written, by new state.', labelNames: ['state'], registers }),
+      scrapes: new Counter({
+        name: 'vigil_scraper_scrapes_total',
+        help: 'Scrapes finished, by result (up or down).',
+        labelNames: ['result'],
+        registers,
+      }),
+      duration: new Histogram({
+        name: 'vigil_scraper_scrape_duration_seconds',
+        help: 'How long scrapes took, in seconds.',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers,
+      }),
+      targetUp: new Gauge({
+        name: 'vigil_target_up',
+        help: 'Whether the last scrape of a target succeeded (1) or not (0).',
+        labelNames: ['target'],
+        registers,
+      }),
+      transitions: new Counter({
+        name: 'vigil_scraper_transitions_total',
+        help: 'Target state transitions written, by new state.',
+        labelNames: ['state'],
+        registers,
+      }),
     };
-    new Gauge({ name: 'vigil_scraper_heartbeats_queued', help: 'Heartbeats waiting to be written.', registers, collect() { this.set(writer.queued); } });
+    new Gauge({
+      name: 'vigil_scraper_heartbeats_queued',
+      help: 'Heartbeats waiting to be written.',
+      registers,
+      collect() {
+        this.set(writer.queued);
+      },
+    });
     // Counters mirrored from the writer's own counts at collection time.
-    new Counter({ name: 'vigil_scraper_heartbeats_written_total', help: 'Heartbeats written to the database.', registers, collect() { this.reset(); this.inc(writer.stats.written); } });
-    new Counter({ name: 'vigil_scraper_heartbeats_dropped_total', help: 'Heartbeats dropped because the queue was full while the database was away.', registers, collect() { this.reset(); this.inc(writer.stats.dropped); } });
-    new Counter({ name: 'vigil_scraper_heartbeat_write_failures_total', help: 'Batch writes that failed and were retried.', registers, collect() { this.reset(); this.inc(writer.stats.failedWrites); } });
+    new Counter({
+      name: 'vigil_scraper_heartbeats_written_total',
+      help: 'Heartbeats written to the database.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(writer.stats.written);
+      },
+    });
+    new Counter({
+      name: 'vigil_scraper_heartbeats_dropped_total',
+      help: 'Heartbeats dropped because the queue was full while the database was away.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(writer.stats.dropped);
+      },
+    });
+    new Counter({
+      name: 'vigil_scraper_heartbeat_write_failures_total',
+      help: 'Batch writes that failed and were retried.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(writer.stats.failedWrites);
+      },
+    });
     new Counter({
       name: 'vigil_scraper_notifications_total',
       help: 'Notification attempts, by result: sent, retry (failed, will be tried again), failed (given up).',
@@ -88,8 +139,23 @@ export class Scraper {
         this.inc({ result: 'failed' }, notifier.stats.failed);
       },
     });
-    new Gauge({ name: 'vigil_scraper_targets', help: 'Targets known to the scraper.', registers, collect() { this.set(self.#targets.length); } });
-    new Counter({ name: 'vigil_scraper_scrapes_skipped_total', help: 'Scrapes not started because the previous scrape of the target was still running.', registers, collect() { this.reset(); this.inc(self.#tracker.skipped); } });
+    new Gauge({
+      name: 'vigil_scraper_targets',
+      help: 'Targets known to the scraper.',
+      registers,
+      collect() {
+        this.set(self.#targets.length);
+      },
+    });
+    new Counter({
+      name: 'vigil_scraper_scrapes_skipped_total',
+      help: 'Scrapes not started because the previous scrape of the target was still running.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.#tracker.skipped);
+      },
+    });
   }
 
   /** The targets as last read from the database. */
@@ -135,7 +201,11 @@ export class Scraper {
   /** Scrapes one target now and queues its heartbeat. */
   async scrapeOnce(t: Target): Promise<void> {
     const time = new Date();
-    const result = await scrapeTarget(t.url, { token: this.options.token, timeoutSeconds: t.timeout_seconds, bodyLimitBytes: this.options.bodyLimitBytes });
+    const result = await scrapeTarget(t.url, {
+      token: this.options.token,
+      timeoutSeconds: t.timeout_seconds,
+      bodyLimitBytes: this.options.bodyLimitBytes,
+    });
     this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
     this.#m.duration.observe(result.durationSeconds);
     this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
@@ -147,8 +217,16 @@ export class Scraper {
     } else {
       this.log.debug({ target: t.name, url: t.url, err: result.error }, 'scrape failed');
       this.writer.push({
-        ...base, error: result.error, samples: null, cpu_usage_percent: null, memory_used_bytes: null, memory_total_bytes: null,
-        disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null,
+        ...base,
+        error: result.error,
+        samples: null,
+        cpu_usage_percent: null,
+        memory_used_bytes: null,
+        memory_total_bytes: null,
+        disk_used_bytes: null,
+        disk_total_bytes: null,
+        load1: null,
+        uptime_seconds: null,
       });
     }
   }
@@ -188,7 +266,9 @@ export class Scraper {
     await this.maintainPartitions();
     await this.refreshTargets();
     const job = (expr: string, name: string, fn: () => Promise<void>) =>
-      this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.log.error({ err, job: name }, 'job failed')), { name, noOverlap: true }));
+      this.#tasks.push(
+        cron.schedule(expr, () => fn().catch((err) => this.log.error({ err, job: name }, 'job failed')), { name, noOverlap: true }),
+      );
     job('* * * * * *', 'scrape', () => this.tick());
     job('* * * * * *', 'flush', () => this.writer.flush());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());

@@ -1,16 +1,35 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { addTarget, createDb, ensureHeartbeatPartitions, migrateToLatest, type NewHeartbeat, recentHeartbeats, startEmbeddedPostgres } from '@vigil/db';
-import { pino } from 'pino';
+import { silentLogger } from '@vigil/core/log';
+import { closedPort } from '@vigil/core/testing';
+import {
+  addTarget,
+  createDb,
+  ensureHeartbeatPartitions,
+  migrateToLatest,
+  type NewHeartbeat,
+  recentHeartbeats,
+  startEmbeddedPostgres,
+} from '@vigil/db';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../test/servers.js';
 import { HeartbeatWriter } from './writer.js';
 
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 const row = (target_id: number, time: Date): NewHeartbeat => ({
-  target_id, time, up: true, duration_seconds: 0.01, error: null, samples: 1, cpu_usage_percent: null, memory_used_bytes: null,
-  memory_total_bytes: null, disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null,
+  target_id,
+  time,
+  up: true,
+  duration_seconds: 0.01,
+  error: null,
+  samples: 1,
+  cpu_usage_percent: null,
+  memory_used_bytes: null,
+  memory_total_bytes: null,
+  disk_used_bytes: null,
+  disk_total_bytes: null,
+  load1: null,
+  uptime_seconds: null,
 });
 
 describe('HeartbeatWriter', () => {
@@ -75,7 +94,9 @@ describe('HeartbeatWriter', () => {
     await flushing; // the same pass goes on to rows 3 and 4
     expect(writer.queued).toBe(0);
     // Nothing lost (a cut by position would lose rows 3 and 4), nothing written twice.
-    expect((await recentHeartbeats(db, t.id)).map((h) => h.time.getTime() - base).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000, 4000]);
+    expect((await recentHeartbeats(db, t.id)).map((h) => h.time.getTime() - base).sort((a, b) => a - b)).toEqual([
+      0, 1000, 2000, 3000, 4000,
+    ]);
     expect(writer.stats.written).toBe(5);
     await db.destroy();
   });

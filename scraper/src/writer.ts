@@ -1,6 +1,6 @@
+import type { Logger } from '@vigil/core/log';
 import { type Database, ensureHeartbeatPartitions, insertHeartbeats, type NewHeartbeat } from '@vigil/db';
 import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
 
 export interface WriterOptions {
   /** Rows per insert (default 500). */
@@ -92,7 +92,8 @@ export class HeartbeatWriter {
       } catch (err) {
         this.stats.failedWrites++;
         this.#retryAt = Date.now() + this.#backoff * 1000;
-        if (!this.#failing) this.log.error({ err: (err as Error).message, queued: this.#queue.length }, 'cannot write heartbeats; keeping them and retrying');
+        if (!this.#failing)
+          this.log.error({ err: (err as Error).message, queued: this.#queue.length }, 'cannot write heartbeats; keeping them and retrying');
         else this.log.debug({ err: (err as Error).message, retryInSeconds: this.#backoff }, 'heartbeat write failed again');
         this.#backoff = Math.min(this.#backoff * 2, this.#maxBackoff);
         this.#failing = true;
@@ -122,7 +123,11 @@ export class HeartbeatWriter {
       const e = err as Error & { code?: string };
       if (/no partition of relation "heartbeats" found/.test(e.message)) {
         const days = batch.map((r) => new Date(r.time).getTime());
-        await ensureHeartbeatPartitions(this.db, new Date(Math.min(...days)), Math.ceil((Math.max(...days) - Math.min(...days)) / 86_400_000) + 1);
+        await ensureHeartbeatPartitions(
+          this.db,
+          new Date(Math.min(...days)),
+          Math.ceil((Math.max(...days) - Math.min(...days)) / 86_400_000) + 1,
+        );
         return this.#write(batch);
       }
       if (e.code === '23503' || /violates foreign key constraint/.test(e.message)) {

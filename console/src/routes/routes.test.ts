@@ -1,7 +1,7 @@
-import { addTarget, createDb, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { addTarget, createDb, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handleError } from '../hooks.server';
 
@@ -45,10 +45,20 @@ describe('console routes', () => {
 describe('handleError', () => {
   it('hides unexpected errors behind an id, and says so when the database is away', () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const secret = handleError({ error: new Error('password=hunter2 in query'), status: 500, message: 'Internal Error', event: {} as never });
+    const secret = handleError({
+      error: new Error('password=hunter2 in query'),
+      status: 500,
+      message: 'Internal Error',
+      event: {} as never,
+    });
     expect(secret).toMatchObject({ message: 'Internal error', errorId: expect.any(String) });
     expect(JSON.stringify(secret)).not.toContain('hunter2');
-    const db = handleError({ error: new Error('connect ECONNREFUSED 127.0.0.1:5432'), status: 500, message: 'Internal Error', event: {} as never });
+    const db = handleError({
+      error: new Error('connect ECONNREFUSED 127.0.0.1:5432'),
+      status: 500,
+      message: 'Internal Error',
+      event: {} as never,
+    });
     expect((db as { message: string }).message).toMatch(/database cannot be reached/);
     expect(handleError({ error: new Error('x'), status: 404, message: 'Not Found', event: {} as never })).toEqual({ message: 'Not Found' });
     expect(spy).toHaveBeenCalledTimes(2);

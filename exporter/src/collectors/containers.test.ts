@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
+import { parseExposition } from '@vigil/core/exposition';
+import { silentLogger } from '@vigil/core/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, DOCKER_HOST, dockerMissing, IMAGE } from '../../test/docker.js';
+import { DOCKER_HOST, docker, dockerMissing, IMAGE } from '../../test/docker.js';
 import { loadExporterConfig } from '../config.js';
 import { ContainerCache, DockerClient, DockerError, parseDockerHost } from '../docker.js';
-import { parseExposition } from '../exposition.js';
 import { type RunningExporter, startExporter } from '../server.js';
 import { containerLabelName } from './containers.js';
 
@@ -20,7 +20,7 @@ describe('parseDockerHost', () => {
   });
   it('maps label keys as cAdvisor does', () => expect(containerLabelName('com.example.stack')).toBe('container_label_com_example_stack'));
   it('says when the Docker API is unreachable', async () => {
-    const cache = new ContainerCache(new DockerClient('unix:///nonexistent/docker.sock', 500), { log: pino({ level: 'silent' }) });
+    const cache = new ContainerCache(new DockerClient('unix:///nonexistent/docker.sock', 500), { log: silentLogger() });
     await expect(cache.list()).rejects.toThrow(/Docker API unreachable \(ENOENT\); check DOCKER_HOST/);
     cache.stop();
   });
@@ -31,7 +31,14 @@ const missing = dockerMissing();
 describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const run = randomBytes(4).toString('hex');
   const secret = `s3cr3t-${randomBytes(8).toString('hex')}`;
-  const names = { healthy: `vt-${run}-healthy`, unhealthy: `vt-${run}-unhealthy`, busy: `vt-${run}-busy`, stopped: `vt-${run}-stopped`, secret: `vt-${run}-secret`, unlabelled: `vt-${run}-unlabelled` };
+  const names = {
+    healthy: `vt-${run}-healthy`,
+    unhealthy: `vt-${run}-unhealthy`,
+    busy: `vt-${run}-busy`,
+    stopped: `vt-${run}-stopped`,
+    secret: `vt-${run}-secret`,
+    unlabelled: `vt-${run}-unlabelled`,
+  };
   const label = ['--label', `com.vigil.test=${run}`, '--label', 'com.vigil.stack=web'];
   let exporter: RunningExporter;
   const metrics = async () => parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
@@ -41,7 +48,21 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
   beforeAll(async () => {
     const common = ['run', '-d', '--network', 'none'];
     docker(...common, '--name', names.healthy, ...label, '--health-cmd', 'true', '--health-interval', '1s', IMAGE, 'sleep', '300');
-    docker(...common, '--name', names.unhealthy, ...label, '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1', IMAGE, 'sleep', '300');
+    docker(
+      ...common,
+      '--name',
+      names.unhealthy,
+      ...label,
+      '--health-cmd',
+      'false',
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '1',
+      IMAGE,
+      'sleep',
+      '300',
+    );
     docker(...common, '--name', names.busy, ...label, '--cpus', '0.3', '--memory', '32m', IMAGE, 'sh', '-c', 'yes > /dev/null');
     docker(...common, '--name', names.stopped, ...label, IMAGE, 'true');
     docker(...common, '--name', names.secret, ...label, '-e', `DB_PASSWORD=${secret}`, IMAGE, 'sh', '-c', `sleep 300; echo ${secret}`);
@@ -53,7 +74,7 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
         VIGIL_CONTAINER_LABEL: `com.vigil.test=${run}`,
         VIGIL_CONTAINER_LABELS: 'com.vigil.stack',
       }),
-      pino({ level: 'silent' }),
+      silentLogger(),
     );
   }, 60_000);
   afterAll(async () => {
@@ -69,7 +90,13 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
 
   it('reports state, health and restarts; the unlabelled container is absent', async () => {
     let samples = await metrics();
-    for (let i = 0; i < 100 && (value(samples, 'vigil_container_health_status', names.unhealthy, { status: 'unhealthy' }) !== 1 || value(samples, 'vigil_container_health_status', names.healthy, { status: 'healthy' }) !== 1); i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      (value(samples, 'vigil_container_health_status', names.unhealthy, { status: 'unhealthy' }) !== 1 ||
+        value(samples, 'vigil_container_health_status', names.healthy, { status: 'healthy' }) !== 1);
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 200));
       samples = await metrics();
     }
@@ -105,7 +132,7 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
     expect(value(b, 'container_start_time_seconds', names.busy)).toBeCloseTo(started, 0);
   });
 
-  it('never shows a container\'s environment or command, on any endpoint', async () => {
+  it("never shows a container's environment or command, on any endpoint", async () => {
     for (const p of ['/metrics', '/stats', '/containers', '/host', '/services', '/health']) {
       const text = await (await fetch(`${exporter.url}${p}`)).text();
       if (p === '/metrics' || p === '/containers') expect(text).toContain(names.secret);
@@ -119,7 +146,11 @@ describe.skipIf(missing)(`containers against a real Docker engine${missing ? ` (
     const byName = new Map(view.containers.map((c) => [c.name, c]));
     expect(byName.has(names.unlabelled)).toBe(false);
     expect(byName.get(names.stopped)).toMatchObject({ state: 'exited', cpuUsageSeconds: null });
-    expect(byName.get(names.busy)).toMatchObject({ state: 'running', memoryLimitBytes: 32 * 1024 * 1024, labels: { 'com.vigil.stack': 'web' } });
+    expect(byName.get(names.busy)).toMatchObject({
+      state: 'running',
+      memoryLimitBytes: 32 * 1024 * 1024,
+      labels: { 'com.vigil.stack': 'web' },
+    });
     expect(byName.get(names.busy)!.cpuUsageSeconds).toBeGreaterThan(0);
     expect(view.summary.total).toBe(view.containers.length);
     expect(view.summary.stopped).toBeGreaterThanOrEqual(1);

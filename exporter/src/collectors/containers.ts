@@ -1,8 +1,16 @@
 import path from 'node:path';
+import type { Labels, MetricSink } from '@vigil/core/render';
+import {
+  blockDeviceName,
+  type CgroupStats,
+  type CgroupVersion,
+  detectCgroupVersion,
+  findContainerCgroup,
+  readCgroupV1,
+  readCgroupV2,
+} from '../cgroup.js';
 import type { Collector, HostPaths } from '../collector.js';
-import { blockDeviceName, type CgroupStats, type CgroupVersion, detectCgroupVersion, findContainerCgroup, readCgroupV1, readCgroupV2 } from '../cgroup.js';
 import type { ContainerCache, ContainerInfo } from '../docker.js';
-import type { Labels, MetricSink } from '../metrics.js';
 import { type NetdevColumn, type NetdevStats, readNetdev } from './netdev.js';
 import { closeHandles } from './read.js';
 
@@ -36,7 +44,13 @@ export function containerLabelName(key: string): string {
  * namespace's /proc/<pid>/net/dev. A container whose files vanish mid-read (it
  * stopped) is reported without figures rather than failing the scrape.
  */
-export async function snapshotContainers(cache: ContainerCache, paths: HostPaths, version: CgroupVersion, cgroupOf: Map<string, string | null>, signal?: AbortSignal): Promise<ContainerSnapshot[]> {
+export async function snapshotContainers(
+  cache: ContainerCache,
+  paths: HostPaths,
+  version: CgroupVersion,
+  cgroupOf: Map<string, string | null>,
+  signal?: AbortSignal,
+): Promise<ContainerSnapshot[]> {
   const containers = await cache.list(signal);
   return Promise.all(
     containers.map(async (info): Promise<ContainerSnapshot> => {
@@ -62,11 +76,22 @@ export async function snapshotContainers(cache: ContainerCache, paths: HostPaths
 }
 
 /** Adds cAdvisor-named series (and Vigil's state, health and restarts) for the snapshots. */
-export async function addContainerSamples(sink: MetricSink, snapshots: readonly ContainerSnapshot[], sys: string, now: number): Promise<void> {
+export async function addContainerSamples(
+  sink: MetricSink,
+  snapshots: readonly ContainerSnapshot[],
+  sys: string,
+  now: number,
+): Promise<void> {
   const g = (name: string, help: string) => sink.gauge(name, help);
   const c = (name: string, help: string) => sink.counter(name, help);
-  const state = g('vigil_container_state', 'The container\'s state as Docker reports it (created, running, paused, restarting, removing, exited, dead), 1 for the current one.');
-  const health = g('vigil_container_health_status', 'The container\'s health check status (healthy, unhealthy, starting, none), 1 for the current one.');
+  const state = g(
+    'vigil_container_state',
+    "The container's state as Docker reports it (created, running, paused, restarting, removing, exited, dead), 1 for the current one.",
+  );
+  const health = g(
+    'vigil_container_health_status',
+    "The container's health check status (healthy, unhealthy, starting, none), 1 for the current one.",
+  );
   const restarts = g('vigil_container_restarts', 'How many times Docker restarted the container.');
   const devices = new Map<string, string>();
   for (const { info, cgroup, stats, network } of snapshots) {
@@ -75,7 +100,8 @@ export async function addContainerSamples(sink: MetricSink, snapshots: readonly 
     state.set({ ...labels, state: info.state }, 1);
     health.set({ ...labels, status: info.health }, 1);
     restarts.set(labels, info.restartCount);
-    if (info.startedAt !== null) g('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.').set(labels, info.startedAt);
+    if (info.startedAt !== null)
+      g('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.').set(labels, info.startedAt);
     if (!stats) continue;
     g('container_last_seen', 'Last time a container was seen by the exporter').set(labels, now);
     const put = (family: () => ReturnType<MetricSink['gauge']>, v: number | null, extra: Labels = {}) => {
@@ -86,10 +112,16 @@ export async function addContainerSamples(sink: MetricSink, snapshots: readonly 
     put(() => c('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.'), stats.cpuSystemSeconds);
     put(() => c('container_cpu_cfs_periods_total', 'Number of elapsed enforcement period intervals.'), stats.cfsPeriods);
     put(() => c('container_cpu_cfs_throttled_periods_total', 'Number of throttled period intervals.'), stats.cfsThrottledPeriods);
-    put(() => c('container_cpu_cfs_throttled_seconds_total', 'Total time duration the container has been throttled.'), stats.cfsThrottledSeconds);
+    put(
+      () => c('container_cpu_cfs_throttled_seconds_total', 'Total time duration the container has been throttled.'),
+      stats.cfsThrottledSeconds,
+    );
     put(() => g('container_spec_cpu_quota', 'CPU quota of the container.'), stats.cpuQuotaMicros);
     put(() => g('container_spec_cpu_period', 'CPU period of the container.'), stats.cpuQuotaMicros === null ? null : stats.cpuPeriodMicros);
-    put(() => g('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed'), stats.memoryUsageBytes);
+    put(
+      () => g('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed'),
+      stats.memoryUsageBytes,
+    );
     put(() => g('container_memory_working_set_bytes', 'Current working set in bytes.'), stats.memoryWorkingSetBytes);
     put(() => g('container_memory_rss', 'Size of RSS in bytes.'), stats.memoryRssBytes);
     put(() => g('container_memory_cache', 'Number of bytes of page cache memory.'), stats.memoryCacheBytes);
@@ -116,7 +148,7 @@ export async function addContainerSamples(sink: MetricSink, snapshots: readonly 
  * event stream), resource figures from cgroup files. Series of a removed
  * container are gone on the next scrape, since every scrape builds them afresh.
  */
-export function containersCollector(paths: HostPaths, cache: ContainerCache, onSnapshots?: (s: ContainerSnapshot[]) => void): Collector {
+export function containersCollector(paths: HostPaths, cache: ContainerCache): Collector {
   let version: Promise<CgroupVersion> | null = null;
   const cgroupOf = new Map<string, string | null>();
   return {
@@ -131,8 +163,8 @@ export function containersCollector(paths: HostPaths, cache: ContainerCache, onS
         // Close the cgroup files kept open for a container that is gone.
         if (cg) closeHandles((p) => p.includes(`${cg}/`));
       }
-      onSnapshots?.(snapshots);
       await addContainerSamples(sink, snapshots, paths.sys, Date.now() / 1000);
+      return { containers: snapshots };
     },
   };
 }

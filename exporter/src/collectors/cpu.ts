@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { NODE_BOOT_TIME, NODE_CPU_SECONDS } from '@vigil/core/metric-names';
+import type { MetricSink } from '@vigil/core/render';
 import type { Collector, HostPaths } from '../collector.js';
-import type { MetricSink } from '../metrics.js';
 import { ParseError, readText } from './read.js';
 
 /** Clock ticks per second in /proc/stat (USER_HZ): 100 on every Linux architecture that exports it to user space. */
@@ -41,7 +42,16 @@ const MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'st
  * @throws ParseError for a non-numeric field or a file without the aggregate `cpu` line
  */
 export function parseProcStat(text: string): ProcStat {
-  const out: ProcStat = { total: zeroTimes(), cpus: [], bootTime: null, contextSwitches: null, interrupts: null, forks: null, procsRunning: null, procsBlocked: null };
+  const out: ProcStat = {
+    total: zeroTimes(),
+    cpus: [],
+    bootTime: null,
+    contextSwitches: null,
+    interrupts: null,
+    forks: null,
+    procsRunning: null,
+    procsBlocked: null,
+  };
   let sawTotal = false;
   text.split('\n').forEach((line, i) => {
     const fields = line.trim().split(/\s+/);
@@ -49,7 +59,8 @@ export function parseProcStat(text: string): ProcStat {
     if (!key) return;
     const num = (s: string | undefined) => {
       const n = Number(s);
-      if (s === undefined || !/^\d+$/.test(s)) throw new ParseError('stat', i + 1, `expected a count after "${key}", got ${JSON.stringify(s ?? '')}`);
+      if (s === undefined || !/^\d+$/.test(s))
+        throw new ParseError('stat', i + 1, `expected a count after "${key}", got ${JSON.stringify(s ?? '')}`);
       return n;
     };
     if (key.startsWith('cpu')) {
@@ -89,7 +100,7 @@ export async function readProcStat(proc: string, signal?: AbortSignal): Promise<
 
 /** Adds node_exporter's cpu and stat collectors' series for `stat`. */
 export function addStatSamples(sink: MetricSink, stat: ProcStat): void {
-  const seconds = sink.counter('node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.');
+  const seconds = sink.of(NODE_CPU_SECONDS);
   const guest = sink.counter('node_cpu_guest_seconds_total', 'Seconds the CPUs spent in guests (VMs) for each mode.');
   for (const c of stat.cpus) {
     for (const mode of ['idle', 'iowait', 'irq', 'nice', 'softirq', 'steal', 'system', 'user'] as const) {
@@ -98,11 +109,13 @@ export function addStatSamples(sink: MetricSink, stat: ProcStat): void {
     guest.set({ cpu: c.cpu, mode: 'nice' }, c.guestNice);
     guest.set({ cpu: c.cpu, mode: 'user' }, c.guest);
   }
-  if (stat.bootTime !== null) sink.gauge('node_boot_time_seconds', 'Node boot time, in unixtime.').set({}, stat.bootTime);
-  if (stat.contextSwitches !== null) sink.counter('node_context_switches_total', 'Total number of context switches.').set({}, stat.contextSwitches);
+  if (stat.bootTime !== null) sink.of(NODE_BOOT_TIME).set({}, stat.bootTime);
+  if (stat.contextSwitches !== null)
+    sink.counter('node_context_switches_total', 'Total number of context switches.').set({}, stat.contextSwitches);
   if (stat.forks !== null) sink.counter('node_forks_total', 'Total number of forks.').set({}, stat.forks);
   if (stat.interrupts !== null) sink.counter('node_intr_total', 'Total number of interrupts serviced.').set({}, stat.interrupts);
-  if (stat.procsBlocked !== null) sink.gauge('node_procs_blocked', 'Number of processes blocked waiting for I/O to complete.').set({}, stat.procsBlocked);
+  if (stat.procsBlocked !== null)
+    sink.gauge('node_procs_blocked', 'Number of processes blocked waiting for I/O to complete.').set({}, stat.procsBlocked);
   if (stat.procsRunning !== null) sink.gauge('node_procs_running', 'Number of processes in runnable state.').set({}, stat.procsRunning);
 }
 

@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { NODE_FILESYSTEM_AVAIL, NODE_FILESYSTEM_FREE, NODE_FILESYSTEM_SIZE } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { ParseError, readText } from './read.js';
 
@@ -97,7 +98,13 @@ export interface FilesystemStats {
  */
 export async function statFilesystem(rootfs: string, mountPoint: string): Promise<FilesystemStats> {
   const s = await statfs(path.join(rootfs, mountPoint));
-  return { sizeBytes: s.blocks * s.bsize, freeBytes: s.bfree * s.bsize, availBytes: s.bavail * s.bsize, files: s.files, filesFree: s.ffree };
+  return {
+    sizeBytes: s.blocks * s.bsize,
+    freeBytes: s.bfree * s.bsize,
+    availBytes: s.bavail * s.bsize,
+    files: s.files,
+    filesFree: s.ffree,
+  };
 }
 
 /**
@@ -109,19 +116,26 @@ export async function statFilesystem(rootfs: string, mountPoint: string): Promis
  * statfs() slower than `mountTimeoutSeconds` counts as an error for this scrape,
  * so one dead mount does not cost the others their series.
  */
-export function filesystemCollector(paths: HostPaths, filter: FilesystemFilter = DEFAULT_FILESYSTEM_FILTER, mountTimeoutSeconds = 1): Collector {
+export function filesystemCollector(
+  paths: HostPaths,
+  filter: FilesystemFilter = DEFAULT_FILESYSTEM_FILTER,
+  mountTimeoutSeconds = 1,
+): Collector {
   const stuck = new Set<string>();
   return {
     name: 'filesystem',
     async update(sink, signal) {
       const mounts = selectMounts(await readMountinfo(paths.proc, signal), filter);
-      const size = sink.gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.');
-      const free = sink.gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.');
-      const avail = sink.gauge('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.');
+      const size = sink.of(NODE_FILESYSTEM_SIZE);
+      const free = sink.of(NODE_FILESYSTEM_FREE);
+      const avail = sink.of(NODE_FILESYSTEM_AVAIL);
       const files = sink.gauge('node_filesystem_files', 'Filesystem total file nodes.');
       const filesFree = sink.gauge('node_filesystem_files_free', 'Filesystem total free file nodes.');
       const readonly = sink.gauge('node_filesystem_readonly', 'Filesystem read-only status.');
-      const deviceError = sink.gauge('node_filesystem_device_error', 'Whether an error occurred while getting statistics for the given device.');
+      const deviceError = sink.gauge(
+        'node_filesystem_device_error',
+        'Whether an error occurred while getting statistics for the given device.',
+      );
       const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
       // statfs() all mounts at once, then emit in mount-table order: the output's
       // order must not depend on which call returned first.

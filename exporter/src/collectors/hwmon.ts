@@ -1,12 +1,17 @@
 import { readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { NODE_HWMON_TEMP } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { isTransientSensorError, listClass, readText } from './read.js';
 import { parseMillidegrees } from './thermal.js';
 
 /** node_exporter's label cleaning: lower case, anything but [a-z0-9:_] to `_`, trimmed of `_`. */
 export function cleanChipName(s: string): string {
-  return s.trim().toLowerCase().replace(/[^a-z0-9:_]/g, '_').replace(/^_+|_+$/g, '');
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9:_]/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /** A temperature sensor of a hwmon chip. */
@@ -84,7 +89,7 @@ export function hwmonCollector(paths: HostPaths): Collector {
     async update(sink) {
       const temps = await readHwmonTemps(paths.sys);
       if (temps.length === 0) return;
-      const temp = sink.gauge('node_hwmon_temp_celsius', 'Hardware monitor for temperature (input)');
+      const temp = sink.of(NODE_HWMON_TEMP);
       const names = sink.gauge('node_hwmon_chip_names', 'Annotation metric for human-readable chip names');
       const labels = sink.gauge('node_hwmon_sensor_label', 'Label for given chip and sensor');
       const seenChips = new Set<string>();

@@ -1,6 +1,6 @@
 import type { Collector, HostPaths } from '../collector.js';
 import type { ContainerCache } from '../docker.js';
-import { type ContainerSnapshot, containersCollector } from './containers.js';
+import { containersCollector } from './containers.js';
 import { cpuCollector } from './cpu.js';
 import { DEFAULT_DISK_EXCLUDE, diskstatsCollector } from './diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter, filesystemCollector } from './filesystem.js';
@@ -9,7 +9,7 @@ import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
 import { pressureCollector } from './pressure.js';
-import { type ProbeResult, type ServiceConfig, servicesCollector } from './services.js';
+import { type ServiceConfig, servicesCollector } from './services.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
@@ -21,17 +21,13 @@ export interface CollectorContext {
   diskExclude?: RegExp;
   /** Probes from VIGIL_SERVICES_FILE. */
   services?: readonly ServiceConfig[];
-  /** Told each collection's probe results (for the /services view). */
-  onProbeResults?: (r: ProbeResult[]) => void;
   /** The Docker container cache; no container collector without it. */
   containers?: ContainerCache;
-  /** Told each collection's container snapshots (for the /containers view). */
-  onContainerSnapshots?: (s: ContainerSnapshot[]) => void;
 }
 
 /** Every collector, by name: adding one is one file and one line here. */
 export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | null> = {
-  containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers, ctx.onContainerSnapshots) : null),
+  containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers) : null),
   cpu: (ctx) => cpuCollector(ctx.paths),
   diskstats: (ctx) => diskstatsCollector(ctx.paths, ctx.diskExclude ?? DEFAULT_DISK_EXCLUDE),
   filesystem: (ctx) => filesystemCollector(ctx.paths, ctx.filesystemFilter ?? DEFAULT_FILESYSTEM_FILTER),
@@ -40,7 +36,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   meminfo: (ctx) => meminfoCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
-  services: (ctx) => servicesCollector(ctx.services ?? [], 16, ctx.onProbeResults),
+  services: (ctx) => servicesCollector(ctx.services ?? [], 16),
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
   uname: (ctx) => unameCollector(ctx.paths),

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { NODE_LOAD1, NODE_LOAD5, NODE_LOAD15 } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { ParseError, readText } from './read.js';
 
@@ -16,7 +17,8 @@ export interface LoadAvg {
 export function parseLoadAvg(text: string): LoadAvg {
   const f = text.trim().split(/\s+/);
   const nums = f.slice(0, 3).map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN));
-  if (nums.length < 3 || nums.some(Number.isNaN)) throw new ParseError('loadavg', 1, `expected three load averages, got ${JSON.stringify(text.trim().slice(0, 40))}`);
+  if (nums.length < 3 || nums.some(Number.isNaN))
+    throw new ParseError('loadavg', 1, `expected three load averages, got ${JSON.stringify(text.trim().slice(0, 40))}`);
   return { load1: nums[0]!, load5: nums[1]!, load15: nums[2]! };
 }
 
@@ -31,9 +33,9 @@ export function loadavgCollector(paths: HostPaths): Collector {
     name: 'loadavg',
     async update(sink, signal) {
       const l = await readLoadAvg(paths.proc, signal);
-      sink.gauge('node_load1', '1m load average.').set({}, l.load1);
-      sink.gauge('node_load5', '5m load average.').set({}, l.load5);
-      sink.gauge('node_load15', '15m load average.').set({}, l.load15);
+      sink.of(NODE_LOAD1).set({}, l.load1);
+      sink.of(NODE_LOAD5).set({}, l.load5);
+      sink.of(NODE_LOAD15).set({}, l.load15);
     },
   };
 }

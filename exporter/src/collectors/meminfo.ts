@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { nodeMemory } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { ParseError, readText } from './read.js';
 
@@ -43,8 +44,7 @@ export function meminfoCollector(paths: HostPaths): Collector {
     name: 'meminfo',
     async update(sink, signal) {
       for (const f of await readMeminfo(paths.proc, signal)) {
-        const name = f.bytes ? `node_memory_${f.name}_bytes` : `node_memory_${f.name}`;
-        sink.gauge(name, `Memory information field ${f.bytes ? `${f.name}_bytes` : f.name}.`).set({}, f.value);
+        sink.of(nodeMemory(f.name, f.bytes)).set({}, f.value);
       }
     },
   };

@@ -1,11 +1,26 @@
 import path from 'node:path';
+import { NODE_NETWORK_UP, nodeNetwork } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { ParseError, readText } from './read.js';
 
 /** The /proc/net/dev columns, in order, with node_exporter's metric stems. */
 export const NETDEV_COLUMNS = [
-  'receive_bytes', 'receive_packets', 'receive_errs', 'receive_drop', 'receive_fifo', 'receive_frame', 'receive_compressed', 'receive_multicast',
-  'transmit_bytes', 'transmit_packets', 'transmit_errs', 'transmit_drop', 'transmit_fifo', 'transmit_colls', 'transmit_carrier', 'transmit_compressed',
+  'receive_bytes',
+  'receive_packets',
+  'receive_errs',
+  'receive_drop',
+  'receive_fifo',
+  'receive_frame',
+  'receive_compressed',
+  'receive_multicast',
+  'transmit_bytes',
+  'transmit_packets',
+  'transmit_errs',
+  'transmit_drop',
+  'transmit_fifo',
+  'transmit_colls',
+  'transmit_carrier',
+  'transmit_compressed',
 ] as const;
 
 export type NetdevColumn = (typeof NETDEV_COLUMNS)[number];
@@ -28,7 +43,10 @@ export function parseNetdev(text: string): NetdevStats[] {
     const colon = line.indexOf(':');
     if (colon < 0) throw new ParseError('net/dev', i + 1, `expected "device: counters", got ${JSON.stringify(line.slice(0, 40))}`);
     const device = line.slice(0, colon).trim();
-    const values = line.slice(colon + 1).trim().split(/\s+/);
+    const values = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (device === '' || values.length !== NETDEV_COLUMNS.length || values.some((v) => !/^\d+$/.test(v))) {
       throw new ParseError('net/dev', i + 1, `expected ${NETDEV_COLUMNS.length} counters for "${device}"`);
     }
@@ -66,13 +84,13 @@ export function netdevCollector(paths: HostPaths): Collector {
     async update(sink, signal) {
       const stats = await readNetdev(paths.proc, signal);
       const states = await Promise.all(stats.map((s) => readOperstate(paths.sys, s.device, signal)));
-      const up = sink.gauge('node_network_up', 'Value is 1 if operstate is \'up\', 0 otherwise.');
+      const up = sink.of(NODE_NETWORK_UP);
       stats.forEach((s, i) => {
         if (states[i] !== null) up.set({ device: s.device }, states[i] === 'up' ? 1 : 0);
       });
       for (const col of NETDEV_COLUMNS) {
-        const [dir, what] = col.split('_') as [string, string];
-        const family = sink.counter(`node_network_${col}_total`, `Network device statistic ${dir === 'receive' ? 'receive' : 'transmit'}_${what}.`);
+        const [dir, what] = col.split('_') as ['receive' | 'transmit', string];
+        const family = sink.of(nodeNetwork(dir, what));
         for (const s of stats) family.set({ device: s.device }, s.counters[col]);
       }
     },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FIXTURES } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
 import { parseProcStat, USER_HZ } from './cpu.js';
 import { DEFAULT_FILESYSTEM_FILTER, parseMountinfo, selectMounts } from './filesystem.js';
@@ -8,7 +9,6 @@ import { meminfoValue, parseMeminfo } from './meminfo.js';
 import { NETDEV_COLUMNS, parseNetdev } from './netdev.js';
 import { ParseError } from './read.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 const fixture = (host: string, file: string) => readFileSync(path.join(FIXTURES, host, 'proc', file), 'utf8');
 
 describe('parseProcStat', () => {
@@ -34,8 +34,16 @@ describe('parseProcStat', () => {
   });
 
   it.each([
-    ['an old kernel with four fields', 'cpu 1 2 3 4\ncpu0 1 2 3 4\n', (s: ReturnType<typeof parseProcStat>) => expect(s.cpus[0]).toMatchObject({ user: 0.01, idle: 0.04, steal: 0 })],
-    ['no btime or ctxt', 'cpu 1 0 0 1\n', (s: ReturnType<typeof parseProcStat>) => expect([s.bootTime, s.contextSwitches, s.cpus]).toEqual([null, null, []])],
+    [
+      'an old kernel with four fields',
+      'cpu 1 2 3 4\ncpu0 1 2 3 4\n',
+      (s: ReturnType<typeof parseProcStat>) => expect(s.cpus[0]).toMatchObject({ user: 0.01, idle: 0.04, steal: 0 }),
+    ],
+    [
+      'no btime or ctxt',
+      'cpu 1 0 0 1\n',
+      (s: ReturnType<typeof parseProcStat>) => expect([s.bootTime, s.contextSwitches, s.cpus]).toEqual([null, null, []]),
+    ],
   ])('accepts %s', (_, text, check) => {
     check(parseProcStat(text));
   });
@@ -85,7 +93,12 @@ describe('parseNetdev', () => {
     const stats = parseNetdev(text);
     const lines = text.trim().split('\n').slice(2);
     expect(stats.map((s) => s.device)).toEqual(lines.map((l) => l.split(':')[0]!.trim()));
-    const eth0 = lines.find((l) => l.trim().startsWith('eth0:'))!.split(':')[1]!.trim().split(/\s+/).map(Number);
+    const eth0 = lines
+      .find((l) => l.trim().startsWith('eth0:'))!
+      .split(':')[1]!
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     expect(stats.find((s) => s.device === 'eth0')?.counters).toEqual(Object.fromEntries(NETDEV_COLUMNS.map((c, i) => [c, eth0[i]])));
   });
   it.each([
@@ -102,7 +115,9 @@ describe('parseMountinfo', () => {
     const mounts = parseMountinfo(fixture('this-host', '1/mountinfo'));
     const root = mounts.filter((m) => m.mountPoint === '/');
     expect(root).toHaveLength(1);
-    const line = fixture('this-host', '1/mountinfo').split('\n').find((l) => l.split(' ')[4] === '/')!;
+    const line = fixture('this-host', '1/mountinfo')
+      .split('\n')
+      .find((l) => l.split(' ')[4] === '/')!;
     const after = line.split(' - ')[1]!.split(' ');
     expect(root[0]).toMatchObject({ fsType: after[0], source: after[1] });
   });
@@ -112,9 +127,12 @@ describe('parseMountinfo', () => {
     expect(m).toMatchObject({ mountPoint: '/mnt/my disk', fsType: 'ext3', source: '/dev/root', root: '/mnt1', options: ['rw', 'noatime'] });
   });
 
-  it.each(['36 35 98:0 / /mnt rw', 'x 35 98:0 / /mnt rw - ext4 /dev/sda1 rw', '36 35 98:0 / /mnt rw master:1 shared:2 x ext4'])('rejects %j', (line) => {
-    expect(() => parseMountinfo(line)).toThrow(ParseError);
-  });
+  it.each(['36 35 98:0 / /mnt rw', 'x 35 98:0 / /mnt rw - ext4 /dev/sda1 rw', '36 35 98:0 / /mnt rw master:1 shared:2 x ext4'])(
+    'rejects %j',
+    (line) => {
+      expect(() => parseMountinfo(line)).toThrow(ParseError);
+    },
+  );
 
   it('selects real filesystems, one per mount point, the last mounted winning', () => {
     const mounts = parseMountinfo(
@@ -128,6 +146,10 @@ describe('parseMountinfo', () => {
         '7 1 0:8 / /var/lib/docker/overlay2/abc/merged rw - overlay overlay rw',
       ].join('\n'),
     );
-    expect(selectMounts(mounts, DEFAULT_FILESYSTEM_FILTER).map((m) => `${m.mountPoint} ${m.fsType}`)).toEqual(['/ ext4', '/data xfs', '/run tmpfs']);
+    expect(selectMounts(mounts, DEFAULT_FILESYSTEM_FILTER).map((m) => `${m.mountPoint} ${m.fsType}`)).toEqual([
+      '/ ext4',
+      '/data xfs',
+      '/run tmpfs',
+    ]);
   });
 });

@@ -47,9 +47,16 @@ export function pressureCollector(paths: HostPaths): Collector {
           throw err;
         }
         const what = resource === 'cpu' ? 'CPU' : resource === 'io' ? 'IO' : 'memory';
-        sink.counter(`node_pressure_${resource}_waiting_seconds_total`, `Total time in seconds that processes have waited for ${what}`).set({}, totals.someSeconds);
+        sink
+          .counter(`node_pressure_${resource}_waiting_seconds_total`, `Total time in seconds that processes have waited for ${what}`)
+          .set({}, totals.someSeconds);
         if (resource !== 'cpu' && totals.fullSeconds !== null) {
-          sink.counter(`node_pressure_${resource}_stalled_seconds_total`, `Total time in seconds no process could make progress due to ${what} congestion`).set({}, totals.fullSeconds);
+          sink
+            .counter(
+              `node_pressure_${resource}_stalled_seconds_total`,
+              `Total time in seconds no process could make progress due to ${what} congestion`,
+            )
+            .set({}, totals.fullSeconds);
         }
       }
     },

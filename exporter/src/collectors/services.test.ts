@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MetricSink } from '@vigil/core/render';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MetricSink } from '../metrics.js';
-import { loadServicesFile, parseServicesFile, probe, probeAll, servicesCollector, ServicesFileError } from './services.js';
+import { loadServicesFile, parseServicesFile, probe, probeAll, ServicesFileError, servicesCollector } from './services.js';
 
 const listen = async (server: net.Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -17,12 +17,15 @@ const listen = async (server: net.Server) => {
 
 describe('parseServicesFile', () => {
   it('reads YAML and JSON with defaults', () => {
-    const yaml = 'services:\n  - name: web\n    http: https://nas.lan/health\n    timeout: 500ms\n    expectStatus: [200, 204]\n  - { name: db, tcp: "127.0.0.1:5432" }\n';
+    const yaml =
+      'services:\n  - name: web\n    http: https://nas.lan/health\n    timeout: 500ms\n    expectStatus: [200, 204]\n  - { name: db, tcp: "127.0.0.1:5432" }\n';
     expect(parseServicesFile(yaml, 'services.yaml')).toEqual([
       { name: 'web', http: 'https://nas.lan/health', timeout: 0.5, expectStatus: [200, 204], insecure: false },
       { name: 'db', tcp: '127.0.0.1:5432', timeout: 3, insecure: false },
     ]);
-    expect(parseServicesFile('{"services": [{"name": "v6", "tcp": "[::1]:22", "timeout": 2}]}', 'services.json')).toEqual([{ name: 'v6', tcp: '[::1]:22', timeout: 2, insecure: false }]);
+    expect(parseServicesFile('{"services": [{"name": "v6", "tcp": "[::1]:22", "timeout": 2}]}', 'services.json')).toEqual([
+      { name: 'v6', tcp: '[::1]:22', timeout: 2, insecure: false },
+    ]);
   });
 
   it.each([
@@ -42,7 +45,9 @@ describe('parseServicesFile', () => {
   });
 
   it('says when the file cannot be read', async () => {
-    await expect(loadServicesFile('/nonexistent/services.yaml')).rejects.toThrow(/cannot read the services file \(ENOENT\); check VIGIL_SERVICES_FILE/);
+    await expect(loadServicesFile('/nonexistent/services.yaml')).rejects.toThrow(
+      /cannot read the services file \(ENOENT\); check VIGIL_SERVICES_FILE/,
+    );
   });
 });
 
@@ -62,8 +67,27 @@ describe('probes against real servers', () => {
     });
     servers.push(h);
     httpPort = await listen(h);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=localhost',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(path.join(dir, 'cert.pem'));
     const endDate = execFileSync('openssl', ['x509', '-enddate', '-noout', '-in', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
     expiry = Date.parse(endDate.replace('notAfter=', '').trim()) / 1000;
@@ -84,9 +108,21 @@ describe('probes against real servers', () => {
   const cfg = (o: object) => ({ name: 'x', timeout: 1, insecure: false, ...o });
 
   it('HTTP: success on 2xx, failure on other codes unless expected', async () => {
-    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/` }))).toMatchObject({ success: true, statusCode: 200, error: null, sslEarliestCertExpiry: null });
-    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/fail` }))).toMatchObject({ success: false, statusCode: 503, error: 'HTTP 503' });
-    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/fail`, expectStatus: [503] }))).toMatchObject({ success: true, statusCode: 503 });
+    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/` }))).toMatchObject({
+      success: true,
+      statusCode: 200,
+      error: null,
+      sslEarliestCertExpiry: null,
+    });
+    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/fail` }))).toMatchObject({
+      success: false,
+      statusCode: 503,
+      error: 'HTTP 503',
+    });
+    expect(await probe(cfg({ http: `http://127.0.0.1:${httpPort}/fail`, expectStatus: [503] }))).toMatchObject({
+      success: true,
+      statusCode: 503,
+    });
   });
 
   it('HTTP: times out on its own deadline', async () => {
@@ -96,7 +132,10 @@ describe('probes against real servers', () => {
   });
 
   it('HTTPS: refuses a self-signed certificate, and reads its expiry when told to trust it', async () => {
-    expect(await probe(cfg({ http: `https://127.0.0.1:${httpsPort}/` }))).toMatchObject({ success: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    expect(await probe(cfg({ http: `https://127.0.0.1:${httpsPort}/` }))).toMatchObject({
+      success: false,
+      error: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    });
     const ok = await probe(cfg({ http: `https://127.0.0.1:${httpsPort}/`, insecure: true }));
     expect(ok).toMatchObject({ success: true, statusCode: 200 });
     expect(ok.sslEarliestCertExpiry).toBe(expiry);
@@ -117,13 +156,20 @@ describe('probes against real servers', () => {
     const t0 = performance.now();
     const results = await probeAll(services, 4);
     expect((performance.now() - t0) / 1000).toBeLessThan(0.55); // concurrent, not 0.6 s in a row
-    expect(results.map((r) => [r.name, r.success])).toEqual([['slow1', false], ['slow2', false], ['web', true], ['db', true]]);
+    expect(results.map((r) => [r.name, r.success])).toEqual([
+      ['slow1', false],
+      ['slow2', false],
+      ['web', true],
+      ['db', true],
+    ]);
     const sink = new MetricSink();
-    let told: unknown;
-    await servicesCollector(services, 4, (r) => (told = r)).update(sink, new AbortController().signal);
-    expect(told).toHaveLength(4);
+    const details = await servicesCollector(services, 4).update(sink, new AbortController().signal);
+    expect(details?.probes?.map((p) => p.name)).toEqual(['slow1', 'slow2', 'web', 'db']);
     expect(sink.families.get('probe_success')?.values).toEqual([
-      { labels: { service: 'slow1' }, value: 0 }, { labels: { service: 'slow2' }, value: 0 }, { labels: { service: 'web' }, value: 1 }, { labels: { service: 'db' }, value: 1 },
+      { labels: { service: 'slow1' }, value: 0 },
+      { labels: { service: 'slow2' }, value: 0 },
+      { labels: { service: 'web' }, value: 1 },
+      { labels: { service: 'db' }, value: 1 },
     ]);
     expect(sink.families.get('probe_http_status_code')?.values.map((v) => v.labels.service)).toEqual(['slow1', 'slow2', 'web']); // not for tcp
   });

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
-import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { createRequire } from 'node:module';
+import net from 'node:net';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { invalid, parseDuration } from '@vigil/core/config';
 import * as z from 'zod/mini';
 import type { Collector } from '../collector.js';
-import { invalid, parseDuration } from '../env.js';
 
 const duration = (fallback: number) =>
   z.pipe(
@@ -95,7 +95,7 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
   let earliest: number | null = null;
   const seen = new Set<string>();
   let c = cert as DetailedPeerCertificate | undefined;
-  while (c && c.valid_to && !seen.has(c.fingerprint256)) {
+  while (c?.valid_to && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256);
     const t = Date.parse(c.valid_to) / 1000;
     if (Number.isFinite(t)) earliest = earliest === null ? t : Math.min(earliest, t);
@@ -107,8 +107,20 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
 /** Probes one service: an HTTP GET (no redirects followed), or a TCP connect. Never throws. */
 export function probe(s: ServiceConfig): Promise<ProbeResult> {
   const t0 = performance.now();
-  const base = { name: s.name, type: (s.http ? 'http' : 'tcp') as 'http' | 'tcp', target: (s.http ?? s.tcp)!, statusCode: null, sslEarliestCertExpiry: null };
-  const done = (success: boolean, extra: Partial<ProbeResult> = {}): ProbeResult => ({ ...base, success, durationSeconds: (performance.now() - t0) / 1000, error: null, ...extra });
+  const base = {
+    name: s.name,
+    type: (s.http ? 'http' : 'tcp') as 'http' | 'tcp',
+    target: (s.http ?? s.tcp)!,
+    statusCode: null,
+    sslEarliestCertExpiry: null,
+  };
+  const done = (success: boolean, extra: Partial<ProbeResult> = {}): ProbeResult => ({
+    ...base,
+    success,
+    durationSeconds: (performance.now() - t0) / 1000,
+    error: null,
+    ...extra,
+  });
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -132,16 +144,20 @@ export function probe(s: ServiceConfig): Promise<ProbeResult> {
     }
     const url = new URL(s.http!);
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(url, { method: 'GET', agent: false, rejectUnauthorized: !s.insecure, headers: { 'user-agent': 'vigil-exporter-probe' } }, (res) => {
-      const expiry = url.protocol === 'https:' ? earliestExpiry((res.socket as TLSSocket).getPeerCertificate?.(true)) : null;
-      res.resume();
-      res.once('end', () => {
-        clearTimeout(timer);
-        const status = res.statusCode ?? 0;
-        const ok = s.expectStatus ? s.expectStatus.includes(status) : status >= 200 && status < 300;
-        resolve(done(ok, { statusCode: status, sslEarliestCertExpiry: expiry, error: ok ? null : `HTTP ${status}` }));
-      });
-    });
+    const req = client.request(
+      url,
+      { method: 'GET', agent: false, rejectUnauthorized: !s.insecure, headers: { 'user-agent': 'vigil-exporter-probe' } },
+      (res) => {
+        const expiry = url.protocol === 'https:' ? earliestExpiry((res.socket as TLSSocket).getPeerCertificate?.(true)) : null;
+        res.resume();
+        res.once('end', () => {
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          const ok = s.expectStatus ? s.expectStatus.includes(status) : status >= 200 && status < 300;
+          resolve(done(ok, { statusCode: status, sslEarliestCertExpiry: expiry, error: ok ? null : `HTTP ${status}` }));
+        });
+      },
+    );
     cleanup = () => req.destroy();
     req.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -170,12 +186,11 @@ export async function probeAll(services: readonly ServiceConfig[], concurrency =
  * `probe_success`, `probe_duration_seconds`, `probe_http_status_code`,
  * `probe_ssl_earliest_cert_expiry`. The file is read once at start-up.
  */
-export function servicesCollector(services: readonly ServiceConfig[], concurrency = 16, onResults?: (r: ProbeResult[]) => void): Collector {
+export function servicesCollector(services: readonly ServiceConfig[], concurrency = 16): Collector {
   return {
     name: 'services',
     async update(sink) {
       const results = await probeAll(services, concurrency);
-      onResults?.(results);
       const success = sink.gauge('probe_success', 'Displays whether or not the probe was a success');
       const durationF = sink.gauge('probe_duration_seconds', 'Returns how long the probe took to complete in seconds');
       const status = sink.gauge('probe_http_status_code', 'Response HTTP status code');
@@ -187,6 +202,7 @@ export function servicesCollector(services: readonly ServiceConfig[], concurrenc
         if (r.type === 'http') status.set(labels, r.statusCode ?? 0);
         if (r.sslEarliestCertExpiry !== null) expiry.set(labels, r.sslEarliestCertExpiry);
       }
+      return { probes: results };
     },
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { NODE_THERMAL_ZONE_TEMP } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { isTransientSensorError, listClass, ParseError, readText } from './read.js';
 
@@ -49,7 +50,7 @@ export function thermalCollector(paths: HostPaths): Collector {
     async update(sink, signal) {
       const zones = await readThermalZones(paths.sys, signal);
       if (zones.length === 0) return;
-      const family = sink.gauge('node_thermal_zone_temp', 'Zone temperature in Celsius');
+      const family = sink.of(NODE_THERMAL_ZONE_TEMP);
       for (const z of zones) family.set({ zone: z.zone, type: z.type }, z.celsius);
     },
   };

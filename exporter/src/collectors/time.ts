@@ -1,3 +1,4 @@
+import { NODE_TIME } from '@vigil/core/metric-names';
 import type { Collector } from '../collector.js';
 
 /** `node_time_seconds`: the host's clock, so skew between hosts can be seen. */
@@ -5,7 +6,7 @@ export function timeCollector(now: () => number = Date.now): Collector {
   return {
     name: 'time',
     async update(sink) {
-      sink.gauge('node_time_seconds', 'System time in seconds since epoch (1970).').set({}, now() / 1000);
+      sink.of(NODE_TIME).set({}, now() / 1000);
     },
   };
 }

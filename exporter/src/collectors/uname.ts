@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_UNAME_INFO } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
 import { readText } from './read.js';
 
@@ -16,7 +17,9 @@ export interface Uname {
 /** Reads uname fields from `<proc>/sys/kernel/{ostype,osrelease,version,hostname,domainname}`; the machine from the running kernel. */
 export async function readUname(proc: string, signal?: AbortSignal): Promise<Uname> {
   const read = async (f: string) => (await readText(path.join(proc, 'sys/kernel', f), signal, 'memory')).trim();
-  const [sysname, release, version, nodename, domainname] = await Promise.all(['ostype', 'osrelease', 'version', 'hostname', 'domainname'].map(read));
+  const [sysname, release, version, nodename, domainname] = await Promise.all(
+    ['ostype', 'osrelease', 'version', 'hostname', 'domainname'].map(read),
+  );
   return { sysname: sysname!, release: release!, version: version!, machine: os.machine(), nodename: nodename!, domainname: domainname! };
 }
 
@@ -26,7 +29,7 @@ export function unameCollector(paths: HostPaths): Collector {
     name: 'uname',
     async update(sink, signal) {
       const u = await readUname(paths.proc, signal);
-      sink.gauge('node_uname_info', 'Labeled system information as provided by the uname system call.').set({ ...u }, 1);
+      sink.of(NODE_UNAME_INFO).set({ ...u }, 1);
     },
   };
 }

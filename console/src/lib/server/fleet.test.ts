@@ -14,11 +14,17 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
       await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'up', at: new Date(at), message: 'pi is up' }]);
       await applyTransitions(db, [{ targetId: t.id, from: 'up', to: 'down', at: new Date(at + 1), message: 'pi is down' }]);
       expect(await enqueueDeliveries(db)).toBe(2);
-      const pending = await db.selectFrom('notification_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id').select(['d.id', 'c.name']).execute();
+      const pending = await db
+        .selectFrom('notification_deliveries as d')
+        .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+        .select(['d.id', 'c.name'])
+        .execute();
       await recordDeliveryAttempt(db, pending.find((p) => p.name === 'ops')!.id, { sent: true, at: new Date() });
       await recordDeliveryAttempt(db, pending.find((p) => p.name === 'chat')!.id, { sent: false, error: 'HTTP 404', retryAt: null });
       const events = await loadEvents(db);
-      expect(events.map((e) => [e.message, e.target_name, e.deliveries.map((d) => `${d.channel}:${d.status}:${d.last_error ?? ''}`)])).toEqual([
+      expect(
+        events.map((e) => [e.message, e.target_name, e.deliveries.map((d) => `${d.channel}:${d.status}:${d.last_error ?? ''}`)]),
+      ).toEqual([
         ['pi is down', 'pi', ['chat:failed:HTTP 404', 'ops:sent:']],
         ['pi is up', 'pi', []],
       ]);
@@ -34,15 +40,29 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
       const b = await addTarget(db, { name: 'b', url: 'http://b/metrics' });
       const now = Date.now();
       const hb = (target_id: number, ago: number, up: boolean, mem: number | null) => ({
-        target_id, time: new Date(now - ago * 1000), up, duration_seconds: 0.01, error: up ? null : 'HTTP 500', samples: null, cpu_usage_percent: null,
-        memory_used_bytes: mem, memory_total_bytes: mem === null ? null : 100, disk_used_bytes: null, disk_total_bytes: null, load1: null, uptime_seconds: null,
+        target_id,
+        time: new Date(now - ago * 1000),
+        up,
+        duration_seconds: 0.01,
+        error: up ? null : 'HTTP 500',
+        samples: null,
+        cpu_usage_percent: null,
+        memory_used_bytes: mem,
+        memory_total_bytes: mem === null ? null : 100,
+        disk_used_bytes: null,
+        disk_total_bytes: null,
+        load1: null,
+        uptime_seconds: null,
       });
       await insertHeartbeats(db, [hb(a.id, 20, true, 10), hb(a.id, 5, true, 20), hb(a.id, 10, false, null)]);
       await applyTransitions(db, [{ targetId: a.id, from: 'unknown', to: 'up', at: new Date(), message: 'a is up' }]);
 
       const fleet = await loadFleet(db);
       expect(fleet.counts).toEqual({ up: 1, down: 0, unknown: 1 });
-      expect(fleet.rows.map((r) => [r.target.name, r.heartbeat?.memory_used_bytes ?? null])).toEqual([['a', 20], ['b', null]]);
+      expect(fleet.rows.map((r) => [r.target.name, r.heartbeat?.memory_used_bytes ?? null])).toEqual([
+        ['a', 20],
+        ['b', null],
+      ]);
 
       const host = await loadHost(db, a.id);
       expect(host?.target.name).toBe('a');

@@ -1,4 +1,16 @@
-import { type Database, deliveriesOfEvents, type Event, type EventDelivery, getTarget, type Heartbeat, latestHeartbeats, listEvents, listTargets, recentHeartbeats, type Target } from '@vigil/db';
+import {
+  type Database,
+  deliveriesOfEvents,
+  type Event,
+  type EventDelivery,
+  getTarget,
+  type Heartbeat,
+  latestHeartbeats,
+  listEvents,
+  listTargets,
+  recentHeartbeats,
+  type Target,
+} from '@vigil/db';
 import type { Kysely } from 'kysely';
 
 /** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days). */
@@ -17,7 +29,11 @@ export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[
 }
 
 /** A host's page: the target, its recent heartbeats (newest first) and events; null when no such target. */
-export async function loadHost(db: Kysely<Database>, id: number, limit = 120): Promise<{ target: Target; heartbeats: Heartbeat[]; events: Event[] } | null> {
+export async function loadHost(
+  db: Kysely<Database>,
+  id: number,
+  limit = 120,
+): Promise<{ target: Target; heartbeats: Heartbeat[]; events: Event[] } | null> {
   const target = await getTarget(db, id);
   if (!target) return null;
   const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
@@ -30,6 +46,9 @@ export type EventRow = Event & { target_name: string; deliveries: EventDelivery[
 /** The events page: the newest events, each with its notification deliveries. */
 export async function loadEvents(db: Kysely<Database>, limit = 200): Promise<EventRow[]> {
   const events = await listEvents(db, { limit });
-  const deliveries = await deliveriesOfEvents(db, events.map((e) => e.id));
+  const deliveries = await deliveriesOfEvents(
+    db,
+    events.map((e) => e.id),
+  );
   return events.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? [] }));
 }

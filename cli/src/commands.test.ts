@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '@vigil/core/config';
+import { closedPort } from '@vigil/core/testing';
+import { CONNECT_TIMEOUT_MS, DatabaseUnreachableError, type EmbeddedPostgres, SchemaBehindError, startEmbeddedPostgres } from '@vigil/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTargetUrl, describeFailure, maskChannelUrl, runDbCommand, UsageError } from './commands.js';
+import { localUrl } from './start.js';
+
+describe('vigil targets and migrate', () => {
+  // One embedded database served on loopback, as under `vigil start`: each
+  // command connects to it (cheap) rather than opening PGlite's files anew.
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+  const env: Record<string, string> = {};
+  let embedded: EmbeddedPostgres;
+  beforeAll(async () => {
+    embedded = await startEmbeddedPostgres(path.join(dir, 'pgdata'));
+    env.DATABASE_URL = embedded.url;
+  });
+  afterAll(async () => {
+    await embedded?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const run = async (...argv: string[]) => {
+    let text = '';
+    await runDbCommand(argv, (s) => (text += s), env);
+    return text;
+  };
+
+  it('migrates, adds, lists, refuses duplicates and bad input, and removes', async () => {
+    expect(await run('migrate')).toBe('applied: 2026-11-22T00-00-targets-heartbeats-events, 2026-11-22T06-00-notification-channels\n');
+    expect(await run('migrate')).toBe('schema is up to date\n');
+    expect(await run('targets', 'list')).toMatch(/^no targets/);
+    expect(await run('targets', 'add', 'pi-1', 'http://pi-1.lan:9110', '--interval', '30s', '--label', 'rack=a')).toBe(
+      'added pi-1 (http://pi-1.lan:9110/metrics, every 30s)\n',
+    );
+    const table = await run('targets', 'list');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+STATE\s+INTERVAL\s+TIMEOUT\s+URL$/);
+    expect(table).toMatch(/^pi-1\s+unknown\s+30s\s+10s\s+http:\/\/pi-1\.lan:9110\/metrics$/m);
+    const json = JSON.parse(await run('targets', 'list', '--json'));
+    expect(json[0]).toMatchObject({ name: 'pi-1', labels: { rack: 'a' }, interval_seconds: 30 });
+    await expect(run('targets', 'add', 'pi-1', 'http://x:9110/metrics')).rejects.toThrow(/exists already/);
+    await expect(run('targets', 'add', 'pi 2', 'http://x:9110/metrics')).rejects.toThrow(UsageError);
+    await expect(run('targets', 'add', 'pi-2', 'ftp://x')).rejects.toThrow(/http:\/\/ or https:\/\//);
+    await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--interval', 'often')).rejects.toThrow(/--interval "often"/);
+    await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--interval', '5s', '--timeout', '10s')).rejects.toThrow(
+      /--timeout "10s" must be a duration from 100 ms to the interval \(5s\)/,
+    );
+    await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--label', 'no-equals')).rejects.toThrow(/key=value/);
+    await expect(run('targets', 'add', 'pi-2')).rejects.toThrow(/usage: npx vigil targets add/);
+    await expect(run('targets', 'frobnicate')).rejects.toThrow(/unknown command "vigil targets frobnicate"/);
+    expect(await run('targets', 'remove', 'pi-1')).toBe('removed pi-1\n');
+    await expect(run('targets', 'remove', 'pi-1')).rejects.toThrow(/no target named "pi-1"/);
+    expect(await run('migrate', '--down')).toBe('reverted: 2026-11-22T06-00-notification-channels\n');
+    // Only migrate changes the schema: the others say it is behind, and how to fix it.
+    await expect(run('targets', 'list')).rejects.toThrow(
+      /the database schema is behind \(1 migration to apply: 2026-11-22T06-00-notification-channels\); bring it up to date with: npx vigil migrate/,
+    );
+    await expect(run('targets', 'list')).rejects.toThrow(SchemaBehindError);
+    expect(await run('migrate')).toBe('applied: 2026-11-22T06-00-notification-channels\n');
+  });
+
+  it('adds, lists and removes notification channels, refusing bad input with a reason', async () => {
+    expect(await run('channels', 'list')).toMatch(/^no channels/);
+    expect(await run('channels', 'add', 'ops', '--webhook', 'https://hooks.lan/vigil')).toBe(
+      'added ops (webhook https://hooks.lan/***); it gets the down and recovery events from now on\n',
+    );
+    expect(await run('channels', 'add', 'chat', '--slack', 'https://hooks.slack.com/services/T000/B000/XXXXSECRET')).not.toContain(
+      'XXXXSECRET',
+    );
+    expect(await run('channels', 'add', 'am', '--alertmanager', 'http://am.lan:9093')).toMatch(/^added am \(alertmanager/);
+    const table = await run('channels', 'list');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+ENABLED\s+URL$/);
+    expect(table).toMatch(/^ops\s+webhook\s+yes\s+https:\/\/hooks\.lan\/\*\*\*$/m);
+    expect(table).toMatch(/^am\s+alertmanager\s+yes\s+http:\/\/am\.lan:9093\/$/m);
+    expect(table).toMatch(/^chat\s+slack\s+yes\s+https:\/\/hooks\.slack\.com\/\*\*\*$/m);
+    expect(table).not.toContain('XXXXSECRET');
+    await expect(run('channels', 'add', 'ops', '--slack', 'https://x/y')).rejects.toThrow(UsageError);
+    await expect(run('channels', 'add', 'two', '--slack', 'https://x/y', '--webhook', 'https://x/z')).rejects.toThrow(
+      /usage: npx vigil channels add NAME/,
+    );
+    await expect(run('channels', 'add', 'x', '--slack', 'not a url')).rejects.toThrow(/is not a URL/);
+    await expect(run('channels', 'frob')).rejects.toThrow(/unknown command "vigil channels frob"/);
+    expect(await run('channels', 'remove', 'ops')).toBe('removed ops\n');
+    await expect(run('channels', 'remove', 'ops')).rejects.toThrow(/no channel named "ops"/);
+  });
+
+  it('refuses bad command lines before touching the database, with the usage or a range', async () => {
+    await expect(run('targets')).rejects.toThrow(
+      /usage: npx vigil targets list \[--json\]\n.*targets add NAME URL.*\n.*targets remove NAME/s,
+    );
+    await expect(run('channels')).rejects.toThrow(/usage: npx vigil channels list/);
+    await expect(run('targets', 'add', 'a', 'http://x/metrics', '--interval=-5s')).rejects.toThrow(
+      /--interval "-5s" must be whole seconds from 1 s to 24 h/,
+    );
+    const dashed = await run('targets', 'add', 'a', 'http://x/metrics', '--interval', '-5s').catch((e: Error) => e);
+    expect(describeFailure(dashed)).toMatchObject({ code: 2, message: expect.stringMatching(/--interval.*see npx vigil --help/) });
+    await expect(run('targets', 'add', 'a', 'http://x/metrics', '--interval', '100000h')).rejects.toThrow(
+      /--interval "100000h" must be whole seconds from 1 s to 24 h/,
+    );
+    await expect(run('targets', 'add', 'a', 'http://x/metrics', '--timeout', '1ms')).rejects.toThrow(
+      /--timeout "1ms" must be a duration from 100 ms/,
+    );
+    await expect(run('targets', 'list', '--csv')).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+  });
+
+  it('never prints the password of a target URL', async () => {
+    expect(await run('targets', 'add', 'basic', 'http://scrape:hunter2@pi-9.lan:9110/metrics')).toBe(
+      'added basic (http://scrape:***@pi-9.lan:9110/metrics, every 15s)\n',
+    );
+    const listed = `${await run('targets', 'list')}${await run('targets', 'list', '--json')}`;
+    expect(listed).toContain('http://scrape:***@pi-9.lan:9110/metrics');
+    expect(listed).not.toContain('hunter2');
+    await run('targets', 'remove', 'basic');
+  });
+});
+
+describe('an unreachable database', () => {
+  it('is named with DATABASE_URL and its address, password masked', async () => {
+    const port = await closedPort();
+    const err = await runDbCommand(['targets', 'list'], () => {}, {
+      DATABASE_URL: `postgres://vigil:hunter2@127.0.0.1:${port}/vigil`,
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(DatabaseUnreachableError);
+    expect((err as Error).message).toBe(
+      `cannot reach the database at postgres://vigil:***@127.0.0.1:${port}/vigil (DATABASE_URL): connection refused: is PostgreSQL running and listening there?`,
+    );
+  });
+
+  it('that accepts connections but never answers gives up within the connect timeout, saying so', async () => {
+    const silent = net.createServer(() => {}); // accepts, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const err = await runDbCommand(['migrate'], () => {}, { DATABASE_URL: `postgres://vigil@127.0.0.1:${port}/vigil` }).catch(
+        (e: Error) => e,
+      );
+      expect((err as Error).message).toBe(
+        `cannot reach the database at postgres://vigil@127.0.0.1:${port}/vigil (DATABASE_URL): no answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+      );
+      expect(CONNECT_TIMEOUT_MS).toBeLessThanOrEqual(5000);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('maskChannelUrl', () => {
+  it.each([
+    ['slack', 'https://hooks.slack.com/services/T0/B0/secret', 'https://hooks.slack.com/***'],
+    ['webhook', 'https://hooks.lan/vigil?token=abc', 'https://hooks.lan/***'],
+    ['alertmanager', 'http://admin:pw@am.lan:9093', 'http://admin:***@am.lan:9093/'],
+  ])('%s %s → %s', (kind, url, shown) => expect(maskChannelUrl(kind, url)).toBe(shown));
+});
+
+describe('checkTargetUrl', () => {
+  it.each([
+    ['http://h:9110', 'http://h:9110/metrics'],
+    ['https://h/custom/path', 'https://h/custom/path'],
+  ])('%s → %s', (raw, url) => expect(checkTargetUrl(raw)).toBe(url));
+  it('refuses what is not a URL', () => expect(() => checkTargetUrl('pi-1:9110x')).toThrow(UsageError));
+});
+
+describe('describeFailure', () => {
+  it.each([
+    [new UsageError('bad'), 2],
+    [new ConfigError('bad'), 2],
+    [Object.assign(new Error('Unknown option --x'), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' }), 2],
+    [new Error('database is down'), 1],
+  ])('%s → exit %i', (err, code) => expect(describeFailure(err).code).toBe(code));
+});
+
+describe('localUrl', () => {
+  it.each([
+    [{ host: '0.0.0.0', port: 9110 }, 'http://127.0.0.1:9110'],
+    [{ host: '::', port: 9110 }, 'http://[::1]:9110'],
+    [{ host: '::1', port: 3000 }, 'http://[::1]:3000'],
+    [{ host: '10.0.0.5', port: 80 }, 'http://10.0.0.5:80'],
+  ])('%o → %s', (listen, url) => expect(localUrl(listen)).toBe(url));
+});

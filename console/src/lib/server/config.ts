@@ -1,0 +1,60 @@
+import { listenAddress, parseEnv } from '@vigil/core/config';
+import { DATABASE_URL } from '@vigil/db';
+import * as z from 'zod/mini';
+
+const schema = z.object({
+  VIGIL_CONSOLE_LISTEN: listenAddress('127.0.0.1:3000'),
+  VIGIL_CONSOLE_ORIGIN: z.optional(z.string()),
+  DATABASE_URL,
+});
+
+/** The console's configuration, parsed once from the environment and frozen. */
+export interface ConsoleConfig {
+  listen: { host: string; port: number };
+  /** The origin browsers use, e.g. `https://vigil.example.com`; requests for another Host are refused. */
+  origin: URL;
+  databaseUrl: string | undefined;
+}
+
+/**
+ * Reads the console's environment: `VIGIL_CONSOLE_LISTEN` (default
+ * 127.0.0.1:3000), `VIGIL_CONSOLE_ORIGIN` (default `http://localhost:<port>`),
+ * `DATABASE_URL`.
+ * @throws ConfigError naming each bad variable and what it expects
+ */
+export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
+  const e = parseEnv(schema, env);
+  let origin: URL;
+  try {
+    origin = new URL(e.VIGIL_CONSOLE_ORIGIN ?? `http://localhost:${e.VIGIL_CONSOLE_LISTEN.port}`);
+    if (origin.protocol !== 'http:' && origin.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    return parseEnv(
+      z.object({ VIGIL_CONSOLE_ORIGIN: z.string().check(z.regex(/^$/, 'expected the URL browsers use, e.g. https://vigil.example.com')) }),
+      env,
+    ) as never;
+  }
+  return Object.freeze({ listen: e.VIGIL_CONSOLE_LISTEN, origin: new URL(origin.origin), databaseUrl: e.DATABASE_URL });
+}
+
+let config: ConsoleConfig | null = null;
+
+/** The console's configuration, read on first use. @throws ConfigError */
+export function consoleConfig(): ConsoleConfig {
+  config ??= loadConsoleConfig();
+  return config;
+}
+
+/**
+ * Whether a request's Host header may be served: the configured origin's host,
+ * or an IP address literal (which no DNS rebinding can point at us under
+ * another name). A page on evil.example whose name was re-pointed at 127.0.0.1
+ * arrives with `Host: evil.example:3000` and is refused.
+ */
+export function hostAllowed(host: string | null, origin: URL): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase();
+  if (h === origin.host) return true;
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.slice(0, h.lastIndexOf(':') < 0 ? h.length : h.lastIndexOf(':'));
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || (h.startsWith('[') && name.includes(':'));
+}

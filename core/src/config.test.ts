@@ -1,0 +1,87 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import { ConfigError, integer, listenAddress, parseDuration, parseEnv, seconds, showValue } from './config.js';
+import { createLogger, silentLogger } from './log.js';
+
+describe('env helpers', () => {
+  const schema = z.object({ N: integer(7, { min: 1, max: 10 }) });
+  it.each([
+    [undefined, 7],
+    ['3', 3],
+    [' 10 ', 10],
+  ])('integer %j → %d', (v, n) => expect(parseEnv(schema, { N: v }).N).toBe(n));
+  it.each(['0', '11', '2.5', 'two'])('integer refuses %j', (v) => expect(() => parseEnv(schema, { N: v })).toThrow(ConfigError));
+  it('reads an empty value as unset', () => expect(parseEnv(schema, { N: '' }).N).toBe(7));
+});
+
+describe('createLogger', () => {
+  it('writes JSON lines, or pretty lines when asked', () => {
+    expect(createLogger('t', 'info').level).toBe('info');
+    const pretty = createLogger('t', 'debug', true);
+    expect(pretty.level).toBe('debug');
+    expect(pretty.isLevelEnabled('trace')).toBe(false);
+  });
+});
+
+describe('showValue', () => {
+  it.each([
+    ['VIGIL_EXPORTER_TOKEN', 'abcdef', '(hidden)'],
+    ['DATABASE_URL', 'postgres://vigil:s3cret@db.lan:5432/vigil', '"postgres://vigil:***@db.lan:5432/vigil"'],
+    ['VIGIL_EXPORTER_LISTEN', 'nowhere', '"nowhere"'],
+  ])('%s=%s is quoted as %s', (name, value, shown) => expect(showValue(name, value)).toBe(shown));
+
+  it('never quotes a password from a bad DATABASE_URL in the error', () => {
+    const schema = z.object({ DATABASE_URL: z.string().check(z.regex(/^postgres:/, 'expected postgres://')) });
+    expect(() => parseEnv(schema, { DATABASE_URL: 'mysql://root:hunter2@db/x' })).toThrow(ConfigError);
+    try {
+      parseEnv(schema, { DATABASE_URL: 'mysql://root:hunter2@db/x' });
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+      expect((e as Error).message).toContain('mysql://root:***@db/x');
+    }
+  });
+});
+
+describe('durations and addresses', () => {
+  it.each([
+    ['15', 15],
+    ['15s', 15],
+    ['500ms', 0.5],
+    ['2m', 120],
+    ['1h', 3600],
+    ['soon', null],
+    ['-5s', null],
+  ])('parseDuration(%j) → %j', (s, v) => expect(parseDuration(s)).toBe(v));
+
+  it('refuses a duration out of range with the range', () => {
+    const schema = z.object({ T: seconds(5, { min: 1, max: 60 }) });
+    expect(() => parseEnv(schema, { T: '100000h' })).toThrow(/T: expected a duration between 1 s and 60 s/);
+  });
+
+  it.each([
+    [':9110', { host: '0.0.0.0', port: 9110 }],
+    ['[::1]:3000', { host: '::1', port: 3000 }],
+    ['10.0.0.5:80', { host: '10.0.0.5', port: 80 }],
+  ])('listen address %s', (s, v) => expect(parseEnv(z.object({ L: listenAddress('127.0.0.1:1') }), { L: s }).L).toEqual(v));
+});
+
+describe('loggers', () => {
+  it('writes JSON lines to a given stream, and nothing when silent', () => {
+    const lines: string[] = [];
+    const log = createLogger(
+      't',
+      'info',
+      false,
+      new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    );
+    log.info({ a: 1 }, 'hello');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ name: 't', msg: 'hello', a: 1 });
+    expect(silentLogger().isLevelEnabled('fatal')).toBe(false);
+  });
+});

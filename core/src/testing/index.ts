@@ -1,0 +1,10 @@
+// Helpers the tests and benchmarks of more than one workspace share: free
+// ports and throwaway HTTP servers, waiting on a condition, "needs a Debian
+// program", promtool, and the captured host fixture trees.
+
+export * from './build.js';
+export * from './fixtures.js';
+export * from './promtool.js';
+export * from './servers.js';
+export * from './tools.js';
+export * from './wait.js';

@@ -1,7 +1,0 @@
-#!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/main.ts');
-await main(process.argv.slice(2));

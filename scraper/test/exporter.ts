@@ -1,0 +1,51 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** A real exporter, run as its own process. */
+export interface ExporterProcess {
+  /** `http://127.0.0.1:<port>`, the port it bound. */
+  url: string;
+  child: ChildProcess;
+  /** SIGTERM, and wait for it to exit. */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The exporter's launcher, found through its package as npm links it (`bin.vigil-exporter`). */
+export function exporterBin(): string {
+  const pkgFile = require.resolve('@vigil/exporter/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
+  return path.join(path.dirname(pkgFile), pkg.bin['vigil-exporter']!);
+}
+
+/**
+ * Starts the exporter program (built, with its own flags) with `env` added to
+ * this environment, and resolves once it logs the address it listens on.
+ * Listens on 127.0.0.1:0 unless `VIGIL_EXPORTER_LISTEN` is given.
+ * @throws when it exits before listening, with what it printed
+ */
+export function startExporterProcess(env: Record<string, string> = {}): Promise<ExporterProcess> {
+  const child = spawn(process.execPath, [exporterBin()], {
+    env: { ...process.env, VIGIL_EXPORTER_LISTEN: '127.0.0.1:0', VIGIL_LOG_LEVEL: 'info', VIGIL_LOG_PRETTY: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const printed: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => printed.push(l));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      printed.push(line);
+      const m = /listening on (http:\/\/[^\s"]+)\/metrics/.exec(line);
+      if (m) resolve({ url: m[1]!, child, close });
+    });
+    child.once('exit', (code) => reject(new Error(`the exporter exited with ${code} before listening:\n${printed.join('\n')}`)));
+  });
+}
