@@ -6,6 +6,8 @@ import { workspaceConfig } from '../vitest.shared.js';
 // runs in a browser, are tested in Chromium against the built app (test/e2e.test.ts).
 export default workspaceConfig({
   plugins: [sveltekit()],
-  exclude: ['src/**/*.svelte', 'src/app.d.ts', 'src/lib/clock.svelte.ts'],
+  // server.ts runs as the console's process, exercised by the browser test.
+  exclude: ['src/**/*.svelte', 'src/app.d.ts', 'src/lib/clock.svelte.ts', 'src/server.ts'],
+  globalSetup: ['test/global-setup.ts'],
   testTimeout: 120_000,
 });

@@ -1,43 +1,32 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { addChannel, createDb } from '@vigil/db';
-import { type LocalVigil, startLocal } from '@vigil/scraper/start';
+import { freePort } from '@vigil/core/testing';
+import { addChannel, createDb, resolveDatabaseUrl } from '@vigil/db';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser } from './browser.js';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { type RunningVigil, startVigil } from './vigil.js';
 
 const missing = browserMissing();
 const SHOTS = path.resolve(import.meta.dirname, '../../bench/out');
 
 describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-e2e-'));
-  let vigil: LocalVigil;
+  let vigil: RunningVigil;
   let browser: Browser;
   beforeAll(async () => {
-    vigil = await startLocal(
-      {
-        ...process.env,
-        DATABASE_URL: `pglite://${dir}/pgdata`,
-        VIGIL_EXPORTER_LISTEN: `127.0.0.1:${await freePort()}`,
-        VIGIL_SCRAPER_LISTEN: `127.0.0.1:${await freePort()}`,
-        VIGIL_CONSOLE_LISTEN: `127.0.0.1:${await freePort()}`,
-        VIGIL_LOCAL_INTERVAL: '2s',
-        VIGIL_LOG_LEVEL: 'warn',
-      },
-      () => {},
-    );
+    vigil = await startVigil({
+      ...process.env,
+      DATABASE_URL: `pglite://${dir}/pgdata`,
+      VIGIL_EXPORTER_LISTEN: `127.0.0.1:${await freePort()}`,
+      VIGIL_SCRAPER_LISTEN: `127.0.0.1:${await freePort()}`,
+      VIGIL_CONSOLE_LISTEN: `127.0.0.1:${await freePort()}`,
+      VIGIL_LOCAL_INTERVAL: '2s',
+      VIGIL_LOG_LEVEL: 'warn',
+    });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -58,7 +47,7 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
       .poll(async () => row.locator('[data-memory]').textContent(), { timeout: 20_000 })
       .toMatch(/\d+(\.\d+)? %.*\d+(\.\d+)? [KMGT]iB of \d+(\.\d+)? [KMGT]iB/s);
     await expect.poll(async () => row.locator('[data-disk]').textContent(), { timeout: 20_000 }).toMatch(/\d+(\.\d+)? %/);
-    await expect.poll(async () => row.locator('[data-cpu]').textContent(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)? %/);
+    await expect.poll(async () => row.locator('[data-cpu]').textContent(), { timeout: 20_000 }).toMatch(/^\s*\d+(\.\d+)? %/);
     await expect.poll(async () => row.locator('[data-age]').textContent(), { timeout: 10_000 }).toMatch(/^\d+ s ago/);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
@@ -74,17 +63,24 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const db = await createDb(vigil.databaseUrl, { max: 1 });
+    const db = await createDb(resolveDatabaseUrl(`pglite://${dir}/pgdata`), { max: 1 });
     try {
       await addChannel(db, { name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/vigil` });
     } finally {
       await db.destroy();
     }
 
-    vigil.children.exporter.kill('SIGTERM');
+    process.kill(vigil.pids.exporter!, 'SIGTERM');
     // No reload: the page refreshes its data on its own.
     await row.locator('[data-state="down"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-count="down"]').textContent()).toBe('1');
+    // Its figures are its last known ones, said to be so.
+    await expect.poll(async () => row.locator('[data-as-of]').textContent(), { timeout: 10_000 }).toMatch(/^as of /);
+    // A phone: the page fits the screen's width, nothing pushed off to the side.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'fleet-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     await row.locator('a').first().click();
     await page.waitForURL(/\/hosts\/\d+$/);

@@ -85,3 +85,32 @@ describe('loggers', () => {
     expect(silentLogger().isLevelEnabled('fatal')).toBe(false);
   });
 });
+
+describe('logged errors', () => {
+  it('never carry the raw request bytes or headers an HTTP error holds', () => {
+    const lines: string[] = [];
+    const log = createLogger(
+      't',
+      'info',
+      false,
+      new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    );
+    const err = Object.assign(new Error('Parse Error: Invalid character in chunk size'), {
+      code: 'HPE_INVALID_CHUNK_SIZE',
+      rawPacket: Buffer.from('GET / HTTP/1.1\r\nAuthorization: Bearer hunter2hunter2hunter2\r\n'),
+      headers: { authorization: 'Bearer hunter2hunter2hunter2' },
+    });
+    log.error({ err }, 'request failed');
+    expect(lines.join('')).not.toContain('hunter2');
+    expect(lines.join('')).not.toContain(String(Buffer.from('hunter2')[0]) + ',' + String(Buffer.from('hunter2')[1]));
+    expect(JSON.parse(lines[0]!).err).toMatchObject({
+      message: 'Parse Error: Invalid character in chunk size',
+      code: 'HPE_INVALID_CHUNK_SIZE',
+    });
+  });
+});

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { indexSamples, parseExposition } from '@vigil/core/exposition';
-import { silentLogger } from '@vigil/core/log';
+import { createLogger, silentLogger } from '@vigil/core/log';
 import { FIXTURES, hasPromtool, promtoolProblems, requirePromtool } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFixtureServer } from '../test/docker-fixture.js';
@@ -260,6 +262,45 @@ describe('a containers collector that finishes after its deadline', () => {
       await finished;
       const second = await (await fetch(url)).json();
       expect(second).toEqual({ containers: [], summary: { total: 0, running: 0, stopped: 0, unhealthy: 0 }, error: null });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('a malformed request', () => {
+  it('is logged without its bytes or headers: the bearer token never reaches the log', async () => {
+    const token = 'malformed-request-token-0123456789';
+    const lines: string[] = [];
+    let logged: () => void = () => {};
+    const seen = new Promise<void>((r) => (logged = r));
+    const log = createLogger(
+      't',
+      'info',
+      false,
+      new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          logged();
+          cb();
+        },
+      }),
+    );
+    const app = createExporterApp({ collectors: [], collectorTimeoutSeconds: 1, token, log });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      const answer = new Promise<string>((r) => socket.once('data', (d) => r(String(d))));
+      socket.write(
+        `POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n`,
+      );
+      expect(await answer).toMatch(/^HTTP\/1\.1 400/);
+      socket.destroy();
+      await seen;
+      expect(lines.join('')).toMatch(/HPE_INVALID_CHUNK_SIZE/);
+      expect(lines.join('')).not.toContain(token);
+      expect(lines.join('')).not.toMatch(/rawPacket|authorization/i);
     } finally {
       server.close();
     }

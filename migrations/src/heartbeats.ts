@@ -17,14 +17,18 @@ export async function insertHeartbeats(db: Kysely<Database>, rows: NewHeartbeat[
  * two days): one primary-key probe per target (a lateral join), not a scan of
  * every heartbeat in the window as DISTINCT ON would need.
  */
-export async function latestHeartbeats(db: Kysely<Database>, withinSeconds = 172_800): Promise<Heartbeat[]> {
+export async function latestHeartbeats(
+  db: Kysely<Database>,
+  withinSeconds = 172_800,
+  { successfulOnly = false } = {},
+): Promise<Heartbeat[]> {
   const since = new Date(Date.now() - withinSeconds * 1000);
   const { rows } = await sql<Heartbeat>`
     select h.*
     from targets t
     cross join lateral (
       select * from heartbeats
-      where target_id = t.id and time > ${since}
+      where target_id = t.id and time > ${since} ${successfulOnly ? sql`and up` : sql``}
       order by time desc
       limit 1
     ) h

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addTarget, createDb, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { handleError } from '../hooks.server';
+import { handle, handleError } from '../hooks.server';
 
 // The route loads as SvelteKit calls them, against a database served over the wire
 // (as the console always reaches it).
@@ -36,7 +36,7 @@ describe('console routes', () => {
     expect(events).toMatchObject({ events: [] });
   });
 
-  it.each(['0', 'abc', '999999'])('answers 404 for host %s', async (id) => {
+  it.each(['0', 'abc', '999999', '2147483648', '99999999999999999999', '1e3', '-1'])('answers 404 for host %s', async (id) => {
     const { load } = await import('./hosts/[id]/+page.server');
     await expect(load({ params: { id } } as never)).rejects.toMatchObject({ status: 404 });
   });
@@ -77,4 +77,26 @@ describe('getDb', () => {
       vi.unstubAllEnvs();
     }
   });
+});
+
+describe('the Host check (DNS rebinding)', () => {
+  const request = (host: string) =>
+    handle({
+      event: { request: new Request('http://x/', { headers: { host } }) } as never,
+      resolve: async () => new Response('page'),
+    });
+
+  it.each(['localhost:3000', '127.0.0.1:3000', '[::1]:3000'])('serves Host %s', async (host) => {
+    vi.stubEnv('VIGIL_CONSOLE_LISTEN', '127.0.0.1:3000');
+    expect((await request(host)).status).toBe(200);
+  });
+
+  it.each(['evil.example:3000', 'localhost.evil.example:3000', 'localhost:3001'])(
+    'refuses Host %s with 421, saying which origin it serves',
+    async (host) => {
+      const r = await request(host);
+      expect(r.status).toBe(421);
+      expect(await r.text()).toMatch(/answers to localhost:3000; set VIGIL_CONSOLE_ORIGIN/);
+    },
+  );
 });

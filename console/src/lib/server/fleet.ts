@@ -13,19 +13,29 @@ import {
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
 
-/** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days). */
+/** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days) and the figures of its newest successful one. */
 export interface FleetRow {
   target: Target;
+  /** The newest successful heartbeat, whose figures the row shows (older than `heartbeat` when the last scrapes failed). */
+  figures: Heartbeat | null;
   heartbeat: Heartbeat | null;
 }
 
 /** The fleet overview: every target by name with its newest heartbeat, and counts by state. */
 export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[]; counts: Record<Target['state'], number> }> {
-  const [targets, latest] = await Promise.all([listTargets(db), latestHeartbeats(db)]);
+  const [targets, latest, successful] = await Promise.all([
+    listTargets(db),
+    latestHeartbeats(db),
+    latestHeartbeats(db, undefined, { successfulOnly: true }),
+  ]);
   const byTarget = new Map(latest.map((h) => [h.target_id, h]));
+  const figuresOf = new Map(successful.map((h) => [h.target_id, h]));
   const counts = { up: 0, down: 0, unknown: 0 };
   for (const t of targets) counts[t.state]++;
-  return { rows: targets.map((target) => ({ target, heartbeat: byTarget.get(target.id) ?? null })), counts };
+  return {
+    rows: targets.map((target) => ({ target, heartbeat: byTarget.get(target.id) ?? null, figures: figuresOf.get(target.id) ?? null })),
+    counts,
+  };
 }
 
 /** A host's page: the target, its recent heartbeats (newest first) and events; null when no such target. */

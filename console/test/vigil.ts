@@ -1,0 +1,53 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** A whole Vigil started by `vigil start`, as a user starts it. */
+export interface RunningVigil {
+  consoleUrl: string;
+  /** Pid of each program, from what `vigil start` prints. */
+  pids: Record<string, number>;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** The `vigil` command, found through its package as npm links it. */
+function vigilBin(): string {
+  const pkgFile = createRequire(import.meta.url).resolve('@vigil/cli/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
+  return path.join(path.dirname(pkgFile), pkg.bin.vigil!);
+}
+
+/**
+ * Runs `vigil start` with `env` and resolves once it says the console is up.
+ * @throws when it exits first, with what it printed
+ */
+export function startVigil(env: NodeJS.ProcessEnv): Promise<RunningVigil> {
+  const child: ChildProcess = spawn(vigilBin(), ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const pids: Record<string, number> = {};
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      const started = /^\[(\w+)\] started, pid (\d+)$/.exec(line);
+      if (started) pids[started[1]!] = Number(started[2]);
+      const ready = /Vigil is running\. Console: (\S+)/.exec(line);
+      if (ready) {
+        resolve({
+          consoleUrl: ready[1]!,
+          pids,
+          output,
+          stop: async () => {
+            if (child.exitCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`vigil start exited with ${code}:\n${output.join('\n')}`)));
+  });
+}
