@@ -120,10 +120,16 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
 
     await until('up', 10, async () => (await state()) === 'up');
     await exporter.close();
-    const stoppedAt = Date.now();
     await until('down', 10, async () => (await state()) === 'down');
-    const downAfter = (Date.now() - stoppedAt) / 1000;
-    expect(downAfter).toBeLessThan(3 * 1 + 2.5); // 3 intervals, plus the tick, flush and liveness cadence
+    // Judged on the heartbeats, not on this test's clock (a scrape in flight when
+    // the exporter stopped may still have succeeded): down no sooner than 3
+    // intervals after the last successful scrape.
+    const beats = await recentHeartbeats(db, t.id, 1000);
+    const lastUp = beats.find((h) => h.up)!;
+    const [down] = await listEvents(db, { targetId: t.id });
+    expect(down).toMatchObject({ from_state: 'up', to_state: 'down' });
+    expect(down!.time.getTime() - lastUp.time.getTime()).toBeGreaterThanOrEqual(3 * 1000);
+    expect(beats.filter((h) => h.time > lastUp.time).every((h) => !h.up)).toBe(true);
 
     exporter = await exporterOn(port);
     cleanup.push(() => exporter.close());
