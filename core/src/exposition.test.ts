@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExpositionError, indexSamples, parseExposition, parseSampleValue } from './exposition.js';
+import { ExpositionError, parseExposition, parseSampleValue } from './exposition.js';
 import { MetricSink, renderFamilies } from './render.js';
 
 describe('parseExposition', () => {
