@@ -114,50 +114,61 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
     throw new UsageError(`unknown command "vigil targets ${sub}"\n${SUBCOMMANDS.targets}`);
   if (cmd === 'channels' && !['list', 'add', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil channels ${sub}"\n${SUBCOMMANDS.channels}`);
-  const migrateArgs =
-    cmd === 'migrate' ? parseArgs({ args: argv.slice(1), options: { down: { type: 'boolean' } }, strict: true }).values : null;
+  const work =
+    cmd === 'migrate'
+      ? migrateCommand(argv.slice(1), out)
+      : cmd === 'channels'
+        ? channelsCommand(sub!, rest, out)
+        : targetsCommand(sub!, rest, out);
   const url = resolveDatabaseUrl(env.DATABASE_URL);
   const db = await createDb(url, { max: 2, applicationName: 'vigil-cli' });
   try {
     await checkDatabase(db, url);
-    if (migrateArgs) {
-      const names = migrateArgs.down ? await migrateDown(db) : await migrateToLatest(db);
-      out(names.length ? `${migrateArgs.down ? 'reverted' : 'applied'}: ${names.join(', ')}\n` : 'schema is up to date\n');
-      return;
-    }
-    if (cmd === 'channels') return await channelsCommand(db, sub!, rest, out);
-    return await targetsCommand(db, sub!, rest, out);
+    await work(db);
   } finally {
     await db.destroy();
   }
 }
 
-/** `vigil targets list|add|remove`. */
-async function targetsCommand(db: Kysely<Database>, sub: string, rest: string[], out: Out): Promise<void> {
+/** What a command does with the database, once its command line has been read. */
+type DbWork = (db: Kysely<Database>) => Promise<void>;
+
+/** `vigil migrate [--down]`. */
+function migrateCommand(args: string[], out: Out): DbWork {
+  const { values } = parseArgs({ args, options: { down: { type: 'boolean' } }, strict: true });
+  return async (db) => {
+    const names = values.down ? await migrateDown(db) : await migrateToLatest(db);
+    out(names.length ? `${values.down ? 'reverted' : 'applied'}: ${names.join(', ')}\n` : 'schema is up to date\n');
+  };
+}
+
+/** `vigil targets list|add|remove`: reads the command line (throwing UsageError), returns the database work. */
+function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
   if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
-    await requireCurrentSchema(db, `${VIGIL} migrate`);
-    const targets = await listTargets(db);
-    if (values.json) {
-      out(
-        `${JSON.stringify(
-          targets.map((t) => ({ ...t, url: maskUrl(t.url) })),
-          null,
-          2,
-        )}\n`,
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      const targets = await listTargets(db);
+      if (values.json) {
+        out(
+          `${JSON.stringify(
+            targets.map((t) => ({ ...t, url: maskUrl(t.url) })),
+            null,
+            2,
+          )}\n`,
+        );
+        return;
+      }
+      if (targets.length === 0) {
+        out(`no targets; add one with: ${VIGIL} targets add NAME URL\n`);
+        return;
+      }
+      printTable(
+        ['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'],
+        targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, maskUrl(t.url)]),
+        out,
       );
-      return;
-    }
-    if (targets.length === 0) {
-      out(`no targets; add one with: ${VIGIL} targets add NAME URL\n`);
-      return;
-    }
-    printTable(
-      ['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'],
-      targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, maskUrl(t.url)]),
-      out,
-    );
-    return;
+    };
   }
   if (sub === 'add') {
     const usage = `usage: ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value]`;
@@ -187,20 +198,31 @@ async function targetsCommand(db: Kysely<Database>, sub: string, rest: string[],
       labels[m[1]!] = m[2]!;
     }
     const checkedUrl = checkTargetUrl(url);
-    await requireCurrentSchema(db, `${VIGIL} migrate`);
-    try {
-      const t = await addTarget(db, { name, url: checkedUrl, interval_seconds: interval, timeout_seconds: timeout, labels, source: 'cli' });
-      out(`added ${t.name} (${maskUrl(t.url)}, every ${t.interval_seconds}s)\n`);
-    } catch (e) {
-      if (e instanceof TargetExistsError) throw new UsageError(e.message);
-      throw e;
-    }
-    return;
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      try {
+        const t = await addTarget(db, {
+          name,
+          url: checkedUrl,
+          interval_seconds: interval,
+          timeout_seconds: timeout,
+          labels,
+          source: 'cli',
+        });
+        out(`added ${t.name} (${maskUrl(t.url)}, every ${t.interval_seconds}s)\n`);
+      } catch (e) {
+        if (e instanceof TargetExistsError) throw new UsageError(e.message);
+        throw e;
+      }
+    };
   }
-  if (!rest[0] || rest.length > 1) throw new UsageError(`usage: ${VIGIL} targets remove NAME`);
-  await requireCurrentSchema(db, `${VIGIL} migrate`);
-  if (!(await removeTarget(db, rest[0]))) throw new UsageError(`no target named "${rest[0]}"; see ${VIGIL} targets list`);
-  out(`removed ${rest[0]}\n`);
+  const name = rest[0];
+  if (!name || rest.length > 1) throw new UsageError(`usage: ${VIGIL} targets remove NAME`);
+  return async (db) => {
+    await requireCurrentSchema(db, `${VIGIL} migrate`);
+    if (!(await removeTarget(db, name))) throw new UsageError(`no target named "${name}"; see ${VIGIL} targets list`);
+    out(`removed ${name}\n`);
+  };
 }
 
 /** Prints rows under a header in columns two spaces apart, as `docker ps` does. */
@@ -215,23 +237,24 @@ function printTable(header: string[], rows: string[][], out: Out): void {
     );
 }
 
-/** `vigil channels list|add|remove`. */
-async function channelsCommand(db: Kysely<Database>, sub: string, rest: string[], out: Out): Promise<void> {
+/** `vigil channels list|add|remove`: reads the command line (throwing UsageError), returns the database work. */
+function channelsCommand(sub: string, rest: string[], out: Out): DbWork {
   if (sub === 'list') {
     if (rest.length) throw new UsageError(`usage: ${VIGIL} channels list`);
-    await requireCurrentSchema(db, `${VIGIL} migrate`);
-    const channels = await listChannels(db);
-    if (channels.length === 0) {
-      out(`no channels; add one with: ${VIGIL} channels add NAME --webhook URL\n`);
-      return;
-    }
-    // A webhook's path is its credential (Slack's /services/T…/B…/secret): shown as host only.
-    printTable(
-      ['NAME', 'KIND', 'ENABLED', 'URL'],
-      channels.map((c) => [c.name, c.kind, c.enabled ? 'yes' : 'no', maskChannelUrl(c.kind, c.url)]),
-      out,
-    );
-    return;
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      const channels = await listChannels(db);
+      if (channels.length === 0) {
+        out(`no channels; add one with: ${VIGIL} channels add NAME --webhook URL\n`);
+        return;
+      }
+      // A webhook's path is its credential (Slack's /services/T…/B…/secret): shown as host only.
+      printTable(
+        ['NAME', 'KIND', 'ENABLED', 'URL'],
+        channels.map((c) => [c.name, c.kind, c.enabled ? 'yes' : 'no', maskChannelUrl(c.kind, c.url)]),
+        out,
+      );
+    };
   }
   if (sub === 'add') {
     const usage = `usage: ${VIGIL} channels add NAME (--webhook URL | --slack URL | --alertmanager URL)`;
@@ -244,20 +267,24 @@ async function channelsCommand(db: Kysely<Database>, sub: string, rest: string[]
     const kinds = (['webhook', 'slack', 'alertmanager'] as const).filter((k) => values[k] !== undefined);
     if (positionals.length !== 1 || kinds.length !== 1) throw new UsageError(usage);
     const kind = kinds[0]!;
-    await requireCurrentSchema(db, `${VIGIL} migrate`);
-    try {
-      const c = await addChannel(db, { name: positionals[0]!, kind, url: values[kind]! });
-      out(`added ${c.name} (${c.kind} ${maskChannelUrl(c.kind, c.url)}); it gets the down and recovery events from now on\n`);
-    } catch (e) {
-      if (e instanceof ChannelError) throw new UsageError(e.message);
-      throw e;
-    }
-    return;
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      try {
+        const c = await addChannel(db, { name: positionals[0]!, kind, url: values[kind]! });
+        out(`added ${c.name} (${c.kind} ${maskChannelUrl(c.kind, c.url)}); it gets the down and recovery events from now on\n`);
+      } catch (e) {
+        if (e instanceof ChannelError) throw new UsageError(e.message);
+        throw e;
+      }
+    };
   }
-  if (!rest[0] || rest.length > 1) throw new UsageError(`usage: ${VIGIL} channels remove NAME`);
-  await requireCurrentSchema(db, `${VIGIL} migrate`);
-  if (!(await removeChannel(db, rest[0]))) throw new UsageError(`no channel named "${rest[0]}"; see ${VIGIL} channels list`);
-  out(`removed ${rest[0]}\n`);
+  const name = rest[0];
+  if (!name || rest.length > 1) throw new UsageError(`usage: ${VIGIL} channels remove NAME`);
+  return async (db) => {
+    await requireCurrentSchema(db, `${VIGIL} migrate`);
+    if (!(await removeChannel(db, name))) throw new UsageError(`no channel named "${name}"; see ${VIGIL} channels list`);
+    out(`removed ${name}\n`);
+  };
 }
 
 /** A channel's URL as listings show it: an Alertmanager's base URL is an address (password masked); a webhook's path is its secret. */

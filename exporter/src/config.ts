@@ -70,6 +70,9 @@ const schema = z.object({
   VIGIL_LOG_PRETTY: flag,
 });
 
+/** Every environment variable the program reads (its --help must name each). */
+export const EXPORTER_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** Whether a listen host is reachable from this machine only: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadScraperConfig } from './config.js';
+import { loadScraperConfig, SCRAPER_VARIABLES } from './config.js';
+import { HELP } from './main.js';
 
 describe('loadScraperConfig', () => {
   it('has defaults', () => {
@@ -18,5 +19,12 @@ describe('loadScraperConfig', () => {
     ['VIGIL_EXPORTER_TOKEN', 'abc', /VIGIL_EXPORTER_TOKEN: expected at least 16/],
   ])('stops on a bad %s', (name, value, message) => {
     expect(() => loadScraperConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('vigil-scraper --help', () => {
+  it('names every variable the scraper reads', () => {
+    expect(SCRAPER_VARIABLES.length).toBeGreaterThan(8);
+    for (const v of SCRAPER_VARIABLES) expect(HELP).toContain(v);
   });
 });

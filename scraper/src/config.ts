@@ -15,6 +15,9 @@ const schema = z.object({
   VIGIL_LOG_PRETTY: flag,
 });
 
+/** Every environment variable the program reads (its --help must name each). */
+export const SCRAPER_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** The scraper's configuration, parsed once from the environment and frozen. */
 export interface ScraperConfig {
   databaseUrl: string | undefined;
