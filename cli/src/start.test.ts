@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '@vigil/core/config';
 import { closedPort, until } from '@vigil/core/testing';
 import { createDb, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,20 @@ describe('vigil start', () => {
 
   it('refuses an in-memory database, which its processes could not share', async () => {
     await expect(startLocal({ DATABASE_URL: 'pglite://memory' }, () => {})).rejects.toThrow(/needs a database its processes can share/);
+  });
+
+  it('stops on a bad exporter setting before migrating or starting anything, naming the variable', async () => {
+    const data = path.join(dir, 'never-created');
+    const printed: string[] = [];
+    const err = await startLocal({ ...process.env, DATABASE_URL: `pglite://${data}`, VIGIL_COLLECTOR_TIMEOUT: 'soon' }, (s) =>
+      printed.push(s),
+    ).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(
+      /^the exporter would not start: invalid configuration:\n\s+VIGIL_COLLECTOR_TIMEOUT: expected a duration/,
+    );
+    expect(existsSync(data)).toBe(false); // no database opened, nothing migrated
+    expect(printed.join('')).not.toMatch(/started, pid/);
   });
 
   it('stops on a bad listen address, naming it', async () => {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
-import { listenAddress, parseEnv, seconds } from '@vigil/core/config';
+import { ConfigError, listenAddress, parseEnv, seconds } from '@vigil/core/config';
 import { createDb, type EmbeddedPostgres, migrateToLatest, parseDatabaseUrl, startEmbeddedPostgres, upsertTarget } from '@vigil/db';
 import * as z from 'zod/mini';
 import { type Program, programBin } from './programs.js';
@@ -143,11 +143,12 @@ async function checkConfig(name: Program, env: NodeJS.ProcessEnv): Promise<void>
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  if (code !== 0)
-    throw new StartError(`the ${name} would not start: ${stderr.trim().replace(/^vigil-\w+: /, '') || `it exited with ${code}`}`);
+  if (code === 0) return;
+  const message = `the ${name} would not start: ${stderr.trim().replace(/^vigil-\w+: /, '') || `it exited with ${code}`}`;
+  throw code === 2 ? new ConfigError(message) : new StartError(message);
 }
 
-/** A part of \`vigil start\` that cannot start, said plainly (exit code 2 when it is a configuration value). */
+/** A part of \`vigil start\` that cannot start, for a reason other than a configuration value (those are ConfigError, exit 2). */
 export class StartError extends Error {
   override name = 'StartError';
 }
