@@ -117,6 +117,17 @@ describe('vigil targets and migrate', () => {
   });
 });
 
+describe('a DATABASE_URL that names no database Vigil can use', () => {
+  it('is refused as configuration (exit 2), password masked', async () => {
+    const err = await runDbCommand(['targets', 'list'], () => {}, { DATABASE_URL: 'mysql://root:hunter2@db/vigil' }).catch((e: Error) => e);
+    expect(describeFailure(err)).toMatchObject({
+      code: 2,
+      message: expect.stringMatching(/DATABASE_URL: must be postgres:\/\/.*mysql:\/\/root:\*\*\*@db\/vigil/s),
+    });
+    expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
 describe('an unreachable database', () => {
   it('is named with DATABASE_URL and its address, password masked', async () => {
     const port = await closedPort();

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, parseDuration } from '@vigil/core/config';
+import { ConfigError, parseDuration, parseEnv } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import {
   addChannel,
@@ -7,6 +7,7 @@ import {
   ChannelError,
   checkDatabase,
   createDb,
+  DATABASE_URL,
   type Database,
   DatabaseUnreachableError,
   DatabaseUrlError,
@@ -22,6 +23,10 @@ import {
   TargetExistsError,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
+import * as z from 'zod/mini';
+
+/** What the database commands read from the environment. */
+const DATABASE_SCHEMA = z.object({ DATABASE_URL });
 
 /** How the CLI is run from a checkout; every hint it prints starts with it. */
 export const VIGIL = 'npx vigil';
@@ -120,7 +125,7 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
       : cmd === 'channels'
         ? channelsCommand(sub!, rest, out)
         : targetsCommand(sub!, rest, out);
-  const url = resolveDatabaseUrl(env.DATABASE_URL);
+  const url = resolveDatabaseUrl(parseEnv(DATABASE_SCHEMA, env).DATABASE_URL);
   const db = await createDb(url, { max: 2, applicationName: 'vigil-cli' });
   try {
     await checkDatabase(db, url);
