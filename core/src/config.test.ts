@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { ConfigError, integer, listenAddress, parseDuration, parseEnv, seconds, showValue } from './config.js';
 import { createLogger, silentLogger } from './log.js';
+import { captureLog } from './testing/log.js';
 
 describe('env helpers', () => {
   const schema = z.object({ N: integer(7, { min: 1, max: 10 }) });
@@ -68,38 +68,16 @@ describe('durations and addresses', () => {
 
 describe('loggers', () => {
   it('writes JSON lines to a given stream, and nothing when silent', () => {
-    const lines: string[] = [];
-    const log = createLogger(
-      't',
-      'info',
-      false,
-      new Writable({
-        write: (c, _e, cb) => {
-          lines.push(String(c));
-          cb();
-        },
-      }),
-    );
+    const { log, lines } = captureLog('info');
     log.info({ a: 1 }, 'hello');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ name: 't', msg: 'hello', a: 1 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ name: 'test', msg: 'hello', a: 1 });
     expect(silentLogger().isLevelEnabled('fatal')).toBe(false);
   });
 });
 
 describe('logged errors', () => {
   it('never carry the raw request bytes or headers an HTTP error holds', () => {
-    const lines: string[] = [];
-    const log = createLogger(
-      't',
-      'info',
-      false,
-      new Writable({
-        write: (c, _e, cb) => {
-          lines.push(String(c));
-          cb();
-        },
-      }),
-    );
+    const { log, lines } = captureLog('info');
     const err = Object.assign(new Error('Parse Error: Invalid character in chunk size'), {
       code: 'HPE_INVALID_CHUNK_SIZE',
       rawPacket: Buffer.from('GET / HTTP/1.1\r\nAuthorization: Bearer hunter2hunter2hunter2\r\n'),

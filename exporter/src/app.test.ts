@@ -3,10 +3,9 @@ import { closeSync, constants, cpSync, mkdtempSync, openSync, readFileSync, rmSy
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { indexSamples, parseExposition } from '@vigil/core/exposition';
-import { createLogger, silentLogger } from '@vigil/core/log';
-import { FIXTURES, hasPromtool, promtoolProblems, requirePromtool } from '@vigil/core/testing';
+import { silentLogger } from '@vigil/core/log';
+import { captureLog, FIXTURES, hasPromtool, promtoolProblems, requirePromtool } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFixtureServer } from '../test/docker-fixture.js';
 import { createExporterApp } from './app.js';
@@ -271,21 +270,8 @@ describe('a containers collector that finishes after its deadline', () => {
 describe('a malformed request', () => {
   it('is logged without its bytes or headers: the bearer token never reaches the log', async () => {
     const token = 'malformed-request-token-0123456789';
-    const lines: string[] = [];
-    let logged: () => void = () => {};
-    const seen = new Promise<void>((r) => (logged = r));
-    const log = createLogger(
-      't',
-      'info',
-      false,
-      new Writable({
-        write: (c, _e, cb) => {
-          lines.push(String(c));
-          logged();
-          cb();
-        },
-      }),
-    );
+    const { log, lines, next } = captureLog();
+    const seen = next();
     const app = createExporterApp({ collectors: [], collectorTimeoutSeconds: 1, token, log });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));

@@ -2,9 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { createLogger } from '@vigil/core/log';
-import { until } from '@vigil/core/testing';
+import { captureLog, until } from '@vigil/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readHwmonTemps } from './collectors/hwmon.js';
 import { ContainerCache, DockerClient, DockerError } from './docker.js';
@@ -58,18 +57,7 @@ describe('Docker API answers that are not right', () => {
     const client = new DockerClient(`unix://${sock}`, 1000);
     await expect(client.get('/info')).rejects.toThrow(new DockerError('Docker API /info: HTTP 500 {"message":"daemon is sad"}'));
     await expect(client.get('/containers/json')).rejects.toThrow(/\/containers\/json: not JSON/);
-    const logged: string[] = [];
-    const log = createLogger(
-      't',
-      'warn',
-      false,
-      new Writable({
-        write: (c, _e, cb) => {
-          logged.push(String(c));
-          cb();
-        },
-      }),
-    );
+    const { log, lines: logged } = captureLog('warn');
     const cache = new ContainerCache(client, { log, labelFilter: 'a=b' });
     cache.start();
     await new Promise((r) => setTimeout(r, 200));

@@ -4,6 +4,7 @@
 
 export * from './build.js';
 export * from './fixtures.js';
+export * from './log.js';
 export * from './promtool.js';
 export * from './servers.js';
 export * from './tools.js';
