@@ -9,7 +9,7 @@ import { addChannel, addTarget, applyTransitions, type Database } from '@vigil/d
 import { testDatabases } from '@vigil/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertmanagerAlert, Notifier, retryDelaySeconds } from './notify.js';
+import { alertmanagerAlert, Notifier, retryDelaySeconds, webhookPayload } from './notify.js';
 
 const silent = silentLogger();
 
@@ -54,6 +54,17 @@ describe('alertmanagerAlert', () => {
       resolvedAt: new Date('2026-11-22T10:01:00Z'),
     });
     expect([resolved.startsAt, resolved.endsAt]).toEqual(['2026-11-22T10:01:00.000Z', '2026-11-22T10:01:00.000Z']);
+  });
+});
+
+describe('webhookPayload', () => {
+  it('tells the receiver the target, never the password in its URL', () => {
+    const body = webhookPayload({
+      event: { id: 1, time: new Date(0), from_state: 'up', to_state: 'down', message: 'pi-1 is down' },
+      target: { id: 3, name: 'pi-1', url: 'http://scrape:hunter2@pi-1.lan:9110/metrics', labels: {} },
+    } as never);
+    expect(body.target.url).toBe('http://scrape:***@pi-1.lan:9110/metrics');
+    expect(JSON.stringify(body)).not.toContain('hunter2');
   });
 });
 

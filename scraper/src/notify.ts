@@ -1,4 +1,5 @@
 import type { Logger } from '@vigil/core/log';
+import { maskUrl } from '@vigil/core/secrets';
 import {
   type Database,
   type DueDelivery,
@@ -32,7 +33,7 @@ export function webhookPayload(d: DueDelivery): WebhookPayload {
   return {
     version: 1,
     event: { id: d.event.id, time: d.event.time.toISOString(), from: d.event.from_state, to: d.event.to_state, message: d.event.message },
-    target: { id: d.target.id, name: d.target.name, url: d.target.url, labels: d.target.labels },
+    target: { id: d.target.id, name: d.target.name, url: maskUrl(d.target.url), labels: d.target.labels },
   };
 }
 

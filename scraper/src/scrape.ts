@@ -1,4 +1,5 @@
 import { parseExposition, type ScrapedSample } from '@vigil/core/exposition';
+import { maskUrlsIn } from '@vigil/core/secrets';
 import { Agent, request } from 'undici';
 
 /** Keeps connections to exporters open between scrapes, as Prometheus does. */
@@ -86,7 +87,7 @@ function describeError(err: unknown, options: ScrapeOptions): string {
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED')
     return `timed out after ${options.timeoutSeconds} s`;
   if (e?.name === 'ExpositionError') return e.message;
-  if (e?.code === 'ERR_INVALID_URL' || e?.code === 'UND_ERR_INVALID_ARG') return `bad target URL: ${e.message}`;
+  if (e?.code === 'ERR_INVALID_URL' || e?.code === 'UND_ERR_INVALID_ARG') return `bad target URL: ${maskUrlsIn(e.message)}`;
   const code = e?.code ?? e?.cause?.code;
   switch (code) {
     case 'ECONNREFUSED':
@@ -105,5 +106,5 @@ function describeError(err: unknown, options: ScrapeOptions): string {
       break;
   }
   if (e?.cause?.name === 'TimeoutError') return `timed out after ${options.timeoutSeconds} s`;
-  return `${e?.cause?.message ?? e?.message ?? String(err)}${code ? ` (${code})` : ''}`;
+  return maskUrlsIn(`${e?.cause?.message ?? e?.message ?? String(err)}${code ? ` (${code})` : ''}`);
 }

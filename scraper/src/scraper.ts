@@ -1,4 +1,5 @@
 import type { Logger } from '@vigil/core/log';
+import { maskUrl } from '@vigil/core/secrets';
 import {
   applyTransitions,
   type Database,
@@ -215,7 +216,7 @@ export class Scraper {
       if (cpu) this.#previousCpu.set(t.id, cpu);
       this.writer.push({ ...base, error: null, ...figures });
     } else {
-      this.log.debug({ target: t.name, url: t.url, err: result.error }, 'scrape failed');
+      this.log.debug({ target: t.name, url: maskUrl(t.url), err: result.error }, 'scrape failed');
       this.writer.push({
         ...base,
         error: result.error,

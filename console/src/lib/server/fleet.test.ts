@@ -63,12 +63,30 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
         ['a', 20],
         ['b', null],
       ]);
+      // The figures are those of the newest successful heartbeat.
+      expect(fleet.rows.map((r) => [r.target.name, r.figures?.up ?? null])).toEqual([
+        ['a', true],
+        ['b', null],
+      ]);
 
       const host = await loadHost(db, a.id);
       expect(host?.target.name).toBe('a');
       expect(host?.heartbeats.map((h) => h.up)).toEqual([true, false, true]); // newest first
       expect(host?.events.map((e) => e.message)).toEqual(['a is up']);
       expect(await loadHost(db, b.id + 1000)).toBeNull();
+    } finally {
+      await drop();
+    }
+  });
+
+  it('never hands a page the password of a target URL', async () => {
+    const { db, drop } = await engine.open();
+    try {
+      const t = await addTarget(db, { name: 'basic', url: 'http://scrape:hunter2@pi.lan:9110/metrics' });
+      const fleet = await loadFleet(db);
+      const host = await loadHost(db, t.id);
+      expect(fleet.rows[0]?.target.url).toBe('http://scrape:***@pi.lan:9110/metrics');
+      expect(JSON.stringify([fleet, host])).not.toContain('hunter2');
     } finally {
       await drop();
     }

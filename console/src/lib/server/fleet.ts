@@ -1,3 +1,4 @@
+import { maskUrl } from '@vigil/core/secrets';
 import {
   type Database,
   deliveriesOfEvents,
@@ -33,7 +34,11 @@ export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[
   const counts = { up: 0, down: 0, unknown: 0 };
   for (const t of targets) counts[t.state]++;
   return {
-    rows: targets.map((target) => ({ target, heartbeat: byTarget.get(target.id) ?? null, figures: figuresOf.get(target.id) ?? null })),
+    rows: targets.map((target) => ({
+      target: shown(target),
+      heartbeat: byTarget.get(target.id) ?? null,
+      figures: figuresOf.get(target.id) ?? null,
+    })),
     counts,
   };
 }
@@ -47,7 +52,12 @@ export async function loadHost(
   const target = await getTarget(db, id);
   if (!target) return null;
   const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
-  return { target, heartbeats, events };
+  return { target: shown(target), heartbeats, events };
+}
+
+/** A target as pages get it: its URL with any password masked (the page, and so the browser, never holds it). */
+function shown(target: Target): Target {
+  return { ...target, url: maskUrl(target.url) };
 }
 
 /** An event with its target's name and how its notifications fared (by channel name; empty when none was due). */
