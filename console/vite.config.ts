@@ -5,5 +5,5 @@ export default defineConfig({
   plugins: [sveltekit()],
   // The workspace packages export TypeScript: bundle them into the server build.
   // The database drivers stay in node_modules, loaded at run time.
-  ssr: { noExternal: ['@vigil/db', '@vigil/core'], external: ['pg', '@electric-sql/pglite', '@electric-sql/pglite-socket'] },
+  ssr: { noExternal: ['@vigil/db', '@vigil/core'], external: ['pg', '@electric-sql/pglite'] },
 });

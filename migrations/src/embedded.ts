@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DEFAULT_PGLITE_DIR, openPGlite, parseDatabaseUrl } from './db.js';
+import { PGliteServer } from './pglite-server.js';
 
 /** An embedded PGlite served over the PostgreSQL wire protocol on loopback. */
 export interface EmbeddedPostgres {
@@ -54,7 +54,8 @@ export function resolveDatabaseUrl(url: string | undefined): string | undefined 
  * Opens PGlite in `dataDir` and serves it on 127.0.0.1 (port 0 = any free port),
  * so the scraper, console and CLI, each in its own process, reach one embedded
  * database through the same pg driver they use against a real server. Queries
- * from its connections run one at a time; a transaction keeps its turn.
+ * from its connections run one at a time, each whole (see {@link PGliteServer});
+ * a transaction keeps its turn.
  * A lock file in the directory tells other processes where to connect.
  * @throws EmbeddedInUseError when a live process serves the directory already
  */
@@ -69,9 +70,15 @@ export async function startEmbeddedPostgres(
       `another process serves the embedded database in ${dataDir} at ${existing}; stop it first or set DATABASE_URL`,
     );
   const pglite = await openPGlite(dataDir);
-  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const server = new PGliteServer(pglite, { host: '127.0.0.1', port, maxConnections });
+  let bound: number;
+  try {
+    bound = await server.start();
+  } catch (err) {
+    await pglite.close();
+    throw err;
+  }
+  const url = `postgres://postgres@127.0.0.1:${bound}/postgres`;
   const lockPath = path.join(dataDir, LOCK);
   writeFileSync(lockPath, JSON.stringify({ pid: process.pid, url }));
   return {

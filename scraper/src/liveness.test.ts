@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideTransitions, nextState } from './liveness.js';
+import { decideTransitions, downSince, nextState } from './liveness.js';
+import { mergeSeen } from './scraper.js';
 
 const S = 1000;
 const T0 = 1_800_000_000_000;
@@ -74,6 +75,35 @@ describe('decideTransitions', () => {
       message: 'pi-1 is down: no successful scrape for 3 intervals (30 s); last error: connection refused',
     });
     expect(up).toMatchObject({ targetId: 2, from: 'unknown', to: 'up', message: 'pi-2 is up' });
-    expect(down!.at.getTime()).toBe(T0 + 31 * S);
+    // Dated when its silence passed 3 intervals, not when this pass ran.
+    expect(down!.at.getTime()).toBe(T0 + 30 * S);
+    expect(up!.at.getTime()).toBe(T0 + 31 * S);
+  });
+
+  it('dates a down found late (a pass after a database outage) at the moment it became down', () => {
+    const [down] = decideTransitions(
+      [{ ...target({ state: 'up', last_success: new Date(T0) }), id: 1, name: 'pi-1', last_error: null }],
+      T0 + 600 * S,
+      T0,
+      3,
+    );
+    expect(down!.at.getTime()).toBe(T0 + 30 * S);
+    expect(downSince(target({ last_success: null }), T0 + 5 * S, T0, 3)).toBe(T0 + 5 * S); // not yet due: now
+  });
+});
+
+describe('mergeSeen', () => {
+  const t = { ...target({ state: 'up', last_success: new Date(T0) }), id: 1, name: 'pi-1', last_error: 'HTTP 500' };
+  it('takes the later last success of the database and of what this process saw', () => {
+    expect(mergeSeen(t, { lastSuccessMs: T0 + 60 * S, lastError: null })).toMatchObject({
+      last_success: new Date(T0 + 60 * S),
+      last_error: null,
+    });
+    expect(mergeSeen(t, { lastSuccessMs: T0 - 60 * S, lastError: null }).last_success).toEqual(new Date(T0));
+    expect(mergeSeen({ ...t, last_success: null }, { lastSuccessMs: null, lastError: 'timed out' })).toMatchObject({
+      last_success: null,
+      last_error: 'timed out',
+    });
+    expect(mergeSeen(t, undefined)).toBe(t);
   });
 });

@@ -22,7 +22,22 @@ export function nextState(
   return null;
 }
 
-/** The transitions to apply for a set of targets at `nowMs`, with a message each. */
+/**
+ * When a target that is found down became so: the moment its silence passed
+ * `downAfterIntervals` intervals, which is earlier than `nowMs` when this pass
+ * ran late (after a database outage, say).
+ */
+export function downSince(
+  t: Pick<TargetLiveness, 'interval_seconds' | 'created_at' | 'last_success'>,
+  nowMs: number,
+  startedAt: number,
+  downAfterIntervals: number,
+): number {
+  const reference = Math.max(t.last_success?.getTime() ?? -Infinity, t.created_at.getTime(), startedAt);
+  return Math.min(nowMs, reference + downAfterIntervals * t.interval_seconds * 1000);
+}
+
+/** The transitions to apply for a set of targets at `nowMs`, with a message each; a down one dated when it became down. */
 export function decideTransitions(
   targets: readonly TargetLiveness[],
   nowMs: number,
@@ -37,7 +52,13 @@ export function decideTransitions(
       to === 'up'
         ? `${t.name} is up`
         : `${t.name} is down: no successful scrape for ${downAfterIntervals} intervals (${downAfterIntervals * t.interval_seconds} s)${t.last_error ? `; last error: ${t.last_error}` : ''}`;
-    out.push({ targetId: t.id, from: t.state, to, at: new Date(nowMs), message });
+    out.push({
+      targetId: t.id,
+      from: t.state,
+      to,
+      at: new Date(to === 'down' ? downSince(t, nowMs, startedAt, downAfterIntervals) : nowMs),
+      message,
+    });
   }
   return out;
 }

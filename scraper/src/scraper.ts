@@ -7,6 +7,7 @@ import {
   ensureHeartbeatPartitions,
   listTargets,
   type Target,
+  type TargetLiveness,
   targetLiveness,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
@@ -15,6 +16,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type CpuTotals, deriveFigures } from './heartbeat.js';
 import { decideTransitions } from './liveness.js';
 import { Notifier } from './notify.js';
+import { OutageLog } from './outage.js';
 import { DueTracker, Semaphore } from './scheduler.js';
 import { scrapeTarget } from './scrape.js';
 import { HeartbeatWriter } from './writer.js';
@@ -28,6 +30,8 @@ export interface ScraperOptions {
   queueLimit: number;
   /** How often the target list is re-read from the database (default 5 s). */
   targetRefreshSeconds?: number;
+  /** First retry delay of the heartbeat writer after a failed write, doubling to 30 s (default 1 s). */
+  writerBackoffSeconds?: number;
 }
 
 /**
@@ -43,6 +47,8 @@ export class Scraper {
   readonly registry = new Registry();
   readonly writer: HeartbeatWriter;
   readonly notifier: Notifier;
+  /** Database outages, logged once when they start and once when they end. */
+  readonly outage: OutageLog;
   #targets: Target[] = [];
   #targetsLoadedAt = 0;
   #tracker = new DueTracker<Target>();
@@ -51,7 +57,13 @@ export class Scraper {
   #tasks: ScheduledTask[] = [];
   #running = new Set<Promise<void>>();
   #startedAt = Date.now();
-  #livenessBusy = false;
+  #liveness: Promise<void> | null = null;
+  /**
+   * What this process saw of each target's scrapes, whether or not the
+   * heartbeats have reached the database yet: liveness is judged on this
+   * merged with the database (which knows what happened before this process).
+   */
+  #seen = new Map<number, { lastSuccessMs: number | null; lastError: string | null }>();
   readonly #m;
 
   constructor(
@@ -59,7 +71,17 @@ export class Scraper {
     private readonly options: ScraperOptions,
     private readonly log: Logger,
   ) {
-    this.writer = new HeartbeatWriter(db, log, { queueLimit: options.queueLimit });
+    this.outage = new OutageLog(log);
+    this.writer = new HeartbeatWriter(
+      db,
+      log,
+      {
+        queueLimit: options.queueLimit,
+        backoffSeconds: options.writerBackoffSeconds,
+        maxBackoffSeconds: Math.max(30, options.writerBackoffSeconds ?? 0),
+      },
+      this.outage,
+    );
     this.notifier = new Notifier(db, log);
     const notifier = this.notifier;
     this.#semaphore = new Semaphore(options.concurrency);
@@ -171,6 +193,7 @@ export class Scraper {
     for (const t of this.#targets) {
       if (ids.has(t.id)) continue;
       this.#previousCpu.delete(t.id);
+      this.#seen.delete(t.id);
       this.#m.targetUp.remove({ target: t.name });
     }
     this.#targets = next;
@@ -183,7 +206,7 @@ export class Scraper {
       try {
         await this.refreshTargets();
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'cannot read targets; scraping the last known list');
+        this.outage.failed('target list', err, { scraping: this.#targets.length });
         this.#targetsLoadedAt = nowMs;
       }
     }
@@ -211,6 +234,8 @@ export class Scraper {
     this.#m.duration.observe(result.durationSeconds);
     this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
     const base = { target_id: t.id, time, up: result.up, duration_seconds: result.durationSeconds };
+    const seen = this.#seen.get(t.id) ?? { lastSuccessMs: null, lastError: null };
+    this.#seen.set(t.id, result.up ? { lastSuccessMs: time.getTime(), lastError: null } : { ...seen, lastError: result.error });
     if (result.up) {
       const { figures, cpu } = deriveFigures(result.samples, this.#previousCpu.get(t.id), time.getTime() / 1000);
       if (cpu) this.#previousCpu.set(t.id, cpu);
@@ -232,21 +257,32 @@ export class Scraper {
     }
   }
 
-  /** One liveness pass: decides and writes transitions. Skipped while a previous pass runs. */
-  async checkLiveness(nowMs: number = Date.now()): Promise<void> {
-    if (this.#livenessBusy) return;
-    this.#livenessBusy = true;
+  /**
+   * One liveness pass: decides and writes transitions (a call while a pass runs
+   * waits for it, then makes its own). Judged on every scrape this process made, written yet or not: a
+   * database outage, or a writer still catching up after one, never makes a
+   * target that kept answering look silent.
+   */
+  async checkLiveness(nowMs?: number): Promise<void> {
+    // A call while a pass runs waits for it, then makes its own.
+    while (this.#liveness) await this.#liveness;
+    this.#liveness = this.#livenessPass(nowMs ?? Date.now()).finally(() => {
+      this.#liveness = null;
+    });
+    return this.#liveness;
+  }
+
+  async #livenessPass(nowMs: number): Promise<void> {
     try {
-      const targets = await targetLiveness(this.db);
+      const targets = (await targetLiveness(this.db)).map((t) => mergeSeen(t, this.#seen.get(t.id)));
       const applied = await applyTransitions(this.db, decideTransitions(targets, nowMs, this.#startedAt, this.options.downAfterIntervals));
+      this.outage.ok({ heartbeatsQueued: this.writer.queued });
       for (const t of applied) {
         this.#m.transitions.inc({ state: t.to });
         this.log[t.to === 'down' ? 'warn' : 'info']({ targetId: t.targetId, from: t.from, to: t.to }, t.message);
       }
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'liveness check failed; will try again');
-    } finally {
-      this.#livenessBusy = false;
+      this.outage.failed('liveness', err);
     }
   }
 
@@ -257,7 +293,7 @@ export class Scraper {
       const dropped = await dropExpiredHeartbeatPartitions(this.db, this.options.retentionDays, now);
       if (created.length || dropped.length) this.log.info({ created, dropped }, 'heartbeat partitions maintained');
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'partition maintenance failed; will try again next hour');
+      this.outage.failed('partition maintenance', err);
     }
   }
 
@@ -267,9 +303,7 @@ export class Scraper {
     await this.maintainPartitions();
     await this.refreshTargets();
     const job = (expr: string, name: string, fn: () => Promise<void>) =>
-      this.#tasks.push(
-        cron.schedule(expr, () => fn().catch((err) => this.log.error({ err, job: name }, 'job failed')), { name, noOverlap: true }),
-      );
+      this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.outage.failed(name, err)), { name, noOverlap: true }));
     job('* * * * * *', 'scrape', () => this.tick());
     job('* * * * * *', 'flush', () => this.writer.flush());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
@@ -291,4 +325,19 @@ export class Scraper {
     await this.settle();
     await this.writer.flush();
   }
+}
+
+/**
+ * A target's liveness facts with what this process saw merged in: the later of
+ * the two last successes, and the error of its own latest scrape when it has one.
+ */
+export function mergeSeen(t: TargetLiveness, seen: { lastSuccessMs: number | null; lastError: string | null } | undefined): TargetLiveness {
+  if (!seen) return t;
+  const db = t.last_success?.getTime() ?? null;
+  const last = seen.lastSuccessMs === null ? db : db === null ? seen.lastSuccessMs : Math.max(db, seen.lastSuccessMs);
+  return {
+    ...t,
+    last_success: last === null ? null : new Date(last),
+    last_error: seen.lastSuccessMs !== null && seen.lastError === null ? null : (seen.lastError ?? t.last_error),
+  };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@vigil/core/log';
 import { type Database, ensureHeartbeatPartitions, insertHeartbeats, type NewHeartbeat } from '@vigil/db';
 import type { Kysely } from 'kysely';
+import { OutageLog } from './outage.js';
 
 export interface WriterOptions {
   /** Rows per insert (default 500). */
@@ -33,6 +34,9 @@ export class HeartbeatWriter {
   #retryAt = 0;
   #backoff: number;
   #failing = false;
+  #droppedSinceWritten = 0;
+  /** Where database failures are reported (one line per outage); the scraper shares its own. */
+  readonly outage: OutageLog;
   readonly stats: WriterStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
   readonly #batchSize: number;
   readonly #queueLimit: number;
@@ -43,7 +47,9 @@ export class HeartbeatWriter {
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
     options: WriterOptions = {},
+    outage?: OutageLog,
   ) {
+    this.outage = outage ?? new OutageLog(log);
     this.#batchSize = options.batchSize ?? 500;
     this.#queueLimit = options.queueLimit ?? 100_000;
     this.#minBackoff = options.backoffSeconds ?? 1;
@@ -58,7 +64,10 @@ export class HeartbeatWriter {
       const over = this.#queue.length - this.#queueLimit;
       this.#queue.splice(0, over);
       this.stats.dropped += over;
-      this.log.warn({ dropped: over, total: this.stats.dropped }, 'heartbeat queue full: dropped the oldest heartbeats');
+      // Said once per outage; the count is in the recovery line and in vigil_scraper_heartbeats_dropped_total.
+      if (this.#droppedSinceWritten === 0)
+        this.log.warn({ limit: this.#queueLimit }, 'heartbeat queue full: dropping the oldest heartbeats until the database is back');
+      this.#droppedSinceWritten += over;
     }
     this.stats.queued = this.#queue.length;
   }
@@ -92,9 +101,7 @@ export class HeartbeatWriter {
       } catch (err) {
         this.stats.failedWrites++;
         this.#retryAt = Date.now() + this.#backoff * 1000;
-        if (!this.#failing)
-          this.log.error({ err: (err as Error).message, queued: this.#queue.length }, 'cannot write heartbeats; keeping them and retrying');
-        else this.log.debug({ err: (err as Error).message, retryInSeconds: this.#backoff }, 'heartbeat write failed again');
+        this.outage.failed('heartbeat writer', err, { queued: this.#queue.length });
         this.#backoff = Math.min(this.#backoff * 2, this.#maxBackoff);
         this.#failing = true;
         return;
@@ -107,7 +114,10 @@ export class HeartbeatWriter {
       this.#queue.splice(0, k);
       this.stats.written += written;
       this.stats.queued = this.#queue.length;
-      if (this.#failing) this.log.info({ queued: this.#queue.length }, 'heartbeat writes recovered');
+      if (this.#failing || this.#droppedSinceWritten) {
+        this.outage.ok({ heartbeatsQueued: this.#queue.length, heartbeatsDropped: this.#droppedSinceWritten });
+        this.#droppedSinceWritten = 0;
+      }
       this.#failing = false;
       this.#backoff = this.#minBackoff;
       this.#retryAt = 0;
