@@ -233,7 +233,7 @@ function parseSampleLine(line: string, lineNo: number): ScrapedSample {
     while (i < n && !isBlank(line.charCodeAt(i))) i++;
     fields.push(line.slice(f, i));
     if (fields.length > 2)
-      fail(`expected "value [timestamp]" after ${name}, got ${JSON.stringify(line.slice(f - 40 < 0 ? 0 : f - 40, f + 40))}`);
+      fail(`expected "value [timestamp]" after ${name}, got ${JSON.stringify(line.slice(Math.max(0, f - 40), f + 40))}`);
     skipBlanks();
   }
   if (fields.length === 0) fail(`expected "value [timestamp]" after ${name}, got ${JSON.stringify(line.slice(i, i + 40))}`);
