@@ -162,7 +162,6 @@ describe.each(servers())('a database outage ($name)', (server) => {
 
     // Quiet: the outage took one line to start and one to end.
     const during = lines.slice(linesBefore).map((l) => JSON.parse(l) as { level: number; msg: string });
-    if (during.filter((l) => l.msg.startsWith('database unreachable')).length !== 1) process.stderr.write(`DEBUG ${linesBefore}\n${lines.join('')}`);
     expect(during.filter((l) => l.msg.startsWith('database unreachable'))).toHaveLength(1);
     expect(during.filter((l) => l.msg === 'database reachable again')).toHaveLength(1);
     expect(during.filter((l) => l.level >= 40 && !l.msg.startsWith('database unreachable') && !/is down/.test(l.msg))).toEqual([]);
