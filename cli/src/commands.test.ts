@@ -30,7 +30,9 @@ describe('vigil targets and migrate', () => {
   };
 
   it('migrates, adds, lists, refuses duplicates and bad input, and removes', async () => {
-    expect(await run('migrate')).toBe('applied: 2026-11-22T00-00-targets-heartbeats-events, 2026-11-22T06-00-notification-channels\n');
+    expect(await run('migrate')).toBe(
+      'applied: 2026-11-22T00-00-targets-heartbeats-events, 2026-11-22T06-00-notification-channels, 2026-11-24T00-00-heartbeat-disk-avail\n',
+    );
     expect(await run('migrate')).toBe('schema is up to date\n');
     expect(await run('targets', 'list')).toMatch(/^no targets/);
     expect(await run('targets', 'add', 'pi-1', 'http://pi-1.lan:9110', '--interval', '30s', '--label', 'rack=a')).toBe(
@@ -53,13 +55,13 @@ describe('vigil targets and migrate', () => {
     await expect(run('targets', 'frobnicate')).rejects.toThrow(/unknown command "vigil targets frobnicate"/);
     expect(await run('targets', 'remove', 'pi-1')).toBe('removed pi-1\n');
     await expect(run('targets', 'remove', 'pi-1')).rejects.toThrow(/no target named "pi-1"/);
-    expect(await run('migrate', '--down')).toBe('reverted: 2026-11-22T06-00-notification-channels\n');
+    expect(await run('migrate', '--down')).toBe('reverted: 2026-11-24T00-00-heartbeat-disk-avail\n');
     // Only migrate changes the schema: the others say it is behind, and how to fix it.
     await expect(run('targets', 'list')).rejects.toThrow(
-      /the database schema is behind \(1 migration to apply: 2026-11-22T06-00-notification-channels\); bring it up to date with: npx vigil migrate/,
+      /the database schema is behind \(1 migration to apply: 2026-11-24T00-00-heartbeat-disk-avail\); bring it up to date with: npx vigil migrate/,
     );
     await expect(run('targets', 'list')).rejects.toThrow(SchemaBehindError);
-    expect(await run('migrate')).toBe('applied: 2026-11-22T06-00-notification-channels\n');
+    expect(await run('migrate')).toBe('applied: 2026-11-24T00-00-heartbeat-disk-avail\n');
   });
 
   it('adds, lists and removes notification channels, refusing bad input with a reason', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuTotals, cpuUsagePercent, hostFigures, type LabelledValue, percent } from './figures.js';
+import { cpuTotals, cpuUsagePercent, diskUsagePercent, hostFigures, type LabelledValue, percent } from './figures.js';
 
 const series = (m: Record<string, LabelledValue[]>) => (name: string) => m[name];
 
@@ -40,7 +40,7 @@ describe('hostFigures', () => {
 });
 
 describe('cpu', () => {
-  it('counts idle and iowait as idle, skipping non-finite samples', () => {
+  it('counts only the idle mode as idle (iowait is busy), skipping non-finite samples', () => {
     const get = series({
       node_cpu_seconds_total: [
         { labels: { mode: 'user' }, value: 10 },
@@ -49,7 +49,7 @@ describe('cpu', () => {
         { labels: { mode: 'steal' }, value: Number.NaN },
       ],
     });
-    expect(cpuTotals(get)).toEqual({ idleSeconds: 90, totalSeconds: 100 });
+    expect(cpuTotals(get)).toEqual({ idleSeconds: 80, totalSeconds: 100 });
     expect(cpuTotals(series({}))).toBeNull();
     expect(cpuUsagePercent({ idleSeconds: 90, totalSeconds: 100 }, { idleSeconds: 150, totalSeconds: 200 })).toBe(40);
     expect(cpuUsagePercent(null, { idleSeconds: 1, totalSeconds: 2 })).toBeNull();

@@ -31,7 +31,7 @@ export interface LabelledValue {
 /** The samples of one series name, or undefined when the target has none. */
 export type SeriesLookup = (name: string) => readonly LabelledValue[] | undefined;
 
-/** CPU seconds summed over all CPUs: idle (idle + iowait) and total (every mode). */
+/** CPU seconds summed over all CPUs: idle (the idle mode) and total (every mode). */
 export interface CpuTotals {
   idleSeconds: number;
   totalSeconds: number;
@@ -71,8 +71,9 @@ function first(get: SeriesLookup, name: string): number | null {
 }
 
 /**
- * Sums `node_cpu_seconds_total` over CPUs and modes; idle counts the `idle` and
- * `iowait` modes (a CPU waiting on I/O could run other work). Non-finite
+ * Sums `node_cpu_seconds_total` over CPUs and modes; idle is the `idle` mode
+ * only, so time waiting on I/O (`iowait`) counts as busy, as the common
+ * dashboards count it (Grafana's "Node Exporter Full": 1 − idle). Non-finite
  * samples are skipped. Null when the series is absent.
  */
 export function cpuTotals(get: SeriesLookup): CpuTotals | null {
@@ -83,7 +84,7 @@ export function cpuTotals(get: SeriesLookup): CpuTotals | null {
   for (const s of series) {
     if (!Number.isFinite(s.value)) continue;
     total += s.value;
-    if (s.labels.mode === 'idle' || s.labels.mode === 'iowait') idle += s.value;
+    if (s.labels.mode === 'idle') idle += s.value;
   }
   return { idleSeconds: idle, totalSeconds: total };
 }
@@ -99,6 +100,17 @@ export function cpuUsagePercent(previous: CpuTotals | null | undefined, current:
   const dIdle = current.idleSeconds - previous.idleSeconds;
   if (dTotal <= 0 || dIdle < 0 || dIdle > dTotal) return null;
   return Math.round(10_000 * (1 - dIdle / dTotal)) / 100;
+}
+
+/**
+ * A filesystem's usage as `df` reports it: used / (used + avail), percent
+ * (0–100, two decimals). Space reserved for root (and beyond a quota) counts
+ * neither as used nor as available, so 100 % is when writes start failing.
+ * Null without figures.
+ */
+export function diskUsagePercent(usedBytes: number | null | undefined, availBytes: number | null | undefined): number | null {
+  if (usedBytes === null || usedBytes === undefined || availBytes === null || availBytes === undefined) return null;
+  return percent(usedBytes, usedBytes + availBytes);
 }
 
 /** `part` as a percentage (0–100, two decimals) of `whole`; null when either is missing or whole is 0. */

@@ -1,4 +1,4 @@
-import { type CpuTotals, cpuUsagePercent, hostFigures, percent } from '@vigil/core/figures';
+import { type CpuTotals, cpuUsagePercent, diskUsagePercent, hostFigures, percent } from '@vigil/core/figures';
 import {
   NODE_CPU_SECONDS,
   NODE_HWMON_TEMP,
@@ -133,7 +133,7 @@ export class ViewBuilder {
         totalBytes: d.sizeBytes,
         usedBytes: d.usedBytes,
         freeBytes: d.availBytes,
-        usagePercent: percent(d.usedBytes, d.usedBytes + d.availBytes),
+        usagePercent: diskUsagePercent(d.usedBytes, d.availBytes),
       })),
       temperature: { cpuCelsius: cpuTemp?.value ?? null, available: cpuTemp !== undefined },
       network: {

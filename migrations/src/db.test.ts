@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -75,13 +76,16 @@ describe.each(testDatabases())('schema on $name', (engine) => {
 
   it('is up to date after migrating, and migrates down one step at a time and up again', async () => {
     expect(await migrateToLatest(db)).toEqual([]);
+    const disk = await migrateDown(db);
+    expect(disk).toEqual(['2026-11-24T00-00-heartbeat-disk-avail']);
+    await expect(sql`select disk_avail_bytes from heartbeats`.execute(db)).rejects.toThrow(/disk_avail_bytes/);
     const last = await migrateDown(db);
     expect(last).toEqual(['2026-11-22T06-00-notification-channels']);
     await expect(db.selectFrom('notification_channels').selectAll().execute()).rejects.toThrow(/notification_channels/);
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last]);
+    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk]);
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });
 

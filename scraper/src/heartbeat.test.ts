@@ -22,12 +22,12 @@ const cpuLines = (user: number, idle: number, iowait = 0) =>
   ].join('\n');
 
 describe('deriveFigures', () => {
-  it('derives cpu % from two scrapes, counting iowait as idle', () => {
+  it('derives cpu % from two scrapes, counting iowait as busy (as the common dashboards do)', () => {
     const first = deriveFigures(parseExposition(cpuLines(100, 900, 0)), undefined, 0);
     expect(first.figures.cpu_usage_percent).toBeNull(); // needs two samples
-    // Δuser 30, Δidle 60, Δiowait 10 → busy 30 / 100
+    // Δuser 30, Δidle 60, Δiowait 10 → busy (30 + 10) / 100
     const second = deriveFigures(parseExposition(cpuLines(130, 960, 10)), first.cpu!, 15);
-    expect(second.figures.cpu_usage_percent).toBe(30);
+    expect(second.figures.cpu_usage_percent).toBe(40);
   });
 
   it.each([
@@ -48,18 +48,20 @@ describe('deriveFigures', () => {
       'node_filesystem_size_bytes{device="/dev/sdb1",fstype="ext4",mountpoint="/data"} 5000',
       'node_filesystem_size_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 1000',
       'node_filesystem_free_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 250',
+      'node_filesystem_avail_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 200',
       'node_load1 0.75',
       `node_boot_time_seconds ${bootTime}`,
       `node_time_seconds ${bootTime + 3600.5}`,
     ].join('\n');
     const { figures } = deriveFigures(parseExposition(text), undefined, 0);
     expect(figures).toEqual({
-      samples: 8,
+      samples: 9,
       cpu_usage_percent: null,
       memory_total_bytes: value('MemTotal'),
       memory_used_bytes: value('MemTotal') - value('MemAvailable'),
       disk_total_bytes: 1000,
       disk_used_bytes: 750,
+      disk_avail_bytes: 200,
       load1: 0.75,
       uptime_seconds: 3600.5,
     });
@@ -83,6 +85,7 @@ describe('deriveFigures', () => {
       memory_used_bytes: null,
       disk_total_bytes: null,
       disk_used_bytes: null,
+      disk_avail_bytes: null,
       load1: null,
       uptime_seconds: null,
     });

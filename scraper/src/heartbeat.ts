@@ -13,6 +13,7 @@ export type HeartbeatFigures = Pick<
   | 'memory_total_bytes'
   | 'disk_used_bytes'
   | 'disk_total_bytes'
+  | 'disk_avail_bytes'
   | 'load1'
   | 'uptime_seconds'
 >;
@@ -20,7 +21,8 @@ export type HeartbeatFigures = Pick<
 /**
  * Derives a heartbeat's figures from a scrape with core's {@link hostFigures}
  * (node_exporter's series, as the common dashboards read them): memory used =
- * MemTotal − MemAvailable; root disk used = size − free of mountpoint "/";
+ * MemTotal − MemAvailable; root disk used = size − free of mountpoint "/",
+ * and its avail (so that usage is df's used / (used + avail));
  * uptime = node_time_seconds (or `scrapeTime`) − node_boot_time_seconds.
  * Works on any exporter: what it does not expose is null.
  * @param previousCpu the totals of the target's previous scrape, for cpu %
@@ -43,6 +45,7 @@ export function deriveFigures(
       memory_used_bytes: f.memoryUsedBytes,
       disk_total_bytes: root?.sizeBytes ?? null,
       disk_used_bytes: root?.usedBytes ?? null,
+      disk_avail_bytes: root?.availBytes ?? null,
       load1: f.load[0],
       uptime_seconds: f.uptimeSeconds,
     },

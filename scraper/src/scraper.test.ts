@@ -138,4 +138,24 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     expect(events.map((e) => `${e.from_state}→${e.to_state}`)).toEqual(['down→up', 'up→down', 'unknown→up']);
     expect(events[1]?.message).toMatch(/flappy is down: .*last error: connection refused/);
   }, 40_000);
+
+  it('records no CPU figure from a window shorter than half the interval, and one from the full window after', async () => {
+    // Each scrape serves counters that moved: 10 s more user time, 5 s more idle.
+    let n = 0;
+    const node = await httpServer((_, res) => {
+      n++;
+      res.end(`node_cpu_seconds_total{cpu="0",mode="user"} ${10 * n}\nnode_cpu_seconds_total{cpu="0",mode="idle"} ${5 * n}\n`);
+    });
+    cleanup.push(node.close);
+    const t = await addTarget(db, { name: 'window', url: node.url, interval_seconds: 15 });
+    const scraper = new Scraper(db, options, silent);
+    const t0 = Date.now() - 60_000;
+    await scraper.scrapeOnce(t, new Date(t0)); // the first: nothing to compare with
+    await scraper.scrapeOnce(t, new Date(t0 + 1_200)); // 1.2 s later (the scheduled one after the immediate first)
+    await scraper.scrapeOnce(t, new Date(t0 + 15_000)); // a whole interval after the first
+    await scraper.writer.flush();
+    const cpu = (await recentHeartbeats(db, t.id)).reverse().map((h) => h.cpu_usage_percent);
+    // From the first: Δuser 20, Δidle 10 → busy 66.67 %, measured over the full window; the 1.2 s one was not.
+    expect(cpu).toEqual([null, null, 66.67]);
+  });
 });

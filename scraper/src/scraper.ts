@@ -53,7 +53,8 @@ export class Scraper {
   #targetsLoadedAt = 0;
   #tracker = new DueTracker<Target>();
   #semaphore: Semaphore;
-  #previousCpu = new Map<number, CpuTotals>();
+  /** Each target's CPU totals from its last scrape that started a window, and when (ms). */
+  #previousCpu = new Map<number, { totals: CpuTotals; at: number }>();
   #tasks: ScheduledTask[] = [];
   #running = new Set<Promise<void>>();
   #startedAt = Date.now();
@@ -222,9 +223,8 @@ export class Scraper {
     }
   }
 
-  /** Scrapes one target now and queues its heartbeat. */
-  async scrapeOnce(t: Target): Promise<void> {
-    const time = new Date();
+  /** Scrapes one target now and queues its heartbeat; `time` is when the scrape counts as started (now by default). */
+  async scrapeOnce(t: Target, time: Date = new Date()): Promise<void> {
     const result = await scrapeTarget(t.url, {
       token: this.options.token,
       timeoutSeconds: t.timeout_seconds,
@@ -237,8 +237,14 @@ export class Scraper {
     const seen = this.#seen.get(t.id) ?? { lastSuccessMs: null, lastError: null };
     this.#seen.set(t.id, result.up ? { lastSuccessMs: time.getTime(), lastError: null } : { ...seen, lastError: result.error });
     if (result.up) {
-      const { figures, cpu } = deriveFigures(result.samples, this.#previousCpu.get(t.id), time.getTime() / 1000);
-      if (cpu) this.#previousCpu.set(t.id, cpu);
+      // A CPU figure needs a window of at least half the interval: the first
+      // scrape of a new target and the scheduled one a moment later would
+      // otherwise give the busy % of a fraction of a second (100 % seen).
+      const previous = this.#previousCpu.get(t.id);
+      const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
+      const { figures, cpu } = deriveFigures(result.samples, wide ? previous.totals : undefined, time.getTime() / 1000);
+      if (cpu && (wide || previous === undefined || time.getTime() - previous.at >= t.interval_seconds * 1000))
+        this.#previousCpu.set(t.id, { totals: cpu, at: time.getTime() });
       this.writer.push({ ...base, error: null, ...figures });
     } else {
       this.log.debug({ target: t.name, url: maskUrl(t.url), err: result.error }, 'scrape failed');
@@ -251,6 +257,7 @@ export class Scraper {
         memory_total_bytes: null,
         disk_used_bytes: null,
         disk_total_bytes: null,
+        disk_avail_bytes: null,
         load1: null,
         uptime_seconds: null,
       });
