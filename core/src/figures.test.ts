@@ -39,6 +39,15 @@ describe('hostFigures', () => {
   });
 });
 
+describe('diskUsagePercent', () => {
+  it('is df’s used / (used + avail): blocks reserved for root count as neither', () => {
+    // 70 used of 95 usable (5 reserved for root) → 73.68 %, not 70 %.
+    expect(diskUsagePercent(70, 25)).toBe(73.68);
+    expect(diskUsagePercent(null, 25)).toBeNull();
+    expect(diskUsagePercent(0, 0)).toBeNull();
+  });
+});
+
 describe('cpu', () => {
   it('counts only the idle mode as idle (iowait is busy), skipping non-finite samples', () => {
     const get = series({
