@@ -17,7 +17,7 @@ import { type CpuTotals, deriveFigures } from './heartbeat.js';
 import { decideTransitions } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
-import { DueTracker, Semaphore } from './scheduler.js';
+import { PacedScheduler, Semaphore } from './scheduler.js';
 import { scrapeTarget } from './scrape.js';
 import { HeartbeatWriter } from './writer.js';
 
@@ -35,8 +35,10 @@ export interface ScraperOptions {
 }
 
 /**
- * The scraper: a node-cron tick each second starts the targets that are due
- * (bounded concurrency, per-scrape timeout and body cap); each scrape becomes
+ * The scraper: each target's scrapes start at its own phase within its
+ * interval (a timer paced to the millisecond; bounded concurrency, per-scrape
+ * timeout and body cap; lateness measured); a node-cron job re-reads the
+ * target list each second when due. Each scrape becomes
  * one heartbeat, written in batches. A liveness job every 2 s moves targets
  * between unknown/up/down and writes an event per transition; a notify job
  * every 2 s sends down and recovery events to the notification channels (and
@@ -51,7 +53,9 @@ export class Scraper {
   readonly outage: OutageLog;
   #targets: Target[] = [];
   #targetsLoadedAt = 0;
-  #tracker = new DueTracker<Target>();
+  #scheduler = new PacedScheduler<Target>();
+  #timer: NodeJS.Timeout | null = null;
+  #pacing = false;
   #semaphore: Semaphore;
   /** Each target's CPU totals from its last scrape that started a window, and when (ms). */
   #previousCpu = new Map<number, { totals: CpuTotals; at: number }>();
@@ -94,6 +98,12 @@ export class Scraper {
         name: 'vigil_scraper_scrapes_total',
         help: 'Scrapes finished, by result (up or down).',
         labelNames: ['result'],
+        registers,
+      }),
+      lateness: new Histogram({
+        name: 'vigil_scraper_scrape_lateness_seconds',
+        help: 'How long after its slot (its phase within its interval) each scrape started, in seconds.',
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
         registers,
       }),
       duration: new Histogram({
@@ -173,11 +183,11 @@ export class Scraper {
     });
     new Counter({
       name: 'vigil_scraper_scrapes_skipped_total',
-      help: 'Scrapes not started because the previous scrape of the target was still running.',
+      help: 'Scrapes not made because the previous scrape of the target ran through a whole slot.',
       registers,
       collect() {
         this.reset();
-        this.inc(self.#tracker.skipped);
+        this.inc(self.#scheduler.skipped);
       },
     });
   }
@@ -199,28 +209,63 @@ export class Scraper {
     }
     this.#targets = next;
     this.#targetsLoadedAt = Date.now();
+    this.#scheduler.setTargets(next, this.#targetsLoadedAt);
+    this.#wake();
   }
 
-  /** One scheduler tick: refreshes the target list when due and starts the scrapes that are due. */
+  /** Re-reads the target list when it is due (every `targetRefreshSeconds`); keeps the last list when the database is away. */
+  async refreshIfDue(nowMs: number = Date.now()): Promise<void> {
+    if (nowMs - this.#targetsLoadedAt < (this.options.targetRefreshSeconds ?? 5) * 1000) return;
+    try {
+      await this.refreshTargets();
+    } catch (err) {
+      this.outage.failed('target list', err, { scraping: this.#targets.length });
+      this.#targetsLoadedAt = nowMs;
+    }
+  }
+
+  /** Refreshes the target list when due and starts the scrapes due at `nowMs`. */
   async tick(nowMs: number = Date.now()): Promise<void> {
-    if (nowMs - this.#targetsLoadedAt >= (this.options.targetRefreshSeconds ?? 5) * 1000) {
-      try {
-        await this.refreshTargets();
-      } catch (err) {
-        this.outage.failed('target list', err, { scraping: this.#targets.length });
-        this.#targetsLoadedAt = nowMs;
-      }
-    }
-    for (const t of this.#tracker.due(this.#targets, nowMs)) {
-      const p = this.#semaphore
-        .run(() => this.scrapeOnce(t))
-        .catch((err) => this.log.error({ err, target: t.name }, 'scrape crashed'))
-        .finally(() => {
-          this.#tracker.done(t.id);
-          this.#running.delete(p);
-        });
-      this.#running.add(p);
-    }
+    await this.refreshIfDue(nowMs);
+    this.#startDue(nowMs);
+  }
+
+  #startDue(nowMs: number): void {
+    for (const { target, latenessMs } of this.#scheduler.takeDue(nowMs)) this.#start(target, nowMs - latenessMs);
+  }
+
+  /** Runs one scrape (when the concurrency allows); its lateness is measured when it really starts. */
+  #start(t: Target, dueMs: number): void {
+    const p = this.#semaphore
+      .run(() => {
+        this.#m.lateness.observe(Math.max(0, Date.now() - dueMs) / 1000);
+        return this.scrapeOnce(t);
+      })
+      .catch((err) => this.log.error({ err, target: t.name }, 'scrape crashed'))
+      .finally(() => {
+        this.#running.delete(p);
+        // Its next slot came while it ran: start that one now, late.
+        const now = Date.now();
+        const again = this.#scheduler.done(t.id, now);
+        if (again && this.#pacing) this.#start(again.target, now - again.latenessMs);
+      });
+    this.#running.add(p);
+  }
+
+  /** Sets the timer for the next due scrape (sub-second: each target at its own phase). */
+  #wake(): void {
+    if (!this.#pacing) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    const next = this.#scheduler.nextWakeMs();
+    if (next === null) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#startDue(Date.now());
+        this.#wake();
+      },
+      Math.max(0, next - Date.now()),
+    );
   }
 
   /** Scrapes one target now and queues its heartbeat; `time` is when the scrape counts as started (now by default). */
@@ -311,7 +356,9 @@ export class Scraper {
     await this.refreshTargets();
     const job = (expr: string, name: string, fn: () => Promise<void>) =>
       this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.outage.failed(name, err)), { name, noOverlap: true }));
-    job('* * * * * *', 'scrape', () => this.tick());
+    this.#pacing = true;
+    this.#wake();
+    job('* * * * * *', 'targets', () => this.refreshIfDue());
     job('* * * * * *', 'flush', () => this.writer.flush());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
     job('*/2 * * * * *', 'notify', () => this.notifier.deliverDue());
@@ -327,6 +374,9 @@ export class Scraper {
 
   /** Stops the jobs, waits for running scrapes and writes what is queued. */
   async stop(): Promise<void> {
+    this.#pacing = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     for (const t of this.#tasks) await t.destroy();
     this.#tasks = [];
     await this.settle();
