@@ -1,4 +1,4 @@
-import { indexSamples, type ScrapedSample } from '@vigil/core/exposition';
+import { ExpositionError, indexSamples, parseExposition, type ScrapedSample } from '@vigil/core/exposition';
 import { type CpuTotals, cpuUsagePercent, hostFigures } from '@vigil/core/figures';
 import type { HeartbeatTable } from '@vigil/db';
 
@@ -50,4 +50,23 @@ export function deriveFigures(
       uptime_seconds: f.uptimeSeconds,
     },
   };
+}
+
+/** A heartbeat's figures and the CPU totals to keep for the next scrape's percentage. */
+export type BodyFigures = ReturnType<typeof deriveFigures>;
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses a scraped body and derives its heartbeat figures: what a worker
+ * thread does for each scrape. A malformed exposition is `{error}` with the
+ * parser's message (line and reason), not a throw, so it crosses threads as it is.
+ */
+export function figuresFromBody(body: Uint8Array, previousCpu: CpuTotals | undefined, scrapeTime: number): BodyFigures | { error: string } {
+  try {
+    return deriveFigures(parseExposition(decoder.decode(body)), previousCpu, scrapeTime);
+  } catch (err) {
+    if (err instanceof ExpositionError) return { error: err.message };
+    throw err;
+  }
 }

@@ -22,7 +22,7 @@ describe('scrapeTarget', () => {
     servers.push(exporter);
     const ok = await scrapeTarget(`${exporter.url}/metrics`, { ...opts, token: TOKEN });
     expect(ok.up).toBe(true);
-    if (ok.up) expect(ok.samples.some((s) => s.name === 'node_memory_MemTotal_bytes')).toBe(true);
+    if (ok.up) expect(ok.parsed.some((s) => s.name === 'node_memory_MemTotal_bytes')).toBe(true);
     const denied = await scrapeTarget(`${exporter.url}/metrics`, opts);
     expect(denied).toMatchObject({ up: false, error: expect.stringMatching(/HTTP 401: check that VIGIL_EXPORTER_TOKEN is the same/) });
   });

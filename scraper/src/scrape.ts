@@ -8,10 +8,20 @@ const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
 /** The Accept header Prometheus sends: text 0.0.4 preferred, OpenMetrics accepted. */
 export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1';
 
-/** What one scrape of one target gave. */
-export type ScrapeResult =
-  | { up: true; durationSeconds: number; samples: ScrapedSample[] }
+/** What one scrape of one target gave: what `parse` made of the body, or why it failed. */
+export type ScrapeResult<T = ScrapedSample[]> =
+  | { up: true; durationSeconds: number; parsed: T }
   | { up: false; durationSeconds: number; error: string };
+
+/**
+ * Makes something of a scraped body (its own buffer, which may be transferred
+ * to a worker thread). Rejecting, or resolving `{error}`, fails the scrape with
+ * that message.
+ */
+export type BodyParser<T> = (body: Buffer) => Promise<T | { error: string }>;
+
+/** The samples of a body, parsed on this thread (for callers that want every sample). */
+export const parseSamples: BodyParser<ScrapedSample[]> = async (body) => parseExposition(body.toString('utf8'));
 
 export interface ScrapeOptions {
   /** Sent as `Authorization: Bearer <token>` (the exporters' VIGIL_EXPORTER_TOKEN). */
@@ -30,7 +40,11 @@ class ScrapeError extends Error {}
  * an oversized or malformed body all come back as `up: false` with a message
  * that says what went wrong and where to look.
  */
-export async function scrapeTarget(url: string, options: ScrapeOptions): Promise<ScrapeResult> {
+export async function scrapeTarget<T = ScrapedSample[]>(
+  url: string,
+  options: ScrapeOptions,
+  parse: BodyParser<T> = parseSamples as unknown as BodyParser<T>,
+): Promise<ScrapeResult<T>> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
@@ -48,15 +62,18 @@ export async function scrapeTarget(url: string, options: ScrapeOptions): Promise
         res.statusCode === 401 || res.statusCode === 403 ? ': check that VIGIL_EXPORTER_TOKEN is the same here and on the exporter' : '';
       throw new ScrapeError(`HTTP ${res.statusCode}${hint}`);
     }
-    const text = await readLimited(res, options.bodyLimitBytes);
-    const samples = parseExposition(text);
-    return { up: true, durationSeconds: elapsed(), samples };
+    const body = await readLimited(res, options.bodyLimitBytes);
+    const parsed = await parse(body);
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed && typeof parsed.error === 'string')
+      throw new ScrapeError(parsed.error);
+    return { up: true, durationSeconds: elapsed(), parsed: parsed as T };
   } catch (err) {
     return { up: false, durationSeconds: elapsed(), error: describeError(err, options) };
   }
 }
 
-async function readLimited(res: Awaited<ReturnType<typeof request>>, limit: number): Promise<string> {
+/** The body in a buffer of its own (never a slice of Node's shared pool, so it can be transferred). */
+async function readLimited(res: Awaited<ReturnType<typeof request>>, limit: number): Promise<Buffer> {
   const declared = Number(res.headers['content-length']);
   if (declared > limit) {
     discard(res.body);
@@ -72,7 +89,13 @@ async function readLimited(res: Awaited<ReturnType<typeof request>>, limit: numb
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const c of chunks) {
+    c.copy(body, at);
+    at += c.byteLength;
+  }
+  return body;
 }
 
 /** Drops a body we will not read; the abort this causes is expected, not an error. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -13,10 +14,11 @@ import {
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type CpuTotals, deriveFigures } from './heartbeat.js';
+import type { CpuTotals } from './heartbeat.js';
 import { decideTransitions } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
+import { ParsePool } from './parse-pool.js';
 import { PacedScheduler, Semaphore } from './scheduler.js';
 import { scrapeTarget } from './scrape.js';
 import { HeartbeatWriter } from './writer.js';
@@ -30,6 +32,8 @@ export interface ScraperOptions {
   queueLimit: number;
   /** How often the target list is re-read from the database (default 5 s). */
   targetRefreshSeconds?: number;
+  /** Worker threads parsing scraped bodies (default: one per core but one, at least one); 0 parses on the main thread. */
+  parseThreads?: number;
   /** First retry delay of the heartbeat writer after a failed write, doubling to 30 s (default 1 s). */
   writerBackoffSeconds?: number;
 }
@@ -49,6 +53,8 @@ export class Scraper {
   readonly registry = new Registry();
   readonly writer: HeartbeatWriter;
   readonly notifier: Notifier;
+  /** Where scraped bodies are parsed: worker threads, off the event loop. */
+  readonly parser: ParsePool;
   /** Database outages, logged once when they start and once when they end. */
   readonly outage: OutageLog;
   #targets: Target[] = [];
@@ -77,6 +83,7 @@ export class Scraper {
     private readonly log: Logger,
   ) {
     this.outage = new OutageLog(log);
+    this.parser = new ParsePool(options.parseThreads ?? Math.max(1, availableParallelism() - 1));
     this.writer = new HeartbeatWriter(
       db,
       log,
@@ -270,11 +277,16 @@ export class Scraper {
 
   /** Scrapes one target now and queues its heartbeat; `time` is when the scrape counts as started (now by default). */
   async scrapeOnce(t: Target, time: Date = new Date()): Promise<void> {
-    const result = await scrapeTarget(t.url, {
-      token: this.options.token,
-      timeoutSeconds: t.timeout_seconds,
-      bodyLimitBytes: this.options.bodyLimitBytes,
-    });
+    // A CPU figure needs a window of at least half the interval: the first
+    // scrape of a new target and the scheduled one a moment later would
+    // otherwise give the busy % of a fraction of a second (100 % seen).
+    const previous = this.#previousCpu.get(t.id);
+    const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
+    const result = await scrapeTarget(
+      t.url,
+      { token: this.options.token, timeoutSeconds: t.timeout_seconds, bodyLimitBytes: this.options.bodyLimitBytes },
+      (body) => this.parser.figures(body, wide ? previous.totals : undefined, time.getTime() / 1000),
+    );
     this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
     this.#m.duration.observe(result.durationSeconds);
     this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
@@ -282,12 +294,7 @@ export class Scraper {
     const seen = this.#seen.get(t.id) ?? { lastSuccessMs: null, lastError: null };
     this.#seen.set(t.id, result.up ? { lastSuccessMs: time.getTime(), lastError: null } : { ...seen, lastError: result.error });
     if (result.up) {
-      // A CPU figure needs a window of at least half the interval: the first
-      // scrape of a new target and the scheduled one a moment later would
-      // otherwise give the busy % of a fraction of a second (100 % seen).
-      const previous = this.#previousCpu.get(t.id);
-      const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
-      const { figures, cpu } = deriveFigures(result.samples, wide ? previous.totals : undefined, time.getTime() / 1000);
+      const { figures, cpu } = result.parsed;
       if (cpu && (wide || previous === undefined || time.getTime() - previous.at >= t.interval_seconds * 1000))
         this.#previousCpu.set(t.id, { totals: cpu, at: time.getTime() });
       this.writer.push({ ...base, error: null, ...figures });
@@ -381,6 +388,7 @@ export class Scraper {
     this.#tasks = [];
     await this.settle();
     await this.writer.flush();
+    await this.parser.close();
   }
 }
 
