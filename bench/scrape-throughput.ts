@@ -1,0 +1,347 @@
+/**
+ * Scrape throughput: Vigil's scraper and Debian's Prometheus on the same
+ * simulated fleet, one after the other in one run. The fleet is served by
+ * child processes on loopback, each target at its own address (127.1.x.y), each
+ * answering a node_exporter-sized body (~1,000 lines); heartbeats go to the
+ * real PostgreSQL (TEST_DATABASE_URL, a throwaway database).
+ *
+ * For each rate: scrapes/s achieved, CPU seconds per 1,000 scrapes (user +
+ * system of the whole process, threads included), RSS at the end, and Vigil's
+ * p99 lateness (from vigil_scraper_scrape_lateness_seconds).
+ *
+ *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+ *     node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--record]
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBuilt } from '@vigil/core/testing';
+import pg from 'pg';
+import { cpuSeconds, freePort, REPO, recordSection, residentMemory } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '500,2000,5000' },
+    seconds: { type: 'string', default: '30' },
+    interval: { type: 'string', default: '2' },
+    record: { type: 'boolean' },
+    help: { type: 'boolean' },
+    serve: { type: 'string' },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    'usage: node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--interval 2] [--record]\n',
+  );
+  process.exit(0);
+}
+
+/** A node_exporter-like body of about 1,000 lines (~70 KB). */
+function nodeBody(): string {
+  const out: string[] = [];
+  const family = (name: string, type: string, help: string, series: [string, number][]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of series) out.push(`${name}${labels} ${v}`);
+  };
+  const modes = ['idle', 'iowait', 'irq', 'nice', 'softirq', 'steal', 'system', 'user'];
+  family(
+    'node_cpu_seconds_total',
+    'counter',
+    'Seconds the CPUs spent in each mode.',
+    Array.from({ length: 32 * 8 }, (_, i) => [`{cpu="${i >> 3}",mode="${modes[i & 7]}"}`, 12345.67 + i]),
+  );
+  const mem = Array.from({ length: 50 }, (_, i) => `Field${i}`);
+  for (const f of ['MemTotal', 'MemAvailable', 'MemFree', 'Buffers', 'Cached', ...mem])
+    family(`node_memory_${f}_bytes`, 'gauge', `Memory information field ${f}_bytes.`, [['', 8.4e9]]);
+  for (const col of ['bytes', 'packets', 'errs', 'drop', 'fifo', 'frame', 'compressed', 'multicast']) {
+    for (const dir of ['receive', 'transmit']) {
+      family(
+        `node_network_${dir}_${col}_total`,
+        'counter',
+        `Network device statistic ${dir}_${col}.`,
+        Array.from({ length: 12 }, (_, i) => [`{device="eth${i}"}`, 1e9 + i]),
+      );
+    }
+  }
+  const mounts = Array.from({ length: 20 }, (_, i) => (i === 0 ? '/' : `/mnt/d${i}`));
+  for (const f of ['size', 'free', 'avail']) {
+    family(
+      `node_filesystem_${f}_bytes`,
+      'gauge',
+      `Filesystem ${f}.`,
+      mounts.map((m, i) => [`{device="/dev/sd${i}",fstype="ext4",mountpoint="${m}"}`, 2e11 - i]),
+    );
+  }
+  for (const f of [
+    'reads_completed',
+    'writes_completed',
+    'read_bytes',
+    'written_bytes',
+    'io_time_seconds',
+    'read_time_seconds',
+    'write_time_seconds',
+  ]) {
+    family(
+      `node_disk_${f}_total`,
+      'counter',
+      `Disk ${f}.`,
+      Array.from({ length: 16 }, (_, i) => [`{device="sd${String.fromCharCode(97 + i)}"}`, 4e6 + i]),
+    );
+  }
+  family('node_load1', 'gauge', '1m load average.', [['', 0.42]]);
+  family('node_boot_time_seconds', 'gauge', 'Node boot time, in unixtime.', [['', 1.79e9]]);
+  family('node_time_seconds', 'gauge', 'System time.', [['', 1.7955e9]]);
+  while (out.length < 1000) family(`node_extra_${out.length}`, 'gauge', 'Padding to a real node_exporter size.', [['{a="b"}', out.length]]);
+  return `${out.join('\n')}\n`;
+}
+
+/** In a child: serve the body on each given address until killed. */
+if (values.serve) {
+  const http = await import('node:http');
+  const body = nodeBody();
+  const { addresses, port } = JSON.parse(values.serve) as { addresses: string[]; port: number };
+  let ready = 0;
+  for (const a of addresses) {
+    const s = http.createServer((_, res) => {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(body);
+    });
+    s.keepAliveTimeout = 120_000;
+    s.listen(port, a, () => {
+      if (++ready === addresses.length) process.send?.('ready');
+    });
+  }
+} else {
+  await main();
+}
+
+function address(i: number): string {
+  return `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
+}
+
+/** Child processes serving `n` targets, two processes sharing them. */
+async function serveFleet(n: number, port: number): Promise<ChildProcess[]> {
+  const halves = [0, 1].map((k) =>
+    Array.from({ length: n }, (_, i) => i)
+      .filter((i) => i % 2 === k)
+      .map(address),
+  );
+  return Promise.all(
+    halves.map(
+      (addresses) =>
+        new Promise<ChildProcess>((resolve, reject) => {
+          const child = fork(new URL(import.meta.url).pathname, ['--serve', JSON.stringify({ addresses, port })], {
+            execArgv: ['--import', 'tsx'],
+            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          });
+          child.once('message', () => resolve(child));
+          child.once('exit', (c) => reject(new Error(`fleet server exited with ${c}`)));
+        }),
+    ),
+  );
+}
+
+/** Sums every sample of a series in an exposition (counters, histogram counts). */
+function sumOf(text: string, name: string, where = ''): number {
+  let s = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{') && line.includes(where))
+      s += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return s;
+}
+
+/** The p99 of a Prometheus histogram's buckets, in its unit (the upper bound of the bucket holding it). */
+function p99(text: string, name: string): number {
+  const buckets: [number, number][] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)![1]!;
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+  }
+  const total = buckets.at(-1)?.[1] ?? 0;
+  return buckets.find(([, c]) => c >= total * 0.99)?.[0] ?? NaN;
+}
+
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');
+  const name = `vigil_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: server });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+interface Figures {
+  scrapesPerSecond: number;
+  cpuPer1000: number;
+  rssMiB: number;
+  p99LatenessSeconds: number | null;
+}
+
+async function measureVigil(n: number, port: number, interval: number, seconds: number): Promise<Figures> {
+  const db = await freshDatabase();
+  const require = createRequire(import.meta.url);
+  const cli = path.join(path.dirname(require.resolve('@vigil/cli/package.json')), 'bin/vigil.js');
+  const env = { ...process.env, DATABASE_URL: db.url, VIGIL_LOG_LEVEL: 'warn' };
+  spawnWait(cli, ['migrate'], env);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  for (let i = 0; i < n; i += 1000) {
+    const rows = Array.from({ length: Math.min(1000, n - i) }, (_, k) => i + k);
+    await client.query(
+      `insert into targets (name, url, interval_seconds, timeout_seconds, source) select * from unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::text[])`,
+      [
+        rows.map((k) => `t${k}`),
+        rows.map((k) => `http://${address(k)}:${port}/metrics`),
+        rows.map(() => interval),
+        rows.map(() => interval),
+        rows.map(() => 'bench'),
+      ],
+    );
+  }
+  await client.end();
+  const listen = await freePort();
+  const scraper = spawn(path.join(REPO, 'scraper/bin/vigil-scraper.js'), [], {
+    env: { ...env, VIGIL_SCRAPER_LISTEN: `127.0.0.1:${listen}`, VIGIL_SCRAPE_CONCURRENCY: '512' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const metrics = async () => (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
+    for (let i = 0; ; i++) {
+      try {
+        await metrics();
+        break;
+      } catch {
+        if (i > 100) throw new Error('the scraper did not start');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2 * interval * 1000)); // warm: every target scraped twice
+    const m0 = await metrics();
+    const cpu0 = cpuSeconds(scraper.pid!);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const m1 = await metrics();
+    const cpu1 = cpuSeconds(scraper.pid!);
+    const elapsed = (performance.now() - t0) / 1000;
+    const scrapes = sumOf(m1, 'vigil_scraper_scrapes_total') - sumOf(m0, 'vigil_scraper_scrapes_total');
+    return {
+      scrapesPerSecond: scrapes / elapsed,
+      cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
+      rssMiB: residentMemory(scraper.pid!).rss / 2 ** 20,
+      p99LatenessSeconds: p99(m1, 'vigil_scraper_scrape_lateness_seconds'),
+    };
+  } finally {
+    scraper.kill('SIGTERM');
+    await new Promise((r) => scraper.once('exit', r));
+    await db.drop();
+  }
+}
+
+async function measurePrometheus(n: number, port: number, interval: number, seconds: number): Promise<Figures> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-prom-'));
+  writeFileSync(
+    path.join(dir, 'targets.json'),
+    JSON.stringify([{ targets: Array.from({ length: n }, (_, i) => `${address(i)}:${port}`), labels: {} }]),
+  );
+  writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    `global: { scrape_interval: ${interval}s, scrape_timeout: ${interval}s }\nscrape_configs:\n  - job_name: fleet\n    file_sd_configs: [{ files: ['${dir}/targets.json'] }]\n`,
+  );
+  const listen = await freePort();
+  const prom = spawn(
+    'prometheus',
+    [`--config.file=${dir}/prometheus.yml`, `--storage.tsdb.path=${dir}/data`, `--web.listen-address=127.0.0.1:${listen}`],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
+  try {
+    const metrics = async () => (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
+    for (let i = 0; ; i++) {
+      try {
+        await metrics();
+        break;
+      } catch {
+        if (i > 100) throw new Error('Prometheus did not start');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2 * interval * 1000 + 5000)); // file_sd read, every target scraped twice
+    const name = 'prometheus_target_interval_length_seconds_count';
+    const m0 = await metrics();
+    const cpu0 = cpuSeconds(prom.pid!);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const m1 = await metrics();
+    const cpu1 = cpuSeconds(prom.pid!);
+    const elapsed = (performance.now() - t0) / 1000;
+    const scrapes = sumOf(m1, name) - sumOf(m0, name);
+    return {
+      scrapesPerSecond: scrapes / elapsed,
+      cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
+      rssMiB: residentMemory(prom.pid!).rss / 2 ** 20,
+      p99LatenessSeconds: null,
+    };
+  } finally {
+    prom.kill('SIGTERM');
+    await new Promise((r) => prom.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+}
+
+async function main(): Promise<void> {
+  ensureBuilt('scraper', 'dist/vigil-scraper.mjs', ['scraper/src', 'core/src', 'migrations/src']);
+  ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'migrations/src']);
+  const interval = Number(values.interval);
+  const seconds = Number(values.seconds);
+  const rows: string[] = [];
+  for (const rate of values.rates.split(',').map(Number)) {
+    const n = rate * interval;
+    const port = await freePort();
+    process.stderr.write(`${rate}/s: ${n} targets every ${interval} s…\n`);
+    const fleet = await serveFleet(n, port);
+    try {
+      const v = await measureVigil(n, port, interval, seconds);
+      const p = await measurePrometheus(n, port, interval, seconds);
+      const f = (x: number, d = 1) => x.toFixed(d);
+      const row = `| ${rate} | ${f(v.scrapesPerSecond, 0)} | ${f(p.scrapesPerSecond, 0)} | ${f(v.cpuPer1000, 2)} | ${f(p.cpuPer1000, 2)} | ${f(v.cpuPer1000 / p.cpuPer1000, 2)} | ${f(v.rssMiB)} | ${f(p.rssMiB)} | ${v.p99LatenessSeconds} |`;
+      process.stdout.write(`${row}\n`);
+      rows.push(row);
+    } finally {
+      for (const c of fleet) c.kill();
+    }
+  }
+  const body = [
+    `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL ${'(TEST_DATABASE_URL)'}, Debian's Prometheus.`,
+    '',
+    `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), ${seconds} s each after warming up. CPU is user + system of the whole process, threads included.`,
+    '',
+    '| target rate /s | Vigil scrapes/s | Prometheus scrapes/s | Vigil CPU s / 1,000 | Prometheus CPU s / 1,000 | ratio | Vigil RSS MiB | Prometheus RSS MiB | Vigil p99 lateness s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  if (values.record) recordSection('Scrape throughput: Vigil vs Prometheus', body);
+  process.stdout.write(`${body}\n`);
+}
