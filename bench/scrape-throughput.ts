@@ -118,8 +118,9 @@ if (values.serve) {
   await main();
 }
 
+/** Target i's own loopback address: 127.1.x.y with y in 1..250. */
 function address(i: number): string {
-  return `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
+  return `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
 /** Child processes serving `n` targets, two processes sharing them. */
@@ -153,16 +154,23 @@ function sumOf(text: string, name: string, where = ''): number {
   return s;
 }
 
-/** The p99 of a Prometheus histogram's buckets, in its unit (the upper bound of the bucket holding it). */
-function p99(text: string, name: string): number {
-  const buckets: [number, number][] = [];
+/** A histogram's buckets in an exposition: upper bound → cumulative count. */
+function buckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
     const le = /le="([^"]+)"/.exec(line)![1]!;
-    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+    out.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
-  const total = buckets.at(-1)?.[1] ?? 0;
-  return buckets.find(([, c]) => c >= total * 0.99)?.[0] ?? NaN;
+  return out;
+}
+
+/** The p99 of a histogram over the window between two expositions (the upper bound of the bucket holding it). */
+function p99(before: string, after: string, name: string): number {
+  const b0 = buckets(before, name);
+  const delta = [...buckets(after, name)].map(([le, c]) => [le, c - (b0.get(le) ?? 0)] as const).sort((x, y) => x[0] - y[0]);
+  const total = delta.at(-1)?.[1] ?? 0;
+  return delta.find(([, c]) => c >= total * 0.99)?.[0] ?? Number.NaN;
 }
 
 async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -245,7 +253,7 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
       scrapesPerSecond: scrapes / elapsed,
       cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
       rssMiB: residentMemory(scraper.pid!).rss / 2 ** 20,
-      p99LatenessSeconds: p99(m1, 'vigil_scraper_scrape_lateness_seconds'),
+      p99LatenessSeconds: p99(m0, m1, 'vigil_scraper_scrape_lateness_seconds'),
     };
   } finally {
     scraper.kill('SIGTERM');

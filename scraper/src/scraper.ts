@@ -359,6 +359,15 @@ export class Scraper {
   /** Starts the cron jobs. */
   async start(): Promise<void> {
     this.#startedAt = Date.now();
+    // node-cron's own messages through this logger: a job still running when its
+    // next turn comes (liveness or notify waiting on a slow database) is normal
+    // under load, said at debug level, not printed to the console on every tick.
+    cron.setLogger({
+      info: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+      warn: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+      debug: (m: string) => this.log.debug({ source: 'node-cron' }, m),
+      error: (m: string, err?: unknown) => this.log.error({ source: 'node-cron', err: (err as Error)?.message }, m),
+    });
     await this.maintainPartitions();
     await this.refreshTargets();
     const job = (expr: string, name: string, fn: () => Promise<void>) =>
