@@ -195,6 +195,20 @@ async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   };
 }
 
+/** A reader of a process's /metrics on loopback, once it answers (within 20 s). */
+async function metricsOf(port: number, what: string): Promise<() => Promise<string>> {
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (let i = 0; ; i++) {
+    try {
+      await metrics();
+      return metrics;
+    } catch {
+      if (i > 100) throw new Error(`${what} did not start`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 interface Figures {
   scrapesPerSecond: number;
   cpuPer1000: number;
@@ -230,16 +244,7 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
-    const metrics = async () => (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
-    for (let i = 0; ; i++) {
-      try {
-        await metrics();
-        break;
-      } catch {
-        if (i > 100) throw new Error('the scraper did not start');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    const metrics = await metricsOf(listen, 'the scraper');
     await new Promise((r) => setTimeout(r, 2 * interval * 1000)); // warm: every target scraped twice
     const m0 = await metrics();
     const cpu0 = cpuSeconds(scraper.pid!);
@@ -281,16 +286,7 @@ async function measurePrometheus(n: number, port: number, interval: number, seco
     },
   );
   try {
-    const metrics = async () => (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
-    for (let i = 0; ; i++) {
-      try {
-        await metrics();
-        break;
-      } catch {
-        if (i > 100) throw new Error('Prometheus did not start');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    const metrics = await metricsOf(listen, 'Prometheus');
     await new Promise((r) => setTimeout(r, 2 * interval * 1000 + 5000)); // file_sd read, every target scraped twice
     const name = 'prometheus_target_interval_length_seconds_count';
     const m0 = await metrics();
