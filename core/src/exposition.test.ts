@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpositionError, parseExposition, parseSampleValue } from './exposition.js';
+import { ExpositionError, parseExposition, parseSampleValue, scanExposition } from './exposition.js';
 import { MetricSink, renderFamilies } from './render.js';
 
 describe('parseExposition', () => {
@@ -124,5 +124,29 @@ describe('renderFamilies → parseExposition', () => {
     expect(written.length).toBeGreaterThan(20);
     const text = renderFamilies(sink.families.values(), openMetrics) + (openMetrics ? '\n# EOF\n' : '\n');
     expect(parseExposition(text)).toEqual(written);
+  });
+});
+
+describe('scanExposition', () => {
+  const text = ['# TYPE a counter', 'a_total{x="1"} 1', 'b{y="q\\"uote"} 2 1700000000000', 'a_total{x="2"} 3', 'c NaN'].join('\n');
+
+  it('builds only the series it is asked for, and counts them all', () => {
+    const { samples, total } = scanExposition(text, (name) => name === 'a_total');
+    expect(total).toBe(4);
+    expect(samples).toEqual([
+      { name: 'a_total', labels: { x: '1' }, value: 1 },
+      { name: 'a_total', labels: { x: '2' }, value: 3 },
+    ]);
+    expect(scanExposition(text).samples).toEqual(parseExposition(text));
+  });
+
+  it.each([
+    ['a bad value', 'skip_me 1x', /"1x" is not a number \(sample skip_me\)/],
+    ['a bad timestamp', 'skip_me 1 12:00', /"12:00" is not a timestamp/],
+    ['an unterminated label value', 'skip_me{a="b} 1', /unterminated value of label a of skip_me/],
+    ['a bad escape', 'skip_me{a="\\q"} 1', /bad escape \\q/],
+    ['three fields', 'skip_me 1 2 3', /expected "value \[timestamp\]" after skip_me/],
+  ])('still refuses %s in a series it skips', (_, line, message) => {
+    expect(() => scanExposition(`keep 1\n${line}\n`, (name) => name === 'keep')).toThrow(message);
   });
 });

@@ -22,6 +22,29 @@ import {
   NODE_TIME,
 } from './metric-names.js';
 
+/**
+ * The series {@link hostFigures} reads: a scraper needs only these of a
+ * 1,000-line body (the rest is validated but not built; see scanExposition).
+ */
+export const FIGURE_SERIES: ReadonlySet<string> = new Set(
+  [
+    NODE_CPU_SECONDS,
+    NODE_MEMORY_MEM_TOTAL,
+    NODE_MEMORY_MEM_AVAILABLE,
+    NODE_MEMORY_MEM_FREE,
+    NODE_MEMORY_BUFFERS,
+    NODE_MEMORY_CACHED,
+    NODE_FILESYSTEM_SIZE,
+    NODE_FILESYSTEM_FREE,
+    NODE_FILESYSTEM_AVAIL,
+    NODE_LOAD1,
+    NODE_LOAD5,
+    NODE_LOAD15,
+    NODE_BOOT_TIME,
+    NODE_TIME,
+  ].map((d) => d.name),
+);
+
 /** A sample as both sides hold it: labels and value. */
 export interface LabelledValue {
   readonly labels: Readonly<Record<string, string>>;

@@ -1,5 +1,5 @@
-import { ExpositionError, indexSamples, parseExposition, type ScrapedSample } from '@vigil/core/exposition';
-import { type CpuTotals, cpuUsagePercent, hostFigures } from '@vigil/core/figures';
+import { ExpositionError, indexSamples, type ScrapedSample, scanExposition } from '@vigil/core/exposition';
+import { type CpuTotals, cpuUsagePercent, FIGURE_SERIES, hostFigures } from '@vigil/core/figures';
 import type { HeartbeatTable } from '@vigil/db';
 
 export type { CpuTotals };
@@ -32,6 +32,7 @@ export function deriveFigures(
   samples: readonly ScrapedSample[],
   previousCpu: CpuTotals | undefined,
   scrapeTime: number,
+  total: number = samples.length,
 ): { figures: HeartbeatFigures; cpu: CpuTotals | null } {
   const byName = indexSamples(samples);
   const f = hostFigures((name) => byName.get(name), scrapeTime);
@@ -39,7 +40,7 @@ export function deriveFigures(
   return {
     cpu: f.cpu,
     figures: {
-      samples: samples.length,
+      samples: total,
       cpu_usage_percent: cpuUsagePercent(previousCpu, f.cpu),
       memory_total_bytes: f.memoryTotalBytes,
       memory_used_bytes: f.memoryUsedBytes,
@@ -64,7 +65,9 @@ const decoder = new TextDecoder();
  */
 export function figuresFromBody(body: Uint8Array, previousCpu: CpuTotals | undefined, scrapeTime: number): BodyFigures | { error: string } {
   try {
-    return deriveFigures(parseExposition(decoder.decode(body)), previousCpu, scrapeTime);
+    // Every line is checked; only the series the figures read are built.
+    const { samples, total } = scanExposition(decoder.decode(body), (name) => FIGURE_SERIES.has(name));
+    return deriveFigures(samples, previousCpu, scrapeTime, total);
   } catch (err) {
     if (err instanceof ExpositionError) return { error: err.message };
     throw err;
