@@ -1,8 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ensureBuilt } from '@vigil/core/testing';
+import { ensureBuilt, packageBin } from '@vigil/core/testing';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -31,14 +30,10 @@ export function benchContainers(n: number, prefix: string) {
   return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
 }
 
-const require = createRequire(import.meta.url);
-
 /** The exporter's launcher and built bundle, found through its package as npm links it. */
 function exporterFiles(): { bin: string; dist: string } {
-  const pkgFile = require.resolve('@vigil/exporter/package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
-  const dir = path.dirname(pkgFile);
-  return { bin: path.join(dir, pkg.bin['vigil-exporter']!), dist: path.join(dir, 'dist/vigil-exporter.mjs') };
+  const bin = packageBin('@vigil/exporter', 'vigil-exporter', import.meta.url);
+  return { bin, dist: path.join(path.dirname(bin), '../dist/vigil-exporter.mjs') };
 }
 
 /** The V8 flags the exporter's launcher runs it with (its shebang line). */

@@ -14,11 +14,10 @@
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBuilt } from '@vigil/core/testing';
+import { ensureBuilt, packageBin } from '@vigil/core/testing';
 import pg from 'pg';
 import { cpuSeconds, freePort, REPO, recordSection, residentMemory } from './lib.js';
 
@@ -218,8 +217,7 @@ interface Figures {
 
 async function measureVigil(n: number, port: number, interval: number, seconds: number): Promise<Figures> {
   const db = await freshDatabase();
-  const require = createRequire(import.meta.url);
-  const cli = path.join(path.dirname(require.resolve('@vigil/cli/package.json')), 'bin/vigil.js');
+  const cli = packageBin('@vigil/cli', 'vigil', import.meta.url);
   const env = { ...process.env, DATABASE_URL: db.url, VIGIL_LOG_LEVEL: 'warn' };
   spawnWait(cli, ['migrate'], env);
   const client = new pg.Client({ connectionString: db.url });

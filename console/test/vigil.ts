@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { packageBin } from '@vigil/core/testing';
 
 /** A whole Vigil started by `vigil start`, as a user starts it. */
 export interface RunningVigil {
@@ -15,9 +13,7 @@ export interface RunningVigil {
 
 /** The `vigil` command, found through its package as npm links it. */
 function vigilBin(): string {
-  const pkgFile = createRequire(import.meta.url).resolve('@vigil/cli/package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
-  return path.join(path.dirname(pkgFile), pkg.bin.vigil!);
+  return packageBin('@vigil/cli', 'vigil', import.meta.url);
 }
 
 /**

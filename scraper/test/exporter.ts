@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { packageBin } from '@vigil/core/testing';
 
 /** A real exporter, run as its own process. */
 export interface ExporterProcess {
@@ -13,13 +11,9 @@ export interface ExporterProcess {
   close(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-
 /** The exporter's launcher, found through its package as npm links it (`bin.vigil-exporter`). */
 export function exporterBin(): string {
-  const pkgFile = require.resolve('@vigil/exporter/package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> };
-  return path.join(path.dirname(pkgFile), pkg.bin['vigil-exporter']!);
+  return packageBin('@vigil/exporter', 'vigil-exporter', import.meta.url);
 }
 
 /**

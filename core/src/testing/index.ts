@@ -2,6 +2,7 @@
 // ports and throwaway HTTP servers, waiting on a condition, "needs a Debian
 // program", promtool, and the captured host fixture trees.
 
+export * from './bins.js';
 export * from './build.js';
 export * from './fixtures.js';
 export * from './log.js';
