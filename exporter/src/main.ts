@@ -59,32 +59,41 @@ export async function main(argv: string[]): Promise<void> {
     }
     return;
   }
+  // Signals are taken from the start: one that arrives while the exporter starts
+  // (or just as it says it listens) stops it cleanly once it is up, rather than
+  // killing it with Node's default action. A second signal while stopping (a
+  // supervisor and a terminal both sending one) changes nothing: exit 0.
+  let running: RunningExporter | undefined;
+  let log: Logger | undefined;
+  let requested: string | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping || !running) return;
+    stopping = true;
+    log?.info({ signal }, 'shutting down');
+    await running.close();
+    process.exit(0);
+  };
   let config: ExporterConfig;
-  let running: RunningExporter;
-  let log: Logger;
   try {
     config = loadExporterConfig();
     log = createLogger('exporter', config.logLevel, config.logPretty);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (running) void shutdown(signal);
+        else requested ??= signal; // still starting: stopped as soon as it is up
+      });
+    }
     running = await startExporter(config, log);
   } catch (err) {
     process.stderr.write(`vigil-exporter: ${(err as Error).message}\n`);
     process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
+    if (requested) process.exit(process.exitCode);
     return;
   }
+  if (requested) return void shutdown(requested);
   log.info(
     { url: running.url, auth: config.token ? 'bearer' : 'none', proc: config.paths.proc },
     `exporter listening on ${running.url}/metrics`,
   );
-  // A second signal while stopping (a supervisor and a terminal both sending
-  // one) changes nothing: the exit stays clean, 0.
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    await running.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

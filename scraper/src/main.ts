@@ -52,22 +52,17 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  let running: Awaited<ReturnType<typeof runScraper>>;
-  let log: Logger;
-  try {
-    const config = loadScraperConfig();
-    log = createLogger('scraper', config.logLevel, config.logPretty);
-    running = await runScraper(config, log);
-  } catch (err) {
-    process.stderr.write(`vigil-scraper: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
-    return;
-  }
+  // Signals are taken before it starts: one that arrives while it starts (or
+  // just as it says it listens) stops it cleanly once it is up, rather than
+  // killing it with Node's default action. A second signal changes nothing.
+  let running: Awaited<ReturnType<typeof runScraper>> | undefined;
+  let log: Logger | undefined;
+  let requested: string | null = null;
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping || !running) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log?.info({ signal }, 'stopping');
     running.stop().then(
       () => process.exit(0),
       (err: Error) => {
@@ -76,6 +71,21 @@ export async function main(argv: string[]): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    const config = loadScraperConfig();
+    log = createLogger('scraper', config.logLevel, config.logPretty);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (running) stop(signal);
+        else requested ??= signal;
+      });
+    }
+    running = await runScraper(config, log);
+  } catch (err) {
+    process.stderr.write(`vigil-scraper: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+    if (requested) process.exit(process.exitCode);
+    return;
+  }
+  if (requested) stop(requested);
 }
