@@ -18,6 +18,19 @@ export type HeartbeatFigures = Pick<
   | 'uptime_seconds'
 >;
 
+/** The figures of a failed scrape: none. */
+export const NO_FIGURES: Readonly<HeartbeatFigures> = Object.freeze({
+  samples: null,
+  cpu_usage_percent: null,
+  memory_used_bytes: null,
+  memory_total_bytes: null,
+  disk_used_bytes: null,
+  disk_total_bytes: null,
+  disk_avail_bytes: null,
+  load1: null,
+  uptime_seconds: null,
+});
+
 /**
  * Derives a heartbeat's figures from a scrape with core's {@link hostFigures}
  * (node_exporter's series, as the common dashboards read them): memory used =

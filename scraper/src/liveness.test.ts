@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideTransitions, downSince, nextState } from './liveness.js';
-import { mergeSeen } from './scraper.js';
+import { decideTransitions, downSince, mergeSeen, nextState } from './liveness.js';
 
 const S = 1000;
 const T0 = 1_800_000_000_000;

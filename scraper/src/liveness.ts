@@ -62,3 +62,18 @@ export function decideTransitions(
   }
   return out;
 }
+
+/**
+ * A target's liveness facts with what this process saw merged in: the later of
+ * the two last successes, and the error of its own latest scrape when it has one.
+ */
+export function mergeSeen(t: TargetLiveness, seen: { lastSuccessMs: number | null; lastError: string | null } | undefined): TargetLiveness {
+  if (!seen) return t;
+  const db = t.last_success?.getTime() ?? null;
+  const last = seen.lastSuccessMs === null ? db : db === null ? seen.lastSuccessMs : Math.max(db, seen.lastSuccessMs);
+  return {
+    ...t,
+    last_success: last === null ? null : new Date(last),
+    last_error: seen.lastSuccessMs !== null && seen.lastError === null ? null : (seen.lastError ?? t.last_error),
+  };
+}

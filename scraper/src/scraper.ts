@@ -8,14 +8,13 @@ import {
   ensureHeartbeatPartitions,
   listTargets,
   type Target,
-  type TargetLiveness,
   targetLiveness,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CpuTotals } from './heartbeat.js';
-import { decideTransitions } from './liveness.js';
+import { type CpuTotals, NO_FIGURES } from './heartbeat.js';
+import { decideTransitions, mergeSeen } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
 import { ParsePool } from './parse-pool.js';
@@ -300,19 +299,7 @@ export class Scraper {
       this.writer.push({ ...base, error: null, ...figures });
     } else {
       this.log.debug({ target: t.name, url: maskUrl(t.url), err: result.error }, 'scrape failed');
-      this.writer.push({
-        ...base,
-        error: result.error,
-        samples: null,
-        cpu_usage_percent: null,
-        memory_used_bytes: null,
-        memory_total_bytes: null,
-        disk_used_bytes: null,
-        disk_total_bytes: null,
-        disk_avail_bytes: null,
-        load1: null,
-        uptime_seconds: null,
-      });
+      this.writer.push({ ...base, error: result.error, ...NO_FIGURES });
     }
   }
 
@@ -399,19 +386,4 @@ export class Scraper {
     await this.writer.flush();
     await this.parser.close();
   }
-}
-
-/**
- * A target's liveness facts with what this process saw merged in: the later of
- * the two last successes, and the error of its own latest scrape when it has one.
- */
-export function mergeSeen(t: TargetLiveness, seen: { lastSuccessMs: number | null; lastError: string | null } | undefined): TargetLiveness {
-  if (!seen) return t;
-  const db = t.last_success?.getTime() ?? null;
-  const last = seen.lastSuccessMs === null ? db : db === null ? seen.lastSuccessMs : Math.max(db, seen.lastSuccessMs);
-  return {
-    ...t,
-    last_success: last === null ? null : new Date(last),
-    last_error: seen.lastSuccessMs !== null && seen.lastError === null ? null : (seen.lastError ?? t.last_error),
-  };
 }
