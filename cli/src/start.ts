@@ -113,7 +113,13 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
       await db.destroy();
     }
 
-    const childEnv = { ...env, DATABASE_URL: databaseUrl, VIGIL_LOG_PRETTY: env.VIGIL_LOG_PRETTY ?? '1' };
+    const childEnv = {
+      ...env,
+      DATABASE_URL: databaseUrl,
+      VIGIL_LOG_PRETTY: env.VIGIL_LOG_PRETTY ?? '1',
+      // The scraper stops with it, so there is no one to say goodbye to.
+      VIGIL_EXPORTER_STOP_GRACE: env.VIGIL_EXPORTER_STOP_GRACE ?? '0',
+    };
     for (const name of ['exporter', 'scraper', 'console'] as const) children[name] = launch(name, childEnv, out);
     const consoleUrl = localUrl(cfg.VIGIL_CONSOLE_LISTEN).replace('//127.0.0.1:', '//localhost:');
     for (const [name, url] of [

@@ -6,6 +6,7 @@ import { CONTENT_TYPES, renderFamilies } from '@vigil/core/render';
 import Koa, { type Middleware } from 'koa';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
+import type { Goodbye } from './goodbye.js';
 import { HeapTrimmer } from './heap.js';
 import { type StatsView, ViewBuilder } from './views.js';
 
@@ -38,6 +39,8 @@ export interface ExporterAppOptions {
   log: Logger;
   /** Runs a full GC after collections when the heap has grown (default: one using `--expose-gc`'s gc when present). */
   heapTrimmer?: HeapTrimmer;
+  /** Answers goodbye to every request once a clean shutdown has begun. */
+  goodbye?: Goodbye;
 }
 
 /** A Registry with prom-client's process_* and nodejs_* metrics and the heap trimmer's count, in one exposition format. */
@@ -140,6 +143,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
   app.on('error', (err: unknown) => opts.log.error({ err }, 'request failed'));
   app.use(errorHandler());
   app.use(bearerAuth(opts.token, ['/health']));
+  if (opts.goodbye) app.use(opts.goodbye.middleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

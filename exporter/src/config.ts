@@ -26,6 +26,7 @@ const schema = z.object({
   VIGIL_SYS: z.optional(z.string()),
   VIGIL_ROOTFS: z.optional(z.string()),
   VIGIL_COLLECTOR_TIMEOUT: seconds(5, { min: 0.05, max: 120 }),
+  VIGIL_EXPORTER_STOP_GRACE: seconds(20, { min: 0, max: 600 }),
   VIGIL_DISABLED_COLLECTORS: z.pipe(
     z.optional(z.string()),
     z.transform((s, ctx) => {
@@ -99,6 +100,8 @@ export interface ExporterConfig {
   token: string | undefined;
   paths: HostPaths;
   collectorTimeoutSeconds: number;
+  /** Longest a clean shutdown waits for the Vigil scrapers to hear its goodbye, seconds (0: none). */
+  stopGraceSeconds: number;
   disabledCollectors: readonly string[];
   filesystemFilter: FilesystemFilter;
   diskExclude: RegExp;
@@ -146,6 +149,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
       rootfs: e.VIGIL_ROOTFS ?? root,
     }),
     collectorTimeoutSeconds: e.VIGIL_COLLECTOR_TIMEOUT,
+    stopGraceSeconds: e.VIGIL_EXPORTER_STOP_GRACE,
     disabledCollectors: Object.freeze(e.VIGIL_DISABLED_COLLECTORS),
     filesystemFilter: Object.freeze({
       excludeFsTypes: e.VIGIL_FILESYSTEM_EXCLUDE_FSTYPES,

@@ -22,6 +22,9 @@ Environment:
   VIGIL_HOST_ROOT             prefix of the host's /proc, /sys and / (e.g. /host in a container)
   VIGIL_PROC, VIGIL_SYS, VIGIL_ROOTFS   override each host path
   VIGIL_COLLECTOR_TIMEOUT     deadline per collector per scrape (default 5s)
+  VIGIL_EXPORTER_STOP_GRACE   on SIGTERM/SIGINT, how long at most to answer "stopping" so the Vigil
+                              scrapers record this host stopped, not down (default 20s; 0 = exit at
+                              once; a second signal cuts it short)
   VIGIL_DISABLED_COLLECTORS   comma-separated collectors to switch off (${Object.keys(COLLECTORS).join(', ')})
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS, VIGIL_DISK_EXCLUDE
                               regular expressions of what to leave out (defaults: node_exporter's)
@@ -61,20 +64,26 @@ export async function main(argv: string[]): Promise<void> {
   }
   // Signals are taken from the start: one that arrives while the exporter starts
   // (or just as it says it listens) stops it cleanly once it is up, rather than
-  // killing it with Node's default action. A second signal while stopping (a
-  // supervisor and a terminal both sending one) changes nothing: exit 0.
+  // killing it with Node's default action. A second signal while stopping cuts
+  // the goodbye short; the exit is still clean (0).
   let running: RunningExporter | undefined;
   let log: Logger | undefined;
   let requested: string | null = null;
   let stopping = false;
+  let config: ExporterConfig | undefined;
   const shutdown = async (signal: string) => {
-    if (stopping || !running) return;
+    if (!running) return;
+    if (stopping) {
+      running.cutDrain();
+      return;
+    }
     stopping = true;
-    log?.info({ signal }, 'shutting down');
+    log?.info({ signal, graceSeconds: config?.stopGraceSeconds }, 'shutting down: answering "stopping" until the scrapers have heard it');
+    const { expected, told } = await running.drain();
+    log?.info({ scrapers: expected, told }, expected === told ? 'goodbye said; exiting' : 'grace period over; exiting');
     await running.close();
     process.exit(0);
   };
-  let config: ExporterConfig;
   try {
     config = loadExporterConfig();
     log = createLogger('exporter', config.logLevel, config.logPretty);

@@ -9,11 +9,20 @@ import { buildCollectors } from './collectors/index.js';
 import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
 import { ContainerCache, DockerClient } from './docker.js';
+import { Goodbye } from './goodbye.js';
 
 /** A running exporter. */
 export interface RunningExporter {
   /** `http://host:port`, with the port actually bound. */
   url: string;
+  /**
+   * Begins a clean shutdown: every request is answered goodbye (503,
+   * `{"status":"stopping"}`) until each Vigil scraper seen recently has heard it
+   * or the grace period (`VIGIL_EXPORTER_STOP_GRACE`) is over.
+   */
+  drain(): Promise<{ expected: number; told: number }>;
+  /** Ends a drain in progress now. */
+  cutDrain(): void;
   close(): Promise<void>;
 }
 
@@ -35,12 +44,19 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
     log.info('no Docker socket at /var/run/docker.sock and DOCKER_HOST unset: container metrics are off');
   }
   let server: http.Server;
+  const goodbye = new Goodbye(config.stopGraceSeconds);
   try {
     const collectors = buildCollectors(
       { paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services, containers },
       config.disabledCollectors,
     );
-    const app = createExporterApp({ collectors, collectorTimeoutSeconds: config.collectorTimeoutSeconds, token: config.token, log });
+    const app = createExporterApp({
+      collectors,
+      collectorTimeoutSeconds: config.collectorTimeoutSeconds,
+      token: config.token,
+      log,
+      goodbye,
+    });
     if (config.tls) {
       const read = (f: string, what: string) => {
         try {
@@ -81,6 +97,8 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${addr.port}`,
+    drain: () => goodbye.stop(),
+    cutDrain: () => goodbye.cut(),
     close: () =>
       new Promise<void>((resolve) => {
         containers?.stop();

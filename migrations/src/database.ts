@@ -1,7 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-/** Liveness of a target as the scraper last decided it. */
-export type TargetState = 'unknown' | 'up' | 'down';
+/**
+ * Liveness of a target as the scraper last decided it: `stopped` is an exporter
+ * that said goodbye on a clean shutdown (no alert), `down` one that fell silent.
+ */
+export type TargetState = 'unknown' | 'up' | 'down' | 'stopped';
 
 /** A timestamp column: read as a Date, written as a Date or an ISO string, defaulted by the database. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;

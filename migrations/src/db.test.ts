@@ -76,6 +76,17 @@ describe.each(testDatabases())('schema on $name', (engine) => {
 
   it('is up to date after migrating, and migrates down one step at a time and up again', async () => {
     expect(await migrateToLatest(db)).toEqual([]);
+    const [t] = await db
+      .insertInto('targets')
+      .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
+      .returning('id')
+      .execute();
+    const stopped = await migrateDown(db);
+    expect(stopped).toEqual(['2026-11-25T00-00-target-stopped']);
+    // The older schema has no `stopped`: such a target becomes unknown, and the state is checked again.
+    expect((await db.selectFrom('targets').select('state').where('id', '=', t!.id).executeTakeFirst())?.state).toBe('unknown');
+    await expect(db.updateTable('targets').set({ state: 'stopped' }).execute()).rejects.toThrow(/targets_state_check/);
+    await db.deleteFrom('targets').execute();
     const disk = await migrateDown(db);
     expect(disk).toEqual(['2026-11-24T00-00-heartbeat-disk-avail']);
     await expect(sql`select disk_avail_bytes from heartbeats`.execute(db)).rejects.toThrow(/disk_avail_bytes/);
@@ -85,7 +96,8 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk]);
+    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped]);
+    await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });
 

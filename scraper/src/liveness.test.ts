@@ -38,6 +38,47 @@ describe('nextState', () => {
     ],
     ['down, no success at all → stays', target({ state: 'down', state_changed_at: new Date(T0 + 50 * S) }), T0 + 999 * S, null],
     ['up with recent success → stays', target({ state: 'up', last_success: new Date(T0 + 100 * S) }), T0 + 101 * S, null],
+    [
+      'up, goodbye after the last success → stopped',
+      target({ state: 'up', last_success: new Date(T0 + 10 * S), goodbye_at: new Date(T0 + 15 * S) }),
+      T0 + 16 * S,
+      'stopped',
+    ],
+    [
+      'down, goodbye after the last success → stopped (it answered, so it is not silent)',
+      target({ state: 'down', state_changed_at: new Date(T0 + 50 * S), goodbye_at: new Date(T0 + 60 * S) }),
+      T0 + 61 * S,
+      'stopped',
+    ],
+    [
+      'stopped, silent for 100 intervals → stays stopped, never down',
+      target({ state: 'stopped', state_changed_at: new Date(T0 + 15 * S), last_success: new Date(T0 + 10 * S) }),
+      T0 + 1000 * S,
+      null,
+    ],
+    [
+      'stopped, goodbye still the newest → stays',
+      target({ state: 'stopped', state_changed_at: new Date(T0 + 15 * S), goodbye_at: new Date(T0 + 15 * S) }),
+      T0 + 20 * S,
+      null,
+    ],
+    [
+      'stopped, answers again → up',
+      target({
+        state: 'stopped',
+        state_changed_at: new Date(T0 + 15 * S),
+        last_success: new Date(T0 + 40 * S),
+        goodbye_at: new Date(T0 + 15 * S),
+      }),
+      T0 + 41 * S,
+      'up',
+    ],
+    [
+      'up, a goodbye older than the last success (a restart) → stays up',
+      target({ state: 'up', last_success: new Date(T0 + 40 * S), goodbye_at: new Date(T0 + 15 * S) }),
+      T0 + 41 * S,
+      null,
+    ],
   ])('%s', (_, t, now, expected) => {
     expect(nextState(t, now, T0, 3)).toBe(expected);
   });
@@ -89,19 +130,31 @@ describe('decideTransitions', () => {
     expect(down!.at.getTime()).toBe(T0 + 30 * S);
     expect(downSince(target({ last_success: null }), T0 + 5 * S, T0, 3)).toBe(T0 + 5 * S); // not yet due: now
   });
+
+  it('dates a stop at the goodbye and says it was clean', () => {
+    const [stopped] = decideTransitions(
+      [{ ...target({ state: 'up', last_success: new Date(T0) }), id: 3, name: 'pi-3', last_error: null, goodbye_at: new Date(T0 + 7 * S) }],
+      T0 + 9 * S,
+      T0,
+      3,
+    );
+    expect(stopped).toMatchObject({ targetId: 3, from: 'up', to: 'stopped', at: new Date(T0 + 7 * S) });
+    expect(stopped!.message).toBe('pi-3 stopped: its exporter shut down cleanly');
+  });
 });
 
 describe('mergeSeen', () => {
   const t = { ...target({ state: 'up', last_success: new Date(T0) }), id: 1, name: 'pi-1', last_error: 'HTTP 500' };
   it('takes the later last success of the database and of what this process saw', () => {
-    expect(mergeSeen(t, { lastSuccessMs: T0 + 60 * S, lastError: null })).toMatchObject({
+    expect(mergeSeen(t, { lastSuccessMs: T0 + 60 * S, lastError: null, goodbyeMs: null })).toMatchObject({
       last_success: new Date(T0 + 60 * S),
       last_error: null,
     });
-    expect(mergeSeen(t, { lastSuccessMs: T0 - 60 * S, lastError: null }).last_success).toEqual(new Date(T0));
-    expect(mergeSeen({ ...t, last_success: null }, { lastSuccessMs: null, lastError: 'timed out' })).toMatchObject({
+    expect(mergeSeen(t, { lastSuccessMs: T0 - 60 * S, lastError: null, goodbyeMs: null }).last_success).toEqual(new Date(T0));
+    expect(mergeSeen({ ...t, last_success: null }, { lastSuccessMs: null, lastError: 'timed out', goodbyeMs: T0 + 5 * S })).toMatchObject({
       last_success: null,
       last_error: 'timed out',
+      goodbye_at: new Date(T0 + 5 * S),
     });
     expect(mergeSeen(t, undefined)).toBe(t);
   });

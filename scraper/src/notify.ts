@@ -40,7 +40,7 @@ export function webhookPayload(d: DueDelivery): WebhookPayload {
 /** A Slack-compatible incoming-webhook body (`{text}`; Mattermost and Discord's `/slack` endpoint read it too). */
 export function slackPayload(d: DueDelivery): { text: string } {
   const icon = d.event.to_state === 'down' ? ':red_circle:' : ':large_green_circle:';
-  const what = d.event.to_state === 'down' ? 'is down' : 'is back up';
+  const what = d.event.to_state === 'down' ? 'is down' : d.event.to_state === 'stopped' ? 'stopped cleanly' : 'is back up';
   return { text: `${icon} *${d.target.name}* ${what} (${d.event.time.toISOString()})\n${d.event.message}` };
 }
 

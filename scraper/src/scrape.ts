@@ -1,4 +1,5 @@
 import { parseExposition, type ScrapedSample } from '@vigil/core/exposition';
+import { EXPORTER_STATE_HEADER, EXPORTER_STOPPING, SCRAPE_INTERVAL_HEADER } from '@vigil/core/protocol';
 import { maskUrlsIn } from '@vigil/core/secrets';
 import { Agent, request } from 'undici';
 
@@ -11,7 +12,10 @@ export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmet
 /** What one scrape of one target gave: what `parse` made of the body, or why it failed. */
 export type ScrapeResult<T = ScrapedSample[]> =
   | { up: true; durationSeconds: number; parsed: T }
-  | { up: false; durationSeconds: number; error: string };
+  | { up: false; durationSeconds: number; error: string; stopping?: true };
+
+/** The error recorded for a scrape answered by an exporter's clean-shutdown goodbye. */
+export const GOODBYE_ERROR = 'exporter stopping: a clean shutdown (it said goodbye)';
 
 /**
  * Makes something of a scraped body (its own buffer, which may be transferred
@@ -29,6 +33,8 @@ export interface ScrapeOptions {
   timeoutSeconds: number;
   /** Largest body accepted, in bytes; a larger one fails the scrape. */
   bodyLimitBytes: number;
+  /** The target's scrape interval, sent so a stopping Vigil exporter waits for this scraper's goodbye scrape. */
+  intervalSeconds?: number;
 }
 
 /** Thrown inside a scrape to end it with a readable message. */
@@ -55,9 +61,12 @@ export async function scrapeTarget<T = ScrapedSample[]>(
       'x-prometheus-scrape-timeout-seconds': String(options.timeoutSeconds),
     };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.intervalSeconds) headers[SCRAPE_INTERVAL_HEADER] = String(options.intervalSeconds);
     const res = await request(url, { method: 'GET', headers, signal, dispatcher: agent });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump();
+      if (res.statusCode === 503 && res.headers[EXPORTER_STATE_HEADER] === EXPORTER_STOPPING)
+        return { up: false, durationSeconds: elapsed(), error: GOODBYE_ERROR, stopping: true };
       const hint =
         res.statusCode === 401 || res.statusCode === 403 ? ': check that VIGIL_EXPORTER_TOKEN is the same here and on the exporter' : '';
       throw new ScrapeError(`HTTP ${res.statusCode}${hint}`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '@vigil/core/log';
 import { closedPort, fixtureTree, httpServer, until } from '@vigil/core/testing';
-import { addTarget, type Database, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
+import { addChannel, addTarget, type Database, enqueueDeliveries, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +21,8 @@ function meminfoBytes(field: string): number {
 const silent = silentLogger();
 const options = { concurrency: 4, bodyLimitBytes: 1 << 20, downAfterIntervals: 3, retentionDays: 30, queueLimit: 1000 };
 
-function exporterOn(port = 0): Promise<ExporterProcess> {
-  return startExporterProcess({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC });
+function exporterOn(port = 0, env: Record<string, string> = {}): Promise<ExporterProcess> {
+  return startExporterProcess({ VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_PROC: FIXTURE_PROC, ...env });
 }
 
 describe.each(testDatabases())('scraper on $name', (engine) => {
@@ -109,7 +109,7 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     expect(second?.cpu_usage_percent).toBeNull(); // the fixture's counters do not move: Δtotal = 0
   });
 
-  it('on its own schedule: down within 3 intervals of the exporter stopping, up again when it returns, an event each', async () => {
+  it('on its own schedule: down within 3 intervals of the exporter dying, up again when it returns, an event each', async () => {
     let exporter = await exporterOn();
     const port = Number(new URL(exporter.url).port);
     const t = await addTarget(db, { name: 'flappy', url: `${exporter.url}/metrics`, interval_seconds: 1, timeout_seconds: 0.5 });
@@ -119,7 +119,7 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     const state = async () => (await listTargets(db)).find((x) => x.id === t.id)?.state;
 
     await until('up', 10, async () => (await state()) === 'up');
-    await exporter.close();
+    await exporter.kill();
     await until('down', 10, async () => (await state()) === 'down');
     // Judged on the heartbeats, not on this test's clock (a scrape in flight when
     // the exporter stopped may still have succeeded): down no sooner than 3
@@ -137,6 +137,47 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     const events = await listEvents(db, { targetId: t.id });
     expect(events.map((e) => `${e.from_state}→${e.to_state}`)).toEqual(['down→up', 'up→down', 'unknown→up']);
     expect(events[1]?.message).toMatch(/flappy is down: .*last error: connection refused/);
+  }, 40_000);
+
+  it('a clean exporter shutdown: stopped, not down, an event each way and no notification', async () => {
+    let exporter = await exporterOn(0, { VIGIL_EXPORTER_STOP_GRACE: '20s' });
+    const port = Number(new URL(exporter.url).port);
+    const t = await addTarget(db, { name: 'tidy', url: `${exporter.url}/metrics`, interval_seconds: 1, timeout_seconds: 0.5 });
+    await addChannel(db, { name: 'ops', kind: 'webhook', url: 'http://127.0.0.1:9/hook' });
+    const scraper = new Scraper(db, { ...options, targetRefreshSeconds: 1 }, silent);
+    await scraper.start();
+    cleanup.push(() => scraper.stop());
+    const state = async () => (await listTargets(db)).find((x) => x.id === t.id)?.state;
+    await until('up', 10, async () => (await state()) === 'up');
+
+    // SIGTERM: the exporter answers goodbye until this scraper has heard it, then exits.
+    await exporter.close();
+    expect(exporter.child.exitCode).toBe(0);
+    const said = exporter.printed.map((l) => JSON.parse(l)).find((l) => l.msg === 'goodbye said; exiting');
+    expect(said).toMatchObject({ scrapers: 1, told: 1 });
+    await until('stopped', 10, async () => (await state()) === 'stopped');
+    const goodbye = (await recentHeartbeats(db, t.id, 1000)).find((h) => h.error?.startsWith('exporter stopping'));
+    expect(goodbye?.up).toBe(false);
+
+    // Silent for more than 3 intervals after the goodbye (refused connections): still stopped, never down.
+    await scraper.writer.flush();
+    const after = goodbye!.time;
+    await until('5 refused scrapes after the goodbye', 15, async () => {
+      await scraper.writer.flush();
+      const beats = await recentHeartbeats(db, t.id, 1000);
+      return beats.filter((h) => h.time > after && h.error?.startsWith('connection refused')).length >= 5;
+    });
+    await scraper.checkLiveness();
+    expect(await state()).toBe('stopped');
+
+    exporter = await exporterOn(port);
+    cleanup.push(() => exporter.close());
+    await until('up again', 10, async () => (await state()) === 'up');
+    const events = await listEvents(db, { targetId: t.id });
+    expect(events.map((e) => `${e.from_state}→${e.to_state}`)).toEqual(['stopped→up', 'up→stopped', 'unknown→up']);
+    expect(events[1]!.time).toEqual(goodbye!.time);
+    expect(events[1]!.message).toBe('tidy stopped: its exporter shut down cleanly');
+    expect(await enqueueDeliveries(db)).toBe(0);
   }, 40_000);
 
   it('records no CPU figure from a window shorter than half the interval, and one from the full window after', async () => {

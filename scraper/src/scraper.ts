@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type CpuTotals, NO_FIGURES } from './heartbeat.js';
-import { decideTransitions, mergeSeen } from './liveness.js';
+import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
 import { ParsePool } from './parse-pool.js';
@@ -73,7 +73,7 @@ export class Scraper {
    * heartbeats have reached the database yet: liveness is judged on this
    * merged with the database (which knows what happened before this process).
    */
-  #seen = new Map<number, { lastSuccessMs: number | null; lastError: string | null }>();
+  #seen = new Map<number, Seen>();
   readonly #m;
 
   constructor(
@@ -283,15 +283,25 @@ export class Scraper {
     const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
     const result = await scrapeTarget(
       t.url,
-      { token: this.options.token, timeoutSeconds: t.timeout_seconds, bodyLimitBytes: this.options.bodyLimitBytes },
+      {
+        token: this.options.token,
+        timeoutSeconds: t.timeout_seconds,
+        bodyLimitBytes: this.options.bodyLimitBytes,
+        intervalSeconds: t.interval_seconds,
+      },
       (body) => this.parser.figures(body, wide ? previous.totals : undefined, time.getTime() / 1000),
     );
     this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
     this.#m.duration.observe(result.durationSeconds);
     this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
     const base = { target_id: t.id, time, up: result.up, duration_seconds: result.durationSeconds };
-    const seen = this.#seen.get(t.id) ?? { lastSuccessMs: null, lastError: null };
-    this.#seen.set(t.id, result.up ? { lastSuccessMs: time.getTime(), lastError: null } : { ...seen, lastError: result.error });
+    const seen = this.#seen.get(t.id) ?? { lastSuccessMs: null, lastError: null, goodbyeMs: null };
+    this.#seen.set(
+      t.id,
+      result.up
+        ? { lastSuccessMs: time.getTime(), lastError: null, goodbyeMs: null }
+        : { ...seen, lastError: result.error, goodbyeMs: result.stopping ? time.getTime() : seen.goodbyeMs },
+    );
     if (result.up) {
       const { figures, cpu } = result.parsed;
       if (cpu && (wide || previous === undefined || time.getTime() - previous.at >= t.interval_seconds * 1000))

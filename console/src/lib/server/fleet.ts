@@ -31,7 +31,7 @@ export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[
   ]);
   const byTarget = new Map(latest.map((h) => [h.target_id, h]));
   const figuresOf = new Map(successful.map((h) => [h.target_id, h]));
-  const counts = { up: 0, down: 0, unknown: 0 };
+  const counts = { up: 0, down: 0, unknown: 0, stopped: 0 };
   for (const t of targets) counts[t.state]++;
   return {
     rows: targets.map((target) => ({
