@@ -29,11 +29,15 @@ const { values } = parseArgs({
     record: { type: 'boolean' },
     help: { type: 'boolean' },
     serve: { type: 'string' },
+    vigil: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'usage: node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--interval 2] [--record]\n',
+    'usage: node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--interval 2] [--record]\n' +
+      '  --vigil          measure Vigil only (no Prometheus, no ratio; not recorded)\n' +
+      '  --cpu-prof DIR   write V8 CPU profiles of the scraper (each thread) to DIR\n',
   );
   process.exit(0);
 }
@@ -237,8 +241,14 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
   }
   await client.end();
   const listen = await freePort();
-  const scraper = spawn(path.join(REPO, 'scraper/bin/vigil-scraper.js'), [], {
-    env: { ...env, VIGIL_SCRAPER_LISTEN: `127.0.0.1:${listen}`, VIGIL_SCRAPE_CONCURRENCY: '512' },
+  const bin = path.join(REPO, 'scraper/bin/vigil-scraper.js');
+  const prof = values['cpu-prof'];
+  const scraper = spawn(prof ? process.execPath : bin, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, bin] : [], {
+    env: {
+      ...env,
+      VIGIL_SCRAPER_LISTEN: `127.0.0.1:${listen}`,
+      VIGIL_SCRAPE_CONCURRENCY: '512',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -326,6 +336,12 @@ async function main(): Promise<void> {
     const fleet = await serveFleet(n, port);
     try {
       const v = await measureVigil(n, port, interval, seconds);
+      if (values.vigil) {
+        process.stdout.write(
+          `${rate}/s: Vigil ${v.scrapesPerSecond.toFixed(0)} scrapes/s, ${v.cpuPer1000.toFixed(2)} CPU s / 1,000, RSS ${v.rssMiB.toFixed(1)} MiB, p99 lateness ${v.p99LatenessSeconds} s\n`,
+        );
+        continue;
+      }
       const p = await measurePrometheus(n, port, interval, seconds);
       const f = (x: number, d = 1) => x.toFixed(d);
       const row = `| ${rate} | ${f(v.scrapesPerSecond, 0)} | ${f(p.scrapesPerSecond, 0)} | ${f(v.cpuPer1000, 2)} | ${f(p.cpuPer1000, 2)} | ${f(v.cpuPer1000 / p.cpuPer1000, 2)} | ${f(v.rssMiB)} | ${f(p.rssMiB)} | ${v.p99LatenessSeconds} |`;
@@ -344,6 +360,6 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-  if (values.record) recordSection('Scrape throughput: Vigil vs Prometheus', body);
+  if (values.record && !values.vigil) recordSection('Scrape throughput: Vigil vs Prometheus', body);
   process.stdout.write(`${body}\n`);
 }

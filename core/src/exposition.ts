@@ -27,13 +27,39 @@ export class ExpositionError extends Error {
 // character codes: no regular expression that could backtrack, so parse time
 // is proportional to the input whatever its shape.
 
-const isDigit = (c: number) => c >= 48 && c <= 57; // 0-9
-const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122); // A-Z a-z
-const isBlank = (c: number) => c === 32 || c === 9; // space, tab
-const isNameStart = (c: number) => isLetter(c) || c === 95 || c === 58; // _ :
-const isNameChar = (c: number) => isNameStart(c) || isDigit(c);
-const isLabelStart = (c: number) => isLetter(c) || c === 95;
-const isLabelChar = (c: number) => isLabelStart(c) || isDigit(c);
+// Character classes by table: one load and a mask per character, where chained
+// comparisons cost about twice as much on a node_exporter body.
+const DIGIT = 1;
+const LETTER = 2;
+const BLANK = 4;
+const NAME_START = 8;
+const NAME_CHAR = 16;
+const LABEL_START = 32;
+const LABEL_CHAR = 64;
+const CLASSES = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const digit = c >= 48 && c <= 57; // 0-9
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122); // A-Z a-z
+  const nameStart = letter || c === 95 || c === 58; // _ :
+  const labelStart = letter || c === 95;
+  CLASSES[c] =
+    (digit ? DIGIT : 0) |
+    (letter ? LETTER : 0) |
+    (c === 32 || c === 9 ? BLANK : 0) | // space, tab
+    (nameStart ? NAME_START : 0) |
+    (nameStart || digit ? NAME_CHAR : 0) |
+    (labelStart ? LABEL_START : 0) |
+    (labelStart || digit ? LABEL_CHAR : 0);
+}
+/** A character code's classes (none beyond ASCII, and none for NaN past the end of a string). */
+const classOf = (c: number) => (c < 128 ? CLASSES[c]! : 0);
+const isDigit = (c: number) => (classOf(c) & DIGIT) !== 0;
+const isLetter = (c: number) => (classOf(c) & LETTER) !== 0;
+const isBlank = (c: number) => (classOf(c) & BLANK) !== 0;
+const isNameStart = (c: number) => (classOf(c) & NAME_START) !== 0;
+const isNameChar = (c: number) => (classOf(c) & NAME_CHAR) !== 0;
+const isLabelStart = (c: number) => (classOf(c) & LABEL_START) !== 0;
+const isLabelChar = (c: number) => (classOf(c) & LABEL_CHAR) !== 0;
 
 /** Whether `s[from, to)` is a decimal float as Go's ParseFloat reads it: [+-] digits [. digits] [e [+-] digits], at least one digit. */
 function isDecimal(s: string, from: number, to: number): boolean {

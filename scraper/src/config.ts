@@ -12,7 +12,7 @@ const schema = z.object({
   VIGIL_DOWN_AFTER_INTERVALS: integer(3, { min: 1, max: 100 }),
   VIGIL_RETENTION_DAYS: integer(30, { min: 1, max: 3650 }),
   VIGIL_HEARTBEAT_QUEUE_LIMIT: integer(100_000, { min: 100 }),
-  VIGIL_SCRAPE_PARSE_THREADS: integer(Math.max(1, availableParallelism() - 1), { min: 0, max: 64 }),
+  VIGIL_SCRAPE_THREADS: integer(availableParallelism(), { min: 0, max: 64 }),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -30,8 +30,8 @@ export interface ScraperConfig {
   downAfterIntervals: number;
   retentionDays: number;
   queueLimit: number;
-  /** Worker threads parsing scraped bodies; 0 parses on the main thread. */
-  parseThreads: number;
+  /** Worker threads making the scrapes; 0 scrapes on the main thread. */
+  scrapeThreads: number;
   logLevel: string;
   logPretty: boolean;
 }
@@ -51,7 +51,7 @@ export function loadScraperConfig(env: Record<string, string | undefined> = proc
     downAfterIntervals: e.VIGIL_DOWN_AFTER_INTERVALS,
     retentionDays: e.VIGIL_RETENTION_DAYS,
     queueLimit: e.VIGIL_HEARTBEAT_QUEUE_LIMIT,
-    parseThreads: e.VIGIL_SCRAPE_PARSE_THREADS,
+    scrapeThreads: e.VIGIL_SCRAPE_THREADS,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

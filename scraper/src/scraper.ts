@@ -17,9 +17,8 @@ import { type CpuTotals, NO_FIGURES } from './heartbeat.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
-import { ParsePool } from './parse-pool.js';
 import { PacedScheduler, Semaphore } from './scheduler.js';
-import { scrapeTarget } from './scrape.js';
+import { ScrapePool } from './scrape-pool.js';
 import { HeartbeatWriter } from './writer.js';
 
 export interface ScraperOptions {
@@ -31,8 +30,8 @@ export interface ScraperOptions {
   queueLimit: number;
   /** How often the target list is re-read from the database (default 5 s). */
   targetRefreshSeconds?: number;
-  /** Worker threads parsing scraped bodies (default: one per core but one, at least one); 0 parses on the main thread. */
-  parseThreads?: number;
+  /** Worker threads making the scrapes (default: one per core); 0 scrapes on the main thread. */
+  scrapeThreads?: number;
   /** First retry delay of the heartbeat writer after a failed write, doubling to 30 s (default 1 s). */
   writerBackoffSeconds?: number;
 }
@@ -52,8 +51,8 @@ export class Scraper {
   readonly registry = new Registry();
   readonly writer: HeartbeatWriter;
   readonly notifier: Notifier;
-  /** Where scraped bodies are parsed: worker threads, off the event loop. */
-  readonly parser: ParsePool;
+  /** Where scrapes run (request, body, parse, figures): worker threads, off the event loop. */
+  readonly pool: ScrapePool;
   /** Database outages, logged once when they start and once when they end. */
   readonly outage: OutageLog;
   #targets: Target[] = [];
@@ -82,7 +81,7 @@ export class Scraper {
     private readonly log: Logger,
   ) {
     this.outage = new OutageLog(log);
-    this.parser = new ParsePool(options.parseThreads ?? Math.max(1, availableParallelism() - 1));
+    this.pool = new ScrapePool(options.scrapeThreads ?? availableParallelism());
     this.writer = new HeartbeatWriter(
       db,
       log,
@@ -281,16 +280,15 @@ export class Scraper {
     // otherwise give the busy % of a fraction of a second (100 % seen).
     const previous = this.#previousCpu.get(t.id);
     const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
-    const result = await scrapeTarget(
-      t.url,
-      {
-        token: this.options.token,
-        timeoutSeconds: t.timeout_seconds,
-        bodyLimitBytes: this.options.bodyLimitBytes,
-        intervalSeconds: t.interval_seconds,
-      },
-      (body) => this.parser.figures(body, wide ? previous.totals : undefined, time.getTime() / 1000),
-    );
+    const result = await this.pool.scrape(t.id, {
+      url: t.url,
+      token: this.options.token,
+      timeoutSeconds: t.timeout_seconds,
+      bodyLimitBytes: this.options.bodyLimitBytes,
+      intervalSeconds: t.interval_seconds,
+      previousCpu: wide ? previous.totals : undefined,
+      scrapeTime: time.getTime() / 1000,
+    });
     this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
     this.#m.duration.observe(result.durationSeconds);
     this.#m.targetUp.set({ target: t.name }, result.up ? 1 : 0);
@@ -394,6 +392,6 @@ export class Scraper {
     this.#tasks = [];
     await this.settle();
     await this.writer.flush();
-    await this.parser.close();
+    await this.pool.close();
   }
 }

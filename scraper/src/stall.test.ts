@@ -8,8 +8,8 @@ import { createScraperApp } from './app.js';
 import { Scraper } from './scraper.js';
 
 // One target serving the worst body the limit allows must not stall the
-// scraper: parsing runs in a worker thread, so the event loop (its /health,
-// its timers, the other scrapes) keeps turning.
+// scraper: scrapes (and so parsing) run in worker threads, so the event loop
+// (its /health, its timers, the other scrapes) keeps turning.
 const LIMIT = 16 * 1024 * 1024;
 
 describe('a target serving the largest body the limit allows', () => {
@@ -28,7 +28,7 @@ describe('a target serving the largest body the limit allows', () => {
     const target = await httpServer((_, res) => res.end(body));
     const scraper = new Scraper(
       db,
-      { concurrency: 4, bodyLimitBytes: LIMIT, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100, parseThreads: 1 },
+      { concurrency: 4, bodyLimitBytes: LIMIT, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100, scrapeThreads: 1 },
       silentLogger(),
     );
     const server = createScraperApp(scraper, silentLogger()).listen(0, '127.0.0.1');
@@ -60,7 +60,7 @@ describe('a target serving the largest body the limit allows', () => {
       expect(loop.max / 1e6).toBeLessThan(100);
     } finally {
       server.close();
-      await scraper.parser.close();
+      await scraper.pool.close();
       await target.close();
       await drop();
     }

@@ -1,0 +1,30 @@
+import type { BodyFigures, CpuTotals } from './heartbeat.js';
+import { type ScrapeResult, scrapeTarget } from './scrape.js';
+
+/** One scrape as the scraper hands it to a worker: plain data, cloned across threads. */
+export interface ScrapeTask {
+  url: string;
+  token?: string;
+  timeoutSeconds: number;
+  bodyLimitBytes: number;
+  intervalSeconds: number;
+  /** The target's CPU totals from its last scrape that started a window, for cpu %. */
+  previousCpu: CpuTotals | undefined;
+  /** When the scrape counts as started, Unix seconds. */
+  scrapeTime: number;
+}
+
+/** What a scrape gave: its heartbeat figures and CPU totals, or why it failed. */
+export type ScrapeOutcome = ScrapeResult<BodyFigures>;
+
+/** Runs a task with `derive` turning the body into figures (on whichever thread calls it). */
+export function runScrapeTask(
+  task: ScrapeTask,
+  derive: (body: Uint8Array, previousCpu: CpuTotals | undefined, scrapeTime: number) => BodyFigures | { error: string },
+): Promise<ScrapeOutcome> {
+  return scrapeTarget(
+    task.url,
+    { token: task.token, timeoutSeconds: task.timeoutSeconds, bodyLimitBytes: task.bodyLimitBytes, intervalSeconds: task.intervalSeconds },
+    async (body) => derive(body, task.previousCpu, task.scrapeTime),
+  );
+}
