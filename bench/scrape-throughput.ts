@@ -30,6 +30,8 @@ const { values } = parseArgs({
     help: { type: 'boolean' },
     serve: { type: 'string' },
     vigil: { type: 'boolean' },
+    'rss-targets': { type: 'string', default: '5000' },
+    'rss-interval': { type: 'string', default: '10' },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -37,6 +39,7 @@ if (values.help) {
   process.stdout.write(
     'usage: node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--interval 2] [--record]\n' +
       '  --vigil          measure Vigil only (no Prometheus, no ratio; not recorded)\n' +
+      '  --rss-targets N  then memory with N targets every --rss-interval s (default 5000 every 10 s; 0: skip)\n' +
       '  --cpu-prof DIR   write V8 CPU profiles of the scraper (each thread) to DIR\n',
   );
   process.exit(0);
@@ -213,13 +216,15 @@ async function metricsOf(port: number, what: string): Promise<() => Promise<stri
 }
 
 interface Figures {
+  /** CPU cores the simulated fleet used meanwhile (it shares the machine). */
+  fleetCores: number;
   scrapesPerSecond: number;
   cpuPer1000: number;
   rssMiB: number;
   p99LatenessSeconds: number | null;
 }
 
-async function measureVigil(n: number, port: number, interval: number, seconds: number): Promise<Figures> {
+async function measureVigil(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
   const db = await freshDatabase();
   const cli = packageBin('@vigil/cli', 'vigil', import.meta.url);
   const env = { ...process.env, DATABASE_URL: db.url, VIGIL_LOG_LEVEL: 'warn' };
@@ -256,13 +261,16 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
     await new Promise((r) => setTimeout(r, 2 * interval * 1000)); // warm: every target scraped twice
     const m0 = await metrics();
     const cpu0 = cpuSeconds(scraper.pid!);
+    const f0 = fleetCpu(fleet);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const m1 = await metrics();
     const cpu1 = cpuSeconds(scraper.pid!);
+    const f1 = fleetCpu(fleet);
     const elapsed = (performance.now() - t0) / 1000;
     const scrapes = sumOf(m1, 'vigil_scraper_scrapes_total') - sumOf(m0, 'vigil_scraper_scrapes_total');
     return {
+      fleetCores: (f1 - f0) / elapsed,
       scrapesPerSecond: scrapes / elapsed,
       cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
       rssMiB: residentMemory(scraper.pid!).rss / 2 ** 20,
@@ -275,7 +283,7 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
   }
 }
 
-async function measurePrometheus(n: number, port: number, interval: number, seconds: number): Promise<Figures> {
+async function measurePrometheus(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-prom-'));
   writeFileSync(
     path.join(dir, 'targets.json'),
@@ -299,13 +307,16 @@ async function measurePrometheus(n: number, port: number, interval: number, seco
     const name = 'prometheus_target_interval_length_seconds_count';
     const m0 = await metrics();
     const cpu0 = cpuSeconds(prom.pid!);
+    const f0 = fleetCpu(fleet);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const m1 = await metrics();
     const cpu1 = cpuSeconds(prom.pid!);
+    const f1 = fleetCpu(fleet);
     const elapsed = (performance.now() - t0) / 1000;
     const scrapes = sumOf(m1, name) - sumOf(m0, name);
     return {
+      fleetCores: (f1 - f0) / elapsed,
       scrapesPerSecond: scrapes / elapsed,
       cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
       rssMiB: residentMemory(prom.pid!).rss / 2 ** 20,
@@ -318,6 +329,11 @@ async function measurePrometheus(n: number, port: number, interval: number, seco
   }
 }
 
+/** CPU seconds the fleet's processes have used. */
+function fleetCpu(fleet: ChildProcess[]): number {
+  return fleet.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
+}
+
 function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -328,6 +344,7 @@ async function main(): Promise<void> {
   ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'migrations/src']);
   const interval = Number(values.interval);
   const seconds = Number(values.seconds);
+  const f = (x: number, d = 1) => x.toFixed(d);
   const rows: string[] = [];
   for (const rate of values.rates.split(',').map(Number)) {
     const n = rate * interval;
@@ -335,31 +352,50 @@ async function main(): Promise<void> {
     process.stderr.write(`${rate}/s: ${n} targets every ${interval} s…\n`);
     const fleet = await serveFleet(n, port);
     try {
-      const v = await measureVigil(n, port, interval, seconds);
+      const v = await measureVigil(n, port, interval, seconds, fleet);
       if (values.vigil) {
         process.stdout.write(
-          `${rate}/s: Vigil ${v.scrapesPerSecond.toFixed(0)} scrapes/s, ${v.cpuPer1000.toFixed(2)} CPU s / 1,000, RSS ${v.rssMiB.toFixed(1)} MiB, p99 lateness ${v.p99LatenessSeconds} s\n`,
+          `${rate}/s: Vigil ${f(v.scrapesPerSecond, 0)} scrapes/s, ${f(v.cpuPer1000, 2)} CPU s / 1,000, RSS ${f(v.rssMiB)} MiB, p99 lateness ${v.p99LatenessSeconds} s; fleet ${f(v.fleetCores, 2)} cores\n`,
         );
         continue;
       }
-      const p = await measurePrometheus(n, port, interval, seconds);
-      const f = (x: number, d = 1) => x.toFixed(d);
-      const row = `| ${rate} | ${f(v.scrapesPerSecond, 0)} | ${f(p.scrapesPerSecond, 0)} | ${f(v.cpuPer1000, 2)} | ${f(p.cpuPer1000, 2)} | ${f(v.cpuPer1000 / p.cpuPer1000, 2)} | ${f(v.rssMiB)} | ${f(p.rssMiB)} | ${v.p99LatenessSeconds} |`;
+      const p = await measurePrometheus(n, port, interval, seconds, fleet);
+      const row = `| ${rate} | ${f(v.scrapesPerSecond, 0)} | ${f(p.scrapesPerSecond, 0)} | ${f(v.cpuPer1000, 2)} | ${f(p.cpuPer1000, 2)} | ${f(v.cpuPer1000 / p.cpuPer1000, 2)} | ${f(v.rssMiB)} | ${f(p.rssMiB)} | ${v.p99LatenessSeconds} | ${f(v.fleetCores, 2)} / ${f(p.fleetCores, 2)} |`;
       process.stdout.write(`${row}\n`);
       rows.push(row);
     } finally {
       for (const c of fleet) c.kill();
     }
   }
+  const memory: string[] = [];
+  const rssTargets = Number(values['rss-targets']);
+  if (rssTargets > 0) {
+    const rssInterval = Number(values['rss-interval']);
+    const port = await freePort();
+    process.stderr.write(`memory: ${rssTargets} targets every ${rssInterval} s…\n`);
+    const fleet = await serveFleet(rssTargets, port);
+    try {
+      const v = await measureVigil(rssTargets, port, rssInterval, seconds, fleet);
+      const p = values.vigil ? null : await measurePrometheus(rssTargets, port, rssInterval, seconds, fleet);
+      const line = `- ${rssTargets.toLocaleString('en')} targets every ${rssInterval} s (${f(v.scrapesPerSecond, 0)} scrapes/s): Vigil RSS **${f(v.rssMiB)} MiB** (${f(v.cpuPer1000, 2)} CPU s / 1,000)${p ? `, Prometheus ${f(p.rssMiB)} MiB (${f(p.cpuPer1000, 2)} CPU s / 1,000)` : ''}`;
+      process.stdout.write(`${line}\n`);
+      memory.push(line);
+    } finally {
+      for (const c of fleet) c.kill();
+    }
+  }
+  if (values.vigil) return;
   const body = [
-    `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL ${'(TEST_DATABASE_URL)'}, Debian's Prometheus.`,
+    `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --rss-targets ${values['rss-targets']} --rss-interval ${values['rss-interval']} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL (TEST_DATABASE_URL), Debian's Prometheus.`,
     '',
-    `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), ${seconds} s each after warming up. CPU is user + system of the whole process, threads included.`,
+    `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), ${seconds} s each after warming up. CPU is user + system of the whole process, threads included. The simulated fleet runs on the same cores: its use is in the last column (while Vigil / while Prometheus scraped).`,
     '',
-    '| target rate /s | Vigil scrapes/s | Prometheus scrapes/s | Vigil CPU s / 1,000 | Prometheus CPU s / 1,000 | ratio | Vigil RSS MiB | Prometheus RSS MiB | Vigil p99 lateness s |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| target rate /s | Vigil scrapes/s | Prometheus scrapes/s | Vigil CPU s / 1,000 | Prometheus CPU s / 1,000 | ratio | Vigil RSS MiB | Prometheus RSS MiB | Vigil p99 lateness s | fleet cores |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    ...memory,
   ].join('\n');
-  if (values.record && !values.vigil) recordSection('Scrape throughput: Vigil vs Prometheus', body);
+  if (values.record) recordSection('Scrape throughput: Vigil vs Prometheus', body);
   process.stdout.write(`${body}\n`);
 }

@@ -52,7 +52,7 @@ class ScrapeWorker {
  * Where scrapes run: worker threads (`dist/scrape-worker.mjs`), each making the
  * HTTP request, reading the body under its limit and deriving the figures, so
  * that the scraper's event loop (its timers, /health, the database writes) only
- * hands out tasks and takes results, and every core scrapes. A target always
+ * hands out tasks and takes results, and the other cores scrape. A target always
  * goes to the same thread (by its id), so its kept-alive connection is reused.
  * With `threads: 0` scrapes run on this thread (for tools and tests that want
  * no workers).

@@ -1,7 +1,7 @@
 // A scrape worker thread: scrapes the targets the scraper hands it, end to end
 // (HTTP request, body read under the limit, parse, figures), and answers with
 // the result. Run here, no body (however large or hostile) holds the scraper's
-// event loop, and every core does HTTP and parsing, not only one.
+// event loop, and the other cores do the HTTP and parsing.
 
 import { parentPort } from 'node:worker_threads';
 import { figuresFromBody } from './heartbeat.js';
