@@ -31,6 +31,7 @@ const { values } = parseArgs({
     serve: { type: 'string' },
     vigil: { type: 'boolean' },
     'rss-targets': { type: 'string', default: '5000' },
+    warmup: { type: 'string', default: '0' },
     'rss-interval': { type: 'string', default: '10' },
     'cpu-prof': { type: 'string' },
   },
@@ -39,6 +40,7 @@ if (values.help) {
   process.stdout.write(
     'usage: node --import tsx bench/scrape-throughput.ts [--rates 500,2000,5000] [--seconds 30] [--interval 2] [--record]\n' +
       '  --vigil          measure Vigil only (no Prometheus, no ratio; not recorded)\n' +
+      '  --warmup S       seconds Vigil runs before measuring (default: two intervals)\n' +
       '  --rss-targets N  then memory with N targets every --rss-interval s (default 5000 every 10 s; 0: skip)\n' +
       '  --cpu-prof DIR   write V8 CPU profiles of the scraper (each thread) to DIR\n',
   );
@@ -258,7 +260,8 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
   });
   try {
     const metrics = await metricsOf(listen, 'the scraper');
-    await new Promise((r) => setTimeout(r, 2 * interval * 1000)); // warm: every target scraped twice
+    // Warm: every target scraped twice (connections made, code compiled), or longer when asked.
+    await new Promise((r) => setTimeout(r, Math.max(2 * interval, Number(values.warmup)) * 1000));
     const m0 = await metrics();
     const cpu0 = cpuSeconds(scraper.pid!);
     const f0 = fleetCpu(fleet);
@@ -386,7 +389,7 @@ async function main(): Promise<void> {
   }
   if (values.vigil) return;
   const body = [
-    `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --rss-targets ${values['rss-targets']} --rss-interval ${values['rss-interval']} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL (TEST_DATABASE_URL), Debian's Prometheus.`,
+    `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --warmup ${values.warmup} --rss-targets ${values['rss-targets']} --rss-interval ${values['rss-interval']} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL (TEST_DATABASE_URL), Debian's Prometheus.`,
     '',
     `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), ${seconds} s each after warming up. CPU is user + system of the whole process, threads included. The simulated fleet runs on the same cores: its use is in the last column (while Vigil / while Prometheus scraped).`,
     '',

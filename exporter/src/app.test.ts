@@ -27,7 +27,7 @@ function stable(exposition: string): string {
     .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
     .map((l) =>
       l.replace(
-        /^((?:vigil_exporter_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/,
+        /^((?:vigil_exporter_collector_duration_seconds|node_scrape_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/,
         '$1 <varies>',
       ),
     )

@@ -64,7 +64,9 @@ export class CollectorTimeoutError extends Error {
  * that rejects or runs late contributes no series (what it adds later is
  * dropped) and is reported with success 0; the others are unaffected. Adds
  * `vigil_exporter_collector_success{collector}` and
- * `vigil_exporter_collector_duration_seconds{collector}` for each.
+ * `vigil_exporter_collector_duration_seconds{collector}` for each, and the
+ * same as node_exporter's `node_scrape_collector_success` and
+ * `node_scrape_collector_duration_seconds`.
  */
 export async function collect(collectors: readonly Collector[], timeoutSeconds: number): Promise<Collection> {
   const startedAt = Date.now() / 1000;
@@ -75,12 +77,19 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
     'Whether a collector succeeded (1) or failed or timed out (0) in this scrape.',
   );
   const duration = sink.gauge('vigil_exporter_collector_duration_seconds', 'How long a collector took in this scrape, in seconds.');
+  // The same under node_exporter's names: its dashboards' "Node Exporter" row
+  // and the usual "collector failed" alert rules read these.
+  const nodeSuccess = sink.gauge('node_scrape_collector_success', 'node_exporter: Whether a collector succeeded.');
+  const nodeDuration = sink.gauge('node_scrape_collector_duration_seconds', 'node_exporter: Duration of a collector scrape.');
   const details: CollectorDetails = {};
   for (const o of outcomes) {
     if (o.sink) sink.absorb(o.sink);
     if (o.details) Object.assign(details, o.details);
-    success.set({ collector: o.outcome.name }, o.outcome.success ? 1 : 0);
-    duration.set({ collector: o.outcome.name }, o.outcome.durationSeconds);
+    const labels = { collector: o.outcome.name };
+    success.set(labels, o.outcome.success ? 1 : 0);
+    duration.set(labels, o.outcome.durationSeconds);
+    nodeSuccess.set(labels, o.outcome.success ? 1 : 0);
+    nodeDuration.set(labels, o.outcome.durationSeconds);
   }
   return { sink, outcomes: outcomes.map((o) => o.outcome), startedAt, details };
 }

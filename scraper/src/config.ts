@@ -12,7 +12,7 @@ const schema = z.object({
   VIGIL_DOWN_AFTER_INTERVALS: integer(3, { min: 1, max: 100 }),
   VIGIL_RETENTION_DAYS: integer(30, { min: 1, max: 3650 }),
   VIGIL_HEARTBEAT_QUEUE_LIMIT: integer(100_000, { min: 100 }),
-  VIGIL_SCRAPE_THREADS: integer(Math.max(1, availableParallelism() - 1), { min: 0, max: 64 }),
+  VIGIL_SCRAPE_THREADS: integer(availableParallelism(), { min: 0, max: 64 }),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -30,7 +30,7 @@ export interface ScraperConfig {
   downAfterIntervals: number;
   retentionDays: number;
   queueLimit: number;
-  /** Worker threads making the scrapes; 0 scrapes on the main thread. */
+  /** Most worker threads making the scrapes (it starts with one); 0 scrapes on the main thread. */
   scrapeThreads: number;
   logLevel: string;
   logPretty: boolean;

@@ -22,8 +22,8 @@ Environment:
   VIGIL_DOWN_AFTER_INTERVALS    intervals without a successful scrape before a target is down (default 3)
   VIGIL_RETENTION_DAYS          days of heartbeats kept (default 30)
   VIGIL_HEARTBEAT_QUEUE_LIMIT   heartbeats held while the database is away (default 100000)
-  VIGIL_SCRAPE_THREADS          worker threads making the scrapes (default: cores − 1, at least 1;
-                                0 scrapes on the main thread)
+  VIGIL_SCRAPE_THREADS          most worker threads making the scrapes (default: cores; it starts with
+                                one and adds one while they are busy; 0 scrapes on the main thread)
   VIGIL_LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY              1 for human-readable logs instead of JSON lines
 `;

@@ -30,7 +30,7 @@ export interface ScraperOptions {
   queueLimit: number;
   /** How often the target list is re-read from the database (default 5 s). */
   targetRefreshSeconds?: number;
-  /** Worker threads making the scrapes (default: one per core but one, at least one); 0 scrapes on the main thread. */
+  /** Most worker threads making the scrapes (default: one per core; it starts with one and grows when busy); 0 scrapes on the main thread. */
   scrapeThreads?: number;
   /** First retry delay of the heartbeat writer after a failed write, doubling to 30 s (default 1 s). */
   writerBackoffSeconds?: number;
@@ -81,7 +81,7 @@ export class Scraper {
     private readonly log: Logger,
   ) {
     this.outage = new OutageLog(log);
-    this.pool = new ScrapePool(options.scrapeThreads ?? Math.max(1, availableParallelism() - 1));
+    this.pool = new ScrapePool(options.scrapeThreads ?? availableParallelism());
     this.writer = new HeartbeatWriter(
       db,
       log,
@@ -184,6 +184,15 @@ export class Scraper {
       registers,
       collect() {
         this.set(self.#targets.length);
+      },
+    });
+    const pool = this.pool;
+    new Gauge({
+      name: 'vigil_scraper_scrape_threads',
+      help: 'Worker threads making scrapes now (it starts with one and adds one while they are busy, up to VIGIL_SCRAPE_THREADS).',
+      registers,
+      collect() {
+        this.set(pool.threads);
       },
     });
     new Counter({
