@@ -224,6 +224,8 @@ interface Figures {
   cpuPer1000: number;
   rssMiB: number;
   p99LatenessSeconds: number | null;
+  /** Vigil's scrape threads at the end. */
+  threads?: number;
 }
 
 async function measureVigil(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
@@ -278,6 +280,7 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
       cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
       rssMiB: residentMemory(scraper.pid!).rss / 2 ** 20,
       p99LatenessSeconds: p99(m0, m1, 'vigil_scraper_scrape_lateness_seconds'),
+      threads: sumOf(m1, 'vigil_scraper_scrape_threads'),
     };
   } finally {
     scraper.kill('SIGTERM');
@@ -358,7 +361,7 @@ async function main(): Promise<void> {
       const v = await measureVigil(n, port, interval, seconds, fleet);
       if (values.vigil) {
         process.stdout.write(
-          `${rate}/s: Vigil ${f(v.scrapesPerSecond, 0)} scrapes/s, ${f(v.cpuPer1000, 2)} CPU s / 1,000, RSS ${f(v.rssMiB)} MiB, p99 lateness ${v.p99LatenessSeconds} s; fleet ${f(v.fleetCores, 2)} cores\n`,
+          `${rate}/s: Vigil ${f(v.scrapesPerSecond, 0)} scrapes/s, ${f(v.cpuPer1000, 2)} CPU s / 1,000, RSS ${f(v.rssMiB)} MiB, p99 lateness ${v.p99LatenessSeconds} s, ${v.threads} scrape threads; fleet ${f(v.fleetCores, 2)} cores\n`,
         );
         continue;
       }

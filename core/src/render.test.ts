@@ -73,6 +73,18 @@ describe('renderFamilies', () => {
     );
   });
 
+  it('declares an untyped family as node_exporter does, and as unknown in OpenMetrics', () => {
+    const s = new MetricSink();
+    s.untyped('node_vmstat_pgfault', '/proc/vmstat information field pgfault.').set({}, 12);
+    s.of({ name: 'node_vmstat_oom_kill', type: 'untyped', help: '/proc/vmstat information field oom_kill.' }).set({}, 0);
+    expect(renderFamilies(s.families.values())).toBe(
+      '# HELP node_vmstat_pgfault /proc/vmstat information field pgfault.\n# TYPE node_vmstat_pgfault untyped\nnode_vmstat_pgfault 12\n\n' +
+        '# HELP node_vmstat_oom_kill /proc/vmstat information field oom_kill.\n# TYPE node_vmstat_oom_kill untyped\nnode_vmstat_oom_kill 0',
+    );
+    expect(renderFamilies([s.families.get('node_vmstat_pgfault')!], true)).toContain('# TYPE node_vmstat_pgfault unknown\n');
+    expect(() => s.gauge('node_vmstat_pgfault', 'x')).toThrow(MetricConflictError);
+  });
+
   it('returns nothing when no family has samples', () => {
     expect(renderFamilies([new MetricFamily('x', 'X.', 'gauge')])).toBe('');
   });

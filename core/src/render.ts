@@ -7,8 +7,8 @@
 
 import type { MetricDef } from './metric-names.js';
 
-/** The Prometheus metric types we expose. */
-export type MetricType = 'gauge' | 'counter';
+/** The Prometheus metric types we expose (`untyped` where node_exporter says so; OpenMetrics calls it `unknown`). */
+export type MetricType = 'gauge' | 'counter' | 'untyped';
 
 /** Label names to values. */
 export type Labels = Record<string, string>;
@@ -60,7 +60,8 @@ export function renderFamilies(families: Iterable<MetricFamily>, openMetrics = f
     if (f.values.length === 0) continue;
     if (out) out += separator;
     const declared = openMetrics && f.type === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
-    out += `# HELP ${declared} ${escapeHelp(f.help)}\n# TYPE ${declared} ${f.type}`;
+    const type = openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
+    out += `# HELP ${declared} ${escapeHelp(f.help)}\n# TYPE ${declared} ${type}`;
     for (const { labels, value } of f.values) {
       out += '\n';
       out += f.name;
@@ -109,12 +110,18 @@ export class MetricSink {
 
   /** The family a {@link MetricDef} describes, created on first use. */
   of(def: MetricDef): MetricFamily {
-    return def.type === 'counter' ? this.counter(def.name, def.help) : this.gauge(def.name, def.help);
+    if (def.type === 'counter') return this.counter(def.name, def.help);
+    return def.type === 'untyped' ? this.untyped(def.name, def.help) : this.gauge(def.name, def.help);
   }
 
   /** The gauge family `name`, created on first use. */
   gauge(name: string, help: string): MetricFamily {
     return this.family(name, help, 'gauge');
+  }
+
+  /** The untyped family `name` (a value node_exporter gives no type), created on first use. */
+  untyped(name: string, help: string): MetricFamily {
+    return this.family(name, help, 'untyped');
   }
 
   /** The counter family `name` (which must end in `_total`), created on first use. */

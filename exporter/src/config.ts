@@ -15,6 +15,7 @@ import type { HostPaths } from './collector.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
 import { COLLECTORS } from './collectors/index.js';
+import { DEFAULT_VMSTAT_FIELDS } from './collectors/vmstat.js';
 import { parseDockerHost } from './docker.js';
 
 const schema = z.object({
@@ -42,6 +43,7 @@ const schema = z.object({
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES: regex(DEFAULT_FILESYSTEM_FILTER.excludeFsTypes),
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
+  VIGIL_VMSTAT_FIELDS: regex(DEFAULT_VMSTAT_FIELDS),
   VIGIL_SERVICES_FILE: z.optional(z.string()),
   VIGIL_TLS_CERT: z.optional(z.string()),
   VIGIL_TLS_KEY: z.optional(z.string()),
@@ -105,6 +107,8 @@ export interface ExporterConfig {
   disabledCollectors: readonly string[];
   filesystemFilter: FilesystemFilter;
   diskExclude: RegExp;
+  /** The /proc/vmstat fields exported as node_vmstat_<field>. */
+  vmstatFields: RegExp;
   /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
   servicesFile: string | undefined;
   /** DOCKER_HOST when set; else the default socket is used if it exists. */
@@ -156,6 +160,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
       excludeMountPoints: e.VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS,
     }),
     diskExclude: e.VIGIL_DISK_EXCLUDE,
+    vmstatFields: e.VIGIL_VMSTAT_FIELDS,
     servicesFile: e.VIGIL_SERVICES_FILE,
     dockerHost: e.DOCKER_HOST,
     containerLabel: e.VIGIL_CONTAINER_LABEL,

@@ -28,6 +28,8 @@ Environment:
   VIGIL_DISABLED_COLLECTORS   comma-separated collectors to switch off (${Object.keys(COLLECTORS).join(', ')})
   VIGIL_FILESYSTEM_EXCLUDE_FSTYPES, VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS, VIGIL_DISK_EXCLUDE
                               regular expressions of what to leave out (defaults: node_exporter's)
+  VIGIL_VMSTAT_FIELDS         regular expression of the /proc/vmstat fields exported (default
+                              node_exporter's: ^(oom_kill|pgpg|pswp|pg.*fault).*)
   VIGIL_SERVICES_FILE         YAML or JSON file of HTTP/TCP probes:
                                 services:
                                   - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }

@@ -47,7 +47,14 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
   const goodbye = new Goodbye(config.stopGraceSeconds);
   try {
     const collectors = buildCollectors(
-      { paths: config.paths, filesystemFilter: config.filesystemFilter, diskExclude: config.diskExclude, services, containers },
+      {
+        paths: config.paths,
+        filesystemFilter: config.filesystemFilter,
+        diskExclude: config.diskExclude,
+        vmstatFields: config.vmstatFields,
+        services,
+        containers,
+      },
       config.disabledCollectors,
     );
     const app = createExporterApp({

@@ -3,6 +3,8 @@ import type { ContainerCache } from '../docker.js';
 import { containersCollector } from './containers.js';
 import { cpuCollector } from './cpu.js';
 import { DEFAULT_DISK_EXCLUDE, diskstatsCollector } from './diskstats.js';
+import { entropyCollector } from './entropy.js';
+import { filefdCollector } from './filefd.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter, filesystemCollector } from './filesystem.js';
 import { hwmonCollector } from './hwmon.js';
 import { loadavgCollector } from './loadavg.js';
@@ -13,12 +15,15 @@ import { type ServiceConfig, servicesCollector } from './services.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
+import { DEFAULT_VMSTAT_FIELDS, vmstatCollector } from './vmstat.js';
 
 /** What a collector may need to be built. */
 export interface CollectorContext {
   paths: HostPaths;
   filesystemFilter?: FilesystemFilter;
   diskExclude?: RegExp;
+  /** The /proc/vmstat fields exported (default node_exporter's). */
+  vmstatFields?: RegExp;
   /** Probes from VIGIL_SERVICES_FILE. */
   services?: readonly ServiceConfig[];
   /** The Docker container cache; no container collector without it. */
@@ -30,6 +35,8 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers) : null),
   cpu: (ctx) => cpuCollector(ctx.paths),
   diskstats: (ctx) => diskstatsCollector(ctx.paths, ctx.diskExclude ?? DEFAULT_DISK_EXCLUDE),
+  entropy: (ctx) => entropyCollector(ctx.paths),
+  filefd: (ctx) => filefdCollector(ctx.paths),
   filesystem: (ctx) => filesystemCollector(ctx.paths, ctx.filesystemFilter ?? DEFAULT_FILESYSTEM_FILTER),
   hwmon: (ctx) => hwmonCollector(ctx.paths),
   loadavg: (ctx) => loadavgCollector(ctx.paths),
@@ -40,6 +47,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
   uname: (ctx) => unameCollector(ctx.paths),
+  vmstat: (ctx) => vmstatCollector(ctx.paths, ctx.vmstatFields ?? DEFAULT_VMSTAT_FIELDS),
 };
 
 /** Builds the enabled collectors: all but those named in `disabled`. */

@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MetricSink } from '@vigil/core/render';
+import { FIXTURES } from '@vigil/core/testing';
+import { describe, expect, it } from 'vitest';
+import { entropyCollector } from './entropy.js';
+import { filefdCollector, parseFileNr } from './filefd.js';
+import { ParseError } from './read.js';
+import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
+
+const PROC = path.join(FIXTURES, 'this-host', 'proc');
+const fixture = (file: string) => readFileSync(path.join(PROC, file), 'utf8');
+const paths = { proc: PROC, sys: '/nonexistent', rootfs: '/nonexistent' };
+
+/** A collector's series as `name value` lines, read plainly from its sink. */
+async function series(c: {
+  update(sink: MetricSink, signal: AbortSignal): unknown;
+}): Promise<Map<string, { type: string; value: number }>> {
+  const sink = new MetricSink();
+  await c.update(sink, new AbortController().signal);
+  const out = new Map<string, { type: string; value: number }>();
+  for (const f of sink.families.values()) for (const s of f.values) out.set(f.name, { type: f.type, value: s.value });
+  return out;
+}
+
+describe('vmstat', () => {
+  it('reads every field of this host, and exports node_exporter’s default set, untyped', async () => {
+    const text = fixture('vmstat');
+    const fields = parseVmstat(text);
+    expect(fields).toHaveLength(text.trim().split('\n').length);
+    const got = await series(vmstatCollector(paths));
+    const expected = text
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter(([name]) => DEFAULT_VMSTAT_FIELDS.test(name!));
+    expect([...got.keys()].sort()).toEqual(expected.map(([n]) => `node_vmstat_${n}`).sort());
+    for (const name of ['oom_kill', 'pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'pswpin', 'pswpout'])
+      expect(got.get(`node_vmstat_${name}`)).toEqual({ type: 'untyped', value: Number(expected.find(([n]) => n === name)![1]) });
+  });
+
+  it('takes another field set', async () => {
+    const got = await series(vmstatCollector(paths, /^nr_free_pages$/));
+    expect([...got.keys()]).toEqual(['node_vmstat_nr_free_pages']);
+  });
+
+  it.each(['nr_free_pages\n', 'nr_free_pages lots\n', 'Nr Free 1\n', '<html>\n'])('rejects %j', (text) => {
+    expect(() => parseVmstat(text)).toThrow(ParseError);
+  });
+});
+
+describe('filefd', () => {
+  it('reads this host: allocated and maximum', async () => {
+    const [allocated, , maximum] = fixture('sys/fs/file-nr').trim().split(/\s+/).map(Number);
+    expect(parseFileNr(fixture('sys/fs/file-nr'))).toEqual({ allocated, maximum });
+    const got = await series(filefdCollector(paths));
+    expect(got.get('node_filefd_allocated')).toEqual({ type: 'gauge', value: allocated });
+    expect(got.get('node_filefd_maximum')).toEqual({ type: 'gauge', value: maximum });
+  });
+
+  it.each(['', '4212 0', '4212 0 x', '1 2 3 4'])('rejects %j', (text) => {
+    expect(() => parseFileNr(text)).toThrow(ParseError);
+  });
+});
+
+describe('entropy', () => {
+  it('reads this host', async () => {
+    const got = await series(entropyCollector(paths));
+    expect(got.get('node_entropy_available_bits')?.value).toBe(Number(fixture('sys/kernel/random/entropy_avail')));
+    expect(got.get('node_entropy_pool_size_bits')?.value).toBe(Number(fixture('sys/kernel/random/poolsize')));
+  });
+
+  it('says which file is malformed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-entropy-'));
+    try {
+      mkdirSync(path.join(dir, 'sys/kernel/random'), { recursive: true });
+      writeFileSync(path.join(dir, 'sys/kernel/random/entropy_avail'), 'plenty\n');
+      writeFileSync(path.join(dir, 'sys/kernel/random/poolsize'), '256\n');
+      await expect(series(entropyCollector({ ...paths, proc: dir }))).rejects.toThrow(/entropy_avail line 1: expected a whole number/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
