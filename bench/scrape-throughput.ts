@@ -228,7 +228,11 @@ interface Figures {
   threads?: number;
 }
 
+/** Lets the machine settle (the previous process's exit, its files written back) before a measurement. */
+const settle = () => new Promise((r) => setTimeout(r, 10_000));
+
 async function measureVigil(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
+  await settle();
   const db = await freshDatabase();
   const cli = packageBin('@vigil/cli', 'vigil', import.meta.url);
   const env = { ...process.env, DATABASE_URL: db.url, VIGIL_LOG_LEVEL: 'warn' };
@@ -290,6 +294,7 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
 }
 
 async function measurePrometheus(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
+  await settle();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-prom-'));
   writeFileSync(
     path.join(dir, 'targets.json'),
@@ -394,7 +399,7 @@ async function main(): Promise<void> {
   const body = [
     `Command: \`TEST_DATABASE_URL=… node --import tsx bench/scrape-throughput.ts --rates ${values.rates} --seconds ${seconds} --interval ${interval} --warmup ${values.warmup} --rss-targets ${values['rss-targets']} --rss-interval ${values['rss-interval']} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL (TEST_DATABASE_URL), Debian's Prometheus.`,
     '',
-    `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), ${seconds} s each after warming up. CPU is user + system of the whole process, threads included. The simulated fleet runs on the same cores: its use is in the last column (while Vigil / while Prometheus scraped).`,
+    `Each rate: rate × ${interval} targets, each its own loopback address serving a ~1,000-line node_exporter body; Vigil (heartbeats into PostgreSQL) then Prometheus (storing every series), each after 10 s of quiet, measured for ${seconds} s after warming up. CPU is user + system of the whole process, threads included. The simulated fleet runs on the same cores: its use is in the last column (while Vigil / while Prometheus scraped).`,
     '',
     '| target rate /s | Vigil scrapes/s | Prometheus scrapes/s | Vigil CPU s / 1,000 | Prometheus CPU s / 1,000 | ratio | Vigil RSS MiB | Prometheus RSS MiB | Vigil p99 lateness s | fleet cores |',
     '|---|---|---|---|---|---|---|---|---|---|',
