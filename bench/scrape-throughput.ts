@@ -229,7 +229,9 @@ interface Figures {
 }
 
 /** Lets the machine settle (the previous process's exit, its files written back) before a measurement. */
-const settle = () => new Promise((r) => setTimeout(r, 10_000));
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 10_000));
+}
 
 async function measureVigil(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
   await settle();
