@@ -360,6 +360,7 @@ async function main(): Promise<void> {
   const f = (x: number, d = 1) => x.toFixed(d);
   const rows: string[] = [];
   for (const rate of values.rates.split(',').map(Number)) {
+    if (!rate) continue; // --rates 0: the memory measurement only
     const n = rate * interval;
     const port = await freePort();
     process.stderr.write(`${rate}/s: ${n} targets every ${interval} s…\n`);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // Runs the built scraper (dist/vigil-scraper.mjs, from `npm run build`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -8,8 +8,8 @@ describe('threadsWanted', () => {
     [[0.9], 1, 4, 2, 'one thread over 75 % busy: add one'],
     [[0.9, 0.8], 1, 2, 2, 'at the most: stay'],
     [[0.5], 1, 4, 1, 'half busy: stay'],
-    [[0.3, 0.1], 1, 4, 1, 'two threads with less than half a core of work: let one go'],
-    [[0.3, 0.3], 1, 4, 2, 'two threads with 0.6 cores of work: stay (hysteresis)'],
+    [[0.3, 0.2], 1, 4, 1, 'two threads with half a core of work: let one go'],
+    [[0.35, 0.3], 1, 4, 2, 'two threads with 0.65 cores of work: stay (hysteresis)'],
     [[0.05], 1, 4, 1, 'never below the least'],
     [[0.9, 0.9, 0.8], 1, 8, 4, 'three busy threads: a fourth'],
   ])('%j within [%i, %i] → %i (%s)', (busy, min, max, want) => {
@@ -44,8 +44,12 @@ describe('ScrapePool', () => {
       const [a, b] = await Promise.all([pool.scrape(1, task), pool.scrape(2, task)]);
       expect(a.up && b.up).toBe(true);
       // Mostly idle for the rest of the period (the two scrapes are a small part
-      // of it): one goes, the other keeps scraping.
+      // of it), and for two more: one goes, the other keeps scraping.
       await new Promise((r) => setTimeout(r, 2000));
+      expect(pool.rebalance()).toBe(2); // not on one idle period
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pool.rebalance()).toBe(2);
+      await new Promise((r) => setTimeout(r, 200));
       expect(pool.rebalance()).toBe(1);
       expect((await pool.scrape(3, task)).up).toBe(true);
     } finally {

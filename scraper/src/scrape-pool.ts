@@ -5,6 +5,13 @@ import { Worker } from 'node:worker_threads';
 import { figuresFromBody } from './heartbeat.js';
 import { runScrapeTask, type ScrapeOutcome, type ScrapeTask } from './scrape-task.js';
 
+/**
+ * A scrape thread's V8 limits: a young generation of 8 MiB (V8's default is
+ * 48), since a scrape's garbage (its body, its samples) dies young and small;
+ * measured in bench/RESULTS.md.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 interface Pending {
   resolve(r: ScrapeOutcome): void;
   started: number;
@@ -16,12 +23,15 @@ class ScrapeWorker {
   readonly pending = new Map<number, Pending>();
   #closing = false;
 
-  constructor(private readonly filename: string) {
+  constructor(
+    private readonly filename: string,
+    private readonly resourceLimits?: { maxYoungGenerationSizeMb: number },
+  ) {
     this.#spawn();
   }
 
   #spawn(): void {
-    const w = new Worker(this.filename);
+    const w = new Worker(this.filename, { resourceLimits: this.resourceLimits });
     w.on('message', (m: { id: number; result: ScrapeOutcome }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -58,13 +68,13 @@ class ScrapeWorker {
 /**
  * How many scrape threads the pool should have, from how busy each was over the
  * last period (event-loop utilization, 0–1): one more when they average over
- * 75 %, one fewer when one fewer would still average under 50 %.
+ * 75 %, one fewer when one fewer would still average under 60 %.
  */
 export function threadsWanted(utilizations: readonly number[], min: number, max: number): number {
   const n = utilizations.length;
   const busy = utilizations.reduce((a, b) => a + b, 0); // cores' worth of work
   if (n < max && busy / n > 0.75) return n + 1;
-  if (n > min && busy < 0.5 * (n - 1)) return n - 1;
+  if (n > min && busy < 0.6 * (n - 1)) return n - 1;
   return n;
 }
 
@@ -86,6 +96,7 @@ export class ScrapePool {
   readonly #timer: NodeJS.Timeout | null = null;
   #elu = new Map<ScrapeWorker, EventLoopUtilization>();
   #nextId = 0;
+  #idlePeriods = 0;
   /** Times the pool grew or shrank. */
   resizes = 0;
 
@@ -112,7 +123,7 @@ export class ScrapePool {
   }
 
   #add(): void {
-    const w = new ScrapeWorker(this.#filename);
+    const w = new ScrapeWorker(this.#filename, WORKER_LIMITS);
     this.#workers.push(w);
     this.#elu.set(w, w.worker.performance.eventLoopUtilization());
   }
@@ -131,13 +142,17 @@ export class ScrapePool {
       return since.utilization;
     });
     const want = threadsWanted(busy, min, this.maxThreads);
+    // Grow at once; shrink only after three periods in a row want it, so that
+    // a burst (a fleet's first scrapes, a busy minute) does not make it flap.
+    this.#idlePeriods = want < this.#workers.length ? this.#idlePeriods + 1 : 0;
     if (want > this.#workers.length) this.#add();
-    else if (want < this.#workers.length) {
+    else if (want < this.#workers.length && this.#idlePeriods >= 3) {
+      this.#idlePeriods = 0;
       const w = this.#workers.pop()!;
       this.#elu.delete(w);
       void w.retire();
     }
-    if (want !== busy.length) this.resizes++;
+    if (this.#workers.length !== busy.length) this.resizes++;
     return this.#workers.length;
   }
 

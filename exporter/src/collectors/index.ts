@@ -1,5 +1,6 @@
 import type { Collector, HostPaths } from '../collector.js';
 import type { ContainerCache } from '../docker.js';
+import { conntrackCollector } from './conntrack.js';
 import { containersCollector } from './containers.js';
 import { cpuCollector } from './cpu.js';
 import { DEFAULT_DISK_EXCLUDE, diskstatsCollector } from './diskstats.js';
@@ -12,6 +13,7 @@ import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
 import { pressureCollector } from './pressure.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
+import { sockstatCollector } from './sockstat.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
@@ -32,6 +34,7 @@ export interface CollectorContext {
 
 /** Every collector, by name: adding one is one file and one line here. */
 export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | null> = {
+  conntrack: (ctx) => conntrackCollector(ctx.paths),
   containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers) : null),
   cpu: (ctx) => cpuCollector(ctx.paths),
   diskstats: (ctx) => diskstatsCollector(ctx.paths, ctx.diskExclude ?? DEFAULT_DISK_EXCLUDE),
@@ -44,6 +47,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   netdev: (ctx) => netdevCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
   services: (ctx) => servicesCollector(ctx.services ?? [], 16),
+  sockstat: (ctx) => sockstatCollector(ctx.paths),
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
   uname: (ctx) => unameCollector(ctx.paths),

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { MetricSink } from '@vigil/core/render';
 import { FIXTURES } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
+import { CONNTRACK_STATS, conntrackCollector, parseConntrackStat } from './conntrack.js';
 import { entropyCollector } from './entropy.js';
 import { filefdCollector, parseFileNr } from './filefd.js';
 import { ParseError } from './read.js';
+import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
 import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
 
 const PROC = path.join(FIXTURES, 'this-host', 'proc');
@@ -81,5 +83,52 @@ describe('entropy', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sockstat', () => {
+  it('reads this host: sockets used, and each protocol’s counts with mem in bytes', async () => {
+    const v4 = parseSockstat(fixture('net/sockstat'));
+    const tcp = v4.protocols.find((p) => p.protocol === 'TCP')!;
+    expect(tcp.fields.map(([k]) => k)).toEqual(['inuse', 'orphan', 'tw', 'alloc', 'mem']);
+    const got = await series(sockstatCollector(paths));
+    expect(got.get('node_sockstat_sockets_used')?.value).toBe(v4.socketsUsed);
+    for (const [k, v] of tcp.fields) expect(got.get(`node_sockstat_TCP_${k}`)).toEqual({ type: 'gauge', value: v });
+    expect(got.get('node_sockstat_TCP_mem_bytes')?.value).toBe(tcp.fields.find(([k]) => k === 'mem')![1] * kernelPageSize());
+    expect(got.get('node_sockstat_FRAG_memory')).toBeDefined();
+    const v6 = parseSockstat(fixture('net/sockstat6'), 'net/sockstat6');
+    expect(v6.socketsUsed).toBeNull();
+    expect(got.get('node_sockstat_TCP6_inuse')?.value).toBe(v6.protocols.find((p) => p.protocol === 'TCP6')!.fields[0]![1]);
+  });
+
+  it('knows the page size of the kernel it runs on', () => {
+    const kb = /KernelPageSize:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps', 'utf8'))![1]!;
+    expect(kernelPageSize()).toBe(Number(kb) * 1024);
+  });
+
+  it.each(['TCP: inuse\n', 'TCP: inuse five\n', 'TCP inuse 5\n', 'TCP: 5 inuse\n', '<html>\n'])('rejects %j', (text) => {
+    expect(() => parseSockstat(text)).toThrow(ParseError);
+  });
+});
+
+describe('conntrack', () => {
+  it('reads this host: entries, the limit, and the per-CPU statistics summed', async () => {
+    const got = await series(conntrackCollector(paths));
+    expect(got.get('node_nf_conntrack_entries')?.value).toBe(Number(fixture('sys/net/netfilter/nf_conntrack_count')));
+    expect(got.get('node_nf_conntrack_entries_limit')?.value).toBe(Number(fixture('sys/net/netfilter/nf_conntrack_max')));
+    for (const column of Object.keys(CONNTRACK_STATS)) expect(got.has(`node_nf_conntrack_stat_${column}`)).toBe(true);
+  });
+
+  it('sums each column over the CPUs, in hexadecimal', () => {
+    const sums = parseConntrackStat('entries  found insert_failed\n0000000a 00000001 000000ff\n0000000a 00000002 00000001\n');
+    expect(Object.fromEntries(sums)).toEqual({ entries: 20, found: 3, insert_failed: 256 });
+  });
+
+  it('has no series, and no failure, without the nf_conntrack module', async () => {
+    expect((await series(conntrackCollector({ ...paths, proc: '/nonexistent' }))).size).toBe(0);
+  });
+
+  it.each(['', 'entries found\n0000000a\n', 'entries found\n0000000a zz\n', '1 2\n3 4\n'])('rejects %j', (text) => {
+    expect(() => parseConntrackStat(text)).toThrow(ParseError);
   });
 });
