@@ -49,7 +49,7 @@ describe('loadExporterConfig', () => {
     ['VIGIL_EXPORTER_TOKEN', 'short', /VIGIL_EXPORTER_TOKEN: expected at least 16 characters.*\(got \(hidden\)\)/],
     ['VIGIL_COLLECTOR_TIMEOUT', 'soon', /VIGIL_COLLECTOR_TIMEOUT: expected a duration/],
     ['VIGIL_COLLECTOR_TIMEOUT', '10m', /VIGIL_COLLECTOR_TIMEOUT.*got "10m"/],
-    ['VIGIL_DISABLED_COLLECTORS', 'cpu,gpu', /unknown collector gpu; known: conntrack, containers, cpu, /],
+    ['VIGIL_DISABLED_COLLECTORS', 'cpu,gpu', /unknown collector gpu; known: arp, conntrack, containers, cpu, /],
     ['VIGIL_LOG_LEVEL', 'loud', /VIGIL_LOG_LEVEL/],
     ['VIGIL_LOG_PRETTY', 'maybe', /VIGIL_LOG_PRETTY: expected 1 or 0/],
   ])('stops on a bad %s=%s naming it', (name, value, message) => {

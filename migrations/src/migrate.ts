@@ -2,6 +2,9 @@ import { type Kysely, type MigrationResultSet, Migrator } from 'kysely';
 import { migrations } from './migrations/index.js';
 
 /** Thrown when a migration fails; `cause` is the database's error. */
+/** Every migration's name, in the order they run. */
+export const MIGRATION_NAMES: readonly string[] = Object.freeze(Object.keys(migrations).sort());
+
 export class MigrationError extends Error {
   override name = 'MigrationError';
 }

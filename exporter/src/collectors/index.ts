@@ -1,5 +1,6 @@
 import type { Collector, HostPaths } from '../collector.js';
 import type { ContainerCache } from '../docker.js';
+import { arpCollector } from './arp.js';
 import { conntrackCollector } from './conntrack.js';
 import { containersCollector } from './containers.js';
 import { cpuCollector } from './cpu.js';
@@ -14,6 +15,7 @@ import { netdevCollector } from './netdev.js';
 import { pressureCollector } from './pressure.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
 import { sockstatCollector } from './sockstat.js';
+import { softnetCollector } from './softnet.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
@@ -34,6 +36,7 @@ export interface CollectorContext {
 
 /** Every collector, by name: adding one is one file and one line here. */
 export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | null> = {
+  arp: (ctx) => arpCollector(ctx.paths),
   conntrack: (ctx) => conntrackCollector(ctx.paths),
   containers: (ctx) => (ctx.containers ? containersCollector(ctx.paths, ctx.containers) : null),
   cpu: (ctx) => cpuCollector(ctx.paths),
@@ -48,6 +51,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   pressure: (ctx) => pressureCollector(ctx.paths),
   services: (ctx) => servicesCollector(ctx.services ?? [], 16),
   sockstat: (ctx) => sockstatCollector(ctx.paths),
+  softnet: (ctx) => softnetCollector(ctx.paths),
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
   uname: (ctx) => unameCollector(ctx.paths),

@@ -4,11 +4,13 @@ import path from 'node:path';
 import { MetricSink } from '@vigil/core/render';
 import { FIXTURES } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
+import { arpCollector, parseArp } from './arp.js';
 import { CONNTRACK_STATS, conntrackCollector, parseConntrackStat } from './conntrack.js';
 import { entropyCollector } from './entropy.js';
 import { filefdCollector, parseFileNr } from './filefd.js';
 import { ParseError } from './read.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
+import { parseSoftnet, softnetCollector } from './softnet.js';
 import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
 
 const PROC = path.join(FIXTURES, 'this-host', 'proc');
@@ -131,4 +133,75 @@ describe('conntrack', () => {
   it.each(['', 'entries found\n0000000a\n', 'entries found\n0000000a zz\n', '1 2\n3 4\n'])('rejects %j', (text) => {
     expect(() => parseConntrackStat(text)).toThrow(ParseError);
   });
+});
+
+describe('softnet', () => {
+  it('reads this host: a row per CPU, labelled by the CPU index the kernel gives', async () => {
+    const text = fixture('net/softnet_stat');
+    const lines = text.trim().split('\n');
+    const rows = parseSoftnet(text);
+    expect(rows).toHaveLength(lines.length);
+    for (const [i, line] of lines.entries()) {
+      const c = line.trim().split(/\s+/);
+      expect(rows[i]).toMatchObject({
+        cpu: String(c.length >= 13 ? Number.parseInt(c[12]!, 16) : i),
+        processed: Number.parseInt(c[0]!, 16),
+        dropped: Number.parseInt(c[1]!, 16),
+        timesSqueezed: Number.parseInt(c[2]!, 16),
+      });
+    }
+    const sink = new MetricSink();
+    await softnetCollector(paths).update(sink, new AbortController().signal);
+    expect(sink.families.get('node_softnet_processed_total')).toMatchObject({
+      type: 'counter',
+      values: rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.processed })),
+    });
+    expect(sink.families.get('node_softnet_times_squeezed_total')?.help).toBe('Number of times processing packets ran out of quota');
+  });
+
+  it('reads an older kernel’s rows: no CPU index, no backlog', () => {
+    const rows = parseSoftnet(
+      '0000000a 00000001 00000002 00000000 00000000 00000000 00000000 00000000 00000000 00000003 00000000\n'.repeat(2),
+    );
+    expect(rows.map((r) => r.cpu)).toEqual(['0', '1']);
+    expect(rows[0]).toMatchObject({
+      processed: 10,
+      dropped: 1,
+      timesSqueezed: 2,
+      cpuCollision: 0,
+      receivedRps: 3,
+      flowLimitCount: 0,
+      backlogLen: null,
+    });
+  });
+
+  it.each(['0000000a 00000001\n', '0000000a 0000000g 00000002\n', '<html>\n'])('rejects %j', (text) => {
+    expect(() => parseSoftnet(text)).toThrow(ParseError);
+  });
+});
+
+describe('arp', () => {
+  it('counts this host’s entries per device', async () => {
+    const text = fixture('net/arp');
+    const entries = text.trim().split('\n').slice(1);
+    const byDevice = parseArp(text);
+    expect([...byDevice.values()].reduce((a, b) => a + b, 0)).toBe(entries.length);
+    const sink = new MetricSink();
+    await arpCollector(paths).update(sink, new AbortController().signal);
+    expect(sink.families.get('node_arp_entries')?.values).toEqual([...byDevice].map(([device, n]) => ({ labels: { device }, value: n })));
+  });
+
+  it('counts several devices', () => {
+    const text =
+      'IP address       HW type     Flags       HW address            Mask     Device\n' +
+      '10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:01 * eth0\n10.0.0.2 0x1 0x2 aa:bb:cc:dd:ee:02 * eth0\n10.1.0.1 0x1 0x2 aa:bb:cc:dd:ee:03 * wlan0\n';
+    expect(Object.fromEntries(parseArp(text))).toEqual({ eth0: 2, wlan0: 1 });
+  });
+
+  it.each(['', '10.0.0.1 0x1 0x2 aa:bb * eth0\n', 'IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 eth0\n'])(
+    'rejects %j',
+    (text) => {
+      expect(() => parseArp(text)).toThrow(ParseError);
+    },
+  );
 });

@@ -38,6 +38,7 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
     try {
       const a = await addTarget(db, { name: 'a', url: 'http://a/metrics' });
       const b = await addTarget(db, { name: 'b', url: 'http://b/metrics' });
+      const c = await addTarget(db, { name: 'c', url: 'http://c/metrics' });
       const now = Date.now();
       const hb = (target_id: number, ago: number, up: boolean, mem: number | null) => ({
         target_id,
@@ -55,18 +56,23 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
         uptime_seconds: null,
       });
       await insertHeartbeats(db, [hb(a.id, 20, true, 10), hb(a.id, 5, true, 20), hb(a.id, 10, false, null)]);
-      await applyTransitions(db, [{ targetId: a.id, from: 'unknown', to: 'up', at: new Date(), message: 'a is up' }]);
+      await applyTransitions(db, [
+        { targetId: a.id, from: 'unknown', to: 'up', at: new Date(), message: 'a is up' },
+        { targetId: c.id, from: 'unknown', to: 'stopped', at: new Date(), message: 'c stopped: its exporter shut down cleanly' },
+      ]);
 
       const fleet = await loadFleet(db);
-      expect(fleet.counts).toEqual({ up: 1, down: 0, unknown: 1 });
+      expect(fleet.counts).toEqual({ up: 1, down: 0, unknown: 1, stopped: 1 });
       expect(fleet.rows.map((r) => [r.target.name, r.heartbeat?.memory_used_bytes ?? null])).toEqual([
         ['a', 20],
         ['b', null],
+        ['c', null],
       ]);
       // The figures are those of the newest successful heartbeat.
       expect(fleet.rows.map((r) => [r.target.name, r.figures?.up ?? null])).toEqual([
         ['a', true],
         ['b', null],
+        ['c', null],
       ]);
 
       const host = await loadHost(db, a.id);
