@@ -22,19 +22,24 @@ async function start(env: Record<string, string>): Promise<RunningExporter> {
 
 /** Drops the lines whose values change from run to run, keeping their series names. */
 function stable(exposition: string): string {
-  return exposition
-    .split('\n')
-    .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
-    .map((l) =>
-      l.replace(
-        /^((?:vigil_exporter_collector_duration_seconds|node_scrape_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/,
-        '$1 <varies>',
-      ),
-    )
-    .map((l) => l.replace(/^(node_uname_info\{.*)machine="[^"]*"/, '$1machine="<varies>"'))
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    exposition
+      .split('\n')
+      .filter((l) => !/^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))
+      .map((l) =>
+        l.replace(
+          /^((?:vigil_exporter_collector_duration_seconds|node_scrape_collector_duration_seconds|container_last_seen|node_time_seconds|node_filesystem_(?:size|free|avail)_bytes|node_filesystem_files(?:_free)?)(?:\{[^}]*\})?) .*$/,
+          '$1 <varies>',
+        ),
+      )
+      .map((l) => l.replace(/^(node_uname_info\{.*)machine="[^"]*"/, '$1machine="<varies>"'))
+      // The other trees read the machine's own /etc/os-release.
+      .map((l) => (l.startsWith('node_os_info{') || l.startsWith('node_os_version{') ? l.replace(/="[^"]*"/g, '="<varies>"') : l))
+      .map((l) => l.replace(/^(node_os_version\{.*\}) .*$/, '$1 <varies>'))
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 describe('exporter on the this-host fixture tree', () => {
@@ -92,14 +97,14 @@ describe('exporter on the this-host fixture tree', () => {
 
 describe.each([
   ['this-host', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'this-host/sys', VIGIL_ROOTFS: '/' }, false],
-  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet and arp collectors: they are off for it.
+  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet, arp, os and udp_queues collectors: they are off for it.
   [
     'raspberry-pi',
     {
       VIGIL_PROC: 'raspberry-pi/proc',
       VIGIL_SYS: 'raspberry-pi/sys',
       VIGIL_ROOTFS: 'raspberry-pi/rootfs',
-      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp',
+      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp,os,udp_queues',
     },
     false,
   ],

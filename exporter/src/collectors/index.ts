@@ -12,12 +12,14 @@ import { hwmonCollector } from './hwmon.js';
 import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
+import { osCollector } from './os.js';
 import { pressureCollector } from './pressure.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
 import { sockstatCollector } from './sockstat.js';
 import { softnetCollector } from './softnet.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
+import { udpQueuesCollector } from './udp-queues.js';
 import { unameCollector } from './uname.js';
 import { DEFAULT_VMSTAT_FIELDS, vmstatCollector } from './vmstat.js';
 
@@ -48,12 +50,14 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   loadavg: (ctx) => loadavgCollector(ctx.paths),
   meminfo: (ctx) => meminfoCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
+  os: (ctx) => osCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
   services: (ctx) => servicesCollector(ctx.services ?? [], 16),
   sockstat: (ctx) => sockstatCollector(ctx.paths),
   softnet: (ctx) => softnetCollector(ctx.paths),
   thermal: (ctx) => thermalCollector(ctx.paths),
   time: () => timeCollector(),
+  udp_queues: (ctx) => udpQueuesCollector(ctx.paths),
   uname: (ctx) => unameCollector(ctx.paths),
   vmstat: (ctx) => vmstatCollector(ctx.paths, ctx.vmstatFields ?? DEFAULT_VMSTAT_FIELDS),
 };

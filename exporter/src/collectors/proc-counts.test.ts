@@ -8,9 +8,11 @@ import { arpCollector, parseArp } from './arp.js';
 import { CONNTRACK_STATS, conntrackCollector, parseConntrackStat } from './conntrack.js';
 import { entropyCollector } from './entropy.js';
 import { filefdCollector, parseFileNr } from './filefd.js';
+import { osCollector, osVersion, parseOsRelease } from './os.js';
 import { ParseError } from './read.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
 import { parseSoftnet, softnetCollector } from './softnet.js';
+import { parseUdpQueues, udpQueuesCollector } from './udp-queues.js';
 import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
 
 const PROC = path.join(FIXTURES, 'this-host', 'proc');
@@ -204,4 +206,80 @@ describe('arp', () => {
       expect(() => parseArp(text)).toThrow(ParseError);
     },
   );
+});
+
+describe('os', () => {
+  const rootfs = path.join(FIXTURES, 'this-host', 'rootfs');
+  it('reads this host’s os-release into node_os_info and node_os_version', async () => {
+    const text = readFileSync(path.join(rootfs, 'etc/os-release'), 'utf8');
+    const os = parseOsRelease(text);
+    const plain = (key: string) => /^[A-Z_]+=("?)(.*)\1$/m.exec(text.split('\n').find((l) => l.startsWith(`${key}=`)) ?? '')?.[2] ?? '';
+    expect(os.PRETTY_NAME).toBe(plain('PRETTY_NAME'));
+    expect(os.ID).toBe(plain('ID'));
+    const sink = new MetricSink();
+    await osCollector({ ...paths, rootfs }).update(sink, new AbortController().signal);
+    const [info] = sink.families.get('node_os_info')!.values;
+    expect(info).toMatchObject({
+      value: 1,
+      labels: { id: plain('ID'), name: plain('NAME'), version_id: plain('VERSION_ID'), build_id: '' },
+    });
+    expect(Object.keys(info!.labels)).toHaveLength(12);
+    expect(sink.families.get('node_os_version')!.values[0]).toEqual({
+      labels: { id: plain('ID'), id_like: plain('ID_LIKE'), name: plain('NAME') },
+      value: Number(plain('VERSION_ID').split('.').slice(0, 2).join('.')),
+    });
+  });
+
+  it('unquotes as os-release(5) says', () => {
+    expect(parseOsRelease('# comment\nNAME="Ubuntu \\"LTS\\""\nID=ubuntu\nVARIANT=\'Server Edition\'\n\n')).toEqual({
+      NAME: 'Ubuntu "LTS"',
+      ID: 'ubuntu',
+      VARIANT: 'Server Edition',
+    });
+  });
+
+  it.each([
+    ['12', 12],
+    ['22.04', 22.04],
+    ['22.04.3', 22.04],
+    ['rolling', null],
+    [undefined, null],
+  ])('VERSION_ID %j is version %j', (v, want) => {
+    expect(osVersion(v)).toBe(want);
+  });
+
+  it.each(['NAME "x"\n', 'name=x\n', 'NAME="unterminated\n'])('rejects %j', (text) => {
+    expect(() => parseOsRelease(text)).toThrow(ParseError);
+  });
+
+  it('says where it looked when there is no os-release', async () => {
+    await expect(osCollector({ ...paths, rootfs: '/nonexistent' }).update(new MetricSink(), new AbortController().signal)).rejects.toThrow(
+      /no os-release: neither \/nonexistent\/etc\/os-release nor \/nonexistent\/usr\/lib\/os-release exists/,
+    );
+  });
+});
+
+describe('udp_queues', () => {
+  const header = '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  it('reads this host: each family’s queues summed, v4 and v6', async () => {
+    const sink = new MetricSink();
+    await udpQueuesCollector(paths).update(sink, new AbortController().signal);
+    const v4 = parseUdpQueues(fixture('net/udp'));
+    const v6 = parseUdpQueues(fixture('net/udp6'), 'net/udp6');
+    expect(sink.families.get('node_udp_queues')?.values).toEqual([
+      { labels: { ip: 'v4', queue: 'tx' }, value: v4.tx },
+      { labels: { ip: 'v4', queue: 'rx' }, value: v4.rx },
+      { labels: { ip: 'v6', queue: 'tx' }, value: v6.tx },
+      { labels: { ip: 'v6', queue: 'rx' }, value: v6.rx },
+    ]);
+  });
+
+  it('sums the hexadecimal queues of every socket', () => {
+    const row = (q: string) => `  1: 00000000:0044 00000000:0000 07 ${q} 00:00000000 00000000     0        0 1234 2 0000000000000000 0\n`;
+    expect(parseUdpQueues(header + row('00000010:00000100') + row('00000001:00000001'))).toEqual({ tx: 17, rx: 257 });
+  });
+
+  it.each([`${header}  1: 00000000:0044 00000000:0000 07 zz:00\n`, `${header}  1: 00000000:0044\n`])('rejects %j', (text) => {
+    expect(() => parseUdpQueues(text)).toThrow(ParseError);
+  });
 });
