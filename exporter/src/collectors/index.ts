@@ -11,6 +11,7 @@ import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter, filesystemCollector }
 import { hwmonCollector } from './hwmon.js';
 import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
+import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
 import { osCollector } from './os.js';
 import { pressureCollector } from './pressure.js';
@@ -49,6 +50,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   hwmon: (ctx) => hwmonCollector(ctx.paths),
   loadavg: (ctx) => loadavgCollector(ctx.paths),
   meminfo: (ctx) => meminfoCollector(ctx.paths),
+  netclass: (ctx) => netclassCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
   os: (ctx) => osCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),

@@ -8,6 +8,7 @@ import { arpCollector, parseArp } from './arp.js';
 import { CONNTRACK_STATS, conntrackCollector, parseConntrackStat } from './conntrack.js';
 import { entropyCollector } from './entropy.js';
 import { filefdCollector, parseFileNr } from './filefd.js';
+import { NETCLASS_PROPERTIES, netclassCollector, sysfsNumber } from './netclass.js';
 import { osCollector, osVersion, parseOsRelease } from './os.js';
 import { ParseError } from './read.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
@@ -281,5 +282,52 @@ describe('udp_queues', () => {
 
   it.each([`${header}  1: 00000000:0044 00000000:0000 07 zz:00\n`, `${header}  1: 00000000:0044\n`])('rejects %j', (text) => {
     expect(() => parseUdpQueues(text)).toThrow(ParseError);
+  });
+});
+
+describe('netclass', () => {
+  const sys = path.join(FIXTURES, 'this-host', 'sys');
+  const read = (device: string, file: string) => {
+    try {
+      return readFileSync(path.join(sys, 'class/net', device, file), 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+
+  it('reads each device of this host: info labels, and every property it has', async () => {
+    const sink = new MetricSink();
+    await netclassCollector({ ...paths, sys }).update(sink, new AbortController().signal);
+    const devices = ['eth0', 'ifb0', 'ifb1', 'lo'];
+    expect(sink.families.get('node_network_info')?.values.map((v) => v.labels)).toEqual(
+      devices.map((device) => ({
+        address: read(device, 'address') ?? '',
+        broadcast: read(device, 'broadcast') ?? '',
+        device,
+        duplex: read(device, 'duplex') ?? '',
+        ifalias: read(device, 'ifalias') ?? '',
+        operstate: read(device, 'operstate') ?? '',
+      })),
+    );
+    for (const [file, name, counter] of NETCLASS_PROPERTIES) {
+      const expected = devices
+        .filter((d) => read(d, file) !== null)
+        .map((device) => ({ labels: { device }, value: sysfsNumber(read(device, file)!)! * (file === 'speed' ? 125_000 : 1) }));
+      const family = sink.families.get(`node_network_${name}`);
+      expect(family?.values ?? [], name).toEqual(expected);
+      if (family) expect(family.type).toBe(counter ? 'counter' : 'gauge');
+    }
+    expect(sink.families.get('node_network_mtu_bytes')?.help).toBe('Network device property: mtu_bytes');
+  });
+
+  it.each([
+    ['1500', 1500],
+    ['-1', -1],
+    ['0x1003', 4099],
+    ['0x0', 0],
+    ['unknown', null],
+    ['', null],
+  ])('reads the sysfs number %j as %j', (text, want) => {
+    expect(sysfsNumber(text)).toBe(want);
   });
 });
