@@ -13,6 +13,7 @@ import { osCollector, osVersion, parseOsRelease } from './os.js';
 import { ParseError } from './read.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
 import { parseSoftnet, softnetCollector } from './softnet.js';
+import { readClocksources, timeCollector } from './time.js';
 import { parseUdpQueues, udpQueuesCollector } from './udp-queues.js';
 import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
 
@@ -329,5 +330,31 @@ describe('netclass', () => {
     ['', null],
   ])('reads the sysfs number %j as %j', (text, want) => {
     expect(sysfsNumber(text)).toBe(want);
+  });
+});
+
+describe('time', () => {
+  const sys = path.join(FIXTURES, 'this-host', 'sys');
+  const clock = path.join(sys, 'devices/system/clocksource/clocksource0');
+
+  it('reads this host’s clock sources, and the time', async () => {
+    const available = readFileSync(path.join(clock, 'available_clocksource'), 'utf8').trim().split(' ');
+    const current = readFileSync(path.join(clock, 'current_clocksource'), 'utf8').trim();
+    expect(await readClocksources(sys)).toEqual([{ device: '0', available, current }]);
+    const sink = new MetricSink();
+    await timeCollector({ ...paths, sys }, () => 1_800_000_000_500).update(sink, new AbortController().signal);
+    expect(sink.families.get('node_time_seconds')?.values).toEqual([{ labels: {}, value: 1_800_000_000.5 }]);
+    expect(sink.families.get('node_time_clocksource_available_info')?.values).toEqual(
+      available.map((clocksource) => ({ labels: { clocksource, device: '0' }, value: 1 })),
+    );
+    expect(sink.families.get('node_time_clocksource_current_info')?.values).toEqual([
+      { labels: { clocksource: current, device: '0' }, value: 1 },
+    ]);
+  });
+
+  it('has no clock source series where sysfs has none', async () => {
+    const sink = new MetricSink();
+    await timeCollector({ ...paths, sys: '/nonexistent' }).update(sink, new AbortController().signal);
+    expect([...sink.families.keys()]).toEqual(['node_time_seconds']);
   });
 });
