@@ -97,14 +97,14 @@ describe('exporter on the this-host fixture tree', () => {
 
 describe.each([
   ['this-host', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'this-host/sys', VIGIL_ROOTFS: '/' }, false],
-  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet, arp, os, udp_queues and netclass collectors: they are off for it.
+  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet, arp, os, udp_queues, netclass and netstat collectors: they are off for it.
   [
     'raspberry-pi',
     {
       VIGIL_PROC: 'raspberry-pi/proc',
       VIGIL_SYS: 'raspberry-pi/sys',
       VIGIL_ROOTFS: 'raspberry-pi/rootfs',
-      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp,os,udp_queues,netclass',
+      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp,os,udp_queues,netclass,netstat',
     },
     false,
   ],

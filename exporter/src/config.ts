@@ -15,6 +15,7 @@ import type { HostPaths } from './collector.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
 import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/filesystem.js';
 import { COLLECTORS } from './collectors/index.js';
+import { DEFAULT_NETSTAT_FIELDS } from './collectors/netstat.js';
 import { DEFAULT_VMSTAT_FIELDS } from './collectors/vmstat.js';
 import { parseDockerHost } from './docker.js';
 
@@ -44,6 +45,7 @@ const schema = z.object({
   VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: regex(DEFAULT_FILESYSTEM_FILTER.excludeMountPoints),
   VIGIL_DISK_EXCLUDE: regex(DEFAULT_DISK_EXCLUDE),
   VIGIL_VMSTAT_FIELDS: regex(DEFAULT_VMSTAT_FIELDS),
+  VIGIL_NETSTAT_FIELDS: regex(DEFAULT_NETSTAT_FIELDS),
   VIGIL_SERVICES_FILE: z.optional(z.string()),
   VIGIL_TLS_CERT: z.optional(z.string()),
   VIGIL_TLS_KEY: z.optional(z.string()),
@@ -109,6 +111,8 @@ export interface ExporterConfig {
   diskExclude: RegExp;
   /** The /proc/vmstat fields exported as node_vmstat_<field>. */
   vmstatFields: RegExp;
+  /** The /proc/net/{netstat,snmp,snmp6} fields exported as node_netstat_<Proto>_<Name>. */
+  netstatFields: RegExp;
   /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
   servicesFile: string | undefined;
   /** DOCKER_HOST when set; else the default socket is used if it exists. */
@@ -161,6 +165,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     }),
     diskExclude: e.VIGIL_DISK_EXCLUDE,
     vmstatFields: e.VIGIL_VMSTAT_FIELDS,
+    netstatFields: e.VIGIL_NETSTAT_FIELDS,
     servicesFile: e.VIGIL_SERVICES_FILE,
     dockerHost: e.DOCKER_HOST,
     containerLabel: e.VIGIL_CONTAINER_LABEL,

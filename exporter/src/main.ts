@@ -30,6 +30,8 @@ Environment:
                               regular expressions of what to leave out (defaults: node_exporter's)
   VIGIL_VMSTAT_FIELDS         regular expression of the /proc/vmstat fields exported (default
                               node_exporter's: ^(oom_kill|pgpg|pswp|pg.*fault).*)
+  VIGIL_NETSTAT_FIELDS        regular expression of the /proc/net/{netstat,snmp,snmp6} fields exported,
+                              as Proto_Name (default node_exporter's: TCP retransmits, listen drops, …)
   VIGIL_SERVICES_FILE         YAML or JSON file of HTTP/TCP probes:
                                 services:
                                   - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }

@@ -52,6 +52,7 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
         filesystemFilter: config.filesystemFilter,
         diskExclude: config.diskExclude,
         vmstatFields: config.vmstatFields,
+        netstatFields: config.netstatFields,
         services,
         containers,
       },

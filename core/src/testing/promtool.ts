@@ -19,11 +19,12 @@ export function promtoolProblems(exposition: string): string[] {
 
 /**
  * What promtool's lint says of node_exporter's own names, which Vigil keeps
- * so that dashboards and rules work unchanged: its meminfo fields in the
- * kernel's camelCase, and its entropy collector's `_bits`.
+ * so that dashboards and rules work unchanged: its meminfo and netstat fields
+ * in the kernel's camelCase, and its entropy collector's `_bits`.
  */
 const NODE_EXPORTER_OWN: readonly RegExp[] = [
   /^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$/,
+  /^node_netstat_\w+ metric names should be written in 'snake_case' not 'camelCase'$/,
   /^node_entropy_(available|pool_size)_bits use base unit "bytes" instead of "bits"$/,
 ];
 

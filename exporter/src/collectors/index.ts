@@ -13,6 +13,7 @@ import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
 import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
+import { DEFAULT_NETSTAT_FIELDS, netstatCollector } from './netstat.js';
 import { osCollector } from './os.js';
 import { pressureCollector } from './pressure.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
@@ -31,6 +32,8 @@ export interface CollectorContext {
   diskExclude?: RegExp;
   /** The /proc/vmstat fields exported (default node_exporter's). */
   vmstatFields?: RegExp;
+  /** The /proc/net/{netstat,snmp,snmp6} fields exported, as Proto_Name (default node_exporter's). */
+  netstatFields?: RegExp;
   /** Probes from VIGIL_SERVICES_FILE. */
   services?: readonly ServiceConfig[];
   /** The Docker container cache; no container collector without it. */
@@ -52,6 +55,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   meminfo: (ctx) => meminfoCollector(ctx.paths),
   netclass: (ctx) => netclassCollector(ctx.paths),
   netdev: (ctx) => netdevCollector(ctx.paths),
+  netstat: (ctx) => netstatCollector(ctx.paths, ctx.netstatFields ?? DEFAULT_NETSTAT_FIELDS),
   os: (ctx) => osCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
   services: (ctx) => servicesCollector(ctx.services ?? [], 16),
