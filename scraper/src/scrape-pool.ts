@@ -170,11 +170,6 @@ export class ScrapePool {
     });
   }
 
-  /** Scrapes in hand, over all threads. */
-  get inFlight(): number {
-    return this.#workers.reduce((n, w) => n + w.pending.size, 0);
-  }
-
   /** Ends the worker threads (scrapes still in hand are dropped: call when none are). */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);

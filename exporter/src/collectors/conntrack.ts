@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, parseWholeNumber, readOptional, readText } from './read.js';
 
 /** The /proc/net/stat/nf_conntrack columns node_exporter exports, with its help texts. */
 export const CONNTRACK_STATS: Readonly<Record<string, string>> = {
@@ -43,13 +43,6 @@ export function parseConntrackStat(text: string): Map<string, number> {
   return sums;
 }
 
-/** A whole number from a one-value /proc file. */
-function wholeNumber(text: string, file: string): number {
-  const t = text.trim();
-  if (!/^\d+$/.test(t)) throw new ParseError(file, 1, `expected a whole number, got ${JSON.stringify(t.slice(0, 40))}`);
-  return Number(t);
-}
-
 /**
  * node_exporter's conntrack collector: `node_nf_conntrack_entries` and
  * `node_nf_conntrack_entries_limit` (/proc/sys/net/netfilter/nf_conntrack_{count,max};
@@ -62,27 +55,17 @@ export function conntrackCollector(paths: HostPaths): Collector {
     name: 'conntrack',
     async update(sink, signal) {
       const netfilter = path.join(paths.proc, 'sys/net/netfilter');
-      let count: string;
-      try {
-        count = await readText(path.join(netfilter, 'nf_conntrack_count'), signal, 'memory');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
+      const count = await readOptional(path.join(netfilter, 'nf_conntrack_count'), signal);
+      if (count === null) return;
       const max = await readText(path.join(netfilter, 'nf_conntrack_max'), signal, 'memory');
       sink
         .gauge('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.')
-        .set({}, wholeNumber(count, 'sys/net/netfilter/nf_conntrack_count'));
+        .set({}, parseWholeNumber(count, 'sys/net/netfilter/nf_conntrack_count'));
       sink
         .gauge('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.')
-        .set({}, wholeNumber(max, 'sys/net/netfilter/nf_conntrack_max'));
-      let stat: string;
-      try {
-        stat = await readText(path.join(paths.proc, 'net/stat/nf_conntrack'), signal, 'memory');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
+        .set({}, parseWholeNumber(max, 'sys/net/netfilter/nf_conntrack_max'));
+      const stat = await readOptional(path.join(paths.proc, 'net/stat/nf_conntrack'), signal);
+      if (stat === null) return;
       const sums = parseConntrackStat(stat);
       for (const [column, help] of Object.entries(CONNTRACK_STATS)) {
         const v = sums.get(column);

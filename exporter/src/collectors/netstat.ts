@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, readOptional, readText } from './read.js';
 
 /** node_exporter's default `--collector.netstat.fields`: errors, forwarding, octets, ICMP, listen/syncookie/retransmit TCP, UDP. */
 export const DEFAULT_NETSTAT_FIELDS =
@@ -62,11 +62,8 @@ export function netstatCollector(paths: HostPaths, fields: RegExp = DEFAULT_NETS
       const all: [string, number][] = [];
       for (const file of ['net/netstat', 'net/snmp'])
         all.push(...parseNetstatPairs(await readText(path.join(paths.proc, file), signal, 'memory'), file));
-      try {
-        all.push(...parseSnmp6(await readText(path.join(paths.proc, 'net/snmp6'), signal, 'memory')));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+      const snmp6 = await readOptional(path.join(paths.proc, 'net/snmp6'), signal);
+      if (snmp6 !== null) all.push(...parseSnmp6(snmp6));
       for (const [key, value] of all) {
         if (!fields.test(key)) continue;
         sink.untyped(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`).set({}, value);

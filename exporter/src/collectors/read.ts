@@ -111,6 +111,30 @@ export async function readText(path: string, signal?: AbortSignal, mode: ReadMod
   }
 }
 
+/**
+ * {@link readText}, or null when the file does not exist: a kernel module not
+ * loaded (nf_conntrack), a kernel without IPv6 (sockstat6, udp6, snmp6).
+ * @throws any other open or read error
+ */
+export async function readOptional(path: string, signal?: AbortSignal, mode: ReadMode = 'memory'): Promise<string | null> {
+  try {
+    return await readText(path, signal, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * The whole number of a one-value procfs or sysfs file (`256\n`).
+ * @throws ParseError naming `file` when it is anything else
+ */
+export function parseWholeNumber(text: string, file: string): number {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) throw new ParseError(file, 1, `expected a whole number, got ${JSON.stringify(t.slice(0, 40))}`);
+  return Number(t);
+}
+
 /** Closes the kept-open handles whose path passes `match` (a container that went away). */
 export function closeHandles(match: (path: string) => boolean = () => true): void {
   for (const p of [...handles.keys()]) if (match(p)) evict(p);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, readOptional, readText } from './read.js';
 
 /** One protocol line of /proc/net/sockstat or sockstat6: `TCP: inuse 5 orphan 0 tw 0 alloc 7 mem 1`. */
 export interface SockstatProtocol {
@@ -76,13 +76,12 @@ export function sockstatCollector(paths: HostPaths): Collector {
     async update(sink, signal) {
       const page = kernelPageSize();
       for (const file of ['net/sockstat', 'net/sockstat6']) {
-        let text: string;
-        try {
-          text = await readText(path.join(paths.proc, file), signal, 'memory');
-        } catch (err) {
-          if (file === 'net/sockstat6' && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw err;
-        }
+        // sockstat must be there; sockstat6 is not on a kernel without IPv6.
+        const text =
+          file === 'net/sockstat6'
+            ? await readOptional(path.join(paths.proc, file), signal)
+            : await readText(path.join(paths.proc, file), signal, 'memory');
+        if (text === null) continue;
         const { socketsUsed, protocols } = parseSockstat(text, file);
         if (socketsUsed !== null) sink.gauge('node_sockstat_sockets_used', 'Number of IPv4 sockets in use.').set({}, socketsUsed);
         for (const { protocol, fields } of protocols) {

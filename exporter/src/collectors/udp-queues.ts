@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, readOptional, readText } from './read.js';
 
 /**
  * Sums the queues of /proc/net/udp or udp6: a header, then one socket per
@@ -40,13 +40,12 @@ export function udpQueuesCollector(paths: HostPaths): Collector {
         ['net/udp', 'v4'],
         ['net/udp6', 'v6'],
       ] as const) {
-        let text: string;
-        try {
-          text = await readText(path.join(paths.proc, file), signal, 'memory');
-        } catch (err) {
-          if (ip === 'v6' && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw err;
-        }
+        // udp must be there; udp6 is not on a kernel without IPv6.
+        const text =
+          ip === 'v6'
+            ? await readOptional(path.join(paths.proc, file), signal)
+            : await readText(path.join(paths.proc, file), signal, 'memory');
+        if (text === null) continue;
         const q = parseUdpQueues(text, file);
         family.set({ ip, queue: 'tx' }, q.tx);
         family.set({ ip, queue: 'rx' }, q.rx);
