@@ -270,23 +270,11 @@ async function measureVigil(n: number, port: number, interval: number, seconds: 
     const metrics = await metricsOf(listen, 'the scraper');
     // Warm: every target scraped twice (connections made, code compiled), or longer when asked.
     await new Promise((r) => setTimeout(r, Math.max(2 * interval, Number(values.warmup)) * 1000));
-    const m0 = await metrics();
-    const cpu0 = cpuSeconds(scraper.pid!);
-    const f0 = fleetCpu(fleet);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const m1 = await metrics();
-    const cpu1 = cpuSeconds(scraper.pid!);
-    const f1 = fleetCpu(fleet);
-    const elapsed = (performance.now() - t0) / 1000;
-    const scrapes = sumOf(m1, 'vigil_scraper_scrapes_total') - sumOf(m0, 'vigil_scraper_scrapes_total');
+    const w = await measureWindow(scraper.pid!, metrics, 'vigil_scraper_scrapes_total', fleet, seconds);
     return {
-      fleetCores: (f1 - f0) / elapsed,
-      scrapesPerSecond: scrapes / elapsed,
-      cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
-      rssMiB: residentMemory(scraper.pid!).rss / 2 ** 20,
-      p99LatenessSeconds: p99(m0, m1, 'vigil_scraper_scrape_lateness_seconds'),
-      threads: sumOf(m1, 'vigil_scraper_scrape_threads'),
+      ...w.figures,
+      p99LatenessSeconds: p99(w.m0, w.m1, 'vigil_scraper_scrape_lateness_seconds'),
+      threads: sumOf(w.m1, 'vigil_scraper_scrape_threads'),
     };
   } finally {
     scraper.kill('SIGTERM');
@@ -317,29 +305,46 @@ async function measurePrometheus(n: number, port: number, interval: number, seco
   try {
     const metrics = await metricsOf(listen, 'Prometheus');
     await new Promise((r) => setTimeout(r, 2 * interval * 1000 + 5000)); // file_sd read, every target scraped twice
-    const name = 'prometheus_target_interval_length_seconds_count';
-    const m0 = await metrics();
-    const cpu0 = cpuSeconds(prom.pid!);
-    const f0 = fleetCpu(fleet);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const m1 = await metrics();
-    const cpu1 = cpuSeconds(prom.pid!);
-    const f1 = fleetCpu(fleet);
-    const elapsed = (performance.now() - t0) / 1000;
-    const scrapes = sumOf(m1, name) - sumOf(m0, name);
-    return {
-      fleetCores: (f1 - f0) / elapsed,
-      scrapesPerSecond: scrapes / elapsed,
-      cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
-      rssMiB: residentMemory(prom.pid!).rss / 2 ** 20,
-      p99LatenessSeconds: null,
-    };
+    const w = await measureWindow(prom.pid!, metrics, 'prometheus_target_interval_length_seconds_count', fleet, seconds);
+    return { ...w.figures, p99LatenessSeconds: null };
   } finally {
     prom.kill('SIGTERM');
     await new Promise((r) => prom.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One measurement window of `seconds`: the scraper's metrics before and after,
+ * and its scrapes (the counter `scrapes`), CPU and RSS, and the fleet's CPU, over it.
+ */
+async function measureWindow(
+  pid: number,
+  metrics: () => Promise<string>,
+  scrapesCounter: string,
+  fleet: ChildProcess[],
+  seconds: number,
+): Promise<{ m0: string; m1: string; figures: Omit<Figures, 'p99LatenessSeconds'> }> {
+  const m0 = await metrics();
+  const cpu0 = cpuSeconds(pid);
+  const f0 = fleetCpu(fleet);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const m1 = await metrics();
+  const cpu1 = cpuSeconds(pid);
+  const f1 = fleetCpu(fleet);
+  const elapsed = (performance.now() - t0) / 1000;
+  const scrapes = sumOf(m1, scrapesCounter) - sumOf(m0, scrapesCounter);
+  return {
+    m0,
+    m1,
+    figures: {
+      fleetCores: (f1 - f0) / elapsed,
+      scrapesPerSecond: scrapes / elapsed,
+      cpuPer1000: ((cpu1 - cpu0) / scrapes) * 1000,
+      rssMiB: residentMemory(pid).rss / 2 ** 20,
+    },
+  };
 }
 
 /** CPU seconds the fleet's processes have used. */

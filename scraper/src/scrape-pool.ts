@@ -22,6 +22,8 @@ class ScrapeWorker {
   worker!: Worker;
   readonly pending = new Map<number, Pending>();
   #closing = false;
+  /** Called when the last scrape in hand is done (set while retiring). */
+  #drained: (() => void) | null = null;
 
   constructor(
     private readonly filename: string,
@@ -37,6 +39,7 @@ class ScrapeWorker {
       if (!p) return;
       this.pending.delete(m.id);
       p.resolve(m.result);
+      if (this.pending.size === 0) this.#drained?.();
     });
     // A worker that dies takes its scrapes with it: they fail with the reason,
     // and a new worker takes the next ones.
@@ -44,6 +47,7 @@ class ScrapeWorker {
       for (const p of this.pending.values())
         p.resolve({ up: false, durationSeconds: (performance.now() - p.started) / 1000, error: `scrape worker ${why}` });
       this.pending.clear();
+      this.#drained?.();
       if (!this.#closing) this.#spawn();
     };
     w.on('error', (err) => lost(`crashed: ${err.message}`));
@@ -60,7 +64,7 @@ class ScrapeWorker {
 
   /** Ends the thread once the scrapes it has in hand are done (it is given no more). */
   async retire(): Promise<void> {
-    while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 100));
+    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     await this.close();
   }
 }
