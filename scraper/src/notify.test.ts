@@ -193,7 +193,13 @@ describe('Notifier with a real Alertmanager', () => {
       ],
       { stdio: 'ignore' },
     );
-    cleanup.push(() => am.kill());
+    // Waited for: on SIGTERM Alertmanager writes its snapshots into the data
+    // directory, which must be done before the directory is removed.
+    const exited = new Promise((r) => am.once('exit', r));
+    cleanup.push(async () => {
+      if (am.exitCode === null && am.signalCode === null) am.kill();
+      await exited;
+    });
     const base = `http://127.0.0.1:${port}`;
     type Alert = { labels: Record<string, string>; status: { state: string }; endsAt: string };
     const all = async () => (await (await fetch(`${base}/api/v2/alerts?active=true&silenced=false&inhibited=false`)).json()) as Alert[];
