@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpositionError, parseExposition, parseSampleValue, scanExposition } from './exposition.js';
+import { ExpositionError, parseExposition, parseFamilies, parseSampleValue, scanExposition } from './exposition.js';
 import { MetricSink, renderFamilies } from './render.js';
 
 describe('parseExposition', () => {
@@ -148,5 +148,67 @@ describe('scanExposition', () => {
     ['three fields', 'skip_me 1 2 3', /expected "value \[timestamp\]" after skip_me/],
   ])('still refuses %s in a series it skips', (_, line, message) => {
     expect(() => scanExposition(`keep 1\n${line}\n`, (name) => name === 'keep')).toThrow(message);
+  });
+});
+
+describe('parseFamilies', () => {
+  const text = [
+    '# HELP backup_runs Backups started, with a \\\\ and a \\n in its help.',
+    '# TYPE backup_runs counter',
+    'backup_runs{repo="a"} 4',
+    '# TYPE lat histogram',
+    'lat_bucket{le="0.5"} 1',
+    'lat_bucket{le="+Inf"} 3',
+    'lat_sum 2.5',
+    'lat_count 3',
+    '# TYPE size summary',
+    'size{quantile="0.5"} 10',
+    'size_sum 40',
+    'size_count 3',
+    '# a plain comment',
+    'plain 1',
+    'lat_extra 2',
+    '# TYPE om counter',
+    'om_total 9',
+    '# TYPE om_unknown unknown',
+    'om_unknown 1',
+  ].join('\n');
+
+  it('groups samples into the families their TYPE lines declare, in order of appearance', () => {
+    const families = parseFamilies(text);
+    expect(families.map((f) => [f.name, f.type, f.samples.length])).toEqual([
+      ['backup_runs', 'counter', 1],
+      ['lat', 'histogram', 4],
+      ['size', 'summary', 3],
+      ['plain', 'untyped', 1],
+      ['lat_extra', 'untyped', 1],
+      ['om', 'counter', 1],
+      ['om_unknown', 'untyped', 1],
+    ]);
+    expect(families[0]!.help).toBe('Backups started, with a \\ and a \n in its help.');
+    expect(families[1]!.samples.map((s) => s.name)).toEqual(['lat_bucket', 'lat_bucket', 'lat_sum', 'lat_count']);
+    expect(families[1]!.help).toBeUndefined();
+    expect(families[5]!.samples[0]).toEqual({ name: 'om_total', labels: {}, value: 9 });
+  });
+
+  it('refuses a second TYPE or HELP line for a family, and a TYPE line after its samples', () => {
+    expect(() => parseFamilies('# TYPE a gauge\n# TYPE a counter\na 1')).toThrow(
+      /line 2: TYPE line for a after its samples or a second TYPE line/,
+    );
+    expect(() => parseFamilies('# HELP a x\n# HELP a y\na 1')).toThrow(/line 2: second HELP line for a/);
+    expect(() => parseFamilies('a 1\n# TYPE a gauge')).toThrow(/line 2: TYPE line for a after/);
+    expect(() => parseFamilies('h_bucket{le="1"} 1\n# TYPE h histogram')).toThrow(/line 2: TYPE line for h after/);
+    expect(() => parseFamilies('# TYPE s stateset\ns 1')).toThrow(/type stateset of s is not one the text format carries/);
+    expect(() => parseFamilies('# HELP\n')).toThrow(/line 1: HELP line without a metric name/);
+  });
+
+  it('renders back to what it read (histograms and summaries by their sample names)', () => {
+    const sink = new MetricSink();
+    for (const f of parseFamilies(text)) {
+      const family = sink.family(f.name, f.help ?? 'read back', f.type);
+      for (const s of f.samples) family.set(s.labels, s.value, s.name === f.name ? undefined : s.name);
+    }
+    const again = parseFamilies(renderFamilies(sink.families.values()));
+    expect(again.map((f) => [f.name, f.type, f.samples])).toEqual(parseFamilies(text).map((f) => [f.name, f.type, f.samples]));
   });
 });

@@ -163,7 +163,11 @@ export function parseExposition(text: string): ScrapedSample[] {
  * @returns the kept samples, and how many samples the exposition has in all
  * @throws ExpositionError at the first malformed line, naming it
  */
-export function scanExposition(text: string, keep?: (name: string) => boolean): { samples: ScrapedSample[]; total: number } {
+export function scanExposition(
+  text: string,
+  keep?: (name: string) => boolean,
+  meta?: (keyword: 'HELP' | 'TYPE', line: string, payload: number, lineNo: number) => void,
+): { samples: ScrapedSample[]; total: number } {
   const samples: ScrapedSample[] = [];
   let total = 0;
   let lineNo = 0;
@@ -188,6 +192,7 @@ export function scanExposition(text: string, keep?: (name: string) => boolean): 
       if (c?.keyword === 'EOF') sawEof = true;
       else if (c?.keyword === 'TYPE' && !isTypeLine(line, c.payload))
         throw new ExpositionError(lineNo, `bad TYPE line ${JSON.stringify(line.slice(0, 80))}`);
+      if (meta && (c?.keyword === 'TYPE' || c?.keyword === 'HELP')) meta(c.keyword, line, c.payload, lineNo);
       continue; // other comments are allowed anywhere
     }
     total++;
@@ -327,6 +332,110 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
     sample.timestampMs = ts;
   }
   return sample;
+}
+
+/** A metric family as an exposition declares it: its samples, with the HELP and TYPE lines that named it. */
+export interface ScrapedFamily {
+  name: string;
+  /** The HELP text, unescaped; undefined when the exposition gave none. */
+  help?: string;
+  /** The TYPE (`untyped` when the exposition gave none; OpenMetrics' `unknown` read as `untyped`). */
+  type: 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+  samples: ScrapedSample[];
+}
+
+/** The series names a family of `type` named `name` owns, beyond its own name. */
+function familySuffixes(type: ScrapedFamily['type']): readonly string[] {
+  if (type === 'histogram') return ['_bucket', '_sum', '_count'];
+  if (type === 'summary') return ['_sum', '_count'];
+  if (type === 'counter') return ['_total'];
+  return [];
+}
+
+/**
+ * Parses an exposition into metric families, as Prometheus' text parser
+ * groups them: a sample belongs to the family its TYPE line declared (a
+ * histogram's `_bucket`, `_sum`, `_count`, a summary's `_sum`, `_count`),
+ * else to an untyped family of its own name. Linear in the text's length.
+ * @returns families in order of first appearance
+ * @throws ExpositionError for a malformed line, a second HELP or TYPE line for
+ *   one family, a TYPE line after the family's samples, or an OpenMetrics type
+ *   this format does not carry (gaugehistogram, stateset, info)
+ */
+export function parseFamilies(text: string): ScrapedFamily[] {
+  const families = new Map<string, ScrapedFamily>();
+  // Series name → the typed family that owns it (a histogram's name_bucket…).
+  const owners = new Map<string, ScrapedFamily>();
+  const seenHelp = new Set<string>();
+  const typed = new Set<string>();
+  const sampled = new Set<string>();
+  const familyOf = (name: string) => {
+    let f = families.get(name);
+    if (!f) {
+      f = { name, type: 'untyped', samples: [] };
+      families.set(name, f);
+    }
+    return f;
+  };
+  const keep = (name: string) => {
+    sampled.add(name);
+    if (!owners.has(name)) familyOf(name); // families in order of first appearance
+    return true;
+  };
+  const { samples } = scanExposition(text, keep, (keyword, line, payload, lineNo) => {
+    let i = payload;
+    while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+    const nameStart = i;
+    while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
+    const name = line.slice(nameStart, i);
+    if (name === '') throw new ExpositionError(lineNo, `${keyword} line without a metric name`);
+    while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+    const rest = line.slice(i);
+    const f = familyOf(name);
+    if (keyword === 'HELP') {
+      if (seenHelp.has(name)) throw new ExpositionError(lineNo, `second HELP line for ${name}`);
+      seenHelp.add(name);
+      f.help = unescapeHelp(rest);
+      return;
+    }
+    const type = rest.trimEnd() === 'unknown' ? 'untyped' : rest.trimEnd();
+    if (type !== 'counter' && type !== 'gauge' && type !== 'histogram' && type !== 'summary' && type !== 'untyped')
+      throw new ExpositionError(lineNo, `type ${type} of ${name} is not one the text format carries`);
+    if (
+      owners.has(name) ||
+      typed.has(name) ||
+      sampled.has(name) ||
+      familySuffixes(type as ScrapedFamily['type']).some((x) => sampled.has(name + x))
+    )
+      throw new ExpositionError(lineNo, `TYPE line for ${name} after its samples or a second TYPE line`);
+    f.type = type;
+    typed.add(name);
+    for (const suffix of familySuffixes(type)) owners.set(name + suffix, f);
+  });
+  for (const s of samples) {
+    const owner = owners.get(s.name);
+    // A counter's own name stays its family's, as does a summary's quantile sample.
+    (owner ?? familyOf(s.name)).samples.push(s);
+  }
+  const out: ScrapedFamily[] = [];
+  for (const f of families.values()) {
+    if (f.samples.length > 0 || f.type !== 'untyped' || f.help !== undefined) out.push(f);
+  }
+  return out;
+}
+
+/** A HELP text's escapes (`\\`, `\n`) read back, in one pass. */
+function unescapeHelp(s: string): string {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && (s[i + 1] === 'n' || s[i + 1] === '\\')) {
+      out += s[i + 1] === 'n' ? '\n' : '\\';
+      i++;
+    } else out += c;
+  }
+  return out;
 }
 
 /** Samples grouped by series name, for lookups when deriving figures. */

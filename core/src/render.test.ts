@@ -146,3 +146,36 @@ describe('renderFamilies', () => {
     expect(reference.length).toBeGreaterThan(1000);
   });
 });
+
+describe('renderFamilies: families read from outside', () => {
+  it('names histogram samples by their series and gives a counter without _total its suffix in OpenMetrics only', () => {
+    const sink = new MetricSink();
+    const h = sink.family('lat', 'Latency.', 'histogram');
+    h.set({ le: '+Inf' }, 3, 'lat_bucket');
+    h.set({}, 2.5, 'lat_sum');
+    h.set({}, 3, 'lat_count');
+    sink.family('runs', 'Runs.', 'counter').set({}, 4);
+    sink.family('done_total', 'Done.', 'counter').set({}, 1);
+    expect(renderFamilies(sink.families.values())).toBe(
+      [
+        '# HELP lat Latency.',
+        '# TYPE lat histogram',
+        'lat_bucket{le="+Inf"} 3',
+        'lat_sum 2.5',
+        'lat_count 3',
+        '',
+        '# HELP runs Runs.',
+        '# TYPE runs counter',
+        'runs 4',
+        '',
+        '# HELP done_total Done.',
+        '# TYPE done_total counter',
+        'done_total 1',
+      ].join('\n'),
+    );
+    const om = renderFamilies(sink.families.values(), true);
+    expect(om).toContain('# TYPE runs counter\nruns_total 4');
+    expect(om).toContain('# TYPE done counter\ndone_total 1');
+    expect(om).toContain('# TYPE lat histogram\nlat_bucket{le="+Inf"} 3\nlat_sum 2.5');
+  });
+});

@@ -7,8 +7,12 @@
 
 import type { MetricDef } from './metric-names.js';
 
-/** The Prometheus metric types we expose (`untyped` where node_exporter says so; OpenMetrics calls it `unknown`). */
-export type MetricType = 'gauge' | 'counter' | 'untyped';
+/**
+ * The Prometheus metric types we expose (`untyped` where node_exporter says so;
+ * OpenMetrics calls it `unknown`). Histograms and summaries come only from
+ * outside (textfile collector), their samples already named.
+ */
+export type MetricType = 'gauge' | 'counter' | 'untyped' | 'histogram' | 'summary';
 
 /** Label names to values. */
 export type Labels = Record<string, string>;
@@ -17,6 +21,8 @@ export type Labels = Record<string, string>;
 export interface Sample {
   labels: Labels;
   value: number;
+  /** The series name when it is not the family's (a histogram's `_bucket`, `_sum`, `_count`). */
+  name?: string;
 }
 
 /** One metric family: its name, help, type and this scrape's samples. */
@@ -28,9 +34,9 @@ export class MetricFamily {
     readonly type: MetricType,
   ) {}
 
-  /** Adds one sample. */
-  set(labels: Labels, value: number): void {
-    this.values.push({ labels, value });
+  /** Adds one sample; `name` for a series not named as the family (a histogram's `_bucket`). */
+  set(labels: Labels, value: number, name?: string): void {
+    this.values.push(name === undefined ? { labels, value } : { labels, value, name });
   }
 }
 
@@ -59,12 +65,14 @@ export function renderFamilies(families: Iterable<MetricFamily>, openMetrics = f
   for (const f of families) {
     if (f.values.length === 0) continue;
     if (out) out += separator;
-    const declared = openMetrics && f.type === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
+    // OpenMetrics declares a counter without `_total` and names its samples with it.
+    const counterOM = openMetrics && f.type === 'counter';
+    const declared = counterOM && f.name.endsWith('_total') ? f.name.slice(0, -'_total'.length) : f.name;
     const type = openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
     out += `# HELP ${declared} ${escapeHelp(f.help)}\n# TYPE ${declared} ${type}`;
-    for (const { labels, value } of f.values) {
+    for (const { labels, value, name } of f.values) {
       out += '\n';
-      out += f.name;
+      out += counterOM ? `${declared}_total` : (name ?? f.name);
       let first = true;
       for (const k in labels) {
         out += first ? '{' : ',';
@@ -130,7 +138,12 @@ export class MetricSink {
     return this.family(name, help, 'counter');
   }
 
-  private family(name: string, help: string, type: MetricType): MetricFamily {
+  /**
+   * The family `name` of any type, created on first use, without the checks
+   * of {@link counter}: for families read from outside (a textfile), whose
+   * counters need not end in `_total`.
+   */
+  family(name: string, help: string, type: MetricType): MetricFamily {
     const existing = this.families.get(name);
     if (existing) {
       if (existing.type !== type) throw new MetricConflictError(`${name} is a ${existing.type}, not a ${type}`);

@@ -31,6 +31,13 @@ export interface CollectorDetails {
 export interface Collector {
   readonly name: string;
   update(sink: MetricSink, signal: AbortSignal): Promise<CollectorDetails | undefined | void>;
+  /**
+   * For series from outside the exporter (the textfile collector): moves what
+   * `update` put in `own` into the scrape's `into`, after every other
+   * collector's, refusing what would clash with the exporter's own series.
+   * Without it, `own` is absorbed as is.
+   */
+  merge?(into: MetricSink, own: MetricSink): void;
 }
 
 /** How one collector fared in one collection. */
@@ -82,8 +89,15 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
   const nodeSuccess = sink.gauge('node_scrape_collector_success', 'node_exporter: Whether a collector succeeded.');
   const nodeDuration = sink.gauge('node_scrape_collector_duration_seconds', 'node_exporter: Duration of a collector scrape.');
   const details: CollectorDetails = {};
+  collectors.forEach((c, i) => {
+    const own = outcomes[i]!.sink;
+    if (own && !c.merge) sink.absorb(own);
+  });
+  collectors.forEach((c, i) => {
+    const own = outcomes[i]!.sink;
+    if (own && c.merge) c.merge(sink, own);
+  });
   for (const o of outcomes) {
-    if (o.sink) sink.absorb(o.sink);
     if (o.details) Object.assign(details, o.details);
     const labels = { collector: o.outcome.name };
     success.set(labels, o.outcome.success ? 1 : 0);

@@ -47,6 +47,7 @@ const schema = z.object({
   VIGIL_VMSTAT_FIELDS: regex(DEFAULT_VMSTAT_FIELDS),
   VIGIL_NETSTAT_FIELDS: regex(DEFAULT_NETSTAT_FIELDS),
   VIGIL_SERVICES_FILE: z.optional(z.string()),
+  VIGIL_TEXTFILE_DIR: z.optional(z.string()),
   VIGIL_TLS_CERT: z.optional(z.string()),
   VIGIL_TLS_KEY: z.optional(z.string()),
   DOCKER_HOST: z.optional(z.string()).check(
@@ -113,6 +114,8 @@ export interface ExporterConfig {
   vmstatFields: RegExp;
   /** The /proc/net/{netstat,snmp,snmp6} fields exported as node_netstat_<Proto>_<Name>. */
   netstatFields: RegExp;
+  /** node_exporter's --collector.textfile.directory: `*.prom` files merged into /metrics. */
+  textfileDir: string | undefined;
   /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
   servicesFile: string | undefined;
   /** DOCKER_HOST when set; else the default socket is used if it exists. */
@@ -167,6 +170,7 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     vmstatFields: e.VIGIL_VMSTAT_FIELDS,
     netstatFields: e.VIGIL_NETSTAT_FIELDS,
     servicesFile: e.VIGIL_SERVICES_FILE,
+    textfileDir: e.VIGIL_TEXTFILE_DIR,
     dockerHost: e.DOCKER_HOST,
     containerLabel: e.VIGIL_CONTAINER_LABEL,
     containerLabels: Object.freeze(e.VIGIL_CONTAINER_LABELS),

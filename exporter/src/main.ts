@@ -32,6 +32,8 @@ Environment:
                               node_exporter's: ^(oom_kill|pgpg|pswp|pg.*fault).*)
   VIGIL_NETSTAT_FIELDS        regular expression of the /proc/net/{netstat,snmp,snmp6} fields exported,
                               as Proto_Name (default node_exporter's: TCP retransmits, listen drops, …)
+  VIGIL_TEXTFILE_DIR          directory of *.prom files (cron jobs' metrics) merged into /metrics,
+                              as node_exporter's --collector.textfile.directory
   VIGIL_SERVICES_FILE         YAML or JSON file of HTTP/TCP probes:
                                 services:
                                   - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }

@@ -55,6 +55,8 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
         netstatFields: config.netstatFields,
         services,
         containers,
+        textfileDir: config.textfileDir,
+        log,
       },
       config.disabledCollectors,
     );

@@ -1,3 +1,4 @@
+import type { Logger } from '@vigil/core/log';
 import type { Collector, HostPaths } from '../collector.js';
 import type { ContainerCache } from '../docker.js';
 import { arpCollector } from './arp.js';
@@ -19,6 +20,7 @@ import { pressureCollector } from './pressure.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
 import { sockstatCollector } from './sockstat.js';
 import { softnetCollector } from './softnet.js';
+import { textfileCollector } from './textfile.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
 import { udpQueuesCollector } from './udp-queues.js';
@@ -36,6 +38,10 @@ export interface CollectorContext {
   netstatFields?: RegExp;
   /** Probes from VIGIL_SERVICES_FILE. */
   services?: readonly ServiceConfig[];
+  /** VIGIL_TEXTFILE_DIR: the directory of `*.prom` files; no textfile collector without it. */
+  textfileDir?: string;
+  /** Where collectors report problems that do not fail them (a skipped textfile). */
+  log?: Logger;
   /** The Docker container cache; no container collector without it. */
   containers?: ContainerCache;
 }
@@ -62,6 +68,7 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   sockstat: (ctx) => sockstatCollector(ctx.paths),
   softnet: (ctx) => softnetCollector(ctx.paths),
   thermal: (ctx) => thermalCollector(ctx.paths),
+  textfile: (ctx) => (ctx.textfileDir ? textfileCollector(ctx.textfileDir, ctx.log) : null),
   time: (ctx) => timeCollector(ctx.paths),
   udp_queues: (ctx) => udpQueuesCollector(ctx.paths),
   uname: (ctx) => unameCollector(ctx.paths),
