@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, readOptional, readText } from './read.js';
 
 /** One block device's counters from /proc/diskstats (Documentation/admin-guide/iostats.rst). */
 export interface DiskStats {
   device: string;
+  major: number;
+  minor: number;
   /** The raw fields after major, minor and name: 11 (kernel < 4.18), 15 (discards) or 17 (flushes). */
   fields: number[];
 }
@@ -26,7 +28,9 @@ export function parseDiskstats(text: string): DiskStats[] {
       if (!/^\d+$/.test(v)) throw new ParseError('diskstats', i + 1, `non-numeric counter ${JSON.stringify(v)} for ${f[2]}`);
       return Number(v);
     });
-    out.push({ device: f[2]!, fields });
+    if (!/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[1]!))
+      throw new ParseError('diskstats', i + 1, `expected major and minor device numbers, got ${JSON.stringify(`${f[0]} ${f[1]}`)}`);
+    out.push({ device: f[2]!, major: Number(f[0]), minor: Number(f[1]), fields });
   });
   return out;
 }
@@ -57,12 +61,65 @@ const COUNTERS: [number, string, string, number][] = [
   [16, 'node_disk_flush_requests_time_seconds_total', 'This is the total number of seconds spent by all flush requests.', 0.001],
 ];
 
-/** `node_disk_*{device}` from /proc/diskstats, for whole disks (partitions, loop and ram devices left out by default). */
+/**
+ * The udev database's properties of a block device (`E:KEY=value` lines of
+ * `<rootfs>/run/udev/data/b<major>:<minor>`); empty when udev has no entry
+ * (a container without /run/udev, a host without udev).
+ */
+export async function readUdevProperties(rootfs: string, major: number, minor: number, signal?: AbortSignal): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const text = await readOptional(path.join(rootfs, 'run/udev/data', `b${major}:${minor}`), signal, 'once');
+  for (const line of (text ?? '').split('\n')) {
+    if (!line.startsWith('E:')) continue;
+    const eq = line.indexOf('=');
+    if (eq > 2) out.set(line.slice(2, eq), line.slice(eq + 1));
+  }
+  return out;
+}
+
+/**
+ * `node_disk_*{device}` from /proc/diskstats, for whole disks (partitions,
+ * loop and ram devices left out by default); `node_disk_info` (major, minor,
+ * and udev's path, wwn, model, serial, revision, empty when udev does not
+ * know them) and, for device-mapper devices, `node_disk_device_mapper_info`
+ * (name, uuid, vg_name, lv_name, lv_layer), as node_exporter 1.5.
+ */
 export function diskstatsCollector(paths: HostPaths, exclude: RegExp = DEFAULT_DISK_EXCLUDE): Collector {
   return {
     name: 'diskstats',
     async update(sink, signal) {
       const disks = (await readDiskstats(paths.proc, signal)).filter((d) => !exclude.test(d.device));
+      const udev = await Promise.all(disks.map((d) => readUdevProperties(paths.rootfs, d.major, d.minor, signal)));
+      const info = sink.gauge('node_disk_info', 'Info of /sys/block/<block_device>.');
+      const dm = sink.gauge('node_disk_device_mapper_info', 'Info about disk device mapper.');
+      disks.forEach((d, i) => {
+        const p = udev[i]!;
+        info.set(
+          {
+            device: d.device,
+            major: String(d.major),
+            minor: String(d.minor),
+            path: p.get('ID_PATH') ?? '',
+            wwn: p.get('ID_WWN') ?? '',
+            model: p.get('ID_MODEL') ?? '',
+            serial: p.get('ID_SERIAL_SHORT') ?? '',
+            revision: p.get('ID_REVISION') ?? '',
+          },
+          1,
+        );
+        if (p.has('DM_NAME'))
+          dm.set(
+            {
+              device: d.device,
+              name: p.get('DM_NAME')!,
+              uuid: p.get('DM_UUID') ?? '',
+              vg_name: p.get('DM_VG_NAME') ?? '',
+              lv_name: p.get('DM_LV_NAME') ?? '',
+              lv_layer: p.get('DM_LV_LAYER') ?? '',
+            },
+            1,
+          );
+      });
       for (const [index, name, help, scale] of COUNTERS) {
         const withField = disks.filter((d) => d.fields[index] !== undefined);
         if (withField.length === 0) continue;

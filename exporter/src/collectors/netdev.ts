@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NODE_NETWORK_UP, nodeNetwork } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readText } from './read.js';
+import { ParseError, readOptional, readText } from './read.js';
 
 /** The /proc/net/dev columns, in order, with node_exporter's metric stems. */
 export const NETDEV_COLUMNS = [
@@ -75,8 +75,11 @@ export async function readOperstate(sys: string, device: string, signal?: AbortS
 }
 
 /**
- * `node_network_{receive,transmit}_*_total{device}` from /proc/net/dev and
- * `node_network_up{device}` (operstate "up") from /sys/class/net.
+ * `node_network_{receive,transmit}_*_total{device}` from /proc/net/dev,
+ * `node_network_up{device}` (operstate "up") and
+ * `node_network_receive_nohandler_total{device}` (packets dropped for want of
+ * a protocol handler, which /proc/net/dev lacks; node_exporter reads it over
+ * netlink) from /sys/class/net/<device>/{operstate,statistics/rx_nohandler}.
  */
 export function netdevCollector(paths: HostPaths): Collector {
   return {
@@ -84,9 +87,17 @@ export function netdevCollector(paths: HostPaths): Collector {
     async update(sink, signal) {
       const stats = await readNetdev(paths.proc, signal);
       const states = await Promise.all(stats.map((s) => readOperstate(paths.sys, s.device, signal)));
+      const nohandler = await Promise.all(
+        stats.map((s) => readOptional(path.join(paths.sys, 'class/net', s.device, 'statistics/rx_nohandler'), signal)),
+      );
       const up = sink.of(NODE_NETWORK_UP);
       stats.forEach((s, i) => {
         if (states[i] !== null) up.set({ device: s.device }, states[i] === 'up' ? 1 : 0);
+      });
+      const nh = sink.counter('node_network_receive_nohandler_total', 'Network device statistic receive_nohandler.');
+      stats.forEach((s, i) => {
+        const t = nohandler[i]?.trim();
+        if (t && /^\d+$/.test(t)) nh.set({ device: s.device }, Number(t));
       });
       for (const col of NETDEV_COLUMNS) {
         const [dir, what] = col.split('_') as ['receive' | 'transmit', string];
