@@ -36,6 +36,10 @@ function stable(exposition: string): string {
       // The other trees read the machine's own /etc/os-release.
       .map((l) => (l.startsWith('node_os_info{') || l.startsWith('node_os_version{') ? l.replace(/="[^"]*"/g, '="<varies>"') : l))
       .map((l) => l.replace(/^(node_os_version\{.*\}) .*$/, '$1 <varies>'))
+      // The machine's clock discipline and zone (adjtimex(2), TZ), and its udev database under rootfs /.
+      .map((l) => l.replace(/^(node_timex_\w+) .*$/, '$1 <varies>'))
+      .map((l) => l.replace(/^node_time_zone_offset_seconds\{.*$/, 'node_time_zone_offset_seconds{time_zone="<varies>"} <varies>'))
+      .map((l) => (l.startsWith('node_disk_info{') ? l.replace(/(path|wwn|model|serial|revision)="[^"]*"/g, '$1="<varies>"') : l))
       .join('\n')
       .replace(/\n{3,}/g, '\n\n')
       .trim()
@@ -97,14 +101,14 @@ describe('exporter on the this-host fixture tree', () => {
 
 describe.each([
   ['this-host', { VIGIL_PROC: 'this-host/proc', VIGIL_SYS: 'this-host/sys', VIGIL_ROOTFS: '/' }, false],
-  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet, arp, os, udp_queues, netclass and netstat collectors: they are off for it.
+  // The Pi's tree was captured before the vmstat, filefd, entropy, sockstat, conntrack, softnet, arp, os, udp_queues, netclass, netstat, timex and selinux collectors: they are off for it.
   [
     'raspberry-pi',
     {
       VIGIL_PROC: 'raspberry-pi/proc',
       VIGIL_SYS: 'raspberry-pi/sys',
       VIGIL_ROOTFS: 'raspberry-pi/rootfs',
-      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp,os,udp_queues,netclass,netstat',
+      VIGIL_DISABLED_COLLECTORS: 'vmstat,filefd,entropy,sockstat,conntrack,softnet,arp,os,udp_queues,netclass,netstat,timex,selinux',
     },
     false,
   ],

@@ -17,12 +17,14 @@ import { netdevCollector } from './netdev.js';
 import { DEFAULT_NETSTAT_FIELDS, netstatCollector } from './netstat.js';
 import { osCollector } from './os.js';
 import { pressureCollector } from './pressure.js';
+import { selinuxCollector } from './selinux.js';
 import { type ServiceConfig, servicesCollector } from './services.js';
 import { sockstatCollector } from './sockstat.js';
 import { softnetCollector } from './softnet.js';
 import { textfileCollector } from './textfile.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
+import { timexCollector } from './timex.js';
 import { udpQueuesCollector } from './udp-queues.js';
 import { unameCollector } from './uname.js';
 import { DEFAULT_VMSTAT_FIELDS, vmstatCollector } from './vmstat.js';
@@ -64,12 +66,14 @@ export const COLLECTORS: Record<string, (ctx: CollectorContext) => Collector | n
   netstat: (ctx) => netstatCollector(ctx.paths, ctx.netstatFields ?? DEFAULT_NETSTAT_FIELDS),
   os: (ctx) => osCollector(ctx.paths),
   pressure: (ctx) => pressureCollector(ctx.paths),
+  selinux: (ctx) => selinuxCollector(ctx.paths),
   services: (ctx) => servicesCollector(ctx.services ?? [], 16),
   sockstat: (ctx) => sockstatCollector(ctx.paths),
   softnet: (ctx) => softnetCollector(ctx.paths),
   thermal: (ctx) => thermalCollector(ctx.paths),
-  textfile: (ctx) => (ctx.textfileDir ? textfileCollector(ctx.textfileDir, ctx.log) : null),
+  textfile: (ctx) => textfileCollector(ctx.textfileDir, ctx.log),
   time: (ctx) => timeCollector(ctx.paths),
+  timex: () => timexCollector(),
   udp_queues: (ctx) => udpQueuesCollector(ctx.paths),
   uname: (ctx) => unameCollector(ctx.paths),
   vmstat: (ctx) => vmstatCollector(ctx.paths, ctx.vmstatFields ?? DEFAULT_VMSTAT_FIELDS),

@@ -11,10 +11,12 @@ import { filefdCollector, parseFileNr } from './filefd.js';
 import { NETCLASS_PROPERTIES, netclassCollector, sysfsNumber } from './netclass.js';
 import { DEFAULT_NETSTAT_FIELDS, netstatCollector, parseNetstatPairs, parseSnmp6 } from './netstat.js';
 import { osCollector, osVersion, parseOsRelease } from './os.js';
-import { ParseError } from './read.js';
+import { closeHandles, ParseError } from './read.js';
+import { parseSelinuxConfig, selinuxCollector } from './selinux.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
 import { parseSoftnet, softnetCollector } from './softnet.js';
-import { readClocksources, timeCollector } from './time.js';
+import { textfileCollector } from './textfile.js';
+import { localZone, localZoneFile, parseTzif, readClocksources, timeCollector } from './time.js';
 import { parseUdpQueues, udpQueuesCollector } from './udp-queues.js';
 import { DEFAULT_VMSTAT_FIELDS, parseVmstat, vmstatCollector } from './vmstat.js';
 
@@ -356,7 +358,7 @@ describe('time', () => {
   it('has no clock source series where sysfs has none', async () => {
     const sink = new MetricSink();
     await timeCollector({ ...paths, sys: '/nonexistent' }).update(sink, new AbortController().signal);
-    expect([...sink.families.keys()]).toEqual(['node_time_seconds']);
+    expect([...sink.families.keys()]).toEqual(['node_time_seconds', 'node_time_zone_offset_seconds']);
   });
 });
 
@@ -401,5 +403,95 @@ describe('netstat', () => {
 
   it.each(['IpInReceives 1\n', 'Ip6InReceives\n', 'Ip6InReceives many\n'])('rejects the snmp6 line %j', (text) => {
     expect(() => parseSnmp6(text)).toThrow(ParseError);
+  });
+});
+
+describe('time zone', () => {
+  const withTz = async <T>(tz: string | undefined, f: () => Promise<T>): Promise<T> => {
+    const saved = process.env.TZ;
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+    try {
+      return await f();
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  };
+  it.each([
+    ['UTC', '2026-11-25T12:00:00Z', 'UTC', 0],
+    ['Europe/Berlin', '2026-11-25T12:00:00Z', 'CET', 3600],
+    ['Europe/Berlin', '2026-07-01T12:00:00Z', 'CEST', 7200],
+    ['America/New_York', '2026-11-25T12:00:00Z', 'EST', -18000],
+    ['Asia/Kolkata', '2026-11-25T12:00:00Z', 'IST', 19800],
+    ['Australia/Lord_Howe', '2026-11-25T12:00:00Z', '+11', 39600],
+    ['Europe/Berlin', '1990-07-01T12:00:00Z', 'CEST', 7200],
+    ['Asia/Kolkata', '1943-06-01T12:00:00Z', '+0630', 23400],
+  ])('names %s at %s as Go does (%s, %i s)', async (tz, at, name, offset) => {
+    const zone = await withTz(tz, () => localZone(new Date(at), tz));
+    expect(zone).toEqual({ name, offsetSeconds: offset });
+  });
+
+  it('is UTC without a zone file, and for TZ="" or TZ=UTC', async () => {
+    expect(await localZone(new Date(), '')).toMatchObject({ name: 'UTC' });
+    expect(await localZone(new Date(), ':UTC')).toMatchObject({ name: 'UTC' });
+    expect(await withTz('UTC', () => localZone(new Date(), '/nonexistent/zone'))).toEqual({ name: 'UTC', offsetSeconds: 0 });
+    expect(localZoneFile(undefined)).toBe('/etc/localtime');
+    expect(localZoneFile(':Europe/Paris')).toBe('/usr/share/zoneinfo/Europe/Paris');
+  });
+
+  it('refuses a file that is not TZif, and a truncated one, naming the problem', () => {
+    expect(() => parseTzif(Buffer.from('# not a zone file, long enough to hold a TZif header.....'))).toThrow(
+      /not a TZif time zone file: no TZif header/,
+    );
+    const berlin = readFileSync('/usr/share/zoneinfo/Europe/Berlin');
+    expect(() => parseTzif(berlin.subarray(0, 200))).toThrow(/truncated/);
+    const z = parseTzif(berlin);
+    expect(z.footer).toBe('CET-1CEST,M3.5.0,M10.5.0/3');
+    expect(new Set(z.types.map((t) => t.abbreviation))).toEqual(new Set(['LMT', 'CEST', 'CET', 'CEMT']));
+  });
+
+  it('adds node_time_zone_offset_seconds to the time collector', async () => {
+    const got = await withTz('Asia/Kolkata', () => series(timeCollector(paths, () => Date.parse('2026-11-25T12:00:00Z'))));
+    expect(got.get('node_time_zone_offset_seconds')).toEqual({ type: 'gauge', value: 19800 });
+  });
+});
+
+describe('selinux', () => {
+  it('is 0 without selinuxfs (this host), with no mode series', async () => {
+    const got = await series(selinuxCollector({ proc: PROC, sys: path.join(FIXTURES, 'this-host/sys'), rootfs: '/nonexistent' }));
+    expect([...got]).toEqual([['node_selinux_enabled', { type: 'gauge', value: 0 }]]);
+  });
+
+  it('reads the current and configured modes of a Fedora-like host, and refuses a malformed enforce file', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'vigil-selinux-'));
+    try {
+      mkdirSync(path.join(root, 'sys/fs/selinux'), { recursive: true });
+      mkdirSync(path.join(root, 'etc/selinux'), { recursive: true });
+      writeFileSync(path.join(root, 'sys/fs/selinux/enforce'), '0');
+      writeFileSync(
+        path.join(root, 'etc/selinux/config'),
+        '# This file controls the state of SELinux on the system.\nSELINUX=enforcing\nSELINUXTYPE=targeted\n',
+      );
+      const c = selinuxCollector({ proc: PROC, sys: path.join(root, 'sys'), rootfs: root });
+      const got = await series(c);
+      expect(got.get('node_selinux_enabled')!.value).toBe(1);
+      expect(got.get('node_selinux_current_mode')!.value).toBe(0);
+      expect(got.get('node_selinux_config_mode')!.value).toBe(1);
+      expect(parseSelinuxConfig('SELINUX=disabled\n')).toBe(-1);
+      expect(parseSelinuxConfig('SELINUX=sometimes\n')).toBeNull();
+      writeFileSync(path.join(root, 'sys/fs/selinux/enforce'), 'on');
+      closeHandles((p) => p.startsWith(root));
+      await expect(series(c)).rejects.toThrow(/fs\/selinux\/enforce line 1: expected a whole number, got "on"/);
+      closeHandles((p) => p.startsWith(root));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('textfile without a directory', () => {
+  it('reports node_textfile_scrape_error 0 only, as node_exporter does by default', async () => {
+    expect([...(await series(textfileCollector(undefined)))]).toEqual([['node_textfile_scrape_error', { type: 'gauge', value: 0 }]]);
   });
 });

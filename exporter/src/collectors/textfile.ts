@@ -81,8 +81,9 @@ function seriesNames(f: { name: string; values?: { name?: string }[]; samples?: 
  * family whose name another file or one of the exporter's own collectors
  * already uses is refused, with a message naming both. A missing directory is
  * an error (node_exporter's behaviour), so a mistyped VIGIL_TEXTFILE_DIR shows.
+ * Without a directory (node_exporter's default), only `node_textfile_scrape_error` 0.
  */
-export function textfileCollector(dir: string, log?: Logger): Collector {
+export function textfileCollector(dir: string | undefined, log?: Logger): Collector {
   const reported = new Map<string, string>();
   const report = (problems: Map<string, string>) => {
     for (const [file, message] of problems) {
@@ -99,6 +100,8 @@ export function textfileCollector(dir: string, log?: Logger): Collector {
   return {
     name: 'textfile',
     async update(sink, signal) {
+      const scrapeError = sink.gauge(SCRAPE_ERROR, '1 if there was an error opening or reading a file, 0 otherwise');
+      if (dir === undefined) return void scrapeError.set({}, 0);
       let names: string[];
       try {
         names = (await readdir(dir)).filter((n) => n.endsWith('.prom')).sort();
@@ -118,7 +121,7 @@ export function textfileCollector(dir: string, log?: Logger): Collector {
         for (const family of r.families!) families.push({ file: r.file, family });
       }
       pending.set(sink, { problems, families });
-      sink.gauge(SCRAPE_ERROR, '1 if there was an error opening or reading a file, 0 otherwise').set({}, problems.size > 0 ? 1 : 0);
+      scrapeError.set({}, problems.size > 0 ? 1 : 0);
     },
     merge(into: MetricSink, own: MetricSink) {
       into.absorb(own);
