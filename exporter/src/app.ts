@@ -2,12 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError, errorHandler } from '@vigil/core/errors';
 import type { Logger } from '@vigil/core/log';
-import { CONTENT_TYPES, renderFamilies } from '@vigil/core/render';
+import { CONTENT_TYPES, MetricSink, renderFamilies } from '@vigil/core/render';
 import Koa, { type Middleware } from 'koa';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
 import type { Goodbye } from './goodbye.js';
 import { HeapTrimmer } from './heap.js';
+import type { ProbeAllowList } from './probe/allow.js';
+import type { ProbeModule } from './probe/modules.js';
+import { runProbe } from './probe/prober.js';
 import { type StatsView, ViewBuilder } from './views.js';
 
 /**
@@ -41,6 +44,8 @@ export interface ExporterAppOptions {
   heapTrimmer?: HeapTrimmer;
   /** Answers goodbye to every request once a clean shutdown has begun. */
   goodbye?: Goodbye;
+  /** blackbox_exporter's multi-target `/probe`: its modules, and the targets it may reach (null: /probe refuses every target). */
+  probe?: { modules: ReadonlyMap<string, ProbeModule>; allow: ProbeAllowList | null };
 }
 
 /** A Registry with prom-client's process_* and nodejs_* metrics and the heap trimmer's count, in one exposition format. */
@@ -138,6 +143,32 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     const ours = renderFamilies(sink.families.values(), openMetrics);
     ctx.set('Content-Type', base.contentType);
     ctx.body = (ours ? ours + (openMetrics ? '\n' : '\n\n') : '') + (await base.metrics());
+  });
+
+  // blackbox_exporter's multi-target pattern: a Prometheus job written for it
+  // (relabelling __param_target to instance) works against this unchanged.
+  router.get('/probe', async (ctx) => {
+    const target = typeof ctx.query.target === 'string' ? ctx.query.target : '';
+    const name = typeof ctx.query.module === 'string' ? ctx.query.module : 'http_2xx';
+    const modules = opts.probe?.modules ?? new Map<string, ProbeModule>();
+    if (!target)
+      throw new AppError(400, 'bad_request', 'the target parameter is missing: /probe?target=https://example.org/&module=http_2xx');
+    const m = modules.get(name);
+    if (!m) throw new AppError(400, 'bad_request', `unknown module ${JSON.stringify(name)}; known: ${[...modules.keys()].join(', ')}`);
+    if (m.prober === 'unsupported') throw new AppError(400, 'bad_request', m.reason);
+    const allow = opts.probe?.allow ?? null;
+    if (!allow)
+      throw new AppError(
+        403,
+        'forbidden',
+        '/probe reaches no target until VIGIL_PROBE_ALLOW lists the host names, *.domains and address ranges it may (e.g. *.lan,10.0.0.0/8)',
+      );
+    const sink = new MetricSink();
+    const outcome = await runProbe(target, m, allow, sink);
+    if (!outcome.success) opts.log.debug({ module: name, target, err: outcome.error }, 'probe failed');
+    ctx.set('Content-Type', CONTENT_TYPES.text);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = `${renderFamilies([...sink.families.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))}\n`;
   });
 
   app.on('error', (err: unknown) => opts.log.error({ err }, 'request failed'));

@@ -18,6 +18,7 @@ import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_NETSTAT_FIELDS } from './collectors/netstat.js';
 import { DEFAULT_VMSTAT_FIELDS } from './collectors/vmstat.js';
 import { parseDockerHost } from './docker.js';
+import { ProbeAllowList } from './probe/allow.js';
 
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
@@ -48,6 +49,18 @@ const schema = z.object({
   VIGIL_NETSTAT_FIELDS: regex(DEFAULT_NETSTAT_FIELDS),
   VIGIL_SERVICES_FILE: z.optional(z.string()),
   VIGIL_TEXTFILE_DIR: z.optional(z.string()),
+  VIGIL_PROBE_MODULES_FILE: z.optional(z.string()),
+  VIGIL_PROBE_ALLOW: z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return null;
+      try {
+        return new ProbeAllowList(s);
+      } catch (e) {
+        return invalid(ctx, `${(e as Error).message}`);
+      }
+    }),
+  ),
   VIGIL_TLS_CERT: z.optional(z.string()),
   VIGIL_TLS_KEY: z.optional(z.string()),
   DOCKER_HOST: z.optional(z.string()).check(
@@ -116,6 +129,10 @@ export interface ExporterConfig {
   netstatFields: RegExp;
   /** node_exporter's --collector.textfile.directory: `*.prom` files merged into /metrics. */
   textfileDir: string | undefined;
+  /** A blackbox_exporter configuration (`modules:`) for /probe; read at start-up. Without it, http_2xx, http_post_2xx and tcp_connect. */
+  probeModulesFile: string | undefined;
+  /** What /probe may reach; null: nothing. */
+  probeAllow: ProbeAllowList | null;
   /** A YAML or JSON file of HTTP/TCP probes; read at start-up. */
   servicesFile: string | undefined;
   /** DOCKER_HOST when set; else the default socket is used if it exists. */
@@ -171,6 +188,8 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     netstatFields: e.VIGIL_NETSTAT_FIELDS,
     servicesFile: e.VIGIL_SERVICES_FILE,
     textfileDir: e.VIGIL_TEXTFILE_DIR,
+    probeModulesFile: e.VIGIL_PROBE_MODULES_FILE,
+    probeAllow: e.VIGIL_PROBE_ALLOW,
     dockerHost: e.DOCKER_HOST,
     containerLabel: e.VIGIL_CONTAINER_LABEL,
     containerLabels: Object.freeze(e.VIGIL_CONTAINER_LABELS),

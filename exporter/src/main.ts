@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '@vigil/core/log';
 import { COLLECTORS } from './collectors/index.js';
 import { loadServicesFile, ServicesFileError } from './collectors/services.js';
 import { type ExporterConfig, loadExporterConfig } from './config.js';
+import { loadModulesFile, ModulesFileError } from './probe/modules.js';
 import { type RunningExporter, startExporter } from './server.js';
 
 const HELP = `vigil-exporter — host metrics in the Prometheus exposition format
@@ -34,6 +35,10 @@ Environment:
                               as Proto_Name (default node_exporter's: TCP retransmits, listen drops, …)
   VIGIL_TEXTFILE_DIR          directory of *.prom files (cron jobs' metrics) merged into /metrics,
                               as node_exporter's --collector.textfile.directory
+  VIGIL_PROBE_MODULES_FILE    blackbox_exporter configuration (modules: http and tcp probers) for
+                              GET /probe?target=…&module=… (default: http_2xx, http_post_2xx, tcp_connect)
+  VIGIL_PROBE_ALLOW           what /probe may reach, comma-separated: host names, *.domains, addresses,
+                              CIDR ranges (e.g. *.lan,10.0.0.0/8); unset: /probe refuses every target
   VIGIL_SERVICES_FILE         YAML or JSON file of HTTP/TCP probes:
                                 services:
                                   - { name: web, http: https://nas.lan/, timeout: 3s, expectStatus: [200] }
@@ -62,9 +67,10 @@ export async function main(argv: string[]): Promise<void> {
     try {
       const config = loadExporterConfig();
       if (config.servicesFile) await loadServicesFile(config.servicesFile);
+      if (config.probeModulesFile) await loadModulesFile(config.probeModulesFile);
     } catch (err) {
       process.stderr.write(`vigil-exporter: ${(err as Error).message}\n`);
-      process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
+      process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError || err instanceof ModulesFileError ? 2 : 1;
     }
     return;
   }
@@ -102,7 +108,7 @@ export async function main(argv: string[]): Promise<void> {
     running = await startExporter(config, log);
   } catch (err) {
     process.stderr.write(`vigil-exporter: ${(err as Error).message}\n`);
-    process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError ? 2 : 1;
+    process.exitCode = err instanceof ConfigError || err instanceof ServicesFileError || err instanceof ModulesFileError ? 2 : 1;
     if (requested) process.exit(process.exitCode);
     return;
   }

@@ -10,6 +10,7 @@ import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
 import { ContainerCache, DockerClient } from './docker.js';
 import { Goodbye } from './goodbye.js';
+import { DEFAULT_MODULES, loadModulesFile } from './probe/modules.js';
 
 /** A running exporter. */
 export interface RunningExporter {
@@ -32,6 +33,8 @@ export interface RunningExporter {
  */
 export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
   const services = config.servicesFile ? await loadServicesFile(config.servicesFile) : [];
+  const probeModules = config.probeModulesFile ? await loadModulesFile(config.probeModulesFile) : DEFAULT_MODULES;
+  for (const m of probeModules.values()) if (m.prober === 'unsupported') log.info({ module: m.name }, m.reason);
   let containers: ContainerCache | undefined;
   if (!config.disabledCollectors.includes('containers') && (config.dockerHost || existsSync('/var/run/docker.sock'))) {
     containers = new ContainerCache(new DockerClient(config.dockerHost), {
@@ -66,6 +69,7 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
       token: config.token,
       log,
       goodbye,
+      probe: { modules: probeModules, allow: config.probeAllow },
     });
     if (config.tls) {
       const read = (f: string, what: string) => {

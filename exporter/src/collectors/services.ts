@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { invalid, parseDuration } from '@vigil/core/config';
+import { MetricSink } from '@vigil/core/render';
 import * as z from 'zod/mini';
 import type { Collector } from '../collector.js';
+import { DEFAULT_MODULES, type ProbeModule } from '../probe/modules.js';
+import { runProbe } from '../probe/prober.js';
 
 const duration = (fallback: number) =>
   z.pipe(
@@ -91,118 +90,76 @@ export interface ProbeResult {
   error: string | null;
 }
 
-function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefined): number | null {
-  let earliest: number | null = null;
-  const seen = new Set<string>();
-  let c = cert as DetailedPeerCertificate | undefined;
-  while (c?.valid_to && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
-    const t = Date.parse(c.valid_to) / 1000;
-    if (Number.isFinite(t)) earliest = earliest === null ? t : Math.min(earliest, t);
-    c = c.issuerCertificate;
+/** The blackbox module a configured service amounts to: no redirects followed, IPv4 first. */
+export function serviceModule(s: ServiceConfig): Exclude<ProbeModule, { prober: 'unsupported' }> {
+  const tls_config = { insecure_skip_verify: s.insecure };
+  if (s.tcp) {
+    return { name: s.name, prober: 'tcp', timeoutSeconds: s.timeout, tcp: { ...DEFAULT_TCP, tls_config, preferred_ip_protocol: 'ip4' } };
   }
-  return earliest;
-}
-
-/** Probes one service: an HTTP GET (no redirects followed), or a TCP connect. Never throws. */
-export function probe(s: ServiceConfig): Promise<ProbeResult> {
-  const t0 = performance.now();
-  const base = {
+  return {
     name: s.name,
-    type: (s.http ? 'http' : 'tcp') as 'http' | 'tcp',
-    target: (s.http ?? s.tcp)!,
-    statusCode: null,
-    sslEarliestCertExpiry: null,
+    prober: 'http',
+    timeoutSeconds: s.timeout,
+    http: {
+      ...DEFAULT_HTTP,
+      valid_status_codes: s.expectStatus ?? [],
+      no_follow_redirects: true,
+      tls_config,
+      preferred_ip_protocol: 'ip4',
+    },
   };
-  const done = (success: boolean, extra: Partial<ProbeResult> = {}): ProbeResult => ({
-    ...base,
-    success,
-    durationSeconds: (performance.now() - t0) / 1000,
-    error: null,
-    ...extra,
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      resolve(done(false, { error: `timed out after ${s.timeout} s` }));
-    }, s.timeout * 1000);
-    let cleanup = () => {};
-    if (s.tcp) {
-      const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s.tcp)!;
-      const socket = net.connect({ host: m[1] ?? m[2], port: Number(m[3]) });
-      cleanup = () => socket.destroy();
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(done(true));
-      });
-      socket.once('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        resolve(done(false, { error: e.code ?? e.message }));
-      });
-      return;
-    }
-    const url = new URL(s.http!);
-    const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(
-      url,
-      { method: 'GET', agent: false, rejectUnauthorized: !s.insecure, headers: { 'user-agent': 'vigil-exporter-probe' } },
-      (res) => {
-        const expiry = url.protocol === 'https:' ? earliestExpiry((res.socket as TLSSocket).getPeerCertificate?.(true)) : null;
-        res.resume();
-        res.once('end', () => {
-          clearTimeout(timer);
-          const status = res.statusCode ?? 0;
-          const ok = s.expectStatus ? s.expectStatus.includes(status) : status >= 200 && status < 300;
-          resolve(done(ok, { statusCode: status, sslEarliestCertExpiry: expiry, error: ok ? null : `HTTP ${status}` }));
-        });
-      },
-    );
-    cleanup = () => req.destroy();
-    req.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(done(false, { error: e.code ?? e.message }));
-    });
-    req.end();
-  });
 }
 
-/** Runs `probes` with at most `concurrency` at once, keeping their order. */
-export async function probeAll(services: readonly ServiceConfig[], concurrency = 16): Promise<ProbeResult[]> {
+const DEFAULT_HTTP = (DEFAULT_MODULES.get('http_2xx') as Extract<ProbeModule, { prober: 'http' }>).http;
+const DEFAULT_TCP = (DEFAULT_MODULES.get('tcp_connect') as Extract<ProbeModule, { prober: 'tcp' }>).tcp;
+
+/**
+ * Probes one service as blackbox_exporter would (an HTTP request without
+ * following redirects, or a TCP connect), adding its series to `sink` with the
+ * label `service` when given one. Never throws.
+ */
+export async function probe(s: ServiceConfig, sink: MetricSink = new MetricSink()): Promise<ProbeResult> {
+  const outcome = await runProbe((s.http ?? s.tcp)!, serviceModule(s), null, sink, { service: s.name });
+  return {
+    name: s.name,
+    type: s.http ? 'http' : 'tcp',
+    target: (s.http ?? s.tcp)!,
+    success: outcome.success,
+    durationSeconds: outcome.durationSeconds,
+    statusCode: outcome.statusCode,
+    sslEarliestCertExpiry: outcome.sslEarliestCertExpiry,
+    error: outcome.error,
+  };
+}
+
+/** Runs `probes` with at most `concurrency` at once, keeping their order; their series into `sink` when given. */
+export async function probeAll(services: readonly ServiceConfig[], concurrency = 16, sink?: MetricSink): Promise<ProbeResult[]> {
   const results: ProbeResult[] = new Array(services.length);
+  // One sink each, joined in the configured order whatever order they finish in.
+  const sinks = services.map(() => new MetricSink());
   let next = 0;
   const worker = async () => {
     while (next < services.length) {
       const i = next++;
-      results[i] = await probe(services[i]!);
+      results[i] = await probe(services[i]!, sinks[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, services.length) }, worker));
+  if (sink) for (const s of sinks) sink.absorb(s);
   return results;
 }
 
 /**
- * Service probes as blackbox_exporter reports them, one label `service`:
- * `probe_success`, `probe_duration_seconds`, `probe_http_status_code`,
- * `probe_ssl_earliest_cert_expiry`. The file is read once at start-up.
+ * Service probes as blackbox_exporter reports them, its series with one label
+ * `service`: `probe_success`, `probe_duration_seconds`, and the HTTP prober's
+ * `probe_http_*` (phases, status, lengths, version, TLS) or the TCP prober's
+ * (see runProbe). The file is read once at start-up.
  */
 export function servicesCollector(services: readonly ServiceConfig[], concurrency = 16): Collector {
   return {
     name: 'services',
     async update(sink) {
-      const results = await probeAll(services, concurrency);
-      const success = sink.gauge('probe_success', 'Displays whether or not the probe was a success');
-      const durationF = sink.gauge('probe_duration_seconds', 'Returns how long the probe took to complete in seconds');
-      const status = sink.gauge('probe_http_status_code', 'Response HTTP status code');
-      const expiry = sink.gauge('probe_ssl_earliest_cert_expiry', 'Returns last SSL chain expiry in unixtime');
-      for (const r of results) {
-        const labels = { service: r.name };
-        success.set(labels, r.success ? 1 : 0);
-        durationF.set(labels, r.durationSeconds);
-        if (r.type === 'http') status.set(labels, r.statusCode ?? 0);
-        if (r.sslEarliestCertExpiry !== null) expiry.set(labels, r.sslEarliestCertExpiry);
-      }
-      return { probes: results };
+      return { probes: await probeAll(services, concurrency, sink) };
     },
   };
 }

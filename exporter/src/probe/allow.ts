@@ -1,0 +1,59 @@
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Which targets `/probe` may reach: without it, anyone who may scrape the
+ * exporter could make it fetch any address its host can reach (an open proxy
+ * into the host's network). Entries, comma-separated in VIGIL_PROBE_ALLOW:
+ * - a host name, matched exactly (`nas.lan`), or a domain's hosts (`*.lan`);
+ * - an IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`), matched against
+ *   the address actually connected to, after DNS (so a name cannot be made to
+ *   point inside the range later: the check is on what is dialled).
+ * Every hop of a redirect is checked again.
+ */
+export class ProbeAllowList {
+  readonly #names = new Set<string>();
+  readonly #domains: string[] = [];
+  readonly #addresses = new BlockList();
+  #hasAddresses = false;
+  readonly entries: readonly string[];
+
+  /** @throws Error naming an entry that is neither a host name, a domain pattern, an address nor a CIDR range */
+  constructor(spec: string) {
+    this.entries = spec
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
+    for (const e of this.entries) {
+      const slash = e.indexOf('/');
+      const addr = slash < 0 ? e : e.slice(0, slash);
+      const family = isIP(addr);
+      if (family) {
+        const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(e.slice(slash + 1));
+        if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) throw new Error(`"${e}": bad prefix length`);
+        this.#addresses.addSubnet(addr, bits, family === 4 ? 'ipv4' : 'ipv6');
+        this.#hasAddresses = true;
+      } else if (e.startsWith('*.') && isHostName(e.slice(2))) this.#domains.push(e.slice(1));
+      else if (isHostName(e)) this.#names.add(e);
+      else throw new Error(`"${e}": expected a host name, *.domain, an IP address or a CIDR range such as 10.0.0.0/8`);
+    }
+  }
+
+  /** Whether the host name (as written in the target, before DNS) is allowed by name. */
+  allowsName(host: string): boolean {
+    const h = host.toLowerCase();
+    return this.#names.has(h) || this.#domains.some((d) => h.endsWith(d) && h.length > d.length);
+  }
+
+  /** Whether dialling `address` for `host` is allowed: by the host's name, or by the address's range. */
+  allows(host: string, address: string): boolean {
+    if (this.allowsName(host)) return true;
+    if (!this.#hasAddresses) return false;
+    const family = isIP(address);
+    return family !== 0 && this.#addresses.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  }
+}
+
+function isHostName(s: string): boolean {
+  if (s.length === 0 || s.length > 253) return false;
+  return s.split('.').every((label) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+}
