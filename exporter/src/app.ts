@@ -9,7 +9,7 @@ import { type Collection, type Collector, collect, SingleFlight } from './collec
 import type { Goodbye } from './goodbye.js';
 import { HeapTrimmer } from './heap.js';
 import type { ProbeAllowList } from './probe/allow.js';
-import type { ProbeModule } from './probe/modules.js';
+import { type ProbeModule, probeTimeout } from './probe/modules.js';
 import { runProbe } from './probe/prober.js';
 import { type StatsView, ViewBuilder } from './views.js';
 
@@ -164,7 +164,8 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
         '/probe reaches no target until VIGIL_PROBE_ALLOW lists the host names, *.domains and address ranges it may (e.g. *.lan,10.0.0.0/8)',
       );
     const sink = new MetricSink();
-    const outcome = await runProbe(target, m, allow, sink);
+    const timeout = probeTimeout(m.timeoutSeconds, ctx.get('x-prometheus-scrape-timeout-seconds') || undefined);
+    const outcome = await runProbe(target, m, allow, sink, {}, timeout);
     if (!outcome.success) opts.log.debug({ module: name, target, err: outcome.error }, 'probe failed');
     ctx.set('Content-Type', CONTENT_TYPES.text);
     ctx.set('Cache-Control', 'no-store');

@@ -119,7 +119,7 @@ const DEFAULT_TCP = (DEFAULT_MODULES.get('tcp_connect') as Extract<ProbeModule, 
  * label `service` when given one. Never throws.
  */
 export async function probe(s: ServiceConfig, sink: MetricSink = new MetricSink()): Promise<ProbeResult> {
-  const outcome = await runProbe((s.http ?? s.tcp)!, serviceModule(s), null, sink, { service: s.name });
+  const outcome = await runProbe((s.http ?? s.tcp)!, serviceModule(s), null, sink, { service: s.name }, s.timeout);
   return {
     name: s.name,
     type: s.http ? 'http' : 'tcp',

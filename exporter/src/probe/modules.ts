@@ -45,6 +45,8 @@ const httpModule = z.strictObject({
   method: z._default(z.string().check(z.regex(/^[A-Z]{1,16}$/, 'expected an HTTP method such as GET')), 'GET'),
   headers: z._default(z.record(z.string(), z.string()), {}),
   body: z.optional(z.string()),
+  /** Ask for and decompress a gzip body (blackbox's `compression`); by default the body is taken as sent. */
+  compression: z.optional(z.enum(['gzip'])),
   follow_redirects: z._default(z.boolean(), true),
   no_follow_redirects: z.optional(z.boolean()),
   fail_if_ssl: z._default(z.boolean(), false),
@@ -92,8 +94,8 @@ export type TcpModule = z.infer<typeof tcpModule>;
 
 /** One probe module: an HTTP or TCP prober with its settings, or one Vigil does not implement (icmp, dns, grpc). */
 export type ProbeModule =
-  | { name: string; prober: 'http'; timeoutSeconds: number; http: HttpModule }
-  | { name: string; prober: 'tcp'; timeoutSeconds: number; tcp: TcpModule }
+  | { name: string; prober: 'http'; timeoutSeconds?: number; http: HttpModule }
+  | { name: string; prober: 'tcp'; timeoutSeconds?: number; tcp: TcpModule }
   | { name: string; prober: 'unsupported'; reason: string };
 
 /** Thrown for a modules file that cannot be read or is not valid; the message names the file and each problem. */
@@ -101,14 +103,23 @@ export class ModulesFileError extends Error {
   override name = 'ModulesFileError';
 }
 
-/** blackbox_exporter's default timeout when a module gives none, in seconds. */
-const DEFAULT_TIMEOUT = 5;
+/**
+ * How long a probe may take, as blackbox_exporter decides it: the scrape's
+ * timeout (Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` header, else 10 s,
+ * Prometheus' default) less half a second, or the module's timeout when that is
+ * shorter. Seconds.
+ */
+export function probeTimeout(moduleSeconds: number | undefined, header: string | undefined): number {
+  const scrape = header !== undefined && /^\d{1,4}(\.\d{1,9})?$/.test(header) ? Number(header) : 10;
+  const budget = Math.max(scrape - 0.5, 0.5);
+  return moduleSeconds !== undefined && moduleSeconds < budget ? moduleSeconds : budget;
+}
 
 /** The modules every Vigil exporter has without a file: blackbox_exporter's example `http_2xx`, `http_post_2xx` and `tcp_connect`. */
 export const DEFAULT_MODULES: ReadonlyMap<string, ProbeModule> = new Map([
-  ['http_2xx', { name: 'http_2xx', prober: 'http', timeoutSeconds: DEFAULT_TIMEOUT, http: httpModule.parse({}) }],
-  ['http_post_2xx', { name: 'http_post_2xx', prober: 'http', timeoutSeconds: DEFAULT_TIMEOUT, http: httpModule.parse({ method: 'POST' }) }],
-  ['tcp_connect', { name: 'tcp_connect', prober: 'tcp', timeoutSeconds: DEFAULT_TIMEOUT, tcp: tcpModule.parse({}) }],
+  ['http_2xx', { name: 'http_2xx', prober: 'http', http: httpModule.parse({}) }],
+  ['http_post_2xx', { name: 'http_post_2xx', prober: 'http', http: httpModule.parse({ method: 'POST' }) }],
+  ['tcp_connect', { name: 'tcp_connect', prober: 'tcp', tcp: tcpModule.parse({}) }],
 ]);
 
 const issues = (e: z.core.$ZodError, at: string) => e.issues.map((i) => `  ${[at, ...i.path].join('.')}: ${i.message}`);
@@ -140,7 +151,7 @@ export function parseModulesFile(text: string, file: string): Map<string, ProbeM
       problems.push(...issues(m.error, `modules.${name}`));
       continue;
     }
-    const timeoutSeconds = m.data.timeout ?? DEFAULT_TIMEOUT;
+    const timeoutSeconds = m.data.timeout;
     if (m.data.prober === 'http') {
       const h = httpModule.safeParse(m.data.http ?? {});
       if (h.success) out.set(name, { name, prober: 'http', timeoutSeconds, http: h.data });

@@ -64,6 +64,9 @@ export function ipAddrHash(address: string): number {
 /** TLS protocol names as Go's tls.VersionName gives them (blackbox's probe_tls_version_info). */
 const TLS_VERSIONS: Record<string, string> = { TLSv1: 'TLS 1.0', 'TLSv1.1': 'TLS 1.1', 'TLSv1.2': 'TLS 1.2', 'TLSv1.3': 'TLS 1.3' };
 
+/** Go's time.Time{}.Unix(): what blackbox_exporter reports for a chain it did not verify. */
+const GO_ZERO_TIME = -62135596800;
+
 const G = (sink: MetricSink, name: string, help: string) => sink.gauge(name, help);
 
 /**
@@ -109,12 +112,11 @@ function addTlsSeries(sink: MetricSink, labels: Labels, socket: TLSSocket): numb
   const presented = socket.authorized && chain.length > 1 && chain.at(-1)!.issuerCertificate === chain.at(-1) ? chain.slice(0, -1) : chain;
   const earliest = Math.min(...presented.map(expiry));
   G(sink, 'probe_ssl_earliest_cert_expiry', 'Returns last SSL chain expiry in unixtime').set(labels, earliest);
-  // The verified chain's earliest expiry; none when verification was skipped.
-  if (socket.authorized)
-    G(sink, 'probe_ssl_last_chain_expiry_timestamp_seconds', 'Returns last SSL chain expiry in timestamp').set(
-      labels,
-      Math.min(...chain.map(expiry)),
-    );
+  // The verified chain's earliest expiry; Go's zero time (year 1) when verification was skipped, as blackbox_exporter.
+  G(sink, 'probe_ssl_last_chain_expiry_timestamp_seconds', 'Returns last SSL chain expiry in timestamp').set(
+    labels,
+    socket.authorized ? Math.min(...chain.map(expiry)) : GO_ZERO_TIME,
+  );
   const leaf = new X509Certificate(chain[0]!.raw);
   G(sink, 'probe_ssl_last_chain_info', 'Contains SSL leaf certificate information').set(
     {
@@ -181,13 +183,19 @@ function exchange(
     const t0 = performance.now();
     let tConnected = t0;
     let tReady = t0;
-    const headers: Record<string, string> = { 'user-agent': 'Vigil-Exporter/blackbox', 'accept-encoding': 'gzip', ...m.headers };
+    const headers: Record<string, string> = {
+      'user-agent': 'Vigil-Exporter/blackbox',
+      ...(m.compression ? { 'accept-encoding': m.compression } : {}),
+      ...m.headers,
+    };
     const options: https.RequestOptions = {
       method: m.method,
       agent: false,
       headers,
       signal,
-      lookup: (_h: string, _o: unknown, cb: (err: null, address: string, family: number) => void) => cb(null, address, family),
+      // The address resolved (and allowed) already; Node's happy-eyeballs asks for all of them.
+      lookup: (_h: string, o: { all?: boolean }, cb: (err: null, a: string | { address: string; family: number }[], f?: number) => void) =>
+        o?.all ? cb(null, [{ address, family }]) : cb(null, address, family),
       rejectUnauthorized: !m.tls_config.insecure_skip_verify,
       servername: m.tls_config.server_name ?? (net.isIP(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname),
     } as https.RequestOptions;
@@ -195,7 +203,8 @@ function exchange(
       const tFirstByte = performance.now();
       phases.processing += (tFirstByte - tReady) / 1000;
       const limit = m.body_size_limit;
-      const gzip = res.headers['content-encoding'] === 'gzip';
+      // Decompressed only when the module asks for compression, as blackbox_exporter.
+      const gzip = m.compression === 'gzip' && res.headers['content-encoding'] === 'gzip';
       const stream = gzip ? res.pipe(createGunzip()) : res;
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -215,8 +224,8 @@ function exchange(
           status: res.statusCode ?? 0,
           version: res.httpVersion,
           headers: res.headers,
-          // Go reports -1 when the length is unknown or the body was decompressed for it.
-          contentLength: declared !== undefined && !gzip ? Number(declared) : -1,
+          // Go reports -1 when the length is unknown.
+          contentLength: declared !== undefined ? Number(declared) : -1,
           bodyBytes: bytes,
           body: keepBody ? Buffer.concat(chunks) : null,
           socket: res.socket,
@@ -306,7 +315,7 @@ async function probeHttp(
       const { address, family } = await resolve(host, m.preferred_ip_protocol, m.ip_protocol_fallback);
       const dnsSeconds = (performance.now() - t0) / 1000;
       phases.resolve += dnsSeconds;
-      if (redirects === 0) {
+      if (!answer) {
         G(sink, 'probe_dns_lookup_time_seconds', 'Returns the time taken for probe dns lookup in seconds').set(labels, dnsSeconds);
         G(sink, 'probe_ip_protocol', 'Specifies whether probe ip protocol is IP4 or IP6').set(labels, family);
         G(sink, 'probe_ip_addr_hash', "Specifies the hash of IP address. It's useful to detect if the IP address changes.").set(
@@ -320,8 +329,10 @@ async function probeHttp(
       statusCode = answer.status;
       if (answer.socket instanceof tls.TLSSocket) expiry = addTlsSeries(sink, labels, answer.socket);
       const location = answer.headers.location;
-      if (follow && location && answer.status >= 300 && answer.status < 400) {
+      if (location && answer.status >= 300 && answer.status < 400) {
+        // Counted whether or not followed, as blackbox_exporter does.
         if (++redirects > 10) throw new ProbeFailure('stopped after 10 redirects');
+        if (!follow) break;
         url = new URL(location, url);
         continue;
       }
@@ -517,7 +528,7 @@ function lineReader(socket: net.Socket): { next(): Promise<string | null> } {
 }
 
 /**
- * Runs one probe of `target` with `module`, under the module's timeout, and
+ * Runs one probe of `target` with `module`, under `timeoutSeconds`, and
  * adds its series to `sink` with `labels` (none for /probe; `{service}` for
  * the services collector): the prober's, then `probe_success` and
  * `probe_duration_seconds`. Never throws.
@@ -527,11 +538,12 @@ export async function runProbe(
   module: Exclude<ProbeModule, { prober: 'unsupported' }>,
   allow: ProbeAllowList | null,
   sink: MetricSink,
-  labels: Labels = {},
+  labels: Labels,
+  timeoutSeconds: number,
 ): Promise<ProbeOutcome> {
   const t0 = performance.now();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), module.timeoutSeconds * 1000);
+  const timer = setTimeout(() => controller.abort(), timeoutSeconds * 1000);
   try {
     const r =
       module.prober === 'http'
@@ -540,7 +552,7 @@ export async function runProbe(
     const durationSeconds = (performance.now() - t0) / 1000;
     G(sink, 'probe_success', 'Displays whether or not the probe was a success').set(labels, r.success ? 1 : 0);
     G(sink, 'probe_duration_seconds', 'Returns how long the probe took to complete in seconds').set(labels, durationSeconds);
-    return { ...r, error: r.error && controller.signal.aborted ? `timed out after ${module.timeoutSeconds} s` : r.error, durationSeconds };
+    return { ...r, error: r.error && controller.signal.aborted ? `timed out after ${timeoutSeconds} s` : r.error, durationSeconds };
   } finally {
     clearTimeout(timer);
   }
