@@ -208,16 +208,19 @@ function exchange(
       const stream = gzip ? res.pipe(createGunzip()) : res;
       const chunks: Buffer[] = [];
       let bytes = 0;
+      const tooBig = () => new ProbeFailure(`body is over the module's body_size_limit of ${limit} bytes`);
       stream.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (limit && bytes > limit) {
-          req.destroy(new ProbeFailure(`body is over the module's body_size_limit of ${limit} bytes`));
+          reject(tooBig());
+          req.destroy();
           return;
         }
         if (keepBody) chunks.push(chunk);
       });
       stream.once('error', (e) => reject(e));
       stream.once('end', () => {
+        if (limit && bytes > limit) return reject(tooBig());
         phases.transfer += (performance.now() - tFirstByte) / 1000;
         const declared = res.headers['content-length'];
         resolvePromise({
