@@ -5,6 +5,7 @@ import net from 'node:net';
 import { parseExposition } from '@vigil/core/exposition';
 import { silentLogger } from '@vigil/core/log';
 import { MetricSink } from '@vigil/core/render';
+import { RE2JS } from 're2js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from '../config.js';
 import { type RunningExporter, startExporter } from '../server.js';
@@ -175,7 +176,7 @@ describe('probers against local servers', () => {
   });
 
   it('times out a banner that never comes, within its timeout, reporting it', async () => {
-    const banner = { ...tcp, tcp: { ...tcp.tcp, query_response: [{ expect: (await import('re2js')).RE2JS.compile('^SSH-') }] } };
+    const banner = { ...tcp, tcp: { ...tcp.tcp, query_response: [{ expect: RE2JS.compile('^SSH-') }] } };
     const sink = new MetricSink();
     const t0 = performance.now();
     const r = await runProbe(`127.0.0.1:${silentPort}`, banner, allowLocal, sink, {}, 0.3);
@@ -184,13 +185,16 @@ describe('probers against local servers', () => {
     expect(valuesOf(sink).get('probe_success')).toBe(0);
   });
 
-  it('sends what query_response says, with ${1} from the last match', async () => {
-    const { RE2JS } = await import('re2js');
+  it('sends what query_response says, with the last match’s first group', async () => {
     const m = {
       ...tcp,
       tcp: {
         ...tcp.tcp,
-        query_response: [{ expect: RE2JS.compile('token=([a-z0-9]+)') }, { send: 'LOGIN ${1}' }, { expect: RE2JS.compile('^\\+ welcome') }],
+        query_response: [
+          { expect: RE2JS.compile('token=([a-z0-9]+)') },
+          { send: `LOGIN \${1}` },
+          { expect: RE2JS.compile('^\\+ welcome') },
+        ],
       },
     };
     expect(await runProbe(`127.0.0.1:${bannerPort}`, m, allowLocal, new MetricSink(), {}, 2)).toMatchObject({ success: true, error: null });
