@@ -77,7 +77,20 @@ export class CollectorTimeoutError extends Error {
  */
 export async function collect(collectors: readonly Collector[], timeoutSeconds: number): Promise<Collection> {
   const startedAt = Date.now() / 1000;
-  const outcomes = await Promise.all(collectors.map((c) => runOne(c, timeoutSeconds)));
+  // One deadline for the whole collection: every collector starts now and has
+  // the same time, so one timer and one signal serve them all.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new CollectorTimeoutError(`ran past the ${timeoutSeconds} s deadline`));
+    }, timeoutSeconds * 1000);
+  });
+  deadline.catch(() => {}); // each collector's race reports it
+  const outcomes = await Promise.all(collectors.map((c) => runOne(c, controller.signal, deadline, timeoutSeconds)));
+  clearTimeout(timer);
   const sink = new MetricSink();
   const success = sink.gauge(
     'vigil_exporter_collector_success',
@@ -110,32 +123,27 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
 
 async function runOne(
   c: Collector,
+  signal: AbortSignal,
+  deadline: Promise<never>,
   timeoutSeconds: number,
 ): Promise<{ outcome: CollectorOutcome; sink?: MetricSink; details?: CollectorDetails }> {
   const t0 = performance.now();
-  const controller = new AbortController();
-  // Every read of the collector listens to this one signal: dozens with containers.
-  setMaxListeners(0, controller.signal);
   const sink = new MetricSink();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new CollectorTimeoutError(`collector ${c.name} ran past its ${timeoutSeconds} s deadline`));
-    }, timeoutSeconds * 1000);
-  });
   try {
-    const details = await Promise.race([c.update(sink, controller.signal), deadline]);
+    const details = await Promise.race([c.update(sink, signal), deadline]);
     return {
       outcome: { name: c.name, success: true, durationSeconds: (performance.now() - t0) / 1000 },
       sink,
       details: details ?? undefined,
     };
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
+    const error =
+      err instanceof CollectorTimeoutError
+        ? `collector ${c.name} ran past its ${timeoutSeconds} s deadline`
+        : err instanceof Error
+          ? err.message
+          : String(err);
     return { outcome: { name: c.name, success: false, durationSeconds: (performance.now() - t0) / 1000, error } };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

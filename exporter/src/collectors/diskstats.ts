@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError, readOptional, readText } from './read.js';
+import { ParseError, Remembered, readOptional, readText } from './read.js';
 
 /** One block device's counters from /proc/diskstats (Documentation/admin-guide/iostats.rst). */
 export interface DiskStats {
@@ -77,6 +77,9 @@ export async function readUdevProperties(rootfs: string, major: number, minor: n
   return out;
 }
 
+/** udev's properties by root and device number, read at most once a minute: they change when a disk is added. */
+const udevCache = new Remembered<Map<string, string>>(60);
+
 /**
  * `node_disk_*{device}` from /proc/diskstats, for whole disks (partitions,
  * loop and ram devices left out by default); `node_disk_info` (major, minor,
@@ -89,7 +92,11 @@ export function diskstatsCollector(paths: HostPaths, exclude: RegExp = DEFAULT_D
     name: 'diskstats',
     async update(sink, signal) {
       const disks = (await readDiskstats(paths.proc, signal)).filter((d) => !exclude.test(d.device));
-      const udev = await Promise.all(disks.map((d) => readUdevProperties(paths.rootfs, d.major, d.minor, signal)));
+      const udev = await Promise.all(
+        disks.map((d) =>
+          udevCache.get(`${paths.rootfs}\0${d.major}:${d.minor}`, () => readUdevProperties(paths.rootfs, d.major, d.minor, signal)),
+        ),
+      );
       const info = sink.gauge('node_disk_info', 'Info of /sys/block/<block_device>.');
       const dm = sink.gauge('node_disk_device_mapper_info', 'Info about disk device mapper.');
       disks.forEach((d, i) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { isTransientSensorError, listClass, readText } from './read.js';
+import { isTransientSensorError, listClass, readKeptSync, readText } from './read.js';
 
 /**
  * The numeric files of /sys/class/net/<device> node_exporter exports, each as
@@ -35,12 +35,37 @@ export function sysfsNumber(text: string): number | null {
   return null;
 }
 
-/** A device's file, or null when it has none or the kernel will not say now (speed of a link that is down: EINVAL). */
-async function property(dir: string, file: string, signal: AbortSignal): Promise<string | null> {
+/** Files a device lacks (an older kernel's carrier_up_count), by path, not looked for again for a minute. */
+const absent = new Map<string, number>();
+
+const INFO_FILES = ['address', 'broadcast', 'duplex', 'ifalias', 'operstate'] as const;
+
+/**
+ * A device's file read from its kept handle without an await: its content,
+ * null when it has none or the kernel will not say now (speed of a link that
+ * is down: EINVAL), undefined when it is not open yet.
+ */
+function keptProperty(p: string): string | null | undefined {
+  if ((absent.get(p) ?? 0) > Date.now()) return null;
   try {
-    return await readText(path.join(dir, file), signal, 'memory');
+    return readKeptSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || isTransientSensorError(err)) return null;
+    if (isTransientSensorError(err)) return null;
+    throw err;
+  }
+}
+
+/** Opens and reads a device's file (its handle is kept for the next scrapes); null as {@link keptProperty}. */
+async function openProperty(p: string, signal: AbortSignal): Promise<string | null> {
+  try {
+    return await readText(p, signal, 'memory');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (absent.size > 4096) absent.clear();
+      absent.set(p, Date.now() + 60_000);
+      return null;
+    }
+    if (isTransientSensorError(err)) return null;
     throw err;
   }
 }
@@ -58,29 +83,38 @@ export function netclassCollector(paths: HostPaths): Collector {
     name: 'netclass',
     async update(sink, signal) {
       const root = path.join(paths.sys, 'class/net');
-      for (const device of await listClass(root, /^[^.]/)) {
-        const dir = path.join(root, device);
-        const text = async (file: string) => (await property(dir, file, signal))?.trim() ?? '';
-        sink.gauge('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.').set(
-          {
-            address: await text('address'),
-            broadcast: await text('broadcast'),
-            device,
-            duplex: await text('duplex'),
-            ifalias: await text('ifalias'),
-            operstate: await text('operstate'),
-          },
-          1,
-        );
-        for (const [file, name, counter] of NETCLASS_PROPERTIES) {
-          const raw = await property(dir, file, signal);
-          const n = raw === null ? null : sysfsNumber(raw);
-          if (n === null) continue;
-          const help = `Network device property: ${name}`;
-          const family = counter ? sink.counter(`node_network_${name}`, help) : sink.gauge(`node_network_${name}`, help);
-          family.set({ device }, file === 'speed' ? n * 125_000 : n);
-        }
-      }
+      const devices = await listClass(root, /^[^.]/);
+      const files = [...INFO_FILES, ...NETCLASS_PROPERTIES.map(([file]) => file)];
+      // Every file is read synchronously from its kept handle; only those not
+      // open yet (the first scrape, a new interface) are opened, concurrently.
+      const values = devices.map((device) => files.map((f) => keptProperty(path.join(root, device, f))));
+      const opening: Promise<void>[] = [];
+      values.forEach((row, d) =>
+        row.forEach((v, i) => {
+          if (v === undefined)
+            opening.push(
+              openProperty(path.join(root, devices[d]!, files[i]!), signal).then((text) => {
+                row[i] = text;
+              }),
+            );
+        }),
+      );
+      await Promise.all(opening);
+      const info = sink.gauge('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.');
+      const families = NETCLASS_PROPERTIES.map(([, name, counter]) => {
+        const help = `Network device property: ${name}`;
+        return counter ? sink.counter(`node_network_${name}`, help) : sink.gauge(`node_network_${name}`, help);
+      });
+      devices.forEach((device, d) => {
+        const row = values[d]!;
+        const text = (i: number) => row[i]?.trim() ?? '';
+        info.set({ address: text(0), broadcast: text(1), device, duplex: text(2), ifalias: text(3), operstate: text(4) }, 1);
+        NETCLASS_PROPERTIES.forEach(([file], j) => {
+          const raw = row[INFO_FILES.length + j];
+          const n = raw === null || raw === undefined ? null : sysfsNumber(raw);
+          if (n !== null) families[j]!.set({ device }, file === 'speed' ? n * 125_000 : n);
+        });
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collector, HostPaths } from '../collector.js';
-import { ParseError } from './read.js';
+import { ParseError, Remembered } from './read.js';
 
 /**
  * Parses an os-release file (os-release(5)): `KEY=value` lines, the value bare,
@@ -57,24 +57,28 @@ export function osVersion(versionId: string | undefined): number | null {
   return m ? Number(m[1]! + (m[2] ?? '')) : null;
 }
 
+/** os-release by root: it changes on upgrades, not between scrapes. */
+const osRelease = new Remembered<string | undefined>(60);
+
 /**
  * node_exporter's os collector: `node_os_info{build_id, id, …, version_id} 1`
  * and `node_os_version{id, id_like, name}` from `<rootfs>/etc/os-release`, or
- * `<rootfs>/usr/lib/os-release` when that is missing.
+ * `<rootfs>/usr/lib/os-release` when that is missing (read at most once a minute).
  */
 export function osCollector(paths: HostPaths): Collector {
   return {
     name: 'os',
     async update(sink, signal) {
-      let text: string | undefined;
-      for (const file of ['etc/os-release', 'usr/lib/os-release']) {
-        try {
-          text = await readFile(path.join(paths.rootfs, file), { encoding: 'utf8', signal });
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const text = await osRelease.get(paths.rootfs, async () => {
+        for (const file of ['etc/os-release', 'usr/lib/os-release']) {
+          try {
+            return await readFile(path.join(paths.rootfs, file), { encoding: 'utf8', signal });
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          }
         }
-      }
+        return undefined;
+      });
       if (text === undefined)
         throw new Error(
           `no os-release: neither ${path.join(paths.rootfs, 'etc/os-release')} nor ${path.join(paths.rootfs, 'usr/lib/os-release')} exists`,

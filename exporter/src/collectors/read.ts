@@ -17,6 +17,8 @@ interface Open {
 
 /** Open handles of host files read every scrape, by path. Bounded; evicted on error. */
 const handles = new Map<string, Promise<Open>>();
+/** The same handles once open, for reading without an await ({@link readKeptSync}). */
+const opened = new Map<string, Open>();
 const MAX_HANDLES = 4096;
 
 async function openFile(path: string): Promise<Open> {
@@ -68,6 +70,7 @@ async function readAll(h: FileHandle): Promise<string> {
 function evict(path: string): void {
   const h = handles.get(path);
   handles.delete(path);
+  opened.delete(path);
   void h?.then((o) => o.handle.close()).catch(() => {});
 }
 
@@ -97,17 +100,52 @@ export async function readText(path: string, signal?: AbortSignal, mode: ReadMod
   let fresh = false;
   if (!pending) {
     if (handles.size >= MAX_HANDLES) evict(handles.keys().next().value!);
-    pending = openFile(path);
+    pending = openFile(path).then((o) => {
+      if (handles.get(path) === pending && mode === 'memory' && o.regular) opened.set(path, o);
+      return o;
+    });
     handles.set(path, pending);
     fresh = true;
   }
+  let o: Open;
   try {
-    const o = await pending;
+    o = await pending;
+  } catch (err) {
+    evict(path);
+    throw err;
+  }
+  try {
     return mode === 'memory' && o.regular ? readAllSync(o.handle.fd) : await readAll(o.handle);
   } catch (err) {
+    // A value the kernel will not give now (a down link's speed: EINVAL) keeps its handle.
+    if (isTransientSensorError(err)) throw err;
     evict(path);
     if (fresh) throw err;
     return readText(path, signal, mode);
+  }
+}
+
+/**
+ * A `memory`-mode file's content read synchronously from its kept handle, or
+ * undefined when it has none yet (read it with {@link readText}, which opens
+ * it). For collectors that read dozens of small sysfs files each scrape, where
+ * an await per file costs more than the read.
+ * @throws the read error (EINVAL for a value the kernel will not give now)
+ */
+export function readKeptSync(path: string): string | undefined {
+  const o = opened.get(path);
+  if (!o) return undefined;
+  // Some of these fail every scrape (a virtual link's speed: EINVAL); the
+  // error's stack trace would cost more than the read, and nothing reads it.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return readAllSync(o.handle.fd);
+  } catch (err) {
+    if (!isTransientSensorError(err)) evict(path);
+    throw err;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -161,4 +199,28 @@ export async function listClass(dir: string, pattern: RegExp): Promise<string[]>
 /** A sensor that cannot be read right now (idle, disabled, busy bus): left out, not a failure. */
 export function isTransientSensorError(err: unknown): boolean {
   return ['EAGAIN', 'ENODATA', 'EINVAL', 'EIO'].includes((err as NodeJS.ErrnoException).code ?? '');
+}
+
+/**
+ * Remembers what `load` gave for a key for `seconds`: for sources that change
+ * rarely and cost file opens every scrape (os-release, the zone file, udev's
+ * database, whether selinuxfs exists). A failed load is not remembered.
+ */
+export class Remembered<T> {
+  readonly #entries = new Map<string, { value: Promise<T>; until: number }>();
+  constructor(
+    private readonly seconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    const t = this.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > t) return hit.value;
+    if (this.#entries.size >= 1024) this.#entries.clear();
+    const value = load();
+    this.#entries.set(key, { value, until: t + this.seconds * 1000 });
+    value.catch(() => this.#entries.delete(key));
+    return value;
+  }
 }

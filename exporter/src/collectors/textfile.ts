@@ -1,4 +1,4 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ExpositionError, parseFamilies, type ScrapedFamily } from '@vigil/core/exposition';
 import type { Logger } from '@vigil/core/log';
@@ -70,6 +70,29 @@ function seriesNames(f: { name: string; values?: { name?: string }[]; samples?: 
   return out;
 }
 
+/** What a file gave when last read, by path: kept while its mtime, size and inode stay the same. */
+type ReadCache = Map<string, { version: string; read: FileRead }>;
+
+/**
+ * {@link readTextfile} through `cache`: a file whose mtime, size and inode are
+ * unchanged since it was last read is not read or parsed again (one stat).
+ */
+async function readTextfileCached(file: string, cache: ReadCache, signal?: AbortSignal): Promise<FileRead> {
+  let version: string;
+  try {
+    const st = await stat(file);
+    version = `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    cache.delete(file);
+    return readTextfile(file, signal);
+  }
+  const hit = cache.get(file);
+  if (hit?.version === version) return hit.read;
+  const read = await readTextfile(file, signal);
+  cache.set(file, { version, read });
+  return read;
+}
+
 /**
  * node_exporter's textfile collector: every `*.prom` file directly in `dir`,
  * as the cron jobs that write them (backups, apt updates, SMART) expect.
@@ -85,6 +108,7 @@ function seriesNames(f: { name: string; values?: { name?: string }[]; samples?: 
  */
 export function textfileCollector(dir: string | undefined, log?: Logger): Collector {
   const reported = new Map<string, string>();
+  const cache: ReadCache = new Map();
   const report = (problems: Map<string, string>) => {
     for (const [file, message] of problems) {
       if (reported.get(file) !== message) log?.warn({ collector: 'textfile', file, err: message }, 'textfile skipped');
@@ -108,7 +132,8 @@ export function textfileCollector(dir: string | undefined, log?: Logger): Collec
       } catch (err) {
         throw new Error(`cannot list the textfile directory ${dir} (VIGIL_TEXTFILE_DIR): ${(err as Error).message}`);
       }
-      const reads = await Promise.all(names.map((n) => readTextfile(path.join(dir, n), signal)));
+      for (const file of cache.keys()) if (!names.includes(path.basename(file))) cache.delete(file);
+      const reads = await Promise.all(names.map((n) => readTextfileCached(path.join(dir, n), cache, signal)));
       const problems = new Map<string, string>();
       const families: { file: string; family: ScrapedFamily }[] = [];
       const mtime = sink.gauge(MTIME, 'Unixtime mtime of textfiles successfully read.');
@@ -130,7 +155,10 @@ export function textfileCollector(dir: string | undefined, log?: Logger): Collec
       const { problems } = found;
       // Series names taken: the exporter's own, then each accepted file's.
       const taken = new Map<string, string>();
-      for (const f of into.families.values()) for (const n of seriesNames(f)) taken.set(n, 'the exporter');
+      for (const f of into.families.values()) {
+        taken.set(f.name, 'the exporter');
+        for (const v of f.values) if (v.name) taken.set(v.name, 'the exporter');
+      }
       for (const { file, family } of found.families) {
         const clash = [...seriesNames(family)].find((n) => taken.has(n));
         if (clash !== undefined) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NODE_TIME } from '@vigil/core/metric-names';
 import type { Collector, HostPaths } from '../collector.js';
-import { listClass, readText } from './read.js';
+import { listClass, Remembered, readText } from './read.js';
 
 /**
  * The clock sources of /sys/devices/system/clocksource/clocksource<N>: each
@@ -158,19 +158,26 @@ export function localZoneFile(tz: string | undefined): string | null {
 export async function localZone(
   now: Date = new Date(),
   tz: string | undefined = process.env.TZ,
+  cache?: Remembered<Tzif | null>,
 ): Promise<{ name: string; offsetSeconds: number }> {
   const offsetSeconds = 0 - now.getTimezoneOffset() * 60 || 0; // never -0
   const file = localZoneFile(tz);
   if (file === null) return { name: 'UTC', offsetSeconds };
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { name: 'UTC', offsetSeconds };
-    throw err;
-  }
-  return { name: zoneAbbreviation(parseTzif(buf), Math.floor(now.getTime() / 1000), offsetSeconds), offsetSeconds };
+  const load = async () => {
+    try {
+      return parseTzif(await readFile(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  };
+  const zone = await (cache ? cache.get(file, load) : load());
+  if (zone === null) return { name: 'UTC', offsetSeconds };
+  return { name: zoneAbbreviation(zone, Math.floor(now.getTime() / 1000), offsetSeconds), offsetSeconds };
 }
+
+/** Zone files by path, read at most once a minute. */
+const zoneFiles = new Remembered<Tzif | null>(60);
 
 /**
  * `node_time_seconds` (the host's clock, so skew between hosts can be seen)
@@ -185,7 +192,7 @@ export function timeCollector(paths?: HostPaths, now: () => number = Date.now): 
       const t = now();
       sink.of(NODE_TIME).set({}, t / 1000);
       if (!paths) return;
-      const zone = await localZone(new Date(t));
+      const zone = await localZone(new Date(t), process.env.TZ, zoneFiles);
       sink.gauge('node_time_zone_offset_seconds', 'System time zone offset in seconds.').set({ time_zone: zone.name }, zone.offsetSeconds);
       for (const { device, available, current } of await readClocksources(paths.sys, signal)) {
         for (const clocksource of available)
