@@ -89,16 +89,16 @@ export function netclassCollector(paths: HostPaths): Collector {
       // open yet (the first scrape, a new interface) are opened, concurrently.
       const values = devices.map((device) => files.map((f) => keptProperty(path.join(root, device, f))));
       const opening: Promise<void>[] = [];
-      values.forEach((row, d) =>
-        row.forEach((v, i) => {
-          if (v === undefined)
-            opening.push(
-              openProperty(path.join(root, devices[d]!, files[i]!), signal).then((text) => {
-                row[i] = text;
-              }),
-            );
-        }),
-      );
+      for (const [d, row] of values.entries()) {
+        for (const [i, v] of row.entries()) {
+          if (v !== undefined) continue;
+          opening.push(
+            openProperty(path.join(root, devices[d]!, files[i]!), signal).then((text) => {
+              row[i] = text;
+            }),
+          );
+        }
+      }
       await Promise.all(opening);
       const info = sink.gauge('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.');
       const families = NETCLASS_PROPERTIES.map(([, name, counter]) => {
