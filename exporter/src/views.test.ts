@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -7,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@vigil/core/config';
 import { silentLogger } from '@vigil/core/log';
-import { FIXTURES } from '@vigil/core/testing';
+import { FIXTURES, selfSignedCert } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from './config.js';
 import { type RunningExporter, startExporter } from './server.js';
@@ -95,27 +94,7 @@ describe('TLS', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serves HTTPS with the given certificate', async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert(dir, '/CN=127.0.0.1', { days: 2 });
     const exporter = await startExporter(
       loadExporterConfig({ ...pi, VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') }),
       silent,

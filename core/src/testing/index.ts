@@ -8,5 +8,6 @@ export * from './fixtures.js';
 export * from './log.js';
 export * from './promtool.js';
 export * from './servers.js';
+export * from './tls.js';
 export * from './tools.js';
 export * from './wait.js';

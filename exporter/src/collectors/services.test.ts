@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MetricSink } from '@vigil/core/render';
+import { selfSignedCert } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServicesFile, parseServicesFile, probe, probeAll, ServicesFileError, servicesCollector } from './services.js';
 
@@ -67,31 +67,9 @@ describe('probes against real servers', () => {
     });
     servers.push(h);
     httpPort = await listen(h);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(path.join(dir, 'cert.pem'));
-    const endDate = execFileSync('openssl', ['x509', '-enddate', '-noout', '-in', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
-    expiry = Date.parse(endDate.replace('notAfter=', '').trim()) / 1000;
-    const s = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert }, (_, res) => res.end('secure'));
+    const tls = selfSignedCert(dir, '/CN=localhost');
+    expiry = tls.notAfter;
+    const s = https.createServer({ key: tls.key, cert: tls.cert }, (_, res) => res.end('secure'));
     servers.push(s);
     httpsPort = await listen(s);
     const t = net.createServer((c) => c.end());

@@ -4,8 +4,8 @@
  * series names, types and label keys must be the same, and the values that
  * do not depend on timing must agree.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseFamilies, type ScrapedFamily } from '@vigil/core/exposition';
 import { silentLogger } from '@vigil/core/log';
-import { freePort, hasCommand, requireCommand, until } from '@vigil/core/testing';
+import { freePort, hasCommand, requireCommand, selfSignedCert, until } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from '../config.js';
 import { type RunningExporter, startExporter } from '../server.js';
@@ -111,29 +111,7 @@ describe('parity with Debian’s blackbox_exporter on /probe', () => {
 
   beforeAll(async () => {
     if (!have) return;
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/O=Vigil Test/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,DNS:vigil.test',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const tls = selfSignedCert(dir, '/O=Vigil Test/CN=localhost', { altNames: ['localhost', 'vigil.test'] });
     const handler: http.RequestListener = (req, res) => {
       if (req.url === '/redirect') return void res.writeHead(302, { location: '/' }).end();
       if (req.url === '/missing') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
@@ -158,9 +136,7 @@ describe('parity with Debian’s blackbox_exporter on /probe', () => {
       return (s.address() as AddressInfo).port;
     };
     ports.http = await listen(http.createServer(handler));
-    ports.https = await listen(
-      https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, handler),
-    );
+    ports.https = await listen(https.createServer({ key: tls.key, cert: tls.cert }, handler));
     ports.ssh = await listen(net.createServer((c) => c.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n')));
     writeFileSync(path.join(dir, 'blackbox.yml'), MODULES);
     const port = await freePort();
