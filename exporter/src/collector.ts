@@ -85,7 +85,7 @@ export async function collect(collectors: readonly Collector[], timeoutSeconds: 
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new CollectorTimeoutError(`ran past the ${timeoutSeconds} s deadline`));
+      reject(new CollectorTimeoutError()); // runOne names the collector
     }, timeoutSeconds * 1000);
   });
   deadline.catch(() => {}); // each collector's race reports it

@@ -4,7 +4,7 @@ import { invalid, parseDuration } from '@vigil/core/config';
 import { MetricSink } from '@vigil/core/render';
 import * as z from 'zod/mini';
 import type { Collector } from '../collector.js';
-import { DEFAULT_MODULES, type ProbeModule } from '../probe/modules.js';
+import { HTTP_DEFAULTS, type RunnableModule, TCP_DEFAULTS } from '../probe/modules.js';
 import { runProbe } from '../probe/prober.js';
 
 const duration = (fallback: number) =>
@@ -91,17 +91,17 @@ export interface ProbeResult {
 }
 
 /** The blackbox module a configured service amounts to: no redirects followed, IPv4 first. */
-export function serviceModule(s: ServiceConfig): Exclude<ProbeModule, { prober: 'unsupported' }> {
+export function serviceModule(s: ServiceConfig): RunnableModule {
   const tls_config = { insecure_skip_verify: s.insecure };
   if (s.tcp) {
-    return { name: s.name, prober: 'tcp', timeoutSeconds: s.timeout, tcp: { ...DEFAULT_TCP, tls_config, preferred_ip_protocol: 'ip4' } };
+    return { name: s.name, prober: 'tcp', timeoutSeconds: s.timeout, tcp: { ...TCP_DEFAULTS, tls_config, preferred_ip_protocol: 'ip4' } };
   }
   return {
     name: s.name,
     prober: 'http',
     timeoutSeconds: s.timeout,
     http: {
-      ...DEFAULT_HTTP,
+      ...HTTP_DEFAULTS,
       valid_status_codes: s.expectStatus ?? [],
       no_follow_redirects: true,
       tls_config,
@@ -109,9 +109,6 @@ export function serviceModule(s: ServiceConfig): Exclude<ProbeModule, { prober: 
     },
   };
 }
-
-const DEFAULT_HTTP = (DEFAULT_MODULES.get('http_2xx') as Extract<ProbeModule, { prober: 'http' }>).http;
-const DEFAULT_TCP = (DEFAULT_MODULES.get('tcp_connect') as Extract<ProbeModule, { prober: 'tcp' }>).tcp;
 
 /**
  * Probes one service as blackbox_exporter would (an HTTP request without

@@ -63,10 +63,9 @@ export async function readTextfile(file: string, signal?: AbortSignal): Promise<
 }
 
 /** The series names a family's samples use (`name`, or a histogram's `name_bucket`…). */
-function seriesNames(f: { name: string; values?: { name?: string }[]; samples?: { name: string }[] }): Set<string> {
+function seriesNames(f: ScrapedFamily): Set<string> {
   const out = new Set<string>([f.name]);
-  for (const s of f.samples ?? []) out.add(s.name);
-  for (const s of f.values ?? []) if (s.name) out.add(s.name);
+  for (const s of f.samples) out.add(s.name);
   return out;
 }
 

@@ -92,11 +92,14 @@ export type HttpModule = z.infer<typeof httpModule>;
 /** A TCP module's settings, as blackbox_exporter's `tcp:` block. */
 export type TcpModule = z.infer<typeof tcpModule>;
 
+/** A module of the HTTP prober. */
+export type HttpProbeModule = { name: string; prober: 'http'; timeoutSeconds?: number; http: HttpModule };
+/** A module of the TCP prober. */
+export type TcpProbeModule = { name: string; prober: 'tcp'; timeoutSeconds?: number; tcp: TcpModule };
+/** A module Vigil can run. */
+export type RunnableModule = HttpProbeModule | TcpProbeModule;
 /** One probe module: an HTTP or TCP prober with its settings, or one Vigil does not implement (icmp, dns, grpc). */
-export type ProbeModule =
-  | { name: string; prober: 'http'; timeoutSeconds?: number; http: HttpModule }
-  | { name: string; prober: 'tcp'; timeoutSeconds?: number; tcp: TcpModule }
-  | { name: string; prober: 'unsupported'; reason: string };
+export type ProbeModule = RunnableModule | { name: string; prober: 'unsupported'; reason: string };
 
 /** Thrown for a modules file that cannot be read or is not valid; the message names the file and each problem. */
 export class ModulesFileError extends Error {
@@ -115,11 +118,16 @@ export function probeTimeout(moduleSeconds: number | undefined, header: string |
   return moduleSeconds !== undefined && moduleSeconds < budget ? moduleSeconds : budget;
 }
 
+/** An `http:` block with every setting at blackbox_exporter's default. */
+export const HTTP_DEFAULTS: HttpModule = httpModule.parse({});
+/** A `tcp:` block with every setting at blackbox_exporter's default. */
+export const TCP_DEFAULTS: TcpModule = tcpModule.parse({});
+
 /** The modules every Vigil exporter has without a file: blackbox_exporter's example `http_2xx`, `http_post_2xx` and `tcp_connect`. */
-export const DEFAULT_MODULES: ReadonlyMap<string, ProbeModule> = new Map([
-  ['http_2xx', { name: 'http_2xx', prober: 'http', http: httpModule.parse({}) }],
-  ['http_post_2xx', { name: 'http_post_2xx', prober: 'http', http: httpModule.parse({ method: 'POST' }) }],
-  ['tcp_connect', { name: 'tcp_connect', prober: 'tcp', tcp: tcpModule.parse({}) }],
+export const DEFAULT_MODULES: ReadonlyMap<string, ProbeModule> = new Map<string, ProbeModule>([
+  ['http_2xx', { name: 'http_2xx', prober: 'http', http: HTTP_DEFAULTS }],
+  ['http_post_2xx', { name: 'http_post_2xx', prober: 'http', http: { ...HTTP_DEFAULTS, method: 'POST' } }],
+  ['tcp_connect', { name: 'tcp_connect', prober: 'tcp', tcp: TCP_DEFAULTS }],
 ]);
 
 const issues = (e: z.core.$ZodError, at: string) => e.issues.map((i) => `  ${[at, ...i.path].join('.')}: ${i.message}`);

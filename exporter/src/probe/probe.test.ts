@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from '../config.js';
 import { type RunningExporter, startExporter } from '../server.js';
 import { ProbeAllowList } from './allow.js';
-import { DEFAULT_MODULES, ModulesFileError, parseByteSize, parseModulesFile, probeTimeout } from './modules.js';
+import {
+  DEFAULT_MODULES,
+  type HttpProbeModule,
+  ModulesFileError,
+  parseByteSize,
+  parseModulesFile,
+  probeTimeout,
+  type TcpProbeModule,
+} from './modules.js';
 import { ipAddrHash, ipBytes, runProbe } from './prober.js';
 
 const valuesOf = (sink: MetricSink) => {
@@ -142,14 +150,8 @@ describe('probers against local servers', () => {
   afterAll(() => {
     for (const s of servers) s.close();
   });
-  const http2xx = DEFAULT_MODULES.get('http_2xx') as Extract<
-    typeof DEFAULT_MODULES extends ReadonlyMap<string, infer M> ? M : never,
-    { prober: 'http' }
-  >;
-  const tcp = DEFAULT_MODULES.get('tcp_connect') as Extract<
-    typeof DEFAULT_MODULES extends ReadonlyMap<string, infer M> ? M : never,
-    { prober: 'tcp' }
-  >;
+  const http2xx = DEFAULT_MODULES.get('http_2xx') as HttpProbeModule;
+  const tcp = DEFAULT_MODULES.get('tcp_connect') as TcpProbeModule;
   const allowLocal = new ProbeAllowList('127.0.0.0/8');
 
   it('refuses a redirect to an address the allow-list does not have, after reaching an allowed one', async () => {

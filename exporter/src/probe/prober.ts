@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { createGunzip } from 'node:zlib';
 import type { Labels, MetricSink } from '@vigil/core/render';
 import type { ProbeAllowList } from './allow.js';
-import type { HttpModule, ProbeModule, TcpModule } from './modules.js';
+import type { HttpModule, RunnableModule, TcpModule } from './modules.js';
 
 /** What one probe found, for the JSON views and logs (the series go to the sink). */
 export interface ProbeOutcome {
@@ -92,6 +92,38 @@ async function resolve(host: string, preferred: 'ip4' | 'ip6', fallback: boolean
   } catch (err) {
     throw new ProbeFailure(`cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code}`);
   }
+}
+
+/**
+ * Resolves a probe's host ({@link resolve}) and, when given a sink, records
+ * blackbox's `probe_dns_lookup_time_seconds`, `probe_ip_protocol` and
+ * `probe_ip_addr_hash` for it.
+ */
+async function resolveRecorded(
+  host: string,
+  m: { preferred_ip_protocol: 'ip4' | 'ip6'; ip_protocol_fallback: boolean },
+  sink: MetricSink | null,
+  labels: Labels,
+): Promise<{ address: string; family: 4 | 6; dnsSeconds: number }> {
+  const t0 = performance.now();
+  const { address, family } = await resolve(host, m.preferred_ip_protocol, m.ip_protocol_fallback);
+  const dnsSeconds = (performance.now() - t0) / 1000;
+  if (sink) {
+    G(sink, 'probe_dns_lookup_time_seconds', 'Returns the time taken for probe dns lookup in seconds').set(labels, dnsSeconds);
+    G(sink, 'probe_ip_protocol', 'Specifies whether probe ip protocol is IP4 or IP6').set(labels, family);
+    G(sink, 'probe_ip_addr_hash', "Specifies the hash of IP address. It's useful to detect if the IP address changes.").set(
+      labels,
+      ipAddrHash(address),
+    );
+  }
+  return { address, family, dnsSeconds };
+}
+
+/** A probe's failure in words: the deadline, our own message, or the system error's code. */
+function failureMessage(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return 'timed out';
+  if (err instanceof ProbeFailure) return err.message;
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
 /** Adds blackbox's TLS series for a connected TLS socket and returns the earliest expiry (Unix seconds). */
@@ -314,18 +346,9 @@ async function probeHttp(
     for (;;) {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ProbeFailure(`cannot probe ${url.protocol} URLs`);
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      const t0 = performance.now();
-      const { address, family } = await resolve(host, m.preferred_ip_protocol, m.ip_protocol_fallback);
-      const dnsSeconds = (performance.now() - t0) / 1000;
+      // Recorded for the first hop, as blackbox_exporter does; every hop's lookup counts in the resolve phase.
+      const { address, family, dnsSeconds } = await resolveRecorded(host, m, answer ? null : sink, labels);
       phases.resolve += dnsSeconds;
-      if (!answer) {
-        G(sink, 'probe_dns_lookup_time_seconds', 'Returns the time taken for probe dns lookup in seconds').set(labels, dnsSeconds);
-        G(sink, 'probe_ip_protocol', 'Specifies whether probe ip protocol is IP4 or IP6').set(labels, family);
-        G(sink, 'probe_ip_addr_hash', "Specifies the hash of IP address. It's useful to detect if the IP address changes.").set(
-          labels,
-          ipAddrHash(address),
-        );
-      }
       if (allow && !allow.allows(host, address))
         throw new ProbeFailure(`${host} (${address}) is not in VIGIL_PROBE_ALLOW${redirects ? ` (reached by redirect ${redirects})` : ''}`);
       answer = await exchange(url, address, family, m, keepBody, phases, signal);
@@ -342,12 +365,7 @@ async function probeHttp(
       break;
     }
   } catch (err) {
-    const message = signal.aborted
-      ? 'timed out'
-      : err instanceof ProbeFailure
-        ? err.message
-        : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-    return finish(false, message);
+    return finish(false, failureMessage(err, signal));
   }
   const a = answer!;
   const status = a.status;
@@ -412,17 +430,7 @@ async function probeTcp(
     return done(false, `target ${JSON.stringify(target)}: expected host:port`);
   let socket: net.Socket | undefined;
   try {
-    const t0 = performance.now();
-    const { address, family } = await resolve(host, m.preferred_ip_protocol, m.ip_protocol_fallback);
-    G(sink, 'probe_dns_lookup_time_seconds', 'Returns the time taken for probe dns lookup in seconds').set(
-      labels,
-      (performance.now() - t0) / 1000,
-    );
-    G(sink, 'probe_ip_protocol', 'Specifies whether probe ip protocol is IP4 or IP6').set(labels, family);
-    G(sink, 'probe_ip_addr_hash', "Specifies the hash of IP address. It's useful to detect if the IP address changes.").set(
-      labels,
-      ipAddrHash(address),
-    );
+    const { address } = await resolveRecorded(host, m, sink, labels);
     if (allow && !allow.allows(host, address)) throw new ProbeFailure(`${host} (${address}) is not in VIGIL_PROBE_ALLOW`);
     socket = await new Promise<net.Socket>((ok, fail) => {
       const s = m.tls
@@ -463,14 +471,7 @@ async function probeTcp(
     }
     return done(true, null);
   } catch (err) {
-    return done(
-      false,
-      signal.aborted
-        ? 'timed out'
-        : err instanceof ProbeFailure
-          ? err.message
-          : ((err as NodeJS.ErrnoException).code ?? (err as Error).message),
-    );
+    return done(false, failureMessage(err, signal));
   } finally {
     socket?.destroy();
   }
@@ -538,7 +539,7 @@ function lineReader(socket: net.Socket): { next(): Promise<string | null> } {
  */
 export async function runProbe(
   target: string,
-  module: Exclude<ProbeModule, { prober: 'unsupported' }>,
+  module: RunnableModule,
   allow: ProbeAllowList | null,
   sink: MetricSink,
   labels: Labels,
