@@ -122,7 +122,7 @@ describe('renderFamilies → parseExposition', () => {
     }
     const written = [...sink.families.values()].flatMap((f) => f.values.map((s) => ({ name: f.name, labels: s.labels, value: s.value })));
     expect(written.length).toBeGreaterThan(20);
-    const text = renderFamilies(sink.families.values(), openMetrics) + (openMetrics ? '\n# EOF\n' : '\n');
+    const text = renderFamilies(sink.families, openMetrics) + (openMetrics ? '\n# EOF\n' : '\n');
     expect(parseExposition(text)).toEqual(written);
   });
 });
@@ -208,7 +208,7 @@ describe('parseFamilies', () => {
       const family = sink.family(f.name, f.help ?? 'read back', f.type);
       for (const s of f.samples) family.set(s.labels, s.value, s.name === f.name ? undefined : s.name);
     }
-    const again = parseFamilies(renderFamilies(sink.families.values()));
+    const again = parseFamilies(renderFamilies(sink.families));
     expect(again.map((f) => [f.name, f.type, f.samples])).toEqual(parseFamilies(text).map((f) => [f.name, f.type, f.samples]));
   });
 });

@@ -51,7 +51,7 @@ describe('renderFamilies', () => {
     );
     s.counter('node_context_switches_total', 'Context switches.').set({}, 7);
     s.gauge('empty', 'No samples this scrape.');
-    expect(renderFamilies(s.families.values())).toBe(
+    expect(renderFamilies(s.families)).toBe(
       [
         '# HELP node_filesystem_avail_bytes Free space \\\\ for "users"\\nin bytes.',
         '# TYPE node_filesystem_avail_bytes gauge',
@@ -68,7 +68,7 @@ describe('renderFamilies', () => {
     const s = new MetricSink();
     s.counter('a_total', 'A.').set({ k: 'v' }, 1.5);
     s.gauge('b', 'B.').set({}, -0.25);
-    expect(renderFamilies(s.families.values(), true)).toBe(
+    expect(renderFamilies(s.families, true)).toBe(
       '# HELP a A.\n# TYPE a counter\na_total{k="v"} 1.5\n# HELP b B.\n# TYPE b gauge\nb -0.25',
     );
   });
@@ -77,7 +77,7 @@ describe('renderFamilies', () => {
     const s = new MetricSink();
     s.untyped('node_vmstat_pgfault', '/proc/vmstat information field pgfault.').set({}, 12);
     s.of({ name: 'node_vmstat_oom_kill', type: 'untyped', help: '/proc/vmstat information field oom_kill.' }).set({}, 0);
-    expect(renderFamilies(s.families.values())).toBe(
+    expect(renderFamilies(s.families)).toBe(
       '# HELP node_vmstat_pgfault /proc/vmstat information field pgfault.\n# TYPE node_vmstat_pgfault untyped\nnode_vmstat_pgfault 12\n\n' +
         '# HELP node_vmstat_oom_kill /proc/vmstat information field oom_kill.\n# TYPE node_vmstat_oom_kill untyped\nnode_vmstat_oom_kill 0',
     );
@@ -156,7 +156,7 @@ describe('renderFamilies: families read from outside', () => {
     h.set({}, 3, 'lat_count');
     sink.family('runs', 'Runs.', 'counter').set({}, 4);
     sink.family('done_total', 'Done.', 'counter').set({}, 1);
-    expect(renderFamilies(sink.families.values())).toBe(
+    expect(renderFamilies(sink.families)).toBe(
       [
         '# HELP lat Latency.',
         '# TYPE lat histogram',
@@ -173,7 +173,7 @@ describe('renderFamilies: families read from outside', () => {
         'done_total 1',
       ].join('\n'),
     );
-    const om = renderFamilies(sink.families.values(), true);
+    const om = renderFamilies(sink.families, true);
     expect(om).toContain('# TYPE runs counter\nruns_total 4');
     expect(om).toContain('# TYPE done counter\ndone_total 1');
     expect(om).toContain('# TYPE lat histogram\nlat_bucket{le="+Inf"} 3\nlat_sum 2.5');

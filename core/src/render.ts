@@ -59,18 +59,22 @@ export const CONTENT_TYPES = {
  * intermediate arrays per sample (prom-client's Registry allocates several per
  * sample, a third of a scrape's garbage with 20 containers).
  */
-export function renderFamilies(families: Iterable<MetricFamily>, openMetrics = false): string {
+export function renderFamilies(families: ReadonlyMap<string, MetricFamily> | readonly MetricFamily[], openMetrics = false): string {
   let out = '';
   const separator = openMetrics ? '\n' : '\n\n';
-  for (const f of families) {
-    if (f.values.length === 0) continue;
+  // forEach and indexed loops: this runs bytecode only (the exporter's
+  // --no-opt), where each step of a for-of allocates an iterator result.
+  families.forEach((f: MetricFamily) => {
+    const samples = f.values;
+    if (samples.length === 0) return;
     if (out) out += separator;
     // OpenMetrics declares a counter without `_total` and names its samples with it.
     const counterOM = openMetrics && f.type === 'counter';
     const declared = counterOM && f.name.endsWith('_total') ? f.name.slice(0, -'_total'.length) : f.name;
     const type = openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
     out += `# HELP ${declared} ${escapeHelp(f.help)}\n# TYPE ${declared} ${type}`;
-    for (const { labels, value, name } of f.values) {
+    for (let i = 0; i < samples.length; i++) {
+      const { labels, value, name } = samples[i]!;
       out += '\n';
       out += counterOM ? `${declared}_total` : (name ?? f.name);
       let first = true;
@@ -86,7 +90,7 @@ export function renderFamilies(families: Iterable<MetricFamily>, openMetrics = f
       out += ' ';
       out += formatValue(value);
     }
-  }
+  });
   return out;
 }
 
@@ -156,11 +160,11 @@ export class MetricSink {
 
   /** Moves another sink's families into this one. */
   absorb(other: MetricSink): void {
-    for (const [name, f] of other.families) {
+    other.families.forEach((f, name) => {
       const mine = this.families.get(name);
       if (!mine) this.families.set(name, f);
       else if (mine.type !== f.type) throw new MetricConflictError(`${name} is a ${mine.type} and a ${f.type}`);
-      else mine.values.push(...f.values);
-    }
+      else for (let i = 0; i < f.values.length; i++) mine.values.push(f.values[i]!);
+    });
   }
 }

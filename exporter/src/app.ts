@@ -140,7 +140,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
     const { sink } = await collection.get();
     // The collection's families first, then the exporter's own process_* and
     // nodejs_* (prom-client ends OpenMetrics with `# EOF`).
-    const ours = renderFamilies(sink.families.values(), openMetrics);
+    const ours = renderFamilies(sink.families, openMetrics);
     ctx.set('Content-Type', base.contentType);
     ctx.body = (ours ? ours + (openMetrics ? '\n' : '\n\n') : '') + (await base.metrics());
   });

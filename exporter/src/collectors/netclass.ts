@@ -40,17 +40,41 @@ const absent = new Map<string, number>();
 
 const INFO_FILES = ['address', 'broadcast', 'duplex', 'ifalias', 'operstate'] as const;
 
+/** Indexes, among INFO_FILES then NETCLASS_PROPERTIES, of the files that make up a device's state (see {@link refused}). */
+const STATE_FILES: readonly number[] = ['operstate', 'flags', 'ifindex', 'carrier_changes'].map((f) => {
+  const i = INFO_FILES.indexOf(f as (typeof INFO_FILES)[number]);
+  return i >= 0 ? i : INFO_FILES.length + NETCLASS_PROPERTIES.findIndex(([file]) => file === f);
+});
+
+/**
+ * Files the kernel refused (EINVAL) by path, with the device's state when it
+ * did. The kernel refuses `speed`, `duplex`, `carrier` and `dormant` of a link
+ * that is down or whose driver cannot say (`lo`), and `name_assign_type` of a
+ * device named by nobody knows whom: each a function of the device's index,
+ * flags, operational state and carrier changes. While those are unchanged the
+ * answer is too, so the file is not asked again (each refusal is an exception
+ * thrown and a system call, every scrape, for every such file).
+ */
+const refused = new Map<string, string>();
+
 /**
  * A device's file read from its kept handle without an await: its content,
  * null when it has none or the kernel will not say now (speed of a link that
- * is down: EINVAL), undefined when it is not open yet.
+ * is down: EINVAL), undefined when it is not open yet. `state` is the device's
+ * state (see {@link refused}), null when not known; a file the kernel refused
+ * in the same state is not read again.
  */
-function keptProperty(p: string): string | null | undefined {
+function keptProperty(p: string, state: string | null, readKept: (p: string) => string | undefined): string | null | undefined {
   if ((absent.get(p) ?? 0) > Date.now()) return null;
+  if (state !== null && refused.get(p) === state) return null;
   try {
-    return readKeptSync(p);
+    return readKept(p);
   } catch (err) {
-    if (isTransientSensorError(err)) return null;
+    if (isTransientSensorError(err)) {
+      if (refused.size > 4096) refused.clear();
+      if (state !== null) refused.set(p, state);
+      return null;
+    }
     throw err;
   }
 }
@@ -77,8 +101,9 @@ async function openProperty(p: string, signal: AbortSignal): Promise<string | nu
  * becomes `speed_bytes`, bytes per second; -1, a speed the driver does not
  * know, stays -125000 as node_exporter has it). `node_network_up` comes from
  * the netdev collector. Every device, `lo` included, as upstream's default.
+ * `readKept` reads a file from its kept handle (tests put a kernel's refusals in it).
  */
-export function netclassCollector(paths: HostPaths): Collector {
+export function netclassCollector(paths: HostPaths, readKept: (path: string) => string | undefined = readKeptSync): Collector {
   return {
     name: 'netclass',
     async update(sink, signal) {
@@ -87,11 +112,28 @@ export function netclassCollector(paths: HostPaths): Collector {
       const files = [...INFO_FILES, ...NETCLASS_PROPERTIES.map(([file]) => file)];
       // Every file is read synchronously from its kept handle; only those not
       // open yet (the first scrape, a new interface) are opened, concurrently.
-      const values = devices.map((device) => files.map((f) => keptProperty(path.join(root, device, f))));
+      // The files that make up a device's state are read first.
+      const values: (string | null | undefined)[][] = [];
+      for (let d = 0; d < devices.length; d++) {
+        const dir = path.join(root, devices[d]!);
+        const row: (string | null | undefined)[] = new Array(files.length);
+        // null until every state file has been read (a device not open yet).
+        let state: string | null = '';
+        for (let k = 0; k < STATE_FILES.length; k++) {
+          const i = STATE_FILES[k]!;
+          const v = keptProperty(path.join(dir, files[i]!), null, readKept);
+          row[i] = v;
+          state = state === null || v === undefined ? null : `${state}${v}|`;
+        }
+        for (let i = 0; i < files.length; i++)
+          if (!STATE_FILES.includes(i)) row[i] = keptProperty(path.join(dir, files[i]!), state, readKept);
+        values.push(row);
+      }
       const opening: Promise<void>[] = [];
-      for (const [d, row] of values.entries()) {
-        for (const [i, v] of row.entries()) {
-          if (v !== undefined) continue;
+      for (let d = 0; d < values.length; d++) {
+        const row = values[d]!;
+        for (let i = 0; i < row.length; i++) {
+          if (row[i] !== undefined) continue;
           opening.push(
             openProperty(path.join(root, devices[d]!, files[i]!), signal).then((text) => {
               row[i] = text;

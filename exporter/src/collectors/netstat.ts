@@ -59,15 +59,16 @@ export function netstatCollector(paths: HostPaths, fields: RegExp = DEFAULT_NETS
   return {
     name: 'netstat',
     async update(sink, signal) {
-      const all: [string, number][] = [];
-      for (const file of ['net/netstat', 'net/snmp'])
-        all.push(...parseNetstatPairs(await readText(path.join(paths.proc, file), signal, 'memory'), file));
+      const put = (pairs: [string, number][]) => {
+        for (let i = 0; i < pairs.length; i++) {
+          const key = pairs[i]![0];
+          if (fields.test(key)) sink.untyped(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`).set({}, pairs[i]![1]);
+        }
+      };
+      put(parseNetstatPairs(await readText(path.join(paths.proc, 'net/netstat'), signal, 'memory'), 'net/netstat'));
+      put(parseNetstatPairs(await readText(path.join(paths.proc, 'net/snmp'), signal, 'memory'), 'net/snmp'));
       const snmp6 = await readOptional(path.join(paths.proc, 'net/snmp6'), signal);
-      if (snmp6 !== null) all.push(...parseSnmp6(snmp6));
-      for (const [key, value] of all) {
-        if (!fields.test(key)) continue;
-        sink.untyped(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`).set({}, value);
-      }
+      if (snmp6 !== null) put(parseSnmp6(snmp6));
     },
   };
 }

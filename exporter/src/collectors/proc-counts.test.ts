@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MetricSink } from '@vigil/core/render';
@@ -11,7 +11,7 @@ import { filefdCollector, parseFileNr } from './filefd.js';
 import { NETCLASS_PROPERTIES, netclassCollector, sysfsNumber } from './netclass.js';
 import { DEFAULT_NETSTAT_FIELDS, netstatCollector, parseNetstatPairs, parseSnmp6 } from './netstat.js';
 import { osCollector, osVersion, parseOsRelease } from './os.js';
-import { closeHandles, ParseError } from './read.js';
+import { closeHandles, ParseError, readKeptSync } from './read.js';
 import { parseSelinuxConfig, selinuxCollector } from './selinux.js';
 import { kernelPageSize, parseSockstat, sockstatCollector } from './sockstat.js';
 import { parseSoftnet, softnetCollector } from './softnet.js';
@@ -322,6 +322,48 @@ describe('netclass', () => {
       if (family) expect(family.type).toBe(counter ? 'counter' : 'gauge');
     }
     expect(sink.families.get('node_network_mtu_bytes')?.help).toBe('Network device property: mtu_bytes');
+  });
+
+  it('does not ask again for a file the kernel refused until the device changes state', async () => {
+    // A copy of this host's tree where eth0 is down: its kernel refuses speed (EINVAL).
+    const tree = mkdtempSync(path.join(tmpdir(), 'netclass-'));
+    cpSync(path.join(sys, 'class/net'), path.join(tree, 'class/net'), { recursive: true, dereference: true });
+    const dev = path.join(tree, 'class/net/eth0');
+    let up = false;
+    const asked: string[] = [];
+    const readKept = (p: string) => {
+      const text = readKeptSync(p);
+      if (text !== undefined && p.endsWith('eth0/speed')) {
+        asked.push(p);
+        if (!up) throw Object.assign(new Error('EINVAL: invalid argument, read'), { code: 'EINVAL' });
+      }
+      return text;
+    };
+    const collector = netclassCollector({ ...paths, sys: tree }, readKept);
+    const speed = async () => {
+      const sink = new MetricSink();
+      await collector.update(sink, new AbortController().signal);
+      return sink.families.get('node_network_speed_bytes')?.values.find((v) => v.labels.device === 'eth0')?.value;
+    };
+    try {
+      writeFileSync(path.join(dev, 'operstate'), 'down\n');
+      writeFileSync(path.join(dev, 'speed'), '10000\n');
+      // The first scrape opens every file (no kept handle yet), the second is refused.
+      expect(await speed()).toBe(10_000 * 125_000);
+      expect(await speed()).toBeUndefined();
+      expect(asked).toHaveLength(1);
+      // Refused in the same state: not asked again, still no series.
+      expect(await speed()).toBeUndefined();
+      expect(await speed()).toBeUndefined();
+      expect(asked).toHaveLength(1);
+      // The link comes up (its operstate moves): asked again, and answered.
+      up = true;
+      writeFileSync(path.join(dev, 'operstate'), 'up\n');
+      expect(await speed()).toBe(10_000 * 125_000);
+      expect(asked).toHaveLength(2);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 
   it.each([

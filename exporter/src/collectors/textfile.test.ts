@@ -20,7 +20,7 @@ const paths = { proc: PROC, sys: '/nonexistent', rootfs: '/nonexistent' };
 /** One collection of the textfile collector beside the loadavg one (whose node_load1 a file may try to take). */
 async function scrape(dir: string, log = silentLogger()) {
   const c = await collect([loadavgCollector(paths), textfileCollector(dir, log)], 5);
-  return { ...c, text: renderFamilies(c.sink.families.values()) };
+  return { ...c, text: renderFamilies(c.sink.families) };
 }
 
 describe('textfile collector', () => {
@@ -49,7 +49,7 @@ describe('textfile collector', () => {
 
   it('stays promtool-clean, and OpenMetrics names a counter without _total with it', async () => {
     const { sink, text } = await scrape(GOOD);
-    const om = renderFamilies(sink.families.values(), true);
+    const om = renderFamilies(sink.families, true);
     expect(om).toContain('# TYPE backup_runs counter\nbackup_runs_total{repo="s3:nas/backups"} 412');
     requirePromtool();
     // backup_runs is the cron job's own name, which promtool's lint would rename.
@@ -61,7 +61,7 @@ describe('textfile collector', () => {
     const collector = textfileCollector(MALFORMED, captured.log);
     const once = async () => {
       const c = await collect([loadavgCollector(paths), collector], 5);
-      return { ...c, families: new Map(parseFamilies(renderFamilies(c.sink.families.values())).map((f) => [f.name, f])) };
+      return { ...c, families: new Map(parseFamilies(renderFamilies(c.sink.families)).map((f) => [f.name, f])) };
     };
     const { families, outcomes } = await once();
     expect(outcomes.every((o) => o.success)).toBe(true);

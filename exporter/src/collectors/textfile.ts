@@ -69,6 +69,22 @@ function seriesNames(f: ScrapedFamily): Set<string> {
   return out;
 }
 
+/**
+ * Whether `sink` has a series named `n`: a family of that name, or the
+ * `_bucket`, `_sum` or `_count` of a histogram or summary (the only families
+ * whose samples are named otherwise). Looked up, so a scrape does not list
+ * the exporter's hundreds of series names to check a textfile's few.
+ */
+function exportedBy(sink: MetricSink, n: string): boolean {
+  if (sink.families.has(n)) return true;
+  for (const suffix of ['_bucket', '_sum', '_count']) {
+    if (!n.endsWith(suffix)) continue;
+    const type = sink.families.get(n.slice(0, -suffix.length))?.type;
+    if (type === 'histogram' || type === 'summary') return true;
+  }
+  return false;
+}
+
 /** What a file gave when last read, by path: kept while its mtime, size and inode stay the same. */
 type ReadCache = Map<string, { version: string; read: FileRead }>;
 
@@ -152,16 +168,13 @@ export function textfileCollector(dir: string | undefined, log?: Logger): Collec
       const found = pending.get(own);
       if (!found) return;
       const { problems } = found;
-      // Series names taken: the exporter's own, then each accepted file's.
+      // Series names the accepted files took, by file; the exporter's own are in `into`.
       const taken = new Map<string, string>();
-      for (const f of into.families.values()) {
-        taken.set(f.name, 'the exporter');
-        for (const v of f.values) if (v.name) taken.set(v.name, 'the exporter');
-      }
+      const owner = (n: string) => taken.get(n) ?? (exportedBy(into, n) ? 'the exporter' : undefined);
       for (const { file, family } of found.families) {
-        const clash = [...seriesNames(family)].find((n) => taken.has(n));
+        const clash = [...seriesNames(family)].find((n) => owner(n) !== undefined);
         if (clash !== undefined) {
-          const message = `${family.name} is already exported by ${taken.get(clash)}; this file's ${family.name} is refused`;
+          const message = `${family.name} is already exported by ${owner(clash)}; this file's ${family.name} is refused`;
           problems.set(file, problems.has(file) ? `${problems.get(file)}; ${message}` : `${file}: ${message}`);
           continue;
         }

@@ -9,7 +9,7 @@ import { addTimexSeries, libcAdjtimex, type Timex, timexCollector } from './time
 
 const DIR = path.join(FIXTURES, 'this-host/adjtimex');
 const reading = (file: string) => JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { state: number; timex: Timex };
-const values = (sink: MetricSink) => new Map(parseExposition(renderFamilies(sink.families.values())).map((s) => [s.name, s.value]));
+const values = (sink: MetricSink) => new Map(parseExposition(renderFamilies(sink.families)).map((s) => [s.name, s.value]));
 
 describe('timex', () => {
   it('gives node_exporter’s values for this host’s adjtimex(2) reading (unsynchronised: TIME_ERROR)', () => {

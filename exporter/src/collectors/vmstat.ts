@@ -35,8 +35,10 @@ export function vmstatCollector(paths: HostPaths, fields: RegExp = DEFAULT_VMSTA
   return {
     name: 'vmstat',
     async update(sink, signal) {
-      for (const [name, value] of parseVmstat(await readText(path.join(paths.proc, 'vmstat'), signal, 'memory'))) {
-        if (fields.test(name)) sink.untyped(`node_vmstat_${name}`, `/proc/vmstat information field ${name}.`).set({}, value);
+      const pairs = parseVmstat(await readText(path.join(paths.proc, 'vmstat'), signal, 'memory'));
+      for (let i = 0; i < pairs.length; i++) {
+        const name = pairs[i]![0];
+        if (fields.test(name)) sink.untyped(`node_vmstat_${name}`, `/proc/vmstat information field ${name}.`).set({}, pairs[i]![1]);
       }
     },
   };
