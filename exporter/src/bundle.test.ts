@@ -44,7 +44,16 @@ describe('the built exporter, started as `node bin/vigil-exporter.js` with no fl
   beforeAll(async () => {
     ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
     writeFileSync(path.join(dir, 'services.yaml'), 'services:\n  - name: closed\n    tcp: 127.0.0.1:1\n    timeout: 500ms\n');
-    running = await launch([], { VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'), DOCKER_HOST: 'unix:///nonexistent.sock' });
+    writeFileSync(
+      path.join(dir, 'blackbox.yml'),
+      'modules:\n  health:\n    prober: http\n    http:\n      fail_if_body_not_matches_regexp: [\'"status": ?"ok"\']\n',
+    );
+    running = await launch([], {
+      VIGIL_SERVICES_FILE: path.join(dir, 'services.yaml'),
+      VIGIL_PROBE_MODULES_FILE: path.join(dir, 'blackbox.yml'),
+      VIGIL_PROBE_ALLOW: '127.0.0.1',
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -60,6 +69,12 @@ describe('the built exporter, started as `node bin/vigil-exporter.js` with no fl
     const om = await (await fetch(`${running.url}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
     expect(om.endsWith('# EOF\n')).toBe(true);
     expect(running.output()).toMatch(/INFO.*exporter listening/); // pino-pretty's layout, not a JSON line
+  });
+
+  it('checks probe bodies with regular expressions (re2js, loaded from node_modules)', async () => {
+    const probe = await (await fetch(`${running.url}/probe?module=health&target=${running.url}/health`)).text();
+    expect(probe).toMatch(/^probe_failed_due_to_regex 0$/m);
+    expect(probe).toMatch(/^probe_success 1$/m);
   });
 
   it('runs with the launcher flags all the same: gc is exposed, so the heap is trimmed between scrapes', async () => {

@@ -1,8 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { invalid, parseDuration } from '@vigil/core/config';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import * as z from 'zod/mini';
+
+let re2js: typeof RE2JS | undefined;
+
+/**
+ * RE2JS, loaded from node_modules on first use (the bundle leaves it out): an
+ * exporter without regular expressions in its probe modules never holds it.
+ */
+function compileRe2(source: string): RE2JS {
+  re2js ??= (createRequire(import.meta.url)('re2js') as typeof import('re2js')).RE2JS;
+  return re2js.compile(source);
+}
 
 /**
  * A regular expression from the modules file, compiled with RE2JS: matching
@@ -13,7 +24,7 @@ const re2 = z.pipe(
   z.string(),
   z.transform((s, ctx) => {
     try {
-      return RE2JS.compile(s);
+      return compileRe2(s);
     } catch (e) {
       return invalid(ctx, `not a valid RE2 regular expression: ${(e as Error).message}`);
     }
