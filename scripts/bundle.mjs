@@ -45,8 +45,9 @@ await build({
   sourcemap: 'linked',
   legalComments: 'linked',
   // Always loaded from node_modules on use: pino-pretty only for VIGIL_LOG_PRETTY;
-  // pg-native is pg's optional native driver, never used here.
-  external: ['pino-pretty', 'pg-native', ...(values.external ?? [])],
+  // pg-native is pg's optional native driver, never used here; @node-rs/argon2
+  // is native (a prebuilt binary per platform), loaded when a password is hashed.
+  external: ['pino-pretty', 'pg-native', '@node-rs/argon2', ...(values.external ?? [])],
   // The CommonJS dependencies (koa, prom-client, pino, pg) call require() for
   // Node's own modules; an ES module has none, so give it one.
   banner: {

@@ -6,6 +6,7 @@ import { ConfigError } from '@vigil/core/config';
 import { closedPort } from '@vigil/core/testing';
 import {
   CONNECT_TIMEOUT_MS,
+  createDb,
   DatabaseUnreachableError,
   type EmbeddedPostgres,
   MIGRATION_NAMES,
@@ -30,9 +31,19 @@ describe('vigil targets and migrate', () => {
     await embedded?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
+  const passwords: string[] = [];
+  const asked: string[] = [];
   const run = async (...argv: string[]) => {
     let text = '';
-    await runDbCommand(argv, (s) => (text += s), env);
+    await runDbCommand(
+      argv,
+      (s) => (text += s),
+      env,
+      async (prompt) => {
+        asked.push(prompt);
+        return passwords.shift() ?? '';
+      },
+    );
     return text;
   };
 
@@ -111,6 +122,45 @@ describe('vigil targets and migrate', () => {
       /--timeout "1ms" must be a duration from 100 ms/,
     );
     await expect(run('targets', 'list', '--csv')).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+  });
+
+  it('creates, lists, re-roles, re-passwords and removes console users, auditing each change', async () => {
+    expect(await run('users', 'list')).toMatch(/^no users; add one with: npx vigil users create NAME --role admin/);
+    passwords.push('ada-password-1');
+    expect(await run('users', 'create', 'ada', '--role', 'admin')).toBe('created ada (admin)\n');
+    expect(asked.at(-1)).toBe('password for ada (at least 10 characters)');
+    const generated = await run('users', 'create', 'vic', '--role', 'viewer', '--generate-password');
+    const pw = /^password: (\S+)$/m.exec(generated)?.[1];
+    expect(pw).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    const table = await run('users', 'list');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+CREATED\s+PASSWORD CHANGED$/);
+    expect(table).toMatch(/^ada\s+admin\s/m);
+    expect(table).toMatch(/^vic\s+viewer\s/m);
+    expect(table).not.toMatch(/argon2|\$/);
+    passwords.push('short');
+    await expect(run('users', 'create', 'bob', '--role', 'viewer')).rejects.toThrow(/at least 10 characters/);
+    await expect(run('users', 'create', 'bob')).rejects.toThrow(/needs --role/);
+    await expect(run('users', 'create', 'bob', '--role', 'root', '--generate-password')).rejects.toThrow(/not one of admin/);
+    await expect(run('users', 'create', 'ada', '--role', 'viewer', '--generate-password')).rejects.toThrow(/exists already/);
+    expect(await run('users', 'set-role', 'vic', 'operator')).toBe('vic is now operator (was viewer)\n');
+    await expect(run('users', 'set-role', 'ada', 'viewer')).rejects.toThrow(/ada is the only admin/);
+    await expect(run('users', 'remove', 'ada')).rejects.toThrow(UsageError);
+    passwords.push('vic-password-2');
+    expect(await run('users', 'reset-password', 'vic')).toBe('new password set for vic; their sessions were ended\n');
+    await expect(run('users', 'reset-password', 'nobody', '--generate-password')).rejects.toThrow(/no user named "nobody"/);
+    expect(await run('users', 'remove', 'vic')).toBe('removed vic\n');
+    await expect(run('users', 'frob')).rejects.toThrow(/unknown command "vigil users frob"/);
+    await expect(run('users', 'create', 'a', 'b', '--role', 'admin')).rejects.toThrow(/usage: npx vigil users list/);
+    const db = await createDb(env.DATABASE_URL!, { max: 1 });
+    try {
+      const audit = await db.selectFrom('audit_log').select(['action', 'user_name', 'before', 'after']).orderBy('id').execute();
+      expect(audit.map((a) => a.action)).toEqual(['user.create', 'user.create', 'user.set_role', 'user.reset_password', 'user.remove']);
+      expect(audit[2]).toMatchObject({ before: { name: 'vic', role: 'viewer' }, after: { name: 'vic', role: 'operator' } });
+      expect(audit[0]!.user_name).toMatch(/^cli \(/);
+      expect(JSON.stringify(audit)).not.toContain('ada-password-1');
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('never prints the password of a target URL', async () => {

@@ -2,25 +2,35 @@ import { parseArgs } from 'node:util';
 import { ConfigError, parseDuration, parseEnv } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import {
+  type Account,
+  AccountError,
   addChannel,
   addTarget,
   ChannelError,
   checkDatabase,
   createDb,
+  createUser,
   DATABASE_URL,
   type Database,
   DatabaseUnreachableError,
   DatabaseUrlError,
+  generatePassword,
   listChannels,
   listTargets,
+  listUsers,
+  MIN_PASSWORD_LENGTH,
   migrateDown,
   migrateToLatest,
   removeChannel,
   removeTarget,
+  removeUser,
   requireCurrentSchema,
   resolveDatabaseUrl,
   SchemaBehindError,
+  setPassword,
+  setRole,
   TargetExistsError,
+  writeAudit,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import * as z from 'zod/mini';
@@ -51,6 +61,15 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
                                     a JSON webhook, a Slack-compatible incoming webhook,
                                     or an Alertmanager (its base URL, e.g. http://am.lan:9093)
   ${VIGIL} channels remove NAME    stop sending to a channel
+  ${VIGIL} users list              list console users and their roles
+  ${VIGIL} users create NAME --role ROLE [--generate-password]
+                                    add a console user (roles: admin, operator, developer,
+                                    viewer); the password is asked for on a terminal, read
+                                    from the first line of stdin, or generated and printed once
+  ${VIGIL} users set-role NAME ROLE
+  ${VIGIL} users reset-password NAME [--generate-password]
+                                    set a new password (as create) and sign the user out everywhere
+  ${VIGIL} users remove NAME       remove a user with their sessions and API keys
   ${VIGIL} --help                  this text
 
 Environment (each program reads its own; --help on a program lists them all):
@@ -72,7 +91,7 @@ Environment (each program reads its own; --help on a program lists them all):
   Exporter host paths, collectors, containers and probes: ${VIGIL} exporter --help
 `;
 
-/** The subcommands of \`vigil targets\` and \`vigil channels\`, listed when one is given alone. */
+/** The subcommands of \`vigil targets\`, \`vigil channels\` and \`vigil users\`, listed when one is given alone. */
 const SUBCOMMANDS: Record<string, string> = {
   targets: `usage: ${VIGIL} targets list [--json]
        ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...]
@@ -80,6 +99,11 @@ const SUBCOMMANDS: Record<string, string> = {
   channels: `usage: ${VIGIL} channels list
        ${VIGIL} channels add NAME (--webhook URL | --slack URL | --alertmanager URL)
        ${VIGIL} channels remove NAME`,
+  users: `usage: ${VIGIL} users list
+       ${VIGIL} users create NAME --role admin|operator|developer|viewer [--generate-password]
+       ${VIGIL} users set-role NAME ROLE
+       ${VIGIL} users reset-password NAME [--generate-password]
+       ${VIGIL} users remove NAME`,
 };
 
 /** Shortest and longest scrape interval and timeout, in seconds: below this a scrape is no use, above it the schema refuses. */
@@ -91,6 +115,9 @@ export class UsageError extends Error {
 }
 
 type Out = (s: string) => void;
+
+/** Where a command gets a password it must not take from argv (see password.ts). */
+export type PasswordSource = (prompt: string) => Promise<string>;
 
 /** Validates a target's metrics URL: http(s) with a host. */
 export function checkTargetUrl(raw: string): string {
@@ -111,7 +138,12 @@ export function checkTargetUrl(raw: string): string {
  * refuse a schema that is behind, saying how to migrate.
  * @throws UsageError (exit 2) for a mistake on the command line, DatabaseUnreachableError, SchemaBehindError
  */
-export async function runDbCommand(argv: string[], out: Out, env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function runDbCommand(
+  argv: string[],
+  out: Out,
+  env: Record<string, string | undefined> = process.env,
+  password: PasswordSource = async (prompt) => (await import('./password.js')).readPassword(prompt),
+): Promise<void> {
   const [cmd, sub, ...rest] = argv;
   // Usage first: a mistake on the command line needs no database.
   if (cmd !== 'migrate' && !sub) throw new UsageError(SUBCOMMANDS[cmd!] ?? `unknown command "vigil ${cmd}"; see ${VIGIL} --help`);
@@ -119,12 +151,16 @@ export async function runDbCommand(argv: string[], out: Out, env: Record<string,
     throw new UsageError(`unknown command "vigil targets ${sub}"\n${SUBCOMMANDS.targets}`);
   if (cmd === 'channels' && !['list', 'add', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil channels ${sub}"\n${SUBCOMMANDS.channels}`);
+  if (cmd === 'users' && !['list', 'create', 'set-role', 'reset-password', 'remove'].includes(sub!))
+    throw new UsageError(`unknown command "vigil users ${sub}"\n${SUBCOMMANDS.users}`);
   const work =
     cmd === 'migrate'
       ? migrateCommand(argv.slice(1), out)
       : cmd === 'channels'
         ? channelsCommand(sub!, rest, out)
-        : targetsCommand(sub!, rest, out);
+        : cmd === 'users'
+          ? usersCommand(sub!, rest, out, password)
+          : targetsCommand(sub!, rest, out);
   const url = resolveDatabaseUrl(parseEnv(DATABASE_SCHEMA, env).DATABASE_URL);
   const db = await createDb(url, { max: 2, applicationName: 'vigil-cli' });
   try {
@@ -290,6 +326,102 @@ function channelsCommand(sub: string, rest: string[], out: Out): DbWork {
     if (!(await removeChannel(db, name))) throw new UsageError(`no channel named "${name}"; see ${VIGIL} channels list`);
     out(`removed ${name}\n`);
   };
+}
+
+/** `vigil users list|create|set-role|reset-password|remove`: reads the command line (throwing UsageError), returns the database work. */
+function usersCommand(sub: string, rest: string[], out: Out, password: PasswordSource): DbWork {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { role: { type: 'string' }, 'generate-password': { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const usage = SUBCOMMANDS.users!;
+  const wants = (n: number, options: string[] = []) => {
+    const extra = Object.keys(values).filter((k) => !options.includes(k));
+    if (positionals.length !== n || extra.length > 0) throw new UsageError(usage);
+  };
+  const [name, role] = positionals as [string, string];
+  // AccountError says what was wrong (a taken name, a short password, the last admin): a usage mistake.
+  const asUsage = async (work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (e) {
+      if (e instanceof AccountError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
+  const newPassword = async (): Promise<{ value: string; generated: boolean }> =>
+    values['generate-password']
+      ? { value: generatePassword(), generated: true }
+      : { value: await password(`password for ${name} (at least ${MIN_PASSWORD_LENGTH} characters)`), generated: false };
+  const shown = (u: Account) => ({ name: u.name, role: u.role });
+  if (sub === 'list') {
+    wants(0);
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      const users = await listUsers(db);
+      if (users.length === 0) {
+        out(`no users; add one with: ${VIGIL} users create NAME --role admin\n`);
+        return;
+      }
+      printTable(
+        ['NAME', 'ROLE', 'CREATED', 'PASSWORD CHANGED'],
+        users.map((u) => [u.name, u.role, u.created_at.toISOString().slice(0, 16), u.password_changed_at.toISOString().slice(0, 16)]),
+        out,
+      );
+    };
+  }
+  if (sub === 'create') {
+    wants(1, ['role', 'generate-password']);
+    if (!values.role) throw new UsageError(`${VIGIL} users create needs --role (admin, operator, developer or viewer)`);
+    return (db) =>
+      asUsage(async () => {
+        await requireCurrentSchema(db, `${VIGIL} migrate`);
+        const pw = await newPassword();
+        const user = await createUser(db, { name, role: values.role!, password: pw.value });
+        await writeAudit(db, { user: null, action: 'user.create', objectType: 'user', objectId: user.id, after: shown(user) });
+        out(`created ${user.name} (${user.role})\n`);
+        if (pw.generated) out(`password: ${pw.value}\n(shown this once; it can be changed on the account page)\n`);
+      });
+  }
+  if (sub === 'set-role') {
+    wants(2);
+    return (db) =>
+      asUsage(async () => {
+        await requireCurrentSchema(db, `${VIGIL} migrate`);
+        const { before, after } = await setRole(db, name, role);
+        await writeAudit(db, {
+          user: null,
+          action: 'user.set_role',
+          objectType: 'user',
+          objectId: after.id,
+          before: shown(before),
+          after: shown(after),
+        });
+        out(`${after.name} is now ${after.role} (was ${before.role})\n`);
+      });
+  }
+  if (sub === 'reset-password') {
+    wants(1, ['generate-password']);
+    return (db) =>
+      asUsage(async () => {
+        await requireCurrentSchema(db, `${VIGIL} migrate`);
+        const pw = await newPassword();
+        const user = await setPassword(db, name, pw.value);
+        await writeAudit(db, { user: null, action: 'user.reset_password', objectType: 'user', objectId: user.id });
+        out(`new password set for ${user.name}; their sessions were ended\n`);
+        if (pw.generated) out(`password: ${pw.value}\n(shown this once)\n`);
+      });
+  }
+  wants(1);
+  return (db) =>
+    asUsage(async () => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      const user = await removeUser(db, name);
+      await writeAudit(db, { user: null, action: 'user.remove', objectType: 'user', objectId: user.id, before: shown(user) });
+      out(`removed ${user.name}\n`);
+    });
 }
 
 /** A channel's URL as listings show it: an Alertmanager's base URL is an address (password masked); a webhook's path is its secret. */

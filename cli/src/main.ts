@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
       });
       return;
     }
-    if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels') {
+    if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels' || cmd === 'users') {
       if (argv.includes('--help') || argv.includes('-h')) {
         out(HELP);
         return;

@@ -2,7 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { ConfigError, listenAddress, parseEnv, seconds } from '@vigil/core/config';
-import { createDb, type EmbeddedPostgres, migrateToLatest, parseDatabaseUrl, startEmbeddedPostgres, upsertTarget } from '@vigil/db';
+import {
+  countUsers,
+  createDb,
+  createUser,
+  type EmbeddedPostgres,
+  generatePassword,
+  migrateToLatest,
+  parseDatabaseUrl,
+  startEmbeddedPostgres,
+  upsertTarget,
+  writeAudit,
+} from '@vigil/db';
 import * as z from 'zod/mini';
 import { type Program, programBin } from './programs.js';
 
@@ -54,7 +65,8 @@ export interface LocalVigil {
 /**
  * `vigil start`: the whole system on this machine. With DATABASE_URL unset it
  * serves embedded PGlite (in .vigil/pgdata) on loopback; it migrates, registers
- * the local exporter as a target named after this host, and runs exporter,
+ * the local exporter as a target named after this host, creates the first
+ * admin (printing its generated password once) when there is no user, and runs exporter,
  * scraper and console — each its package's program, built — as child processes
  * whose output it prefixes with their names. Each program's configuration is
  * checked first, so a bad value stops it before anything is migrated or started.
@@ -109,6 +121,23 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
         source: 'start',
       });
       out(`target: ${target.name} → ${target.url}\n`);
+      // The very first start: nobody could sign in, so an admin is made and its
+      // password printed this once (the only place it ever appears).
+      if ((await countUsers(db)) === 0) {
+        const password = generatePassword();
+        const admin = await createUser(db, { name: 'admin', role: 'admin', password });
+        await writeAudit(db, {
+          user: null,
+          action: 'user.create',
+          objectType: 'user',
+          objectId: admin.id,
+          after: { name: 'admin', role: 'admin' },
+        });
+        out(
+          `\nfirst start: created the console user "admin" with the password\n\n    ${password}\n\n` +
+            `(shown this once; change it on the console's account page, or set one with \`npx vigil users reset-password admin\`)\n\n`,
+        );
+      }
     } finally {
       await db.destroy();
     }

@@ -26,6 +26,8 @@ export interface TargetTable {
   source: ColumnType<string, string | undefined, string>;
   state: ColumnType<TargetState, TargetState | undefined, TargetState>;
   state_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** A paused target is not scraped and raises no alerts. */
+  paused: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
 }
 
@@ -93,6 +95,65 @@ export interface NotificationDeliveryTable {
   created_at: CreatedAt;
 }
 
+/**
+ * What a user may do, each role including the ones after it: `admin` (users,
+ * others' API keys, everything), `operator` (targets, channels' tests,
+ * pause, acknowledge, terminals), `developer` (read everything, terminals,
+ * container logs), `viewer` (read only).
+ */
+export type Role = 'admin' | 'operator' | 'developer' | 'viewer';
+
+/** `users`: who may sign in to the console, with an argon2id password hash (PHC string). */
+export interface UserTable {
+  id: Generated<number>;
+  name: string;
+  role: Role;
+  password_hash: string;
+  created_at: CreatedAt;
+  password_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** `sessions`: one signed-in browser; the cookie holds a random token, the table only its SHA-256. */
+export interface SessionTable {
+  id_hash: string;
+  user_id: number;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  client_address: string | null;
+  user_agent: string | null;
+}
+
+/** `api_keys`: a key acts as its user, with that user's role; only its SHA-256 and a display prefix are kept. */
+export interface ApiKeyTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  key_hash: string;
+  /** The key's first characters (`vgl_AbCd`), to tell keys apart in listings. */
+  prefix: string;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** `audit_log`: one row per admin or operator action: who, what, when, from where, before and after. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  time: CreatedAt;
+  user_id: number | null;
+  /** The user's name when it acted (kept after the user is removed). */
+  user_name: string;
+  /** `user.create`, `target.pause`, `api_key.revoke`, … */
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  client_address: string | null;
+  before: ColumnType<unknown, string | null | undefined, never>;
+  after: ColumnType<unknown, string | null | undefined, never>;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   targets: TargetTable;
@@ -100,6 +161,10 @@ export interface Database {
   events: EventTable;
   notification_channels: NotificationChannelTable;
   notification_deliveries: NotificationDeliveryTable;
+  users: UserTable;
+  sessions: SessionTable;
+  api_keys: ApiKeyTable;
+  audit_log: AuditLogTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -111,3 +176,7 @@ export type Event = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
 export type NotificationChannel = Selectable<NotificationChannelTable>;
 export type NotificationDelivery = Selectable<NotificationDeliveryTable>;
+export type User = Selectable<UserTable>;
+export type Session = Selectable<SessionTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

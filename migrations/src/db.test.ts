@@ -81,6 +81,10 @@ describe.each(testDatabases())('schema on $name', (engine) => {
       .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
       .returning('id')
       .execute();
+    const accounts = await migrateDown(db);
+    expect(accounts).toEqual(['2026-11-25T12-00-accounts']);
+    await expect(db.selectFrom('users').selectAll().execute()).rejects.toThrow(/users/);
+    await expect(sql`select paused from targets`.execute(db)).rejects.toThrow(/paused/);
     const stopped = await migrateDown(db);
     expect(stopped).toEqual(['2026-11-25T00-00-target-stopped']);
     // The older schema has no `stopped`: such a target becomes unknown, and the state is checked again.
@@ -96,7 +100,7 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped]);
+    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });

@@ -1,3 +1,4 @@
+export * from './accounts.js';
 export * from './config.js';
 export * from './database.js';
 export * from './db.js';
