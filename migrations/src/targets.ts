@@ -68,6 +68,45 @@ export async function getTarget(db: Kysely<Database>, id: number): Promise<Targe
   return db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * Pauses or resumes a target, with an event (`paused` / `resumed`) naming who
+ * did it. A paused target is not scraped and raises no alerts; a resumed one
+ * starts again as `unknown`, so the time it spent paused does not count as
+ * silence (see the scraper's liveness rule).
+ * @returns the target before and after, or null when there is no such target
+ */
+export async function setPaused(
+  db: Kysely<Database>,
+  id: number,
+  paused: boolean,
+  by: string,
+): Promise<{ before: Target; after: Target } | null> {
+  return db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('targets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!before) return null;
+    if (before.paused === paused) return { before, after: before };
+    const now = new Date();
+    const after = await trx
+      .updateTable('targets')
+      .set(paused ? { paused } : { paused, state: 'unknown', state_changed_at: now })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('events')
+      .values({
+        target_id: id,
+        time: now,
+        type: paused ? 'paused' : 'resumed',
+        from_state: before.state,
+        to_state: after.state,
+        message: `${before.name} ${paused ? 'paused' : 'resumed'} by ${by}`,
+      })
+      .execute();
+    return { before, after };
+  });
+}
+
 /** Removes a target (its heartbeats and events go with it). Returns whether one was removed. */
 export async function removeTarget(db: Kysely<Database>, name: string): Promise<boolean> {
   const r = await db.deleteFrom('targets').where('name', '=', name).executeTakeFirst();
@@ -125,7 +164,7 @@ export interface TargetLiveness {
 }
 
 /**
- * Every target with its last successful heartbeat no older than `lookbackSeconds`
+ * Every target but the paused ones, with its last successful heartbeat no older than `lookbackSeconds`
  * (uses the partial index `heartbeats_last_success`).
  */
 export async function targetLiveness(db: Kysely<Database>, lookbackSeconds = 86_400): Promise<TargetLiveness[]> {
@@ -133,6 +172,7 @@ export async function targetLiveness(db: Kysely<Database>, lookbackSeconds = 86_
   return db
     .selectFrom('targets as t')
     .select(['t.id', 't.name', 't.state', 't.interval_seconds', 't.state_changed_at', 't.created_at'])
+    .where('t.paused', '=', false)
     .select((eb) =>
       eb
         .selectFrom('heartbeats as h')

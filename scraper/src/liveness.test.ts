@@ -90,6 +90,17 @@ describe('nextState', () => {
     expect(nextState(old, started + 31 * S, started, 3)).toBe('down');
   });
 
+  it('counts a resumed target’s silence from its resumption, not from before its pause', () => {
+    // Last success an hour before; paused; resumed (unknown) at T0 + 100 s.
+    const resumed = target({ last_success: new Date(T0 - 3600 * S), state_changed_at: new Date(T0 + 100 * S) });
+    expect(nextState(resumed, T0 + 120 * S, T0, 3)).toBeNull();
+    expect(nextState(resumed, T0 + 131 * S, T0, 3)).toBe('down');
+    expect(downSince(resumed, T0 + 200 * S, T0, 3)).toBe(T0 + 130 * S);
+    // A target that is up keeps its own clock (its last change says nothing of silence).
+    const up = target({ state: 'up', last_success: new Date(T0), state_changed_at: new Date(T0 + 100 * S) });
+    expect(nextState(up, T0 + 31 * S + 100 * S, T0, 3)).toBe('down');
+  });
+
   it('honours the number of intervals', () => {
     const t = target({ state: 'up', last_success: new Date(T0) });
     expect(nextState(t, T0 + 49 * S, T0, 5)).toBeNull();

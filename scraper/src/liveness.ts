@@ -8,7 +8,9 @@ export type JudgedTarget = TargetLiveness & { goodbye_at?: Date | null };
  * successful scrape for `downAfterIntervals` intervals, and `up` on its first
  * success after it went down (or since it was added). The clock for "no
  * success" starts no earlier than the target's creation or the scraper's own
- * start, so a restarted scraper does not call its whole fleet down at once.
+ * start, so a restarted scraper does not call its whole fleet down at once,
+ * nor earlier than an `unknown` target's last change (a resumed target
+ * starts afresh: its paused time is not silence).
  * A target whose exporter said goodbye after its last success is `stopped`,
  * and stays so, never `down`, until it next answers.
  * @param startedAt when this liveness job began watching (ms)
@@ -24,7 +26,12 @@ export function nextState(
   if ((t.goodbye_at?.getTime() ?? -Infinity) > lastSuccess) return t.state === 'stopped' ? null : 'stopped';
   if (t.state !== 'up' && lastSuccess >= t.state_changed_at.getTime()) return 'up';
   if (t.state === 'stopped') return null;
-  const reference = Math.max(lastSuccess, t.created_at.getTime(), startedAt);
+  const reference = Math.max(
+    lastSuccess,
+    t.created_at.getTime(),
+    startedAt,
+    t.state === 'unknown' ? t.state_changed_at.getTime() : -Infinity,
+  );
   if (t.state !== 'down' && nowMs - reference > downAfterIntervals * t.interval_seconds * 1000) return 'down';
   return null;
 }
@@ -35,12 +42,17 @@ export function nextState(
  * ran late (after a database outage, say).
  */
 export function downSince(
-  t: Pick<TargetLiveness, 'interval_seconds' | 'created_at' | 'last_success'>,
+  t: Pick<TargetLiveness, 'interval_seconds' | 'created_at' | 'last_success' | 'state' | 'state_changed_at'>,
   nowMs: number,
   startedAt: number,
   downAfterIntervals: number,
 ): number {
-  const reference = Math.max(t.last_success?.getTime() ?? -Infinity, t.created_at.getTime(), startedAt);
+  const reference = Math.max(
+    t.last_success?.getTime() ?? -Infinity,
+    t.created_at.getTime(),
+    startedAt,
+    t.state === 'unknown' ? t.state_changed_at.getTime() : -Infinity,
+  );
   return Math.min(nowMs, reference + downAfterIntervals * t.interval_seconds * 1000);
 }
 

@@ -180,7 +180,7 @@ export class Notifier {
     if (channels.length === 0) return;
     const now = this.#now();
     const alerts = (await listTargets(this.db))
-      .filter((t) => t.state === 'down')
+      .filter((t) => t.state === 'down' && !t.paused)
       .map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
     alerts.push(watchdogAlert(now));
     for (const c of channels) {

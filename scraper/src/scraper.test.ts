@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '@vigil/core/log';
 import { closedPort, fixtureTree, httpServer, until } from '@vigil/core/testing';
-import { addChannel, addTarget, type Database, enqueueDeliveries, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
+import {
+  addChannel,
+  addTarget,
+  type Database,
+  enqueueDeliveries,
+  getTarget,
+  listEvents,
+  listTargets,
+  recentHeartbeats,
+  setPaused,
+} from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +189,31 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     expect(events[1]!.message).toBe('tidy stopped: its exporter shut down cleanly');
     expect(await enqueueDeliveries(db)).toBe(0);
   }, 40_000);
+
+  it('a paused target is neither scraped nor judged; resumed, it starts afresh as unknown, an event each way', async () => {
+    const t = await addTarget(db, { name: 'napping', url: `http://127.0.0.1:${await closedPort()}/metrics`, interval_seconds: 1 });
+    await db.updateTable('targets').set({ state: 'up' }).where('id', '=', t.id).execute();
+    expect((await setPaused(db, t.id, true, 'ada'))?.after.paused).toBe(true);
+    const scraper = new Scraper(db, options, silent);
+    await scraper.refreshTargets();
+    expect(scraper.targets.map((x) => x.name)).not.toContain('napping');
+    await scraper.tick();
+    await scraper.settle();
+    await scraper.writer.flush();
+    expect(await recentHeartbeats(db, t.id)).toEqual([]);
+    // Long silent, but paused: no transition, no event.
+    await scraper.checkLiveness(Date.now() + 3600_000);
+    expect((await getTarget(db, t.id))?.state).toBe('up');
+    const resumed = await setPaused(db, t.id, false, 'ada');
+    expect(resumed?.after).toMatchObject({ paused: false, state: 'unknown' });
+    await scraper.refreshTargets();
+    expect(scraper.targets.map((x) => x.name)).toContain('napping');
+    expect((await listEvents(db, { targetId: t.id })).map((e) => [e.type, e.message])).toEqual([
+      ['resumed', 'napping resumed by ada'],
+      ['paused', 'napping paused by ada'],
+    ]);
+    expect(await setPaused(db, 999_999, true, 'ada')).toBeNull();
+  });
 
   it('records no CPU figure from a window shorter than half the interval, and one from the full window after', async () => {
     // Each scrape serves counters that moved: 10 s more user time, 5 s more idle.

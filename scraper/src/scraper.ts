@@ -211,9 +211,9 @@ export class Scraper {
     return this.#targets;
   }
 
-  /** Re-reads the target list now; forgets what it kept of removed targets (their up series, cpu sample). */
+  /** Re-reads the target list now (paused ones left out); forgets what it kept of removed and paused targets (their up series, cpu sample). */
   async refreshTargets(): Promise<void> {
-    const next = await listTargets(this.db);
+    const next = (await listTargets(this.db)).filter((t) => !t.paused);
     const ids = new Set(next.map((t) => t.id));
     for (const t of this.#targets) {
       if (ids.has(t.id)) continue;
