@@ -1,26 +1,81 @@
 import { randomUUID } from 'node:crypto';
-import type { Handle, HandleServerError } from '@sveltejs/kit';
+import { type Handle, type HandleServerError, isHttpError, json, redirect } from '@sveltejs/kit';
+import { authenticate, authorize, credentialOf, isSafeMethod, SESSION_COOKIE } from '$lib/server/auth';
 import { consoleConfig, hostAllowed } from '$lib/server/config';
+import { getDb } from '$lib/server/db';
+import { log } from '$lib/server/log';
+
+/** Headers on every answer: no framing, no sniffing, no referrer leaving the console, HSTS over https. */
+function secure(response: Response, https: boolean): Response {
+  const h = response.headers;
+  h.set('X-Content-Type-Options', 'nosniff');
+  h.set('Referrer-Policy', 'same-origin');
+  h.set('X-Frame-Options', 'DENY');
+  h.set('Cross-Origin-Opener-Policy', 'same-origin');
+  h.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+  if (https) h.set('Strict-Transport-Security', 'max-age=31536000');
+  // The pages' policy comes from svelte.config.js (kit.csp, with a nonce for
+  // SvelteKit's own bootstrap); API answers and error texts get the strictest.
+  if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  return response;
+}
 
 /**
- * Every request: its Host must be the configured origin's (or an IP address),
- * so that a foreign page whose name was re-pointed at this machine (DNS
- * rebinding) is refused, even on loopback.
+ * Every request, in this order:
+ * 1. its Host must be the configured origin's (or an IP address), so a foreign
+ *    page whose name was re-pointed at this machine (DNS rebinding) is refused;
+ * 2. its credential (API key or session cookie) names the principal;
+ * 3. {@link authorize} decides from the route's policy, the role, and the
+ *    Origin of unsafe methods: pages send the signed-out to /login, the API
+ *    answers `{error: {code, message}}` with 401/403/404/405.
  */
 export const handle: Handle = async ({ event, resolve }) => {
-  const { origin } = consoleConfig();
+  const { origin, session } = consoleConfig();
+  const https = origin.protocol === 'https:';
   if (!hostAllowed(event.request.headers.get('host'), origin)) {
-    return new Response(`This console answers to ${origin.host}; set VIGIL_CONSOLE_ORIGIN to the address you use.\n`, {
-      status: 421,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-    });
+    return secure(
+      new Response(`This console answers to ${origin.host}; set VIGIL_CONSOLE_ORIGIN to the address you use.\n`, {
+        status: 421,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      }),
+      https,
+    );
   }
-  return resolve(event);
+  const api = event.url.pathname.startsWith('/api/');
+  const credential = credentialOf(event.request.headers, event.cookies);
+  const needsDb = credential !== null;
+  event.locals.principal = needsDb ? await authenticate(await getDb(), credential, session) : null;
+  // A cookie that names no live session (expired, signed out elsewhere): dropped.
+  if (credential && 'session' in credential && !event.locals.principal) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  const method = event.request.method;
+  const decision = authorize(
+    event.route.id,
+    method,
+    event.locals.principal,
+    event.request.headers.get('origin'),
+    origin,
+    credential !== null && 'apiKey' in credential,
+  );
+  if (!decision.ok) {
+    if (decision.status === 403 || decision.code === 'forbidden_origin')
+      log().warn({ route: event.route.id, method, user: event.locals.principal?.user.name, code: decision.code }, 'request refused');
+    if (!api && decision.status === 401 && isSafeMethod(method)) {
+      const next = event.url.pathname + event.url.search;
+      redirect(303, `/login${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`);
+    }
+    if (api || !isSafeMethod(method))
+      return secure(json({ error: { code: decision.code, message: decision.message } }, { status: decision.status }), https);
+    return secure(
+      new Response(decision.message, { status: decision.status, headers: { 'content-type': 'text/plain; charset=utf-8' } }),
+      https,
+    );
+  }
+  return secure(await resolve(event), https);
 };
 
 /** Unexpected errors: logged with an id, shown to the user as that id and a safe message only. */
 export const handleError: HandleServerError = ({ error, status, message }) => {
-  if (status === 404) return { message };
+  if (status === 404 || isHttpError(error)) return { message };
   const errorId = randomUUID();
   console.error(`[${errorId}]`, error);
   const text = (error as Error)?.message ?? '';

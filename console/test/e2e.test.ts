@@ -39,7 +39,18 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // Signed out, the console sends you to sign in; the first start printed the admin's password.
     await page.goto(vigil.consoleUrl);
+    await page.waitForURL(/\/login$/);
+    expect(vigil.adminPassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    await page.getByLabel('Name').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('[data-login-error]').textContent()).toMatch(/Wrong name or password/);
+    await page.getByLabel('Password').fill(vigil.adminPassword!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${vigil.consoleUrl}/`);
+    expect(await page.locator('[data-user]').textContent()).toMatch(/admin · admin/);
     const row = page.locator(`tr[data-target="${os.hostname()}"]`);
     await row.locator('[data-state="up"]').waitFor({ timeout: 30_000 });
     // Real figures: memory and disk as "x GiB of y GiB", cpu once two scrapes are in.
@@ -99,6 +110,11 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     const missingHost = await page.goto(`${vigil.consoleUrl}/hosts/424242`);
     expect(missingHost?.status()).toBe(404);
     expect(await page.locator('main').textContent()).toMatch(/No host with id 424242/);
+    // Signed out, every page refuses you again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${vigil.consoleUrl}/events`);
+    await page.waitForURL(/\/login\?next=%2Fevents$/);
     expect(errors).toEqual([]);
   }, 120_000);
 });

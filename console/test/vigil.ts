@@ -7,6 +7,8 @@ export interface RunningVigil {
   consoleUrl: string;
   /** Pid of each program, from what `vigil start` prints. */
   pids: Record<string, number>;
+  /** The first admin's password, printed once by the first start of an empty database (null otherwise). */
+  adminPassword: string | null;
   output: string[];
   stop(): Promise<void>;
 }
@@ -33,9 +35,17 @@ export function startVigil(env: NodeJS.ProcessEnv): Promise<RunningVigil> {
       if (started) pids[started[1]!] = Number(started[2]);
       const ready = /Vigil is running\. Console: (\S+)/.exec(line);
       if (ready) {
+        const created = output.findIndex((l) => l.startsWith('first start: created the console user "admin"'));
         resolve({
           consoleUrl: ready[1]!,
           pids,
+          adminPassword:
+            created < 0
+              ? null
+              : (output
+                  .slice(created + 1)
+                  .find((l) => l.trim() !== '')
+                  ?.trim() ?? null),
           output,
           stop: async () => {
             if (child.exitCode === null) child.kill('SIGTERM');

@@ -17,3 +17,26 @@ export async function listEvents(
   if (options.targetId !== undefined) q = q.where('e.target_id', '=', options.targetId);
   return q.execute();
 }
+
+/** A page of events, newest first: of one target, of one type, from `page` (1-based) of `perPage`, with the total. */
+export async function queryEvents(
+  db: Kysely<Database>,
+  query: { targetId?: number; type?: string; page?: number; perPage?: number } = {},
+): Promise<{ items: (Event & { target_name: string })[]; total: number }> {
+  let q = db.selectFrom('events as e').innerJoin('targets as t', 't.id', 'e.target_id');
+  if (query.targetId !== undefined) q = q.where('e.target_id', '=', query.targetId);
+  if (query.type !== undefined) q = q.where('e.type', '=', query.type);
+  const perPage = query.perPage ?? 100;
+  const [items, total] = await Promise.all([
+    q
+      .selectAll('e')
+      .select('t.name as target_name')
+      .orderBy('e.time', 'desc')
+      .orderBy('e.id', 'desc')
+      .limit(perPage)
+      .offset(((query.page ?? 1) - 1) * perPage)
+      .execute(),
+    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: Number(total.n) };
+}

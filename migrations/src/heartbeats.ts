@@ -20,8 +20,9 @@ export async function insertHeartbeats(db: Kysely<Database>, rows: NewHeartbeat[
 export async function latestHeartbeats(
   db: Kysely<Database>,
   withinSeconds = 172_800,
-  { successfulOnly = false } = {},
+  { successfulOnly = false, targetIds }: { successfulOnly?: boolean; targetIds?: readonly number[] } = {},
 ): Promise<Heartbeat[]> {
+  if (targetIds?.length === 0) return [];
   const since = new Date(Date.now() - withinSeconds * 1000);
   const { rows } = await sql<Heartbeat>`
     select h.*
@@ -32,6 +33,7 @@ export async function latestHeartbeats(
       order by time desc
       limit 1
     ) h
+    ${targetIds ? sql`where t.id = any(${[...targetIds]}::int[])` : sql``}
     order by t.id`.execute(db);
   return rows;
 }
@@ -39,4 +41,23 @@ export async function latestHeartbeats(
 /** A target's heartbeats, newest first. */
 export async function recentHeartbeats(db: Kysely<Database>, targetId: number, limit = 100): Promise<Heartbeat[]> {
   return db.selectFrom('heartbeats').selectAll().where('target_id', '=', targetId).orderBy('time', 'desc').limit(limit).execute();
+}
+
+/** A target's heartbeats from `from` to `to` (inclusive), oldest first, at most `limit`. */
+export async function heartbeatsBetween(
+  db: Kysely<Database>,
+  targetId: number,
+  from: Date,
+  to: Date,
+  limit = 20_000,
+): Promise<Heartbeat[]> {
+  return db
+    .selectFrom('heartbeats')
+    .selectAll()
+    .where('target_id', '=', targetId)
+    .where('time', '>=', from)
+    .where('time', '<=', to)
+    .orderBy('time')
+    .limit(limit)
+    .execute();
 }

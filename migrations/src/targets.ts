@@ -107,6 +107,77 @@ export async function setPaused(
   });
 }
 
+/** A page of targets: filters, and the page (1-based) of `perPage`, by name. */
+export interface TargetQuery {
+  /** A state, or `paused` for the paused ones (whatever their state). */
+  state?: TargetState | 'paused';
+  /** Labels every target must have, with these values. */
+  labels?: Record<string, string>;
+  /** A substring of the name, case-insensitive. */
+  q?: string;
+  page?: number;
+  perPage?: number;
+}
+
+/** The targets a {@link TargetQuery} selects, one page of them by name, with how many match in all. */
+export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}): Promise<{ items: Target[]; total: number }> {
+  let q = db.selectFrom('targets');
+  if (query.state === 'paused') q = q.where('paused', '=', true);
+  else if (query.state) q = q.where('state', '=', query.state).where('paused', '=', false);
+  if (query.labels && Object.keys(query.labels).length > 0) q = q.where(sql<boolean>`labels @> ${JSON.stringify(query.labels)}::jsonb`);
+  // LIKE's own wildcards in the search are matched literally.
+  if (query.q) q = q.where('name', 'ilike', `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const perPage = query.perPage ?? 100;
+  const [items, total] = await Promise.all([
+    q
+      .selectAll()
+      .orderBy('name')
+      .limit(perPage)
+      .offset(((query.page ?? 1) - 1) * perPage)
+      .execute(),
+    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: Number(total.n) };
+}
+
+/** What may change of a target after it was added. */
+export interface TargetPatch {
+  url?: string;
+  interval_seconds?: number;
+  timeout_seconds?: number;
+  labels?: Record<string, string>;
+}
+
+/**
+ * Changes a target's URL, interval, timeout or labels (pausing is {@link setPaused}).
+ * @returns the target before and after, or null when there is no such target
+ * @throws the database's check violation for an interval or timeout out of range
+ */
+export async function updateTarget(
+  db: Kysely<Database>,
+  id: number,
+  patch: TargetPatch,
+): Promise<{ before: Target; after: Target } | null> {
+  return db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('targets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!before) return null;
+    const set = {
+      ...(patch.url === undefined ? {} : { url: patch.url }),
+      ...(patch.interval_seconds === undefined ? {} : { interval_seconds: patch.interval_seconds }),
+      ...(patch.timeout_seconds === undefined ? {} : { timeout_seconds: patch.timeout_seconds }),
+      ...(patch.labels === undefined ? {} : { labels: JSON.stringify(patch.labels) }),
+    };
+    if (Object.keys(set).length === 0) return { before, after: before };
+    const after = await trx.updateTable('targets').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    return { before, after };
+  });
+}
+
+/** Removes a target by id; returns it, or null when there was none. */
+export async function removeTargetById(db: Kysely<Database>, id: number): Promise<Target | null> {
+  return (await db.deleteFrom('targets').where('id', '=', id).returningAll().executeTakeFirst()) ?? null;
+}
+
 /** Removes a target (its heartbeats and events go with it). Returns whether one was removed. */
 export async function removeTarget(db: Kysely<Database>, name: string): Promise<boolean> {
   const r = await db.deleteFrom('targets').where('name', '=', name).executeTakeFirst();

@@ -82,7 +82,13 @@ describe('getDb', () => {
 describe('the Host check (DNS rebinding)', () => {
   const request = (host: string) =>
     handle({
-      event: { request: new Request('http://x/', { headers: { host } }) } as never,
+      event: {
+        request: new Request('http://x/api/v1/health', { headers: { host } }),
+        url: new URL('http://x/api/v1/health'),
+        route: { id: '/api/v1/health' },
+        cookies: { get: () => undefined, delete: () => {} },
+        locals: {},
+      } as never,
       resolve: async () => new Response('page'),
     });
 

@@ -1,10 +1,14 @@
-import { listenAddress, parseEnv } from '@vigil/core/config';
+import { integer, listenAddress, logLevel, parseEnv, seconds } from '@vigil/core/config';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
 const schema = z.object({
   VIGIL_CONSOLE_LISTEN: listenAddress('127.0.0.1:3000'),
   VIGIL_CONSOLE_ORIGIN: z.optional(z.string()),
+  VIGIL_CONSOLE_PROXY_HOPS: integer(0, { min: 0, max: 10 }),
+  VIGIL_SESSION_MAX_AGE: seconds(7 * 86_400, { min: 60, max: 366 * 86_400 }),
+  VIGIL_SESSION_IDLE: seconds(12 * 3_600, { min: 60, max: 366 * 86_400 }),
+  VIGIL_LOG_LEVEL: logLevel,
   DATABASE_URL,
 });
 
@@ -13,13 +17,23 @@ export interface ConsoleConfig {
   listen: { host: string; port: number };
   /** The origin browsers use, e.g. `https://vigil.example.com`; requests for another Host are refused. */
   origin: URL;
+  /**
+   * Reverse proxies in front of the console that append to X-Forwarded-For
+   * (0: none, the peer's address is the client's). Never assumed: a header
+   * nobody vouches for is the client's own word.
+   */
+  proxyHops: number;
+  /** Session limits, seconds: from sign-in, and since the last request. */
+  session: { maxAgeSeconds: number; idleSeconds: number };
+  logLevel: string;
   databaseUrl: string | undefined;
 }
 
 /**
  * Reads the console's environment: `VIGIL_CONSOLE_LISTEN` (default
  * 127.0.0.1:3000), `VIGIL_CONSOLE_ORIGIN` (default `http://localhost:<port>`),
- * `DATABASE_URL`.
+ * `VIGIL_CONSOLE_PROXY_HOPS` (default 0), `VIGIL_SESSION_MAX_AGE` (default 7
+ * days), `VIGIL_SESSION_IDLE` (default 12 hours), `VIGIL_LOG_LEVEL`, `DATABASE_URL`.
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
@@ -34,7 +48,14 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
       env,
     ) as never;
   }
-  return Object.freeze({ listen: e.VIGIL_CONSOLE_LISTEN, origin: new URL(origin.origin), databaseUrl: e.DATABASE_URL });
+  return Object.freeze({
+    listen: e.VIGIL_CONSOLE_LISTEN,
+    origin: new URL(origin.origin),
+    proxyHops: e.VIGIL_CONSOLE_PROXY_HOPS,
+    session: Object.freeze({ maxAgeSeconds: e.VIGIL_SESSION_MAX_AGE, idleSeconds: e.VIGIL_SESSION_IDLE }),
+    logLevel: e.VIGIL_LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+  });
 }
 
 let config: ConsoleConfig | null = null;

@@ -1,0 +1,115 @@
+/**
+ * The shapes of the console's REST API (`/api/v1`), typed once: the routes
+ * build them, the pages and scripts read them. Times are ISO 8601 strings,
+ * sizes bytes, durations seconds.
+ */
+
+/** Every error: `{error: {code, message, field?}}` with the HTTP status saying the kind. */
+export interface ApiErrorBody {
+  error: {
+    /** `bad_request`, `invalid` (422, with `field`), `unauthenticated`, `forbidden`, `forbidden_origin`, `not_found`, `conflict`, `internal`. */
+    code: string;
+    message: string;
+    /** The body field that was wrong (`labels.rack`), for `invalid`. */
+    field?: string;
+  };
+}
+
+/** A page of a list, with how many items match in all. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export type TargetState = 'unknown' | 'up' | 'down' | 'stopped';
+
+/** The newest heartbeat of a target. */
+export interface HeartbeatView {
+  time: string;
+  up: boolean;
+  duration_seconds: number;
+  error: string | null;
+  cpu_usage_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  disk_used_bytes: number | null;
+  disk_total_bytes: number | null;
+  disk_avail_bytes: number | null;
+  load1: number | null;
+  uptime_seconds: number | null;
+}
+
+/** A target (its URL's password masked). */
+export interface TargetView {
+  id: number;
+  name: string;
+  url: string;
+  interval_seconds: number;
+  timeout_seconds: number;
+  labels: Record<string, string>;
+  source: string;
+  state: TargetState;
+  paused: boolean;
+  state_changed_at: string;
+  created_at: string;
+  /** The newest heartbeat within two days, or null. */
+  heartbeat: HeartbeatView | null;
+}
+
+export interface EventView {
+  id: number;
+  target_id: number;
+  target_name: string;
+  time: string;
+  type: string;
+  from_state: string | null;
+  to_state: string | null;
+  message: string;
+}
+
+export type Role = 'admin' | 'operator' | 'developer' | 'viewer';
+
+export interface UserView {
+  id: number;
+  name: string;
+  role: Role;
+  created_at: string;
+  password_changed_at: string;
+}
+
+export interface ApiKeyView {
+  id: number;
+  user_id: number;
+  user_name: string;
+  name: string;
+  /** The key's first 8 characters. */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** `POST /api-keys`: the key itself, shown this once. */
+export type NewApiKeyView = ApiKeyView & { key: string };
+
+export interface AuditView {
+  id: string;
+  time: string;
+  user_id: number | null;
+  user_name: string;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  client_address: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface MeView {
+  name: string;
+  role: Role;
+  via: 'session' | 'api_key';
+}

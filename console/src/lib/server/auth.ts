@@ -1,0 +1,148 @@
+/**
+ * Who is asking, and whether they may: every page, form action and API route
+ * is decided here, from {@link POLICY}, by the server (hooks.server.ts calls
+ * {@link authorize} before any load, action or handler runs). A route missing
+ * from the policy is refused, so a new route is closed until it is listed.
+ */
+import type { Cookies, RequestEvent } from '@sveltejs/kit';
+import { type Account, apiKeyUser, type Database, type Role, roleAtLeast, sessionUser } from '@vigil/db';
+import type { Kysely } from 'kysely';
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'vigil_session';
+
+/** Who a request acts as, and how it proved it. */
+export interface Principal {
+  user: Account;
+  via: 'session' | 'api_key';
+}
+
+/** What a route needs: a role at least (`viewer`: anyone signed in), or `public` (nobody needs to sign in). */
+export type Need = Role | 'public';
+
+/**
+ * The role each route needs, by SvelteKit route id: `read` for GET and HEAD,
+ * `write` for every other method (form actions, API writes). `null`: the
+ * method is not offered at all. Finer rules (an API key's owner, an admin for
+ * another user's keys) are checked by the handler on top of this.
+ */
+export const POLICY: Record<string, { read: Need | null; write: Need | null }> = {
+  '/login': { read: 'public', write: 'public' },
+  '/logout': { read: null, write: 'viewer' },
+  '/': { read: 'viewer', write: null },
+  '/events': { read: 'viewer', write: null },
+  '/hosts/[id]': { read: 'viewer', write: 'operator' },
+  '/api/v1/health': { read: 'public', write: null },
+  '/api/v1/health/db': { read: 'public', write: null },
+  '/api/v1/me': { read: 'viewer', write: null },
+  '/api/v1/targets': { read: 'viewer', write: 'operator' },
+  '/api/v1/targets/[id]': { read: 'viewer', write: 'operator' },
+  '/api/v1/targets/[id]/heartbeats': { read: 'viewer', write: null },
+  '/api/v1/targets/[id]/events': { read: 'viewer', write: null },
+  '/api/v1/events': { read: 'viewer', write: null },
+  '/api/v1/api-keys': { read: 'viewer', write: 'viewer' },
+  '/api/v1/api-keys/[id]': { read: null, write: 'viewer' },
+  '/api/v1/users': { read: 'admin', write: 'admin' },
+  '/api/v1/users/[name]': { read: 'admin', write: 'admin' },
+  '/api/v1/audit': { read: 'admin', write: null },
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether a method only reads. */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method);
+}
+
+/** The credential a request carries: an API key (`Authorization: Bearer …` or `X-API-Key`), else the session cookie. */
+export function credentialOf(headers: Headers, cookies: Pick<Cookies, 'get'>): { apiKey: string } | { session: string } | null {
+  const auth = headers.get('authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return { apiKey: auth.slice(7).trim() };
+  const key = headers.get('x-api-key');
+  if (key) return { apiKey: key.trim() };
+  const session = cookies.get(SESSION_COOKIE);
+  return session ? { session } : null;
+}
+
+/**
+ * The principal of a request, or null (no credential, or one that names no
+ * live session or usable key). The role is read from the database on every
+ * request, so a demotion or removal applies at once.
+ */
+export async function authenticate(
+  db: Kysely<Database>,
+  credential: ReturnType<typeof credentialOf>,
+  limits: { maxAgeSeconds: number; idleSeconds: number },
+): Promise<Principal | null> {
+  if (!credential) return null;
+  if ('apiKey' in credential) {
+    const found = await apiKeyUser(db, credential.apiKey);
+    return found ? { user: found.user, via: 'api_key' } : null;
+  }
+  const found = await sessionUser(db, credential.session, limits);
+  return found ? { user: found.user, via: 'session' } : null;
+}
+
+/**
+ * Whether an unsafe request (POST, PATCH, DELETE…) may come from where it says:
+ * its `Origin` must be the console's own. A browser always sends Origin on
+ * such requests, so one without it is a script, allowed only when it carries
+ * an API key header (a cross-site page cannot set that header without a CORS
+ * preflight, which the console never grants; whether the key is good is
+ * decided after, as for any request).
+ */
+export function originAllowed(method: string, origin: string | null, consoleOrigin: URL, carriesApiKey: boolean): boolean {
+  if (isSafeMethod(method)) return true;
+  if (origin === null) return carriesApiKey;
+  return origin === consoleOrigin.origin;
+}
+
+/** The outcome of {@link authorize}: go on, or refuse with this status, code and message. */
+export type Decision = { ok: true } | { ok: false; status: 401 | 403 | 404 | 405; code: string; message: string };
+
+/**
+ * Decides a request from the policy: the route's need for this method, the
+ * principal, and the Origin of unsafe requests.
+ * @param routeId SvelteKit's route id, null when no route matched (a 404 follows)
+ * @param carriesApiKey whether the request has an API key header, good or not
+ */
+export function authorize(
+  routeId: string | null,
+  method: string,
+  principal: Principal | null,
+  origin: string | null,
+  consoleOrigin: URL,
+  carriesApiKey = principal?.via === 'api_key',
+): Decision {
+  if (!originAllowed(method, origin, consoleOrigin, carriesApiKey))
+    return {
+      ok: false,
+      status: 403,
+      code: 'forbidden_origin',
+      message: `cross-site request refused: a ${method} must come from ${consoleOrigin.origin}`,
+    };
+  if (routeId === null) return { ok: true };
+  const rule = POLICY[routeId];
+  if (!rule) return { ok: false, status: 404, code: 'not_found', message: 'no such page' };
+  const need = isSafeMethod(method) ? rule.read : rule.write;
+  if (need === null) return { ok: false, status: 405, code: 'method_not_allowed', message: `${method} is not offered here` };
+  if (need === 'public') return { ok: true };
+  if (!principal) return { ok: false, status: 401, code: 'unauthenticated', message: 'sign in first (or send an API key)' };
+  if (!roleAtLeast(principal.user.role, need))
+    return {
+      ok: false,
+      status: 403,
+      code: 'forbidden',
+      message: `this needs the ${need} role or above; ${principal.user.name} is ${principal.user.role}`,
+    };
+  return { ok: true };
+}
+
+/** The client's address: the peer's, or with proxies configured, the one they recorded (adapter-node's XFF_DEPTH). */
+export function clientAddress(event: Pick<RequestEvent, 'getClientAddress'>): string | null {
+  try {
+    return event.getClientAddress();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,68 @@
+import * as z from 'zod/mini';
+
+/** Shortest and longest scrape interval, seconds (the schema's own check), and the shortest timeout. */
+const MIN_INTERVAL = 1;
+const MAX_INTERVAL = 86_400;
+const MIN_TIMEOUT = 0.1;
+
+const name = z
+  .string()
+  .check(
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, dot, dash or underscore, at most 63, starting with a letter or digit'),
+  );
+
+/** An exporter's metrics URL: http(s) with a host; a bare host gets /metrics. */
+const url = z.pipe(
+  z.string().check(z.maxLength(2000)),
+  z.transform((raw, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'not a URL; give the exporter’s metrics URL, e.g. http://pi-1.lan:9110/metrics',
+        input: raw,
+      });
+      return z.NEVER;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      ctx.issues.push({ code: 'custom', message: 'must start with http:// or https://', input: raw });
+      return z.NEVER;
+    }
+    if (u.pathname === '/') u.pathname = '/metrics';
+    return u.toString();
+  }),
+);
+
+const interval = z.int().check(z.gte(MIN_INTERVAL), z.lte(MAX_INTERVAL));
+const timeout = z.number().check(z.gte(MIN_TIMEOUT), z.lte(MAX_INTERVAL));
+const labels = z.record(
+  z.string().check(z.regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name')),
+  z.string().check(z.maxLength(200)),
+);
+
+const timeoutWithinInterval = (v: { interval_seconds?: number; timeout_seconds?: number }) =>
+  v.timeout_seconds === undefined || v.interval_seconds === undefined || v.timeout_seconds <= v.interval_seconds;
+
+/** `POST /api/v1/targets`: a new target; the timeout defaults to min(10 s, interval) and may not exceed it. */
+export const newTarget = z
+  .object({
+    name,
+    url,
+    interval_seconds: z.optional(interval),
+    timeout_seconds: z.optional(timeout),
+    labels: z.optional(labels),
+  })
+  .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
+
+/** `PATCH /api/v1/targets/:id`: any of url, interval, timeout, labels, paused. */
+export const targetPatch = z
+  .strictObject({
+    url: z.optional(url),
+    interval_seconds: z.optional(interval),
+    timeout_seconds: z.optional(timeout),
+    labels: z.optional(labels),
+    paused: z.optional(z.boolean()),
+  })
+  .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));

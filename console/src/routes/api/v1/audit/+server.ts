@@ -1,0 +1,14 @@
+import { json } from '@sveltejs/kit';
+import { listAudit } from '@vigil/db';
+import type { AuditView, Page } from '$lib/api';
+import { auditView } from '$lib/server/accounts';
+import { api, pageOf } from '$lib/server/api';
+import { getDb } from '$lib/server/db';
+import type { RequestHandler } from './$types';
+
+/** The audit log, newest first (admin): `page`, `per_page`. */
+export const GET: RequestHandler = api(async ({ url }) => {
+  const { page, perPage } = pageOf(url);
+  const { rows, total } = await listAudit(await getDb(), { limit: perPage, offset: (page - 1) * perPage });
+  return json({ items: rows.map(auditView), total, page, per_page: perPage } satisfies Page<AuditView>);
+});

@@ -1,0 +1,10 @@
+import { redirect } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { signOut } from '$lib/server/login';
+import type { RequestHandler } from './$types';
+
+/** Sign-out (a form's POST): the session ends in the database, not only its cookie. */
+export const POST: RequestHandler = async ({ cookies }) => {
+  await signOut(await getDb(), cookies);
+  redirect(303, '/login');
+};
