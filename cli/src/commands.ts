@@ -81,6 +81,9 @@ Environment (each program reads its own; --help on a program lists them all):
   VIGIL_CONSOLE_LISTEN              console address (default 127.0.0.1:3000)
   VIGIL_CONSOLE_ORIGIN              the console's public origin, e.g. https://vigil.example.com
                                     (default http://localhost:<port>); other Host headers are refused
+  VIGIL_CONSOLE_PROXY_HOPS          reverse proxies in front of the console (X-Forwarded-For; default 0)
+  VIGIL_SESSION_MAX_AGE, VIGIL_SESSION_IDLE
+                                    console session lifetime (default 7d) and idle limit (default 12h)
   VIGIL_LOCAL_INTERVAL              scrape interval of this machine's own exporter under vigil start (default 15s)
   VIGIL_SCRAPE_CONCURRENCY          scrapes at once (default 64)
   VIGIL_SCRAPE_BODY_LIMIT           largest exposition accepted, in bytes (default 16777216)

@@ -14,7 +14,14 @@ Usage: vigil-console [--help | --check-config]
 Environment:
   VIGIL_CONSOLE_LISTEN   address to listen on (default 127.0.0.1:3000)
   VIGIL_CONSOLE_ORIGIN   the URL browsers use (default http://localhost:<port>); requests
-                         naming another host are refused (DNS rebinding)
+                         naming another host, and writes from another origin, are refused;
+                         https://… makes the session cookie Secure and adds HSTS
+  VIGIL_CONSOLE_PROXY_HOPS
+                         reverse proxies in front that append to X-Forwarded-For (default 0:
+                         the peer's address is the client's; the header is never trusted unasked)
+  VIGIL_SESSION_MAX_AGE  a session's lifetime from sign-in (default 7d)
+  VIGIL_SESSION_IDLE     a session ends after this long without a request (default 12h)
+  VIGIL_LOG_LEVEL        log level (default info)
   DATABASE_URL           postgres://…, or unset for the embedded database a running \`vigil start\` serves
 `);
   process.exit(0);
@@ -35,6 +42,12 @@ if (argv.length > 0) {
 // adapter-node reads ORIGIN when its handler loads: the URL it builds for each
 // request (and SvelteKit's cross-site form check) uses the configured origin.
 process.env.ORIGIN = config.origin.origin;
+// The client's address (sign-in throttling, the audit log): behind N proxies,
+// the Nth address from the right of X-Forwarded-For, as adapter-node reads it.
+if (config.proxyHops > 0) {
+  process.env.ADDRESS_HEADER = 'x-forwarded-for';
+  process.env.XFF_DEPTH = String(config.proxyHops);
+}
 const { handler } = (await import(new URL('../build/handler.js', import.meta.url).href)) as { handler: http.RequestListener };
 const server = http.createServer(handler);
 server.on('error', (err: NodeJS.ErrnoException) => {
