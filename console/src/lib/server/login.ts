@@ -60,6 +60,6 @@ export async function signOut(db: Kysely<Database>, cookies: Cookies): Promise<v
 
 /** Where to go after signing in: a path on this console only (never `//evil.example` or a full URL). */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   return next;
 }
