@@ -45,7 +45,20 @@ describe('vigil start', () => {
       expect(hb!.disk_total_bytes).toBeGreaterThan(0);
       expect(hb!.cpu_usage_percent).toBeGreaterThanOrEqual(0);
 
-      const page = await (await fetch(vigil.consoleUrl)).text();
+      // Signed out, the console sends you to sign in; the first start printed the admin's password once.
+      const signedOut = await fetch(vigil.consoleUrl, { redirect: 'manual' });
+      expect(signedOut.status).toBe(303);
+      const password = /first start: created the console user "admin" with the password\n\n {4}(\S+)\n/.exec(output.join(''))?.[1];
+      expect(password).toMatch(/^[A-Za-z0-9_-]{20}$/);
+      const signIn = await fetch(`${vigil.consoleUrl}/login`, {
+        method: 'POST',
+        headers: { origin: vigil.consoleUrl, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ name: 'admin', password: password! }),
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const page = await (await fetch(vigil.consoleUrl, { headers: { cookie } })).text();
       expect(page).toContain(`data-target="${os.hostname()}"`);
 
       vigil.children.exporter.kill('SIGTERM');
