@@ -95,6 +95,7 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
 
     await row.locator('a').first().click();
     await page.waitForURL(/\/hosts\/\d+$/);
+    const hostUrl = page.url();
     await expect
       .poll(async () => page.locator('table[data-events]').textContent(), { timeout: 10_000 })
       .toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
@@ -110,6 +111,16 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     const missingHost = await page.goto(`${vigil.consoleUrl}/hosts/424242`);
     expect(missingHost?.status()).toBe(404);
     expect(await page.locator('main').textContent()).toMatch(/No host with id 424242/);
+    // An admin may pause the host (no scrapes, no alerts) and resume it, which starts it afresh.
+    await page.goto(hostUrl);
+    await page.locator('[data-pause]').click();
+    await page.locator('h1 [data-state="paused"]').waitFor();
+    expect(await page.locator('[data-pause]').textContent()).toBe('Resume');
+    await page.locator('[data-pause]').click();
+    await page.locator('h1 [data-state="unknown"]').waitFor();
+    await expect
+      .poll(async () => page.locator('table[data-events]').textContent(), { timeout: 10_000 })
+      .toMatch(/resumed by admin.*paused by admin/s);
     // Signed out, every page refuses you again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);

@@ -30,8 +30,11 @@ describe('console routes', () => {
     const fleet = await (await import('./+page.server')).load({} as never);
     expect(fleet).toMatchObject({ counts: { unknown: 1 }, rows: [{ target: { name: 'pi-1' }, heartbeat: null }] });
     expect((fleet as { serverTime: number }).serverTime).toBeGreaterThan(0);
-    const host = await (await import('./hosts/[id]/+page.server')).load({ params: { id: String(targetId) } } as never);
-    expect(host).toMatchObject({ target: { name: 'pi-1' }, heartbeats: [], events: [] });
+    const { load: loadHost } = await import('./hosts/[id]/+page.server');
+    const as = (role: string | null) =>
+      ({ params: { id: String(targetId) }, locals: { principal: role ? { user: { role } } : null } }) as never;
+    expect(await loadHost(as('operator'))).toMatchObject({ target: { name: 'pi-1' }, heartbeats: [], events: [], canOperate: true });
+    expect(await loadHost(as('developer'))).toMatchObject({ canOperate: false });
     const events = await (await import('./events/+page.server')).load({} as never);
     expect(events).toMatchObject({ events: [] });
   });

@@ -1,14 +1,46 @@
-import { error } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
+import { roleAtLeast, setPaused, writeAudit } from '@vigil/db';
+import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
-import type { PageServerLoad } from './$types';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-export const load: PageServerLoad = async ({ params }) => {
-  const id = Number(params.id);
-  // Ids are PostgreSQL integers: anything else names no host (and must not reach the query).
-  if (!/^\d{1,10}$/.test(params.id) || !Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647)
-    error(404, `No host with id ${params.id}`);
+/** The host's id from the path. @throws 404 for anything but a PostgreSQL integer (it must not reach the query) */
+function hostId(raw: string): number {
+  const id = Number(raw);
+  if (!/^\d{1,10}$/.test(raw) || !Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) error(404, `No host with id ${raw}`);
+  return id;
+}
+
+export const load: PageServerLoad = async ({ params, locals }) => {
+  const id = hostId(params.id);
   const host = await loadHost(await getDb(), id);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
-  return { ...host, serverTime: Date.now() };
+  const role = locals.principal?.user.role;
+  return { ...host, serverTime: Date.now(), canOperate: role !== undefined && roleAtLeast(role, 'operator') };
+};
+
+/** Pause or resume (operator and above, as the access policy says for this page's writes): an event and an audit row. */
+async function pause(event: RequestEvent, paused: boolean) {
+  const id = hostId(event.params.id);
+  const db = await getDb();
+  const user = event.locals.principal!.user;
+  const r = await setPaused(db, id, paused, user.name);
+  if (!r) return fail(404, { message: `No host with id ${id}; it may have been removed` });
+  if (r.before.paused !== paused)
+    await writeAudit(db, {
+      user,
+      action: paused ? 'target.pause' : 'target.resume',
+      objectType: 'target',
+      objectId: id,
+      clientAddress: clientAddress(event),
+      before: { paused: r.before.paused, state: r.before.state },
+      after: { paused: r.after.paused, state: r.after.state },
+    });
+  return { paused };
+}
+
+export const actions: Actions = {
+  pause: (event) => pause(event, true),
+  resume: (event) => pause(event, false),
 };
