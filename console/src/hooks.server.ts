@@ -43,8 +43,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   const api = event.url.pathname.startsWith('/api/');
   const credential = credentialOf(event.request.headers, event.cookies);
-  const needsDb = credential !== null;
-  event.locals.principal = needsDb ? await authenticate(await getDb(), credential, session) : null;
+  event.locals.principal = credential ? await authenticate(await getDb(), credential, session) : null;
   // A cookie that names no live session (expired, signed out elsewhere): dropped.
   if (credential && 'session' in credential && !event.locals.principal) event.cookies.delete(SESSION_COOKIE, { path: '/' });
   const method = event.request.method;

@@ -90,11 +90,16 @@ export function pageOf(url: URL): { page: number; perPage: number } {
   return { page: num('page', 1, 1_000_000), perPage: num('per_page', 100, 500) };
 }
 
-/** A route's numeric id (a PostgreSQL integer). @throws ApiError 404 for anything else */
-export function idOf(raw: string, what = 'target'): number {
+/** A path's id as a PostgreSQL integer, or null for anything else (which must not reach a query). */
+export function parseId(raw: string): number | null {
   const id = Number(raw);
-  if (!/^\d{1,10}$/.test(raw) || id <= 0 || id > 2_147_483_647)
-    throw new ApiError(404, 'not_found', `no ${what} with id ${raw.slice(0, 20)}`);
+  return /^\d{1,10}$/.test(raw) && id > 0 && id <= 2_147_483_647 ? id : null;
+}
+
+/** A route's numeric id (see {@link parseId}). @throws ApiError 404 for anything else */
+export function idOf(raw: string, what = 'target'): number {
+  const id = parseId(raw);
+  if (id === null) throw new ApiError(404, 'not_found', `no ${what} with id ${raw.slice(0, 20)}`);
   return id;
 }
 
@@ -109,8 +114,6 @@ export async function audit(
   const { user } = principalOf(event);
   await writeAudit(await getDb(), { user, action, objectType, objectId, clientAddress: clientAddress(event), ...change });
 }
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A heartbeat as the API shows it. */
 export function heartbeatView(h: Heartbeat): HeartbeatView {
@@ -147,5 +150,3 @@ export function targetView(t: Target, heartbeat: Heartbeat | null = null): Targe
     heartbeat: heartbeat ? heartbeatView(heartbeat) : null,
   };
 }
-
-export { iso };

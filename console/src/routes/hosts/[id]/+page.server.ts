@@ -1,14 +1,15 @@
 import { error, fail } from '@sveltejs/kit';
 import { roleAtLeast, setPaused, writeAudit } from '@vigil/db';
+import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-/** The host's id from the path. @throws 404 for anything but a PostgreSQL integer (it must not reach the query) */
+/** The host's id from the path. @throws 404 for anything but a PostgreSQL integer */
 function hostId(raw: string): number {
-  const id = Number(raw);
-  if (!/^\d{1,10}$/.test(raw) || !Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) error(404, `No host with id ${raw}`);
+  const id = parseId(raw);
+  if (id === null) error(404, `No host with id ${raw}`);
   return id;
 }
 
