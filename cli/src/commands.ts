@@ -89,6 +89,7 @@ Environment (each program reads its own; --help on a program lists them all):
   VIGIL_SCRAPE_BODY_LIMIT           largest exposition accepted, in bytes (default 16777216)
   VIGIL_DOWN_AFTER_INTERVALS        intervals without a successful scrape before a target is down (default 3)
   VIGIL_RETENTION_DAYS              days of heartbeats kept (default 30)
+  VIGIL_ROLLUP_RETENTION_DAYS       days of hourly rollups kept, for long charts (default 365)
   VIGIL_HEARTBEAT_QUEUE_LIMIT       heartbeats held while the database is away (default 100000)
   VIGIL_LOG_LEVEL, VIGIL_LOG_PRETTY log level (default info); 1 for human-readable logs
   Exporter host paths, collectors, containers and probes: ${VIGIL} exporter --help

@@ -1,3 +1,4 @@
+import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
@@ -154,6 +155,42 @@ export interface AuditLogTable {
   after: ColumnType<unknown, string | null | undefined, never>;
 }
 
+/** `target_inventory`: a target's containers and services as its latest scrape showed them (core's Inventory shapes). */
+export interface TargetInventoryTable {
+  target_id: number;
+  containers: ColumnType<ContainerInventory[], string, string>;
+  services: ColumnType<ServiceInventory[], string, string>;
+  /** When the scrape that wrote this row started. */
+  scraped_at: ColumnType<Date, Date | string, Date | string>;
+  /** When the set, or a state, health, restart count or probe result, last changed. */
+  changed_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/**
+ * `heartbeats_hourly`: one row per target and UTC hour, from that hour's
+ * heartbeats. cpu, memory and disk are percent (memory used / total, disk
+ * used / (used + avail) as df), load1 as is; each min/avg/max over the up
+ * scrapes, null when none carried the figure.
+ */
+export interface HeartbeatHourlyTable {
+  target_id: number;
+  hour: ColumnType<Date, Date | string, never>;
+  scrapes: number;
+  up_scrapes: number;
+  cpu_min: number | null;
+  cpu_avg: number | null;
+  cpu_max: number | null;
+  memory_min: number | null;
+  memory_avg: number | null;
+  memory_max: number | null;
+  disk_min: number | null;
+  disk_avg: number | null;
+  disk_max: number | null;
+  load1_min: number | null;
+  load1_avg: number | null;
+  load1_max: number | null;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   targets: TargetTable;
@@ -165,6 +202,8 @@ export interface Database {
   sessions: SessionTable;
   api_keys: ApiKeyTable;
   audit_log: AuditLogTable;
+  target_inventory: TargetInventoryTable;
+  heartbeats_hourly: HeartbeatHourlyTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -180,3 +219,5 @@ export type User = Selectable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type TargetInventory = Selectable<TargetInventoryTable>;
+export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;

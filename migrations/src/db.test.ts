@@ -81,6 +81,10 @@ describe.each(testDatabases())('schema on $name', (engine) => {
       .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
       .returning('id')
       .execute();
+    const inventory = await migrateDown(db);
+    expect(inventory).toEqual(['2026-11-26T00-00-inventory-rollups']);
+    await expect(db.selectFrom('heartbeats_hourly').selectAll().execute()).rejects.toThrow(/heartbeats_hourly/);
+    await expect(db.selectFrom('target_inventory').selectAll().execute()).rejects.toThrow(/target_inventory/);
     const accounts = await migrateDown(db);
     expect(accounts).toEqual(['2026-11-25T12-00-accounts']);
     await expect(db.selectFrom('users').selectAll().execute()).rejects.toThrow(/users/);
@@ -100,7 +104,7 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts]);
+    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts, ...inventory]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });

@@ -11,6 +11,7 @@ const schema = z.object({
   VIGIL_SCRAPE_BODY_LIMIT: integer(16 * 1024 * 1024, { min: 1024 }),
   VIGIL_DOWN_AFTER_INTERVALS: integer(3, { min: 1, max: 100 }),
   VIGIL_RETENTION_DAYS: integer(30, { min: 1, max: 3650 }),
+  VIGIL_ROLLUP_RETENTION_DAYS: integer(365, { min: 1, max: 36500 }),
   VIGIL_HEARTBEAT_QUEUE_LIMIT: integer(100_000, { min: 100 }),
   VIGIL_SCRAPE_THREADS: integer(availableParallelism(), { min: 0, max: 64 }),
   VIGIL_LOG_LEVEL: logLevel,
@@ -29,6 +30,8 @@ export interface ScraperConfig {
   bodyLimitBytes: number;
   downAfterIntervals: number;
   retentionDays: number;
+  /** Days the hourly rollups are kept. */
+  rollupRetentionDays: number;
   queueLimit: number;
   /** Most worker threads making the scrapes (it starts with one); 0 scrapes on the main thread. */
   scrapeThreads: number;
@@ -50,6 +53,7 @@ export function loadScraperConfig(env: Record<string, string | undefined> = proc
     bodyLimitBytes: e.VIGIL_SCRAPE_BODY_LIMIT,
     downAfterIntervals: e.VIGIL_DOWN_AFTER_INTERVALS,
     retentionDays: e.VIGIL_RETENTION_DAYS,
+    rollupRetentionDays: e.VIGIL_ROLLUP_RETENTION_DAYS,
     queueLimit: e.VIGIL_HEARTBEAT_QUEUE_LIMIT,
     scrapeThreads: e.VIGIL_SCRAPE_THREADS,
     logLevel: e.VIGIL_LOG_LEVEL,

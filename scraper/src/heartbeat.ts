@@ -1,5 +1,6 @@
 import { ExpositionError, indexSamples, type ScrapedSample, scanExposition } from '@vigil/core/exposition';
 import { type CpuTotals, cpuUsagePercent, FIGURE_SERIES, hostFigures } from '@vigil/core/figures';
+import { INVENTORY_SERIES, type Inventory, inventoryFromSamples } from '@vigil/core/inventory';
 import type { HeartbeatTable } from '@vigil/db';
 
 export type { CpuTotals };
@@ -36,7 +37,8 @@ export const NO_FIGURES: Readonly<HeartbeatFigures> = Object.freeze({
  * (node_exporter's series, as the common dashboards read them): memory used =
  * MemTotal − MemAvailable; root disk used = size − free of mountpoint "/",
  * and its avail (so that usage is df's used / (used + avail));
- * uptime = node_time_seconds (or `scrapeTime`) − node_boot_time_seconds.
+ * uptime = node_time_seconds (or `scrapeTime`) − node_boot_time_seconds;
+ * and its containers and services (core's {@link inventoryFromSamples}).
  * Works on any exporter: what it does not expose is null.
  * @param previousCpu the totals of the target's previous scrape, for cpu %
  * @param scrapeTime Unix seconds when the scrape started
@@ -46,12 +48,14 @@ export function deriveFigures(
   previousCpu: CpuTotals | undefined,
   scrapeTime: number,
   total: number = samples.length,
-): { figures: HeartbeatFigures; cpu: CpuTotals | null } {
+): { figures: HeartbeatFigures; cpu: CpuTotals | null; inventory: Inventory } {
   const byName = indexSamples(samples);
-  const f = hostFigures((name) => byName.get(name), scrapeTime);
+  const get = (name: string) => byName.get(name);
+  const f = hostFigures(get, scrapeTime);
   const root = f.disks.find((d) => d.mountPoint === '/');
   return {
     cpu: f.cpu,
+    inventory: inventoryFromSamples(get),
     figures: {
       samples: total,
       cpu_usage_percent: cpuUsagePercent(previousCpu, f.cpu),
@@ -79,7 +83,7 @@ const decoder = new TextDecoder();
 export function figuresFromBody(body: Uint8Array, previousCpu: CpuTotals | undefined, scrapeTime: number): BodyFigures | { error: string } {
   try {
     // Every line is checked; only the series the figures read are built.
-    const { samples, total } = scanExposition(decoder.decode(body), (name) => FIGURE_SERIES.has(name));
+    const { samples, total } = scanExposition(decoder.decode(body), (name) => FIGURE_SERIES.has(name) || INVENTORY_SERIES.has(name));
     return deriveFigures(samples, previousCpu, scrapeTime, total);
   } catch (err) {
     if (err instanceof ExpositionError) return { error: err.message };

@@ -21,6 +21,7 @@ Environment:
   VIGIL_SCRAPE_BODY_LIMIT       largest exposition accepted, bytes (default 16777216)
   VIGIL_DOWN_AFTER_INTERVALS    intervals without a successful scrape before a target is down (default 3)
   VIGIL_RETENTION_DAYS          days of heartbeats kept (default 30)
+  VIGIL_ROLLUP_RETENTION_DAYS   days of hourly rollups kept, for long charts (default 365)
   VIGIL_HEARTBEAT_QUEUE_LIMIT   heartbeats held while the database is away (default 100000)
   VIGIL_SCRAPE_THREADS          most worker threads making the scrapes (default: cores; it starts with
                                 one and adds one while they are busy; 0 scrapes on the main thread)

@@ -7,6 +7,8 @@ import {
   addTarget,
   type Database,
   enqueueDeliveries,
+  figureSeries,
+  getInventory,
   getTarget,
   listEvents,
   listTargets,
@@ -233,5 +235,78 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     const cpu = (await recentHeartbeats(db, t.id)).reverse().map((h) => h.cpu_usage_percent);
     // From the first: Δuser 20, Δidle 10 → busy 66.67 %, measured over the full window; the 1.2 s one was not.
     expect(cpu).toEqual([null, null, 66.67]);
+  });
+
+  it('stores containers and services from the scrapes, with container cpu %, written when they change', async () => {
+    // A cAdvisor-like body: a container's cpu counter moves 2 s per scrape; a probe's result flips on demand.
+    let n = 0;
+    let state = 'running';
+    let probe = 1;
+    const host = await httpServer((_, res) => {
+      n++;
+      res.end(
+        [
+          `vigil_container_state{name="web",image="nginx",state="${state}"} 1`,
+          `container_cpu_usage_seconds_total{cpu="total",name="web",image="nginx"} ${2 * n}`,
+          `container_memory_working_set_bytes{name="web",image="nginx"} ${1000 * n}`,
+          `probe_success{service="site"} ${probe}`,
+          `probe_duration_seconds{service="site"} 0.${n}`,
+          '',
+        ].join('\n'),
+      );
+    });
+    const plain = await httpServer((_, res) => res.end('node_load1 1\n'));
+    cleanup.push(host.close, plain.close);
+    const t = await addTarget(db, { name: 'docker-host', url: host.url });
+    const p = await addTarget(db, { name: 'plain', url: plain.url });
+    const scraper = new Scraper(db, options, silent);
+    const t0 = Date.now() - 120_000;
+    await scraper.scrapeOnce(t, new Date(t0));
+    await scraper.scrapeOnce(p, new Date(t0));
+    await scraper.flushInventory();
+    const first = await getInventory(db, t.id);
+    expect(first?.containers).toMatchObject([
+      { name: 'web', image: 'nginx', state: 'running', cpuSecondsTotal: 2, cpuPercent: null, memoryBytes: 1000 },
+    ]);
+    expect(first?.services).toEqual([{ name: 'site', success: true, durationSeconds: 0.1, statusCode: null, certExpiry: null }]);
+    expect(await getInventory(db, p.id)).toBeNull(); // nothing to show, nothing stored
+
+    // 10 s later, nothing but figures moved: not written (refreshed at most once a minute).
+    await scraper.scrapeOnce(t, new Date(t0 + 10_000));
+    expect(scraper.inventory.pending).toBe(0);
+    // The container stopped: written at once, cpu % from the last two scrapes (2 s of cpu in 10 s).
+    state = 'exited';
+    await scraper.scrapeOnce(t, new Date(t0 + 20_000));
+    await scraper.flushInventory();
+    const stopped = await getInventory(db, t.id);
+    expect(stopped?.containers[0]).toMatchObject({ state: 'exited', cpuPercent: 20 });
+    expect(stopped?.changed_at.getTime()).toBe(t0 + 20_000);
+    // A minute on, unchanged: the figures are refreshed, changed_at stays.
+    await scraper.scrapeOnce(t, new Date(t0 + 80_000));
+    await scraper.flushInventory();
+    const refreshed = await getInventory(db, t.id);
+    expect(refreshed?.scraped_at.getTime()).toBe(t0 + 80_000);
+    expect(refreshed?.changed_at.getTime()).toBe(t0 + 20_000);
+    expect(refreshed?.containers[0]?.memoryBytes).toBe(4000);
+    // A probe failing is news.
+    probe = 0;
+    await scraper.scrapeOnce(t, new Date(t0 + 85_000));
+    await scraper.flushInventory();
+    expect((await getInventory(db, t.id))?.services[0]?.success).toBe(false);
+  });
+
+  it("its retention job rolls completed hours up, and a chart's hourly series reads them", async () => {
+    const t = await addTarget(db, { name: 'rolled', url: 'http://127.0.0.1:1/metrics' });
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    await db
+      .insertInto('heartbeats')
+      .values([0, 1, 2].map((i) => ({ target_id: t.id, time: new Date(hour + i * 60_000), up: true, duration_seconds: 0.01, load1: i })))
+      .execute();
+    const scraper = new Scraper(db, { ...options, rollupRetentionDays: 365 }, silent);
+    await scraper.maintainPartitions();
+    const s = await figureSeries(db, t.id, new Date(hour), new Date(hour + 3_600_000), 3600);
+    expect(s).toMatchObject({ resolution: 'hourly', time: [hour / 1000], scrapes: [3], load1: { min: [0], avg: [1], max: [2] } });
+    const rolled = await db.selectFrom('heartbeats_hourly').selectAll().where('target_id', '=', t.id).execute();
+    expect(rolled).toHaveLength(1);
   });
 });

@@ -7,6 +7,8 @@ import {
   dropExpiredHeartbeatPartitions,
   ensureHeartbeatPartitions,
   listTargets,
+  pruneRollups,
+  rollupHeartbeats,
   type Target,
   targetLiveness,
 } from '@vigil/db';
@@ -14,6 +16,7 @@ import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type CpuTotals, NO_FIGURES } from './heartbeat.js';
+import { InventoryKeeper } from './inventory.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
@@ -27,6 +30,8 @@ export interface ScraperOptions {
   bodyLimitBytes: number;
   downAfterIntervals: number;
   retentionDays: number;
+  /** Days hourly rollups are kept (default 365). */
+  rollupRetentionDays?: number;
   queueLimit: number;
   /** How often the target list is re-read from the database (default 5 s). */
   targetRefreshSeconds?: number;
@@ -44,8 +49,9 @@ export interface ScraperOptions {
  * one heartbeat, written in batches. A liveness job every 2 s moves targets
  * between unknown/up/down and writes an event per transition; a notify job
  * every 2 s sends down and recovery events to the notification channels (and
- * each minute re-sends firing alerts to Alertmanagers); a retention job keeps
- * day partitions ahead and drops those past retention.
+ * each minute re-sends firing alerts to Alertmanagers); an inventory job
+ * writes containers and services that changed; an hourly retention job keeps
+ * day partitions ahead, drops those past retention and rolls heartbeats up by hour.
  */
 export class Scraper {
   readonly registry = new Registry();
@@ -55,6 +61,8 @@ export class Scraper {
   readonly pool: ScrapePool;
   /** Database outages, logged once when they start and once when they end. */
   readonly outage: OutageLog;
+  /** Each target's latest containers and services, written when they change. */
+  readonly inventory = new InventoryKeeper();
   #targets: Target[] = [];
   #targetsLoadedAt = 0;
   #scheduler = new PacedScheduler<Target>();
@@ -219,6 +227,7 @@ export class Scraper {
       if (ids.has(t.id)) continue;
       this.#previousCpu.delete(t.id);
       this.#seen.delete(t.id);
+      this.inventory.forget(t.id);
       this.#m.targetUp.remove({ target: t.name });
     }
     this.#targets = next;
@@ -310,7 +319,8 @@ export class Scraper {
         : { ...seen, lastError: result.error, goodbyeMs: result.stopping ? time.getTime() : seen.goodbyeMs },
     );
     if (result.up) {
-      const { figures, cpu } = result.parsed;
+      const { figures, cpu, inventory } = result.parsed;
+      this.inventory.observe(t.id, time, inventory);
       if (cpu && (wide || previous === undefined || time.getTime() - previous.at >= t.interval_seconds * 1000))
         this.#previousCpu.set(t.id, { totals: cpu, at: time.getTime() });
       this.writer.push({ ...base, error: null, ...figures });
@@ -349,14 +359,33 @@ export class Scraper {
     }
   }
 
-  /** Creates the coming days' partitions and drops those past retention. */
+  /**
+   * The retention job: creates the coming days' partitions, drops those past
+   * retention, rolls the completed hours' heartbeats up into hourly rows (a day
+   * at a time, logged, when catching up) and deletes rollups past theirs.
+   */
   async maintainPartitions(now: Date = new Date()): Promise<void> {
     try {
       const created = await ensureHeartbeatPartitions(this.db, now, 2);
       const dropped = await dropExpiredHeartbeatPartitions(this.db, this.options.retentionDays, now);
       if (created.length || dropped.length) this.log.info({ created, dropped }, 'heartbeat partitions maintained');
+      const rolled = await rollupHeartbeats(this.db, now, (p) => {
+        if (p.to.getTime() - p.from.getTime() >= 86_400_000)
+          this.log.info({ from: p.from, to: p.to, rows: p.rows }, 'rolling heartbeats up');
+      });
+      const pruned = await pruneRollups(this.db, this.options.rollupRetentionDays ?? 365, now);
+      this.log.debug({ ...rolled, pruned }, 'hourly rollups maintained');
     } catch (err) {
-      this.outage.failed('partition maintenance', err);
+      this.outage.failed('retention', err);
+    }
+  }
+
+  /** Writes the containers and services that changed; kept for the next try when the database is away. */
+  async flushInventory(): Promise<void> {
+    try {
+      await this.inventory.flush(this.db);
+    } catch (err) {
+      this.outage.failed('inventory', err, { pending: this.inventory.pending });
     }
   }
 
@@ -380,6 +409,7 @@ export class Scraper {
     this.#wake();
     job('* * * * * *', 'targets', () => this.refreshIfDue());
     job('* * * * * *', 'flush', () => this.writer.flush());
+    job('*/2 * * * * *', 'inventory', () => this.flushInventory());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
     job('*/2 * * * * *', 'notify', () => this.notifier.deliverDue());
     job('30 * * * * *', 'alertmanager', () => this.notifier.refreshAlertmanagers());
@@ -401,6 +431,7 @@ export class Scraper {
     this.#tasks = [];
     await this.settle();
     await this.writer.flush();
+    await this.flushInventory();
     await this.pool.close();
   }
 }

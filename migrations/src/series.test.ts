@@ -1,0 +1,208 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addTarget,
+  type Database,
+  ensureHeartbeatPartitions,
+  figureSeries,
+  getInventory,
+  insertHeartbeats,
+  type NewHeartbeat,
+  pruneRollups,
+  removeTargetById,
+  rollupHeartbeats,
+  upsertInventories,
+} from './index.js';
+import { testDatabases } from './testing.js';
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+/** min/avg/max of the non-null values, as the database computes them. */
+function stats(values: (number | null)[]): [number | null, number | null, number | null] {
+  const v = values.filter((x): x is number => x !== null);
+  if (v.length === 0) return [null, null, null];
+  return [Math.min(...v), v.reduce((a, b) => a + b, 0) / v.length, Math.max(...v)];
+}
+
+describe.each(testDatabases())('rollups, figure series and inventories on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  let a: number;
+  let b: number;
+  // Five whole hours ago: three hours of heartbeats from there, rolled up "now" = start + 3 h 10 min.
+  const start = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+  const rows: NewHeartbeat[] = [];
+
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+    await ensureHeartbeatPartitions(db, new Date(start - 86_400_000), 2);
+    a = (await addTarget(db, { name: 'a', url: 'http://a/metrics' })).id;
+    b = (await addTarget(db, { name: 'b', url: 'http://b/metrics' })).id;
+    for (let i = 0; i < 12; i++) {
+      const down = i === 5;
+      rows.push({
+        target_id: a,
+        time: new Date(start + i * 15 * MIN),
+        up: !down,
+        duration_seconds: 0.01,
+        error: down ? 'connection refused' : null,
+        cpu_usage_percent: down ? null : 10 + ((i * 7) % 13),
+        memory_used_bytes: down ? null : (1 + i) * 2 ** 28,
+        memory_total_bytes: down ? null : 2 ** 32,
+        disk_used_bytes: down ? null : 40e9 + i * 1e9,
+        disk_total_bytes: down ? null : 100e9,
+        disk_avail_bytes: down ? null : 50e9 - i * 1e9,
+        load1: down ? null : i / 4,
+      });
+    }
+    rows.push({ target_id: b, time: new Date(start + 20 * MIN), up: true, duration_seconds: 0.02, error: null, cpu_usage_percent: 99 });
+    await insertHeartbeats(db, rows);
+  });
+  afterAll(() => drop());
+
+  const pct = (r: NewHeartbeat) => ({
+    cpu: r.cpu_usage_percent ?? null,
+    memory: r.memory_used_bytes != null ? (r.memory_used_bytes / r.memory_total_bytes!) * 100 : null,
+    disk: r.disk_used_bytes != null ? (r.disk_used_bytes / (r.disk_used_bytes + r.disk_avail_bytes!)) * 100 : null,
+    load1: r.load1 ?? null,
+  });
+  /** What one bucket of target a's heartbeats should read. */
+  const expected = (from: number, to: number) => {
+    const inside = rows.filter((r) => r.target_id === a && +r.time >= from && +r.time < to);
+    const f = inside.map(pct);
+    return {
+      scrapes: inside.length,
+      up: inside.filter((r) => r.up).length,
+      cpu: stats(f.map((x) => x.cpu)),
+      memory: stats(f.map((x) => x.memory)),
+      disk: stats(f.map((x) => x.disk)),
+      load1: stats(f.map((x) => x.load1)),
+    };
+  };
+  const bucket = (s: Awaited<ReturnType<typeof figureSeries>>, i: number) => ({
+    scrapes: s.scrapes[i],
+    up: s.up[i],
+    cpu: [s.cpu.min[i], s.cpu.avg[i], s.cpu.max[i]],
+    memory: [s.memory.min[i], s.memory.avg[i], s.memory.max[i]],
+    disk: [s.disk.min[i], s.disk.avg[i], s.disk.max[i]],
+    load1: [s.load1.min[i], s.load1.avg[i], s.load1.max[i]],
+  });
+  const close = (got: unknown, want: ReturnType<typeof expected>) => {
+    const g = got as ReturnType<typeof bucket>;
+    expect([g.scrapes, g.up]).toEqual([want.scrapes, want.up]);
+    for (const k of ['cpu', 'memory', 'disk', 'load1'] as const)
+      for (let j = 0; j < 3; j++) {
+        if (want[k][j] === null) expect(g[k][j]).toBeNull();
+        else expect(g[k][j]).toBeCloseTo(want[k][j]!, 9);
+      }
+  };
+
+  it('buckets raw heartbeats by any step, on UTC boundaries, figures in percent', async () => {
+    const s = await figureSeries(db, a, new Date(start), new Date(start + 3 * HOUR), 1800);
+    expect(s.resolution).toBe('raw');
+    expect(s.time).toEqual([0, 1, 2, 3, 4, 5].map((i) => (start + i * 30 * MIN) / 1000));
+    for (let i = 0; i < 6; i++) close(bucket(s, i), expected(start + i * 30 * MIN, start + (i + 1) * 30 * MIN));
+    // The bucket with the failed scrape counts it, and its figures come from the one up scrape.
+    expect(s.scrapes[2]).toBe(2);
+    expect(s.up[2]).toBe(1);
+  });
+
+  it('rolls up completed hours, and serves whole-hour steps from them', async () => {
+    const r = await rollupHeartbeats(db, new Date(start + 3 * HOUR + 10 * MIN));
+    expect(r.rows).toBe(4); // a: three hours; b: one
+    const rolled = await db.selectFrom('heartbeats_hourly').selectAll().where('target_id', '=', a).orderBy('hour').execute();
+    expect(rolled.map((h) => h.hour.getTime())).toEqual([start, start + HOUR, start + 2 * HOUR]);
+    const s = await figureSeries(db, a, new Date(start), new Date(start + 3 * HOUR), 3600);
+    expect(s.resolution).toBe('hourly');
+    for (let i = 0; i < 3; i++) close(bucket(s, i), expected(start + i * HOUR, start + (i + 1) * HOUR));
+    // Two-hour buckets (on even UTC hours): min of mins, max of maxes, averages weighted by up scrapes.
+    const two = await figureSeries(db, a, new Date(start), new Date(start + 3 * HOUR), 7200);
+    const first = Math.floor(start / (2 * HOUR)) * 2 * HOUR;
+    expect(two.time).toEqual([first / 1000, first / 1000 + 7200]);
+    close(bucket(two, 0), expected(first, first + 2 * HOUR));
+    close(bucket(two, 1), expected(first + 2 * HOUR, first + 4 * HOUR));
+  });
+
+  it('reaches now: the hours not rolled yet come from heartbeats in the same query', async () => {
+    const late: NewHeartbeat = {
+      target_id: a,
+      time: new Date(start + 3 * HOUR + 5 * MIN),
+      up: true,
+      duration_seconds: 0.01,
+      error: null,
+      cpu_usage_percent: 77,
+      load1: 3,
+    };
+    rows.push(late);
+    await insertHeartbeats(db, [late]);
+    const s = await figureSeries(db, a, new Date(start), new Date(start + 4 * HOUR), 3600);
+    expect(s.time.at(-1)).toBe((start + 3 * HOUR) / 1000);
+    close(bucket(s, 3), expected(start + 3 * HOUR, start + 4 * HOUR));
+  });
+
+  it('counts heartbeats written late into an hour already rolled, when it rolls again', async () => {
+    const late: NewHeartbeat = {
+      target_id: a,
+      time: new Date(start + 2 * HOUR + 59 * MIN),
+      up: true,
+      duration_seconds: 0.01,
+      error: null,
+      cpu_usage_percent: 1,
+    };
+    rows.push(late);
+    await insertHeartbeats(db, [late]);
+    await rollupHeartbeats(db, new Date(start + 4 * HOUR + 10 * MIN));
+    const s = await figureSeries(db, a, new Date(start + 2 * HOUR), new Date(start + 4 * HOUR), 3600);
+    close(bucket(s, 0), expected(start + 2 * HOUR, start + 3 * HOUR));
+    close(bucket(s, 1), expected(start + 3 * HOUR, start + 4 * HOUR));
+    expect(await db.selectFrom('heartbeats_hourly').select('hour').where('target_id', '=', a).execute()).toHaveLength(4);
+  });
+
+  it('prunes rollups past their retention', async () => {
+    const now = new Date(start + 2 * HOUR + 86_400_000);
+    expect(await pruneRollups(db, 1, now)).toBe(3); // a's first two hours and b's
+    const left = await db.selectFrom('heartbeats_hourly').select('hour').orderBy('hour').execute();
+    expect(left.map((h) => h.hour.getTime())).toEqual([start + 2 * HOUR, start + 3 * HOUR]);
+  });
+
+  it('nothing to roll on an empty table: no error, nothing written', async () => {
+    const { db: empty, drop: dropEmpty } = await engine.open();
+    try {
+      expect(await rollupHeartbeats(empty)).toEqual({ hours: 0, rows: 0 });
+    } finally {
+      await dropEmpty();
+    }
+  });
+
+  it('stores the latest inventory per target, replaced on write, skipping removed targets', async () => {
+    const container = {
+      name: 'web',
+      image: 'nginx',
+      state: 'running',
+      health: 'healthy',
+      restarts: 0,
+      cpuSecondsTotal: 12,
+      cpuPercent: 3,
+      memoryBytes: 1e6,
+      memoryLimitBytes: null,
+      startedAt: 1,
+    };
+    const service = { name: 'site', success: true, durationSeconds: 0.1, statusCode: 200, certExpiry: null };
+    const at = new Date();
+    await upsertInventories(db, [{ targetId: a, containers: [container], services: [service], scrapedAt: at, changedAt: at }]);
+    expect(await getInventory(db, a)).toMatchObject({ containers: [container], services: [service] });
+    const gone = (await addTarget(db, { name: 'gone', url: 'http://gone/metrics' })).id;
+    await removeTargetById(db, gone);
+    const later = new Date(at.getTime() + 1000);
+    await upsertInventories(db, [
+      { targetId: a, containers: [], services: [service], scrapedAt: later, changedAt: later },
+      { targetId: gone, containers: [container], services: [], scrapedAt: later, changedAt: later },
+    ]);
+    const inv = await getInventory(db, a);
+    expect(inv?.containers).toEqual([]);
+    expect(inv?.changed_at.getTime()).toBe(later.getTime());
+    expect(await getInventory(db, gone)).toBeNull();
+    expect(await getInventory(db, b)).toBeNull();
+  });
+});
