@@ -142,6 +142,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/api/v1/targets/:id', path: () => `/api/v1/targets/${targetId}`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/heartbeats', path: () => `/api/v1/targets/${targetId}/heartbeats`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/events', path: () => `/api/v1/targets/${targetId}/events`, least: 'viewer' },
+    { method: 'GET', label: '/api/v1/targets/:id/inventory', path: () => `/api/v1/targets/${targetId}/inventory`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/events', path: () => '/api/v1/events', least: 'viewer' },
     { method: 'GET', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer' },
     { method: 'POST', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer', body: () => ({ name: 'k' }) },
@@ -356,6 +357,19 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     expect(await hb('?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).toBe(400);
     expect(await hb('?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z')).toBe(400);
     expect(await hb(`?from=${Math.floor(Date.now() / 1000) - 60}`)).toBe(200);
+    // Buckets: under an hour from heartbeats (31 days at most), whole hours from rollups (400 days).
+    expect(await hb('?step=0')).toBe(400);
+    expect(await hb('?step=1.5')).toBe(400);
+    expect(await hb('?step=-60')).toBe(400);
+    expect(await hb('?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=300')).toBe(400);
+    expect(await hb('?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=3600')).toBe(200);
+    expect(await hb('?from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=3600')).toBe(400);
+    expect(await hb('?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=1')).toBe(400); // 86,400 buckets
+    const series = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/heartbeats?step=60`)).json();
+    expect(series.series).toMatchObject({ resolution: 'raw', stepSeconds: 60, time: [], cpu: { min: [], avg: [], max: [] } });
+    expect(await get('/api/v1/targets/424242/inventory')).toBe(404);
+    const inventory = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/inventory`)).json();
+    expect(inventory).toEqual({ scraped_at: null, changed_at: null, containers: [], services: [] });
     expect(await get('/api/v1/targets/424242/heartbeats')).toBe(404);
     expect(await get('/api/v1/targets/424242/events')).toBe(404);
     expect(await get('/api/v1/events?target=abc')).toBe(404);

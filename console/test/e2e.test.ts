@@ -7,7 +7,7 @@ import { freePort } from '@vigil/core/testing';
 import { addChannel, createDb, resolveDatabaseUrl } from '@vigil/db';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, launchBrowser } from './browser.js';
+import { browserMissing, launchBrowser, seriousAxeViolations } from './browser.js';
 import { type RunningVigil, startVigil } from './vigil.js';
 
 const missing = browserMissing();
@@ -62,6 +62,7 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await expect.poll(async () => row.locator('[data-age]').textContent(), { timeout: 10_000 }).toMatch(/^\d+ s ago/);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).toEqual([]);
 
     // A webhook channel, received here: the scraper tells it the host went down.
     const received: { event: { to: string }; target: { name: string } }[] = [];
@@ -99,7 +100,18 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await expect
       .poll(async () => page.locator('table[data-events]').textContent(), { timeout: 10_000 })
       .toMatch(/up → down.*is down: no successful scrape for 3 intervals/s);
+    // Charts drawn from the heartbeats of the last hour, then from hourly buckets over 7 days.
+    for (const chart of ['CPU', 'Memory', 'Disk /', 'Load 1m']) {
+      const figure = page.locator(`figure[data-chart="${chart}"]`);
+      expect(Number(await figure.getAttribute('data-points'))).toBeGreaterThan(0);
+      await figure.locator('canvas').waitFor();
+    }
     await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.locator('[data-range="7d"]').click();
+    await page.locator('section[data-resolution="hourly"]').waitFor();
+    expect(Number(await page.locator('figure[data-chart="Memory"]').getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.locator('figure[data-chart="Memory"] canvas').waitFor();
 
     await expect.poll(() => received.map((b) => `${b.target.name} ${b.event.to}`), { timeout: 15_000 }).toEqual([`${os.hostname()} down`]);
     hook.close();
@@ -128,4 +140,11 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await page.waitForURL(/\/login\?next=%2Fevents$/);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('the accessibility check finds what it should (so its silence on our pages means something)', async () => {
+    const page = await browser.newPage();
+    await page.setContent('<html lang="en"><title>t</title><main><img src="data:,"><button></button></main></html>');
+    expect((await seriousAxeViolations(page)).map((v) => v.id).sort()).toEqual(['button-name', 'image-alt']);
+    await page.close();
+  });
 });

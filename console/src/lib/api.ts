@@ -3,6 +3,10 @@
  * build them, the pages and scripts read them. Times are ISO 8601 strings,
  * sizes bytes, durations seconds.
  */
+import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
+import type { FigureSeries } from '@vigil/db';
+
+export type { Band, FigureSeries } from '@vigil/db';
 
 /** Every error: `{error: {code, message, field?}}` with the HTTP status saying the kind. */
 export interface ApiErrorBody {
@@ -112,4 +116,31 @@ export interface MeView {
   name: string;
   role: Role;
   via: 'session' | 'api_key';
+}
+
+/** `GET /targets/:id/heartbeats` without `step`: each heartbeat in the range, oldest first. */
+export interface HeartbeatsResponse {
+  from: string;
+  to: string;
+  items: HeartbeatView[];
+}
+
+/** `GET /targets/:id/heartbeats?step=`: min/avg/max per bucket, in columns (times in Unix seconds). */
+export interface SeriesResponse {
+  from: string;
+  to: string;
+  series: FigureSeries;
+}
+
+/** A container as the host's latest scrape showed it (bytes, percent of one core, Unix seconds). */
+export type ContainerView = ContainerInventory;
+/** A probed service as the host's latest scrape showed it (seconds; certificate expiry in Unix seconds). */
+export type ServiceView = ServiceInventory;
+
+/** `GET /targets/:id/inventory`: the host's containers and services; times null when none were ever seen. */
+export interface InventoryView {
+  scraped_at: string | null;
+  changed_at: string | null;
+  containers: ContainerView[];
+  services: ServiceView[];
 }

@@ -32,8 +32,20 @@ describe('console routes', () => {
     expect((fleet as { serverTime: number }).serverTime).toBeGreaterThan(0);
     const { load: loadHost } = await import('./hosts/[id]/+page.server');
     const as = (role: string | null) =>
-      ({ params: { id: String(targetId) }, locals: { principal: role ? { user: { role } } : null } }) as never;
-    expect(await loadHost(as('operator'))).toMatchObject({ target: { name: 'pi-1' }, heartbeats: [], events: [], canOperate: true });
+      ({
+        params: { id: String(targetId) },
+        url: new URL(`http://localhost/hosts/${targetId}?range=7d`),
+        locals: { principal: role ? { user: { role } } : null },
+      }) as never;
+    expect(await loadHost(as('operator'))).toMatchObject({
+      target: { name: 'pi-1' },
+      heartbeats: [],
+      events: [],
+      canOperate: true,
+      range: '7d',
+      series: { resolution: 'hourly', time: [] },
+      inventory: { containers: [], services: [] },
+    });
     expect(await loadHost(as('developer'))).toMatchObject({ canOperate: false });
     const events = await (await import('./events/+page.server')).load({} as never);
     expect(events).toMatchObject({ events: [] });
@@ -41,7 +53,7 @@ describe('console routes', () => {
 
   it.each(['0', 'abc', '999999', '2147483648', '99999999999999999999', '1e3', '-1'])('answers 404 for host %s', async (id) => {
     const { load } = await import('./hosts/[id]/+page.server');
-    await expect(load({ params: { id } } as never)).rejects.toMatchObject({ status: 404 });
+    await expect(load({ params: { id }, url: new URL(`http://localhost/hosts/${id}`) } as never)).rejects.toMatchObject({ status: 404 });
   });
 });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { json, type RequestEvent } from '@sveltejs/kit';
 import { maskUrl } from '@vigil/core/secrets';
-import { AccountError, type Heartbeat, type Target, TargetExistsError, writeAudit } from '@vigil/db';
+import { AccountError, type Heartbeat, type Target, TargetExistsError, type TargetInventory, writeAudit } from '@vigil/db';
 import * as z from 'zod/mini';
-import type { ApiErrorBody, HeartbeatView, TargetView } from '$lib/api';
+import type { ApiErrorBody, HeartbeatView, InventoryView, TargetView } from '$lib/api';
 import { clientAddress, type Principal } from './auth';
 import { getDb } from './db';
 import { log } from './log';
@@ -148,5 +148,15 @@ export function targetView(t: Target, heartbeat: Heartbeat | null = null): Targe
     state_changed_at: t.state_changed_at.toISOString(),
     created_at: t.created_at.toISOString(),
     heartbeat: heartbeat ? heartbeatView(heartbeat) : null,
+  };
+}
+
+/** A target's stored inventory as the API shows it; empty when none was stored. */
+export function inventoryView(inv: TargetInventory | null): InventoryView {
+  return {
+    scraped_at: inv?.scraped_at.toISOString() ?? null,
+    changed_at: inv?.changed_at.toISOString() ?? null,
+    containers: inv?.containers ?? [],
+    services: inv?.services ?? [],
   };
 }

@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
-import { roleAtLeast, setPaused, writeAudit } from '@vigil/db';
-import { parseId } from '$lib/server/api';
+import { figureSeries, getInventory, roleAtLeast, setPaused, writeAudit } from '@vigil/db';
+import { CHART_RANGES, chartRange } from '$lib/charts';
+import { inventoryView, parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
@@ -13,12 +14,30 @@ function hostId(raw: string): number {
   return id;
 }
 
-export const load: PageServerLoad = async ({ params, locals }) => {
+/** The host, its charts over `?range=` (1h (default), 24h, 7d, 30d), its containers and services, its events. */
+export const load: PageServerLoad = async ({ params, locals, url }) => {
   const id = hostId(params.id);
-  const host = await loadHost(await getDb(), id);
+  const db = await getDb();
+  const range = chartRange(url.searchParams.get('range'));
+  const { seconds, step } = CHART_RANGES[range];
+  const now = Date.now();
+  const [host, series, inventory] = await Promise.all([
+    loadHost(db, id),
+    figureSeries(db, id, new Date(now - seconds * 1000), new Date(now), step),
+    getInventory(db, id),
+  ]);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
   const role = locals.principal?.user.role;
-  return { ...host, serverTime: Date.now(), canOperate: role !== undefined && roleAtLeast(role, 'operator') };
+  return {
+    ...host,
+    range,
+    /** The charts' range, Unix seconds. */
+    window: { from: now / 1000 - seconds, to: now / 1000 },
+    series,
+    inventory: inventoryView(inventory),
+    serverTime: now,
+    canOperate: role !== undefined && roleAtLeast(role, 'operator'),
+  };
 };
 
 /** Pause or resume (operator and above, as the access policy says for this page's writes): an event and an audit row. */

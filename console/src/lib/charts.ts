@@ -1,0 +1,37 @@
+/**
+ * The host page's chart ranges: how far back each looks and the bucket it
+ * reads in. Steps under an hour read heartbeats; whole hours read the hourly
+ * rollups the scraper keeps for a year. Each range is a few hundred points.
+ */
+export const CHART_RANGES = {
+  '1h': { seconds: 3_600, step: 15, label: '1 hour' },
+  '24h': { seconds: 86_400, step: 300, label: '24 hours' },
+  '7d': { seconds: 7 * 86_400, step: 3_600, label: '7 days' },
+  '30d': { seconds: 30 * 86_400, step: 3 * 3_600, label: '30 days' },
+} as const;
+
+export type ChartRange = keyof typeof CHART_RANGES;
+
+/** The range a query parameter names, or `fallback` for anything else. */
+export function chartRange(value: string | null, fallback: ChartRange = '1h'): ChartRange {
+  return value !== null && Object.hasOwn(CHART_RANGES, value) ? (value as ChartRange) : fallback;
+}
+
+/** Columns with nulls put in where buckets are missing (more than 1.5 steps apart), so a chart shows the gap instead of a line across it. */
+export function withGaps(
+  time: readonly number[],
+  columns: readonly (readonly (number | null)[])[],
+  step: number,
+): [number[], ...(number | null)[][]] {
+  const t: number[] = [];
+  const out: (number | null)[][] = columns.map(() => []);
+  for (let i = 0; i < time.length; i++) {
+    if (i > 0 && time[i]! - time[i - 1]! > 1.5 * step) {
+      t.push(time[i - 1]! + step);
+      for (const o of out) o.push(null);
+    }
+    t.push(time[i]!);
+    for (let c = 0; c < columns.length; c++) out[c]!.push(columns[c]![i] ?? null);
+  }
+  return [t, ...out];
+}
