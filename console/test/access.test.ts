@@ -144,6 +144,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/api/v1/targets/:id/events', path: () => `/api/v1/targets/${targetId}/events`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/inventory', path: () => `/api/v1/targets/${targetId}/inventory`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/events', path: () => '/api/v1/events', least: 'viewer' },
+    { method: 'GET', label: '/api/v1/fleet/stream', path: () => '/api/v1/fleet/stream', least: 'viewer' },
     { method: 'GET', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer' },
     { method: 'POST', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer', body: () => ({ name: 'k' }) },
     {
@@ -221,6 +222,10 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     } else if (rank(role) < rank(least)) {
       expect(res.status).toBe(403);
       if (!page) expect(await res.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining(least) } });
+    } else if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      // A stream: its first event is the fleet; then it is let go.
+      expect(res.status).toBe(200);
+      expect(await firstEvent(res)).toMatchObject({ type: 'snapshot', rows: [expect.objectContaining({ name: 'pi-1' })] });
     } else {
       expect(res.status, await res.clone().text()).toBeLessThan(300);
     }
@@ -421,3 +426,24 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     expect(useRevoked.status).toBe(401);
   });
 });
+
+/** The first `event:`/`data:` block of a Server-Sent Events response, parsed; the stream is cancelled after it. */
+async function firstEvent(res: Response): Promise<unknown> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before an event: ${text}`);
+      text += decoder.decode(value, { stream: true });
+      const block = text
+        .split('\n\n')
+        .slice(0, -1) // the last part may be cut short
+        .find((b) => b.startsWith('event: '));
+      if (block) return JSON.parse(block.slice(block.indexOf('data: ') + 6));
+    }
+  } finally {
+    await reader.cancel();
+  }
+}

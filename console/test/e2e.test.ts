@@ -82,9 +82,25 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
       await db.destroy();
     }
 
+    // Search, filter and sort happen in the page, and land in its URL.
+    await page.locator('[data-live="live"]').waitFor();
+    await page.locator('[data-search]').fill('no-such-host');
+    await page.locator('[data-none-shown]').waitFor();
+    expect(page.url()).toContain('q=no-such-host');
+    await page.locator('[data-none-shown] button').click();
+    await row.waitFor();
+    await page.locator('[data-sort="cpu"]').click();
+    expect(await page.locator('th[aria-sort="descending"]').textContent()).toMatch(/CPU/);
+    expect(page.url()).toContain('sort=cpu&dir=desc');
+
+    // No reload and no polling: the server pushes the change (Server-Sent Events).
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('__data.json')) polls.push(r.url());
+    });
     process.kill(vigil.pids.exporter!, 'SIGTERM');
-    // No reload: the page refreshes its data on its own.
     await row.locator('[data-state="down"]').waitFor({ timeout: 30_000 });
+    expect(polls).toEqual([]);
     expect(await page.locator('[data-count="down"]').textContent()).toBe('1');
     // Its figures are its last known ones, said to be so.
     await expect.poll(async () => row.locator('[data-as-of]').textContent(), { timeout: 10_000 }).toMatch(/^figures as of \d/);

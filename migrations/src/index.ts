@@ -4,6 +4,7 @@ export * from './database.js';
 export * from './db.js';
 export * from './embedded.js';
 export * from './events.js';
+export * from './fleet.js';
 export * from './heartbeats.js';
 export * from './inventory.js';
 export * from './migrate.js';

@@ -144,3 +144,39 @@ export interface InventoryView {
   containers: ContainerView[];
   services: ServiceView[];
 }
+
+/** One host of the fleet view (the fleet page and its live stream). */
+export interface FleetRowView {
+  id: number;
+  name: string;
+  /** The metrics URL, its password masked. */
+  url: string;
+  labels: Record<string, string>;
+  state: TargetState;
+  paused: boolean;
+  state_changed_at: string;
+  interval_seconds: number;
+  /** The newest scrape within two days, or null. */
+  heartbeat: { time: string; up: boolean; error: string | null } | null;
+  /** The figures of the newest successful scrape (older than `heartbeat` when the last scrapes failed), or null. */
+  figures: {
+    time: string;
+    cpu_usage_percent: number | null;
+    memory_used_bytes: number | null;
+    memory_total_bytes: number | null;
+    disk_used_bytes: number | null;
+    disk_total_bytes: number | null;
+    disk_avail_bytes: number | null;
+    load1: number | null;
+    uptime_seconds: number | null;
+  } | null;
+}
+
+/**
+ * What `GET /fleet/stream` (Server-Sent Events) sends: first a `snapshot` of
+ * every host, then an `update` with the hosts that changed or appeared and the
+ * ids of those removed, whenever something did. `server_time` is Unix ms.
+ */
+export type FleetEvent =
+  | { type: 'snapshot'; rows: FleetRowView[]; server_time: number }
+  | { type: 'update'; rows: FleetRowView[]; removed: number[]; server_time: number };

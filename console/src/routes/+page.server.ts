@@ -3,6 +3,5 @@ import { loadFleet } from '$lib/server/fleet';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-  const fleet = await loadFleet(await getDb());
-  return { ...fleet, serverTime: Date.now() };
+  return { rows: await loadFleet(await getDb()), serverTime: Date.now() };
 };

@@ -41,6 +41,7 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/targets/[id]/events': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/inventory': { read: 'viewer', write: null },
   '/api/v1/events': { read: 'viewer', write: null },
+  '/api/v1/fleet/stream': { read: 'viewer', write: null },
   '/api/v1/api-keys': { read: 'viewer', write: 'viewer' },
   '/api/v1/api-keys/[id]': { read: null, write: 'viewer' },
   '/api/v1/users': { read: 'admin', write: 'admin' },

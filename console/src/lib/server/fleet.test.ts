@@ -55,25 +55,32 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
         load1: null,
         uptime_seconds: null,
       });
-      await insertHeartbeats(db, [hb(a.id, 20, true, 10), hb(a.id, 5, true, 20), hb(a.id, 10, false, null)]);
+      await insertHeartbeats(db, [
+        hb(a.id, 20, true, 10),
+        hb(a.id, 5, true, 20),
+        hb(a.id, 10, false, null),
+        hb(c.id, 30, true, 30),
+        hb(c.id, 2, false, null),
+      ]);
       await applyTransitions(db, [
         { targetId: a.id, from: 'unknown', to: 'up', at: new Date(), message: 'a is up' },
         { targetId: c.id, from: 'unknown', to: 'stopped', at: new Date(), message: 'c stopped: its exporter shut down cleanly' },
       ]);
 
       const fleet = await loadFleet(db);
-      expect(fleet.counts).toEqual({ up: 1, down: 0, unknown: 1, stopped: 1 });
-      expect(fleet.rows.map((r) => [r.target.name, r.heartbeat?.memory_used_bytes ?? null])).toEqual([
-        ['a', 20],
-        ['b', null],
-        ['c', null],
+      expect(fleet.map((r) => [r.name, r.state])).toEqual([
+        ['a', 'up'],
+        ['b', 'unknown'],
+        ['c', 'stopped'],
       ]);
-      // The figures are those of the newest successful heartbeat.
-      expect(fleet.rows.map((r) => [r.target.name, r.figures?.up ?? null])).toEqual([
-        ['a', true],
-        ['b', null],
-        ['c', null],
+      // The newest heartbeat, and the figures of the newest successful one.
+      expect(fleet.map((r) => [r.name, r.heartbeat?.up ?? null, r.heartbeat?.time ?? null, r.figures?.memory_used_bytes ?? null])).toEqual([
+        ['a', true, new Date(now - 5_000).toISOString(), 20],
+        ['b', null, null, null],
+        ['c', false, new Date(now - 2_000).toISOString(), 30],
       ]);
+      expect(fleet[2]!.figures!.time).toBe(new Date(now - 30_000).toISOString());
+      expect(fleet[2]!.heartbeat!.error).toBe('HTTP 500');
 
       const host = await loadHost(db, a.id);
       expect(host?.target.name).toBe('a');
@@ -91,7 +98,7 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
       const t = await addTarget(db, { name: 'basic', url: 'http://scrape:hunter2@pi.lan:9110/metrics' });
       const fleet = await loadFleet(db);
       const host = await loadHost(db, t.id);
-      expect(fleet.rows[0]?.target.url).toBe('http://scrape:***@pi.lan:9110/metrics');
+      expect(fleet[0]?.url).toBe('http://scrape:***@pi.lan:9110/metrics');
       expect(JSON.stringify([fleet, host])).not.toContain('hunter2');
     } finally {
       await drop();

@@ -4,43 +4,46 @@ import {
   deliveriesOfEvents,
   type Event,
   type EventDelivery,
+  type FleetEntry,
+  fleetSnapshot,
   getTarget,
   type Heartbeat,
-  latestHeartbeats,
   listEvents,
-  listTargets,
   recentHeartbeats,
   type Target,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
+import type { FleetRowView } from '$lib/api';
 
-/** One row of the fleet overview: a target with its newest heartbeat (null: never scraped in two days) and the figures of its newest successful one. */
-export interface FleetRow {
-  target: Target;
-  /** The newest successful heartbeat, whose figures the row shows (older than `heartbeat` when the last scrapes failed). */
-  figures: Heartbeat | null;
-  heartbeat: Heartbeat | null;
+/** A fleet entry as pages and the stream show it: times as ISO strings, the URL's password masked. */
+export function fleetRowView({ target: t, heartbeat: h, figures: f }: FleetEntry): FleetRowView {
+  return {
+    id: t.id,
+    name: t.name,
+    url: maskUrl(t.url),
+    labels: t.labels,
+    state: t.state,
+    paused: t.paused,
+    state_changed_at: t.state_changed_at.toISOString(),
+    interval_seconds: t.interval_seconds,
+    heartbeat: h && { time: h.time.toISOString(), up: h.up, error: h.error },
+    figures: f && {
+      time: f.time.toISOString(),
+      cpu_usage_percent: f.cpu_usage_percent,
+      memory_used_bytes: f.memory_used_bytes,
+      memory_total_bytes: f.memory_total_bytes,
+      disk_used_bytes: f.disk_used_bytes,
+      disk_total_bytes: f.disk_total_bytes,
+      disk_avail_bytes: f.disk_avail_bytes,
+      load1: f.load1,
+      uptime_seconds: f.uptime_seconds,
+    },
+  };
 }
 
-/** The fleet overview: every target by name with its newest heartbeat, and counts by state. */
-export async function loadFleet(db: Kysely<Database>): Promise<{ rows: FleetRow[]; counts: Record<Target['state'], number> }> {
-  const [targets, latest, successful] = await Promise.all([
-    listTargets(db),
-    latestHeartbeats(db),
-    latestHeartbeats(db, undefined, { successfulOnly: true }),
-  ]);
-  const byTarget = new Map(latest.map((h) => [h.target_id, h]));
-  const figuresOf = new Map(successful.map((h) => [h.target_id, h]));
-  const counts = { up: 0, down: 0, unknown: 0, stopped: 0 };
-  for (const t of targets) counts[t.state]++;
-  return {
-    rows: targets.map((target) => ({
-      target: shown(target),
-      heartbeat: byTarget.get(target.id) ?? null,
-      figures: figuresOf.get(target.id) ?? null,
-    })),
-    counts,
-  };
+/** The fleet overview: every target by name with its newest heartbeat and newest figures, in one query. */
+export async function loadFleet(db: Kysely<Database>): Promise<FleetRowView[]> {
+  return (await fleetSnapshot(db)).map(fleetRowView);
 }
 
 /** A host's page: the target, its recent heartbeats (newest first) and events; null when no such target. */

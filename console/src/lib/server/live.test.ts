@@ -1,0 +1,69 @@
+import { addTarget, insertHeartbeats, removeTargetById } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { describe, expect, it } from 'vitest';
+import type { FleetEvent } from '$lib/api';
+import { loadFleet } from './fleet';
+import { FleetFeed } from './live';
+
+describe.each(testDatabases())('the fleet feed on $name', (engine) => {
+  it('reads once per update for any number of pages, and sends each only what changed', async () => {
+    const { db, drop } = await engine.open();
+    const feed = new FleetFeed(() => loadFleet(db), 3_600_000); // refreshed by hand below
+    try {
+      const a = await addTarget(db, { name: 'a', url: 'http://a/metrics' });
+      await addTarget(db, { name: 'b', url: 'http://b/metrics' });
+      const pages: FleetEvent[][] = Array.from({ length: 50 }, () => []);
+      const leave = await Promise.all(pages.map((events) => feed.subscribe((e) => events.push(e))));
+      expect(feed.reads).toBe(1); // fifty pages joining at once: one read
+      expect(feed.listeners).toBe(50);
+      for (const events of pages) expect(events.map((e) => [e.type, e.rows.map((r) => r.name)])).toEqual([['snapshot', ['a', 'b']]]);
+
+      await insertHeartbeats(db, [{ target_id: a.id, time: new Date(), up: true, duration_seconds: 0.01, error: null, load1: 2 }]);
+      const c = await addTarget(db, { name: 'c', url: 'http://c/metrics' });
+      await feed.refresh();
+      expect(feed.reads).toBe(2); // one pushed update to fifty pages: one read
+      for (const events of pages) {
+        const update = events[1]!;
+        expect(update.type).toBe('update');
+        expect(update.rows.map((r) => [r.name, r.figures?.load1 ?? null])).toEqual([
+          ['a', 2],
+          ['c', null],
+        ]);
+      }
+      await feed.refresh(); // nothing changed: nothing sent
+      expect(pages[0]).toHaveLength(2);
+      await removeTargetById(db, c.id);
+      await feed.refresh();
+      expect(pages[7]![2]).toMatchObject({ type: 'update', rows: [], removed: [c.id] });
+
+      for (const l of leave) l();
+      expect(feed.listeners).toBe(0);
+      // Back after everyone left: read afresh, not the idle feed's stale copy.
+      const again: FleetEvent[] = [];
+      const off = await feed.subscribe((e) => again.push(e));
+      expect(feed.reads).toBe(5);
+      expect(again[0]!.rows.map((r) => r.name)).toEqual(['a', 'b']);
+      off();
+      off(); // twice is harmless
+    } finally {
+      await drop();
+    }
+  });
+
+  it('refuses a first page when the database cannot be read, and keeps going when it fails later', async () => {
+    let fail = true;
+    const feed = new FleetFeed(async () => {
+      if (fail) throw new Error('connect ECONNREFUSED');
+      return [];
+    }, 3_600_000);
+    await expect(feed.subscribe(() => {})).rejects.toThrow(/ECONNREFUSED/);
+    expect(feed.listeners).toBe(0);
+    fail = false;
+    const events: FleetEvent[] = [];
+    const off = await feed.subscribe((e) => events.push(e));
+    fail = true;
+    await feed.refresh(); // logged, not thrown; the page keeps what it has
+    expect(events).toHaveLength(1);
+    off();
+  });
+});

@@ -1,0 +1,65 @@
+import type { FleetEvent } from '$lib/api';
+import { ApiError, api } from '$lib/server/api';
+import { fleetFeed } from '$lib/server/live';
+import type { RequestHandler } from './$types';
+
+/** A stream is closed after this long; the browser reconnects at once, and the hook checks its session again. */
+const MAX_STREAM_MS = 5 * 60_000;
+/** A comment this often keeps proxies from timing the stream out. */
+const KEEP_ALIVE_MS = 15_000;
+
+const encoder = new TextEncoder();
+
+/**
+ * The fleet, live, as Server-Sent Events: `snapshot` (every host), then
+ * `update` (the hosts that changed, the ids removed) as the shared feed sees
+ * them; one database read per update whatever the number of pages open.
+ * 503 when the database cannot be read.
+ */
+export const GET: RequestHandler = api(async ({ request }) => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let stop = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      stop();
+    },
+  });
+  const write = (text: string) => {
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      stop(); // closed under us
+    }
+  };
+  write('retry: 2000\n\n');
+  let unsubscribe: () => void;
+  try {
+    unsubscribe = await fleetFeed().subscribe((e: FleetEvent) => write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+  } catch {
+    throw new ApiError(503, 'unavailable', 'the database cannot be read now; try again shortly');
+  }
+  const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  const maxAge = setTimeout(() => {
+    stop();
+    try {
+      controller.close();
+    } catch {}
+  }, MAX_STREAM_MS);
+  let stopped = false;
+  stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(keepAlive);
+    clearTimeout(maxAge);
+    unsubscribe();
+    request.signal.removeEventListener('abort', stop);
+  };
+  request.signal.addEventListener('abort', stop);
+  if (request.signal.aborted) stop();
+  return new Response(stream, {
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
+  });
+});

@@ -1,0 +1,62 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, Heartbeat, Target } from './database.js';
+
+/** One target of the fleet view: its newest heartbeat (null: none within the window) and its newest successful one, whose figures the view shows. */
+export interface FleetEntry {
+  target: Target;
+  heartbeat: Pick<Heartbeat, 'time' | 'up' | 'error'> | null;
+  figures: Heartbeat | null;
+}
+
+const FIGURE_COLUMNS = [
+  'duration_seconds',
+  'samples',
+  'cpu_usage_percent',
+  'memory_used_bytes',
+  'memory_total_bytes',
+  'disk_used_bytes',
+  'disk_total_bytes',
+  'disk_avail_bytes',
+  'load1',
+  'uptime_seconds',
+] as const;
+
+/**
+ * Every target by name with its newest heartbeat and its newest successful
+ * one within `withinSeconds` (default two days), in one query: two
+ * primary-key probes per target (lateral joins; the successful one on the
+ * partial index of up heartbeats), not a scan of the window.
+ */
+export async function fleetSnapshot(db: Kysely<Database>, withinSeconds = 172_800): Promise<FleetEntry[]> {
+  const since = new Date(Date.now() - withinSeconds * 1000);
+  const figures = sql.raw(FIGURE_COLUMNS.map((c) => `f.${c} as f_${c}`).join(', '));
+  const { rows } = await sql<Target & Record<string, unknown>>`
+    select t.*, h.time as h_time, h.up as h_up, h.error as h_error, f.time as f_time, ${figures}
+    from targets t
+    left join lateral (
+      select time, up, error from heartbeats where target_id = t.id and time > ${since} order by time desc limit 1
+    ) h on true
+    left join lateral (
+      select * from heartbeats where target_id = t.id and time > ${since} and up order by time desc limit 1
+    ) f on true
+    order by t.name`.execute(db);
+  return rows.map((r) => {
+    const target = {} as Record<string, unknown>;
+    for (const [k, v] of Object.entries(r)) if (!k.startsWith('h_') && !k.startsWith('f_')) target[k] = v;
+    const figures =
+      r.f_time === null
+        ? null
+        : ({
+            target_id: r.id,
+            time: r.f_time,
+            up: true,
+            error: null,
+            ...Object.fromEntries(FIGURE_COLUMNS.map((c) => [c, r[`f_${c}`]])),
+          } as Heartbeat);
+    return {
+      target: target as unknown as Target,
+      heartbeat: r.h_time === null ? null : { time: r.h_time as Date, up: r.h_up as boolean, error: r.h_error as string | null },
+      figures,
+    };
+  });
+}
