@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { figuresFromBody } from './heartbeat.js';
+import { figuresFromBody } from '@vigil/core/heartbeat';
 import { runScrapeTask, type ScrapeOutcome, type ScrapeTask } from './scrape-task.js';
 
 /**

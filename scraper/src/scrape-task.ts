@@ -1,5 +1,5 @@
-import type { BodyFigures, CpuTotals } from './heartbeat.js';
-import { type ScrapeResult, scrapeTarget } from './scrape.js';
+import type { BodyFigures, CpuTotals } from '@vigil/core/heartbeat';
+import { type ScrapeResult, scrapeTarget } from '@vigil/core/scrape';
 
 /** One scrape as the scraper hands it to a worker: plain data, cloned across threads. */
 export interface ScrapeTask {

@@ -4,7 +4,7 @@
 // event loop, and the other cores do the HTTP and parsing.
 
 import { parentPort } from 'node:worker_threads';
-import { figuresFromBody } from './heartbeat.js';
+import { figuresFromBody } from '@vigil/core/heartbeat';
 import { runScrapeTask, type ScrapeTask } from './scrape-task.js';
 
 const port = parentPort;

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { type CpuTotals, NO_FIGURES } from '@vigil/core/heartbeat';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -15,7 +16,6 @@ import {
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type CpuTotals, NO_FIGURES } from './heartbeat.js';
 import { InventoryKeeper } from './inventory.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
 import { Notifier } from './notify.js';

@@ -1,7 +1,7 @@
-import { parseExposition, type ScrapedSample } from '@vigil/core/exposition';
-import { EXPORTER_STATE_HEADER, EXPORTER_STOPPING, SCRAPE_INTERVAL_HEADER } from '@vigil/core/protocol';
-import { maskUrlsIn } from '@vigil/core/secrets';
 import { Agent, request } from 'undici';
+import { parseExposition, type ScrapedSample } from './exposition.js';
+import { EXPORTER_STATE_HEADER, EXPORTER_STOPPING, SCRAPE_INTERVAL_HEADER } from './protocol.js';
+import { maskUrlsIn } from './secrets.js';
 
 /**
  * Keeps connections to exporters open between scrapes, as Prometheus does. One

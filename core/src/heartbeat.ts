@@ -1,23 +1,26 @@
-import { ExpositionError, indexSamples, type ScrapedSample, scanExposition } from '@vigil/core/exposition';
-import { type CpuTotals, cpuUsagePercent, FIGURE_SERIES, hostFigures } from '@vigil/core/figures';
-import { INVENTORY_SERIES, type Inventory, inventoryFromSamples } from '@vigil/core/inventory';
-import type { HeartbeatTable } from '@vigil/db';
+import { ExpositionError, indexSamples, type ScrapedSample, scanExposition } from './exposition.js';
+import { type CpuTotals, cpuUsagePercent, FIGURE_SERIES, hostFigures } from './figures.js';
+import { INVENTORY_SERIES, type Inventory, inventoryFromSamples } from './inventory.js';
 
 export type { CpuTotals };
 
-/** The figures a heartbeat carries, derived from one scrape's samples; null where the samples are missing. */
-export type HeartbeatFigures = Pick<
-  HeartbeatTable,
-  | 'samples'
-  | 'cpu_usage_percent'
-  | 'memory_used_bytes'
-  | 'memory_total_bytes'
-  | 'disk_used_bytes'
-  | 'disk_total_bytes'
-  | 'disk_avail_bytes'
-  | 'load1'
-  | 'uptime_seconds'
->;
+/**
+ * The figures a heartbeat carries, derived from one scrape's samples; null
+ * where the samples are missing (the columns of the same names in the
+ * `heartbeats` table). Bytes, percent, seconds.
+ */
+export interface HeartbeatFigures {
+  /** Samples in the scrape. */
+  samples: number | null;
+  cpu_usage_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  disk_used_bytes: number | null;
+  disk_total_bytes: number | null;
+  disk_avail_bytes: number | null;
+  load1: number | null;
+  uptime_seconds: number | null;
+}
 
 /** The figures of a failed scrape: none. */
 export const NO_FIGURES: Readonly<HeartbeatFigures> = Object.freeze({

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseExposition } from '@vigil/core/exposition';
-import { cpuUsagePercent } from '@vigil/core/figures';
-import { fixtureTree } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
+import { parseExposition } from './exposition.js';
+import { cpuUsagePercent } from './figures.js';
 import { deriveFigures } from './heartbeat.js';
+import { fixtureTree } from './testing/index.js';
 
 /** A /proc/meminfo field of the fixture in bytes, read plainly (kB × 1024). */
 function meminfoBytes(proc: string, field: string): number {
