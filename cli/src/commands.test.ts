@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { maskChannelUrl } from '@vigil/core/channels';
 import { ConfigError } from '@vigil/core/config';
 import { closedPort } from '@vigil/core/testing';
 import {
@@ -14,7 +15,7 @@ import {
   startEmbeddedPostgres,
 } from '@vigil/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTargetUrl, describeFailure, maskChannelUrl, runDbCommand, UsageError } from './commands.js';
+import { checkTargetUrl, describeFailure, runDbCommand, UsageError } from './commands.js';
 import { localUrl } from './start.js';
 
 describe('vigil targets and migrate', () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { maskChannelUrl } from '@vigil/core/channels';
 import { ConfigError, parseDuration, parseEnv } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -426,11 +427,6 @@ function usersCommand(sub: string, rest: string[], out: Out, password: PasswordS
       await writeAudit(db, { user: null, action: 'user.remove', objectType: 'user', objectId: user.id, before: shown(user) });
       out(`removed ${user.name}\n`);
     });
-}
-
-/** A channel's URL as listings show it: an Alertmanager's base URL is an address (password masked); a webhook's path is its secret. */
-export function maskChannelUrl(kind: string, url: string): string {
-  return maskUrl(url, { maskPath: kind !== 'alertmanager' });
 }
 
 /** Prints a failure the way a user wants it: the message, no stack, for known errors. */

@@ -1,3 +1,4 @@
+import { postToChannel } from '@vigil/core/channels';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -11,7 +12,6 @@ import {
   type Target,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
-import { request } from 'undici';
 
 /** The JSON a `webhook` channel receives for one event (`version` changes only with a breaking change). */
 export interface WebhookPayload {
@@ -211,25 +211,7 @@ export class Notifier {
     }
   }
 
-  async #send(channel: { kind: string; url: string }, body: unknown): Promise<void> {
-    const url = channel.kind === 'alertmanager' ? `${channel.url.replace(/\/+$/, '')}/api/v2/alerts` : channel.url;
-    let res: Awaited<ReturnType<typeof request>>;
-    try {
-      res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'vigil-scraper' },
-        body: JSON.stringify(body),
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(
-        `${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : e.message}`,
-      );
-    }
-    const text = (await res.body.text()).slice(0, 200);
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode}${text ? `: ${text.trim()}` : ''}`);
+  #send(channel: { kind: string; url: string }, body: unknown): Promise<void> {
+    return postToChannel(channel, body, { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' });
   }
 }
