@@ -22,6 +22,8 @@ Environment:
   VIGIL_SESSION_MAX_AGE  a session's lifetime from sign-in (default 7d)
   VIGIL_SESSION_IDLE     a session ends after this long without a request (default 12h)
   VIGIL_LOG_LEVEL        log level (default info)
+  VIGIL_EXPORTER_TOKEN   the bearer token a test scrape sends to a target without its own
+                         (the scraper's; 16+ characters)
   DATABASE_URL           postgres://…, or unset for the embedded database a running \`vigil start\` serves
 `);
   process.exit(0);

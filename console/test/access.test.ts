@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, packageBin } from '@vigil/core/testing';
+import { freePort, httpServer, packageBin } from '@vigil/core/testing';
 import {
+  addChannel,
   addTarget,
   createApiKey,
   createDb,
@@ -78,6 +79,14 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
   const credentials = {} as Record<Exclude<Caller, 'nobody'>, Record<string, string>>;
   let targetId: number;
   let origin: string;
+  /** A local target (an exporter-like server that checks its token) and a webhook that records what it is sent. */
+  let localId: number;
+  let exporter: { url: string; close(): Promise<void> };
+  let hook: { url: string; close(): Promise<void> };
+  let hookFails = false;
+  const authorizations: (string | undefined)[] = [];
+  const hooked: unknown[] = [];
+  const LOCAL_TOKEN = 'local-target-token-0123456789';
 
   beforeAll(async () => {
     const d = await database();
@@ -100,6 +109,28 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     credentials['viewer-key'] = { 'x-api-key': (await createApiKey(db, users.viewer, 'grafana')).key };
     credentials['admin-key'] = { authorization: `Bearer ${(await createApiKey(db, users.admin, 'ci')).key}` };
     targetId = (await addTarget(db, { name: 'pi-1', url: 'http://pi-1.lan:9110/metrics' })).id;
+    exporter = await httpServer((req, res) => {
+      authorizations.push(req.headers.authorization);
+      res.end(
+        [
+          'node_memory_MemTotal_bytes 1000',
+          'node_memory_MemAvailable_bytes 250',
+          'vigil_container_state{name="web",image="nginx",state="running"} 1',
+          'probe_success{service="site"} 1',
+          '',
+        ].join('\n'),
+      );
+    });
+    hook = await httpServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        hooked.push(JSON.parse(b));
+        res.statusCode = hookFails ? 500 : 200;
+        res.end(hookFails ? 'hook broke' : 'ok');
+      });
+    });
+    localId = (await addTarget(db, { name: 'local', url: exporter.url })).id;
     if (built) server = await startConsole({ DATABASE_URL: d.url });
     else {
       const port = await freePort();
@@ -113,6 +144,8 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
   }, 120_000);
 
   afterAll(async () => {
+    await exporter?.close();
+    await hook?.close();
     vi.unstubAllEnvs();
     server?.child?.kill();
     await db?.destroy();
@@ -165,6 +198,40 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
       method: 'DELETE',
       label: '/api/v1/targets/:id',
       path: async () => `/api/v1/targets/${(await addTarget(db, { name: fresh(), url: 'http://y.lan:9110/metrics' })).id}`,
+      least: 'operator',
+    },
+    { method: 'POST', label: '/api/v1/targets/:id/scrape', path: () => `/api/v1/targets/${localId}/scrape`, least: 'operator' },
+    {
+      method: 'POST',
+      label: '/api/v1/targets/scrape',
+      path: () => '/api/v1/targets/scrape',
+      least: 'operator',
+      body: () => ({ url: exporter.url }),
+    },
+    { method: 'GET', label: '/api/v1/channels', path: () => '/api/v1/channels', least: 'viewer' },
+    {
+      method: 'POST',
+      label: '/api/v1/channels',
+      path: () => '/api/v1/channels',
+      least: 'admin',
+      body: () => ({ name: fresh(), kind: 'webhook', url: hook.url }),
+    },
+    {
+      method: 'GET',
+      label: '/api/v1/channels/:id',
+      path: async () => `/api/v1/channels/${(await addChannel(db, { name: fresh(), kind: 'slack', url: hook.url })).id}`,
+      least: 'viewer',
+    },
+    {
+      method: 'DELETE',
+      label: '/api/v1/channels/:id',
+      path: async () => `/api/v1/channels/${(await addChannel(db, { name: fresh(), kind: 'slack', url: hook.url })).id}`,
+      least: 'admin',
+    },
+    {
+      method: 'POST',
+      label: '/api/v1/channels/:id/test',
+      path: async () => `/api/v1/channels/${(await addChannel(db, { name: fresh(), kind: 'webhook', url: hook.url })).id}/test`,
       least: 'operator',
     },
     { method: 'GET', label: '/api/v1/users', path: () => '/api/v1/users', least: 'admin' },
@@ -225,7 +292,10 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     } else if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
       // A stream: its first event is the fleet; then it is let go.
       expect(res.status).toBe(200);
-      expect(await firstEvent(res)).toMatchObject({ type: 'snapshot', rows: [expect.objectContaining({ name: 'pi-1' })] });
+      expect(await firstEvent(res)).toMatchObject({
+        type: 'snapshot',
+        rows: expect.arrayContaining([expect.objectContaining({ name: 'pi-1' })]),
+      });
     } else {
       expect(res.status, await res.clone().text()).toBeLessThan(300);
     }
@@ -389,6 +459,67 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     credentials.developer = { cookie: `vigil_session=${(await createSession(db, developer.id)).token}` };
     expect((await call('admin', 'PATCH', '/api/v1/users/nobody', { role: 'viewer' })).status).toBe(404);
     expect((await call('admin', 'PATCH', '/api/v1/users/developer', { role: 'root' })).status).toBe(422);
+  });
+
+  it('test-scrapes a target with its own token, keeps the token secret, and writes nothing', async () => {
+    const set = await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { token: LOCAL_TOKEN });
+    const view = await set.json();
+    expect(view).toMatchObject({ id: localId, has_token: true });
+    expect(JSON.stringify(view)).not.toContain(LOCAL_TOKEN);
+    expect((await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { token: 'short' })).status).toBe(422);
+    authorizations.length = 0;
+    const r = await (await call('operator', 'POST', `/api/v1/targets/${localId}/scrape`)).json();
+    expect(authorizations).toEqual([`Bearer ${LOCAL_TOKEN}`]);
+    expect(r).toMatchObject({
+      up: true,
+      error: null,
+      figures: { memory_total_bytes: 1000, memory_used_bytes: 750, cpu_usage_percent: null, samples: 4 },
+      inventory: { containers: [{ name: 'web', state: 'running' }], services: [{ name: 'site', success: true }] },
+    });
+    // Nothing recorded.
+    const hb = await db.selectFrom('heartbeats').select('time').where('target_id', '=', localId).execute();
+    expect(hb).toEqual([]);
+    // A URL not added yet, and one that refuses.
+    const refused = await (
+      await call('operator', 'POST', '/api/v1/targets/scrape', { url: `http://127.0.0.1:${await freePort()}` })
+    ).json();
+    expect(refused).toMatchObject({ up: false, error: expect.stringMatching(/connection refused/), figures: null });
+    const audit = await (await call('admin', 'GET', '/api/v1/audit?per_page=500')).json();
+    expect(JSON.stringify(audit)).not.toContain(LOCAL_TOKEN);
+    await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { token: null });
+    expect((await (await call('viewer', 'GET', `/api/v1/targets/${localId}`)).json()).has_token).toBe(false);
+  });
+
+  it('adds, shows (URL masked), tests and removes channels; a failing one says why without its secret', async () => {
+    const secretUrl = `${new URL(hook.url).origin}/services/T0/B0/SECRET`;
+    const bad = await call('admin', 'POST', '/api/v1/channels', { name: 'x', kind: 'webhook', url: 'ftp://SECRET/x' });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).not.toContain('SECRET');
+    const created = await call('admin', 'POST', '/api/v1/channels', { name: 'ops-hook', kind: 'webhook', url: secretUrl });
+    expect(created.status).toBe(201);
+    const c = await created.json();
+    expect(c.url).toBe(`${new URL(hook.url).origin}/***`);
+    expect((await call('admin', 'POST', '/api/v1/channels', { name: 'ops-hook', kind: 'slack', url: secretUrl })).status).toBe(409);
+    const listed = await (await call('viewer', 'GET', '/api/v1/channels')).json();
+    expect(listed.items.map((x: { name: string }) => x.name)).toContain('ops-hook');
+    expect(JSON.stringify(listed)).not.toContain('SECRET');
+    hooked.length = 0;
+    const ok = await call('operator', 'POST', `/api/v1/channels/${c.id}/test`);
+    expect(await ok.json()).toEqual({ sent: true });
+    expect(hooked).toEqual([
+      expect.objectContaining({ version: 1, event: expect.objectContaining({ message: expect.stringContaining('sent by operator') }) }),
+    ]);
+    hookFails = true;
+    const failed = await call('operator', 'POST', `/api/v1/channels/${c.id}/test`);
+    hookFails = false;
+    expect(failed.status).toBe(502);
+    const why = await failed.json();
+    expect(why.error.message).toMatch(/HTTP 500: hook broke/);
+    expect(why.error.message).not.toContain('SECRET');
+    expect((await call('admin', 'DELETE', `/api/v1/channels/${c.id}`)).status).toBe(204);
+    expect((await call('admin', 'GET', `/api/v1/channels/${c.id}`)).status).toBe(404);
+    expect((await call('admin', 'DELETE', `/api/v1/channels/${c.id}`)).status).toBe(404);
+    expect((await call('operator', 'POST', `/api/v1/channels/${c.id}/test`)).status).toBe(404);
   });
 
   it('pauses and resumes a target through the API, audited with before and after', async () => {

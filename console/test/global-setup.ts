@@ -4,6 +4,12 @@ import { ensureBuilt } from '@vigil/core/testing';
 export default function setup(): void {
   ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
   ensureBuilt('scraper', 'dist/vigil-scraper.mjs', ['scraper/src', 'core/src', 'migrations/src']);
-  ensureBuilt('console', 'dist/server.mjs', ['console/src', 'core/src', 'migrations/src']);
+  ensureBuilt('console', 'dist/server.mjs', [
+    'console/src',
+    'console/vite.config.ts',
+    'console/svelte.config.js',
+    'core/src',
+    'migrations/src',
+  ]);
   ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'migrations/src']);
 }

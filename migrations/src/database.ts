@@ -29,6 +29,8 @@ export interface TargetTable {
   state_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
   /** A paused target is not scraped and raises no alerts. */
   paused: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Sent as `Authorization: Bearer` to this target's exporter instead of VIGIL_EXPORTER_TOKEN; a secret, never shown. */
+  token: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 

@@ -35,7 +35,15 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
       /unknown channel kind "email": use webhook, slack, alertmanager/,
     );
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/x' })).rejects.toBeInstanceOf(ChannelError);
-    await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(/not http/);
+    await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(
+      /must start with http:\/\/ or https:\/\/, not ftp:/,
+    );
+    // The URL is a secret: a refusal never repeats it.
+    await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/SECRET' })).rejects.toThrow(/^(?!.*SECRET)/);
+    await expect(addChannel(db, { name: 'ops', kind: 'slack', url: 'https://x/y' })).rejects.toMatchObject({
+      code: 'exists',
+      field: 'name',
+    });
     await expect(addChannel(db, { name: 'bad name', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/channel name/);
     expect(await removeChannel(db, 'am')).toBe(true);
     expect(await removeChannel(db, 'am')).toBe(false);

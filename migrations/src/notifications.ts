@@ -4,6 +4,14 @@ import type { ChannelKind, Database, Event, NotificationChannel, Target } from '
 /** Thrown for a channel that cannot be added or found; the message says what to do. */
 export class ChannelError extends Error {
   override name = 'ChannelError';
+  /** `exists`: the name is taken; `invalid`: a bad kind, URL or name (`field` says which). */
+  constructor(
+    message: string,
+    readonly code: 'invalid' | 'exists' = 'invalid',
+    readonly field?: 'name' | 'kind' | 'url',
+  ) {
+    super(message);
+  }
 }
 
 const KINDS: readonly ChannelKind[] = ['webhook', 'slack', 'alertmanager'];
@@ -14,18 +22,25 @@ const KINDS: readonly ChannelKind[] = ['webhook', 'slack', 'alertmanager'];
  * @throws ChannelError for an unknown kind, a bad URL or a name already taken
  */
 export async function addChannel(db: Kysely<Database>, c: { name: string; kind: string; url: string }): Promise<NotificationChannel> {
-  if (!KINDS.includes(c.kind as ChannelKind)) throw new ChannelError(`unknown channel kind "${c.kind}": use ${KINDS.join(', ')}`);
+  if (!KINDS.includes(c.kind as ChannelKind))
+    throw new ChannelError(`unknown channel kind "${c.kind.slice(0, 40)}": use ${KINDS.join(', ')}`, 'invalid', 'kind');
+  // The URL is a secret (a webhook's path): errors never repeat it.
   let u: URL;
   try {
     u = new URL(c.url);
   } catch {
-    throw new ChannelError(`"${c.url}" is not a URL: give the full http:// or https:// address`);
+    throw new ChannelError('the URL is not a URL: give the full http:// or https:// address', 'invalid', 'url');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ChannelError(`"${c.url}" is not http(s)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ChannelError(`the URL must start with http:// or https://, not ${u.protocol}`, 'invalid', 'url');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.name))
-    throw new ChannelError(`channel name "${c.name}": use letters, digits, dot, dash or underscore (at most 63)`);
+    throw new ChannelError(
+      `channel name "${c.name.slice(0, 70)}": use letters, digits, dot, dash or underscore (at most 63)`,
+      'invalid',
+      'name',
+    );
   const taken = await db.selectFrom('notification_channels').select('id').where('name', '=', c.name).executeTakeFirst();
-  if (taken) throw new ChannelError(`a channel named "${c.name}" exists: remove it first or pick another name`);
+  if (taken) throw new ChannelError(`a channel named "${c.name}" exists: remove it first or pick another name`, 'exists', 'name');
   return db
     .insertInto('notification_channels')
     .values({ name: c.name, kind: c.kind as ChannelKind, url: c.url })
@@ -36,6 +51,16 @@ export async function addChannel(db: Kysely<Database>, c: { name: string; kind: 
 /** Every channel, by name. */
 export async function listChannels(db: Kysely<Database>): Promise<NotificationChannel[]> {
   return db.selectFrom('notification_channels').selectAll().orderBy('name').execute();
+}
+
+/** One channel by id, or null. */
+export async function getChannel(db: Kysely<Database>, id: number): Promise<NotificationChannel | null> {
+  return (await db.selectFrom('notification_channels').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+}
+
+/** Removes a channel by id with its deliveries; returns it, or null when there was none. */
+export async function removeChannelById(db: Kysely<Database>, id: number): Promise<NotificationChannel | null> {
+  return (await db.deleteFrom('notification_channels').where('id', '=', id).returningAll().executeTakeFirst()) ?? null;
 }
 
 /** Removes a channel and its deliveries; false when there is none of that name. */

@@ -143,6 +143,8 @@ export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}
 /** What may change of a target after it was added. */
 export interface TargetPatch {
   url?: string;
+  /** A bearer token for this target's exporter; null to send VIGIL_EXPORTER_TOKEN again. */
+  token?: string | null;
   interval_seconds?: number;
   timeout_seconds?: number;
   labels?: Record<string, string>;
@@ -166,6 +168,7 @@ export async function updateTarget(
       ...(patch.interval_seconds === undefined ? {} : { interval_seconds: patch.interval_seconds }),
       ...(patch.timeout_seconds === undefined ? {} : { timeout_seconds: patch.timeout_seconds }),
       ...(patch.labels === undefined ? {} : { labels: JSON.stringify(patch.labels) }),
+      ...(patch.token === undefined ? {} : { token: patch.token }),
     };
     if (Object.keys(set).length === 0) return { before, after: before };
     const after = await trx.updateTable('targets').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();

@@ -300,7 +300,7 @@ export class Scraper {
     const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
     const result = await this.pool.scrape(t.id, {
       url: t.url,
-      token: this.options.token,
+      token: t.token ?? this.options.token,
       timeoutSeconds: t.timeout_seconds,
       bodyLimitBytes: this.options.bodyLimitBytes,
       intervalSeconds: t.interval_seconds,

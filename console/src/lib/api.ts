@@ -3,7 +3,8 @@
  * build them, the pages and scripts read them. Times are ISO 8601 strings,
  * sizes bytes, durations seconds.
  */
-import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
+import type { HeartbeatFigures } from '@vigil/core/heartbeat';
+import type { ContainerInventory, Inventory, ServiceInventory } from '@vigil/core/inventory';
 import type { FigureSeries } from '@vigil/db';
 
 export type { Band, FigureSeries } from '@vigil/db';
@@ -58,6 +59,8 @@ export interface TargetView {
   paused: boolean;
   state_changed_at: string;
   created_at: string;
+  /** Whether the target has a token of its own (never shown); else the scraper's VIGIL_EXPORTER_TOKEN is sent. */
+  has_token: boolean;
   /** The newest heartbeat within two days, or null. */
   heartbeat: HeartbeatView | null;
 }
@@ -180,3 +183,28 @@ export interface FleetRowView {
 export type FleetEvent =
   | { type: 'snapshot'; rows: FleetRowView[]; server_time: number }
   | { type: 'update'; rows: FleetRowView[]; removed: number[]; server_time: number };
+
+/** `POST /targets/scrape` and `POST /targets/:id/scrape`: what one scrape gave, as the scraper would record it (nothing is written). */
+export interface ScrapeTestView {
+  /** The URL scraped, its password masked. */
+  url: string;
+  time: string;
+  up: boolean;
+  duration_seconds: number;
+  /** Why it failed (what to check), or null. */
+  error: string | null;
+  /** The heartbeat's figures (cpu % is null: it needs two scrapes), or null when it failed. */
+  figures: HeartbeatFigures | null;
+  /** The containers and services the scrape shows, or null when it failed. */
+  inventory: Inventory | null;
+}
+
+/** A notification channel; its URL masked (a webhook's path is its secret). */
+export interface ChannelView {
+  id: number;
+  name: string;
+  kind: 'webhook' | 'slack' | 'alertmanager';
+  url: string;
+  enabled: boolean;
+  created_at: string;
+}

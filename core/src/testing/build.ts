@@ -6,6 +6,7 @@ import path from 'node:path';
 export const REPO = path.resolve(import.meta.dirname, '../../..');
 
 function newest(dir: string): number {
+  if (!statSync(dir).isDirectory()) return statSync(dir).mtimeMs;
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
@@ -20,7 +21,7 @@ function newest(dir: string): number {
  * (core, db): tests that run a program as a process run what production runs,
  * never a stale build. Call it from a vitest globalSetup, once per run.
  * @param output the built file, relative to the workspace (e.g. `dist/vigil-exporter.mjs`)
- * @param sources folders whose files it is built from, relative to the repository
+ * @param sources folders (and files) it is built from, relative to the repository
  */
 export function ensureBuilt(workspace: string, output: string, sources: readonly string[]): void {
   let built = 0;

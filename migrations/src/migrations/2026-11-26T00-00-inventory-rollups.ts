@@ -5,9 +5,11 @@ import { type Kysely, sql } from 'kysely';
  * and services (`target_inventory`, one row per target, replaced when they
  * change), and hourly min/avg/max of the heartbeat figures
  * (`heartbeats_hourly`, written by the scraper's retention job, kept a year)
- * for charts longer than raw heartbeats serve well.
+ * for charts longer than raw heartbeats serve well; and `targets.token`, a
+ * bearer token for one target's exporter (else VIGIL_EXPORTER_TOKEN is sent).
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('targets').addColumn('token', 'text').execute();
   await db.schema
     .createTable('target_inventory')
     .addColumn('target_id', 'integer', (c) => c.primaryKey().references('targets.id').onDelete('cascade'))
@@ -39,4 +41,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('heartbeats_hourly').execute();
   await db.schema.dropTable('target_inventory').execute();
+  await db.schema.alterTable('targets').dropColumn('token').execute();
 }

@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { json, type RequestEvent } from '@sveltejs/kit';
+import { maskChannelUrl } from '@vigil/core/channels';
 import { maskUrl } from '@vigil/core/secrets';
-import { AccountError, type Heartbeat, type Target, TargetExistsError, type TargetInventory, writeAudit } from '@vigil/db';
+import {
+  AccountError,
+  ChannelError,
+  type Heartbeat,
+  type NotificationChannel,
+  type Target,
+  TargetExistsError,
+  type TargetInventory,
+  writeAudit,
+} from '@vigil/db';
 import * as z from 'zod/mini';
-import type { ApiErrorBody, HeartbeatView, InventoryView, TargetView } from '$lib/api';
+import type { ApiErrorBody, ChannelView, HeartbeatView, InventoryView, TargetView } from '$lib/api';
 import { clientAddress, type Principal } from './auth';
 import { getDb } from './db';
 import { log } from './log';
@@ -42,6 +52,10 @@ export function api<E extends RequestEvent>(handler: (event: E) => Promise<Respo
         return errorResponse(status, err.code === 'exists' ? 'conflict' : err.code, err.message);
       }
       if (err instanceof TargetExistsError) return errorResponse(409, 'conflict', err.message);
+      if (err instanceof ChannelError)
+        return err.code === 'exists'
+          ? errorResponse(409, 'conflict', err.message, err.field)
+          : errorResponse(422, 'invalid', err.message, err.field);
       const id = randomUUID();
       log().error({ err, errorId: id, route: event.route.id }, 'API request failed');
       return errorResponse(500, 'internal', `internal error; the console's log has it under ${id}`);
@@ -147,6 +161,7 @@ export function targetView(t: Target, heartbeat: Heartbeat | null = null): Targe
     paused: t.paused,
     state_changed_at: t.state_changed_at.toISOString(),
     created_at: t.created_at.toISOString(),
+    has_token: t.token !== null,
     heartbeat: heartbeat ? heartbeatView(heartbeat) : null,
   };
 }
@@ -158,5 +173,17 @@ export function inventoryView(inv: TargetInventory | null): InventoryView {
     changed_at: inv?.changed_at.toISOString() ?? null,
     containers: inv?.containers ?? [],
     services: inv?.services ?? [],
+  };
+}
+
+/** A channel as the API shows it: its URL masked (a webhook's path is its secret). */
+export function channelView(c: NotificationChannel): ChannelView {
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    url: maskChannelUrl(c.kind, c.url),
+    enabled: c.enabled,
+    created_at: c.created_at.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import { integer, listenAddress, logLevel, parseEnv, seconds } from '@vigil/core/config';
+import { integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -9,6 +9,7 @@ const schema = z.object({
   VIGIL_SESSION_MAX_AGE: seconds(7 * 86_400, { min: 60, max: 366 * 86_400 }),
   VIGIL_SESSION_IDLE: seconds(12 * 3_600, { min: 60, max: 366 * 86_400 }),
   VIGIL_LOG_LEVEL: logLevel,
+  VIGIL_EXPORTER_TOKEN: tokenSchema,
   DATABASE_URL,
 });
 
@@ -26,6 +27,8 @@ export interface ConsoleConfig {
   /** Session limits, seconds: from sign-in, and since the last request. */
   session: { maxAgeSeconds: number; idleSeconds: number };
   logLevel: string;
+  /** The token test scrapes send to a target without its own (the scraper's VIGIL_EXPORTER_TOKEN). */
+  exporterToken: string | undefined;
   databaseUrl: string | undefined;
 }
 
@@ -33,7 +36,8 @@ export interface ConsoleConfig {
  * Reads the console's environment: `VIGIL_CONSOLE_LISTEN` (default
  * 127.0.0.1:3000), `VIGIL_CONSOLE_ORIGIN` (default `http://localhost:<port>`),
  * `VIGIL_CONSOLE_PROXY_HOPS` (default 0), `VIGIL_SESSION_MAX_AGE` (default 7
- * days), `VIGIL_SESSION_IDLE` (default 12 hours), `VIGIL_LOG_LEVEL`, `DATABASE_URL`.
+ * days), `VIGIL_SESSION_IDLE` (default 12 hours), `VIGIL_LOG_LEVEL`,
+ * `VIGIL_EXPORTER_TOKEN` (for test scrapes), `DATABASE_URL`.
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
@@ -54,6 +58,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     proxyHops: e.VIGIL_CONSOLE_PROXY_HOPS,
     session: Object.freeze({ maxAgeSeconds: e.VIGIL_SESSION_MAX_AGE, idleSeconds: e.VIGIL_SESSION_IDLE }),
     logLevel: e.VIGIL_LOG_LEVEL,
+    exporterToken: e.VIGIL_EXPORTER_TOKEN,
     databaseUrl: e.DATABASE_URL,
   });
 }

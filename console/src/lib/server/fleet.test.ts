@@ -1,4 +1,12 @@
-import { addChannel, addTarget, applyTransitions, enqueueDeliveries, insertHeartbeats, recordDeliveryAttempt } from '@vigil/db';
+import {
+  addChannel,
+  addTarget,
+  applyTransitions,
+  enqueueDeliveries,
+  insertHeartbeats,
+  recordDeliveryAttempt,
+  updateTarget,
+} from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
 import { loadEvents, loadFleet, loadHost } from './fleet';
@@ -96,10 +104,14 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
     const { db, drop } = await engine.open();
     try {
       const t = await addTarget(db, { name: 'basic', url: 'http://scrape:hunter2@pi.lan:9110/metrics' });
+      await updateTarget(db, t.id, { token: 'a-per-target-token-0123456789' });
       const fleet = await loadFleet(db);
       const host = await loadHost(db, t.id);
       expect(fleet[0]?.url).toBe('http://scrape:***@pi.lan:9110/metrics');
       expect(JSON.stringify([fleet, host])).not.toContain('hunter2');
+      // Nor its token: only that it has one.
+      expect(JSON.stringify([fleet, host])).not.toContain('a-per-target-token');
+      expect(host?.target.has_token).toBe(true);
     } finally {
       await drop();
     }

@@ -51,7 +51,7 @@ export async function loadHost(
   db: Kysely<Database>,
   id: number,
   limit = 120,
-): Promise<{ target: Target; heartbeats: Heartbeat[]; events: Event[] } | null> {
+): Promise<{ target: ReturnType<typeof shown>; heartbeats: Heartbeat[]; events: Event[] } | null> {
   const target = await getTarget(db, id);
   if (!target) return null;
   const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
@@ -59,8 +59,8 @@ export async function loadHost(
 }
 
 /** A target as pages get it: its URL with any password masked (the page, and so the browser, never holds it). */
-function shown(target: Target): Target {
-  return { ...target, url: maskUrl(target.url) };
+function shown({ token, ...target }: Target): Omit<Target, 'token'> & { has_token: boolean } {
+  return { ...target, url: maskUrl(target.url), has_token: token !== null };
 }
 
 /** An event with its target's name and how its notifications fared (by channel name; empty when none was due). */

@@ -42,6 +42,9 @@ const labels = z.record(
   z.string().check(z.maxLength(200)),
 );
 
+/** A bearer token for one exporter (its VIGIL_EXPORTER_TOKEN), as the exporter requires: 16 to 200 printable characters. */
+const token = z.string().check(z.minLength(16), z.maxLength(200), z.regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'));
+
 const timeoutWithinInterval = (v: { interval_seconds?: number; timeout_seconds?: number }) =>
   v.timeout_seconds === undefined || v.interval_seconds === undefined || v.timeout_seconds <= v.interval_seconds;
 
@@ -53,16 +56,25 @@ export const newTarget = z
     interval_seconds: z.optional(interval),
     timeout_seconds: z.optional(timeout),
     labels: z.optional(labels),
+    token: z.optional(token),
   })
   .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
 
-/** `PATCH /api/v1/targets/:id`: any of url, interval, timeout, labels, paused. */
+/** `PATCH /api/v1/targets/:id`: any of url, interval, timeout, labels, token (null: the default one again), paused. */
 export const targetPatch = z
   .strictObject({
     url: z.optional(url),
     interval_seconds: z.optional(interval),
     timeout_seconds: z.optional(timeout),
     labels: z.optional(labels),
+    token: z.optional(z.nullable(token)),
     paused: z.optional(z.boolean()),
   })
   .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
+
+/** `POST /api/v1/targets/scrape`: a test scrape of a URL not added yet (with its token, timeout). */
+export const scrapeTest = z.strictObject({
+  url,
+  token: z.optional(token),
+  timeout_seconds: z.optional(timeout),
+});
