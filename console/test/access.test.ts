@@ -253,6 +253,12 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/ (fleet page)', path: () => '/', least: 'viewer' },
     { method: 'GET', label: '/events', path: () => '/events', least: 'viewer' },
     { method: 'GET', label: '/hosts/:id', path: () => `/hosts/${targetId}`, least: 'viewer' },
+    { method: 'GET', label: '/account', path: () => '/account', least: 'viewer' },
+    { method: 'GET', label: '/admin/targets', path: () => '/admin/targets', least: 'operator' },
+    { method: 'GET', label: '/admin/channels', path: () => '/admin/channels', least: 'operator' },
+    { method: 'GET', label: '/admin/users', path: () => '/admin/users', least: 'admin' },
+    { method: 'GET', label: '/admin/keys', path: () => '/admin/keys', least: 'admin' },
+    { method: 'GET', label: '/admin/audit', path: () => '/admin/audit', least: 'admin' },
   ];
   const callers: [Caller, Role | null][] = [
     ['nobody', null],
