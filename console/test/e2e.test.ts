@@ -132,6 +132,12 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await expect.poll(() => received.map((b) => `${b.target.name} ${b.event.to}`), { timeout: 15_000 }).toEqual([`${os.hostname()} down`]);
     hook.close();
     await page.goto(`${vigil.consoleUrl}/events`);
+    // Filtered by kind: only pauses (none yet), then any kind again.
+    await page.locator('[data-filter-type]').selectOption('paused');
+    await page.waitForURL(/type=paused/);
+    await expect.poll(() => page.locator('main').textContent()).toMatch(/No event matches/);
+    await page.locator('[data-filter-type]').selectOption('');
+    await page.waitForURL((u) => !u.search.includes('type='));
     const upRow = page.locator('table tbody tr', { hasText: 'unknown → up' });
     expect((await upRow.locator('td').nth(1).textContent())?.trim()).toBe(os.hostname());
     expect(await page.locator('table tbody tr').first().textContent()).toMatch(/up → down.*hook ✓/s);
@@ -149,6 +155,39 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await expect
       .poll(async () => page.locator('table[data-events]').textContent(), { timeout: 10_000 })
       .toMatch(/resumed by admin.*paused by admin/s);
+    // An admin adds a target after a test scrape, and watches it come up on the fleet page.
+    const second = http.createServer((_, res) =>
+      res.end('node_load1 0.5\nnode_memory_MemTotal_bytes 1e9\nnode_memory_MemAvailable_bytes 4e8\n'),
+    );
+    await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+    const secondUrl = `http://127.0.0.1:${(second.address() as AddressInfo).port}/metrics`;
+    await page.goto(`${vigil.consoleUrl}/admin/targets`);
+    await page.getByLabel('Name').first().fill('second');
+    await page.getByLabel('Metrics URL').fill(secondUrl);
+    await page.getByLabel('Interval (s)').first().fill('2');
+    await page.getByLabel('Timeout (s)').first().fill('1');
+    await page.getByLabel('Labels').first().fill('rack=b');
+    await page.locator('[data-test-scrape]').click();
+    await expect.poll(() => page.locator('[data-scrape-result]').getAttribute('data-scrape-result')).toBe('up');
+    expect((await page.locator('[data-scrape-result]').textContent())?.replace(/\s+/g, ' ')).toMatch(
+      /Up in \d+ ms · 3 samples · memory 60\.0 %/,
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'admin-targets.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.locator('[data-add]').click();
+    await page.locator('[data-added]').waitFor();
+    await page.locator('tr[data-target="second"]').waitFor();
+    await page.goto(vigil.consoleUrl);
+    await page.locator('tr[data-target="second"] [data-state="up"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-filter-label]').selectOption('rack=b');
+    expect(await page.locator('tbody tr[data-target]').count()).toBe(1);
+    for (const shot of ['users', 'channels', 'audit'])
+      await page
+        .goto(`${vigil.consoleUrl}/admin/${shot}`)
+        .then(() => page.screenshot({ path: path.join(SHOTS, `admin-${shot}.png`), fullPage: true }));
+    expect(await page.locator('table[data-audit]').textContent()).toMatch(/target\.create.*second/s);
+    second.close();
+
     // Signed out, every page refuses you again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);

@@ -47,8 +47,11 @@ describe('console routes', () => {
       inventory: { containers: [], services: [] },
     });
     expect(await loadHost(as('developer'))).toMatchObject({ canOperate: false });
-    const events = await (await import('./events/+page.server')).load({} as never);
-    expect(events).toMatchObject({ events: [] });
+    const { load: loadEvents } = await import('./events/+page.server');
+    const events = await loadEvents({ url: new URL(`http://localhost/events?host=${targetId}&type=state&page=2`) } as never);
+    expect(events).toMatchObject({ events: [], total: 0, page: 2, filter: { host: targetId, type: 'state' }, hosts: [{ name: 'pi-1' }] });
+    const unfiltered = await loadEvents({ url: new URL('http://localhost/events?host=abc&type=bogus&page=-3') } as never);
+    expect(unfiltered).toMatchObject({ page: 1, filter: { host: null, type: null } });
   });
 
   it.each(['0', 'abc', '999999', '2147483648', '99999999999999999999', '1e3', '-1'])('answers 404 for host %s', async (id) => {

@@ -29,7 +29,8 @@ describe.each(testDatabases())('fleet queries on $name', (engine) => {
         .execute();
       await recordDeliveryAttempt(db, pending.find((p) => p.name === 'ops')!.id, { sent: true, at: new Date() });
       await recordDeliveryAttempt(db, pending.find((p) => p.name === 'chat')!.id, { sent: false, error: 'HTTP 404', retryAt: null });
-      const events = await loadEvents(db);
+      const { events, total } = await loadEvents(db);
+      expect(total).toBe(2);
       expect(
         events.map((e) => [e.message, e.target_name, e.deliveries.map((d) => `${d.channel}:${d.status}:${d.last_error ?? ''}`)]),
       ).toEqual([

@@ -9,6 +9,7 @@ import {
   getTarget,
   type Heartbeat,
   listEvents,
+  queryEvents,
   recentHeartbeats,
   type Target,
 } from '@vigil/db';
@@ -66,12 +67,18 @@ function shown({ token, ...target }: Target): Omit<Target, 'token'> & { has_toke
 /** An event with its target's name and how its notifications fared (by channel name; empty when none was due). */
 export type EventRow = Event & { target_name: string; deliveries: EventDelivery[] };
 
-/** The events page: the newest events, each with its notification deliveries. */
-export async function loadEvents(db: Kysely<Database>, limit = 200): Promise<EventRow[]> {
-  const events = await listEvents(db, { limit });
+/**
+ * The events page: a page of events, newest first (of one host, of one type),
+ * each with its notification deliveries, and how many match in all.
+ */
+export async function loadEvents(
+  db: Kysely<Database>,
+  query: { targetId?: number; type?: string; page?: number; perPage?: number } = {},
+): Promise<{ events: EventRow[]; total: number }> {
+  const { items: events, total } = await queryEvents(db, { perPage: 100, ...query });
   const deliveries = await deliveriesOfEvents(
     db,
     events.map((e) => e.id),
   );
-  return events.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? [] }));
+  return { events: events.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? [] })), total };
 }
