@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, Target, TargetState } from './database.js';
+import type { Database, Heartbeat, Target, TargetState } from './database.js';
 
 /** What it takes to add a target; the rest has defaults (15 s interval, 10 s timeout). */
 export interface TargetInput {
@@ -119,14 +119,20 @@ export interface TargetQuery {
   perPage?: number;
 }
 
-/** The targets a {@link TargetQuery} selects, one page of them by name, with how many match in all. */
-export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}): Promise<{ items: Target[]; total: number }> {
+/** The targets a query's filters select (state, labels, name). */
+function filtered(db: Kysely<Database>, query: TargetQuery) {
   let q = db.selectFrom('targets');
   if (query.state === 'paused') q = q.where('paused', '=', true);
   else if (query.state) q = q.where('state', '=', query.state).where('paused', '=', false);
   if (query.labels && Object.keys(query.labels).length > 0) q = q.where(sql<boolean>`labels @> ${JSON.stringify(query.labels)}::jsonb`);
   // LIKE's own wildcards in the search are matched literally.
   if (query.q) q = q.where('name', 'ilike', `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  return q;
+}
+
+/** The targets a {@link TargetQuery} selects, one page of them by name, with how many match in all. */
+export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}): Promise<{ items: Target[]; total: number }> {
+  const q = filtered(db, query);
   const perPage = query.perPage ?? 100;
   const [items, total] = await Promise.all([
     q
@@ -139,6 +145,78 @@ export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}
   ]);
   return { items, total: Number(total.n) };
 }
+
+/**
+ * {@link queryTargets} with each target's newest heartbeat within two days
+ * (null when none), read in the same query (a primary-key probe per target),
+ * the total counted alongside: one round trip's latency.
+ */
+export async function queryTargetsWithHeartbeat(
+  db: Kysely<Database>,
+  query: TargetQuery = {},
+): Promise<{ items: (Target & { heartbeat: Heartbeat | null })[]; total: number }> {
+  const q = filtered(db, query);
+  const perPage = query.perPage ?? 100;
+  const since = new Date(Date.now() - 172_800_000);
+  // The page of targets first, then one heartbeat probe for each of them only.
+  const page = q
+    .selectAll()
+    .orderBy('name')
+    .limit(perPage)
+    .offset(((query.page ?? 1) - 1) * perPage)
+    .as('targets');
+  const [rows, total] = await Promise.all([
+    db
+      .selectFrom(page)
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('heartbeats')
+            .selectAll()
+            .whereRef('heartbeats.target_id', '=', 'targets.id')
+            .where('heartbeats.time', '>', since)
+            .orderBy('heartbeats.time', 'desc')
+            .limit(1)
+            .as('h'),
+        (join) => join.onTrue(),
+      )
+      .selectAll('targets')
+      .select(HEARTBEAT_COLUMNS.map((c) => sql.ref(`h.${c}`).as(`h_${c}`)))
+      .orderBy('targets.name')
+      .execute(),
+    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    items: rows.map((r) => {
+      const row = r as unknown as Record<string, unknown>;
+      let heartbeat: Heartbeat | null = null;
+      if (row.h_time !== null) {
+        const hb: Record<string, unknown> = { target_id: row.id };
+        for (const c of HEARTBEAT_COLUMNS) hb[c] = row[`h_${c}`];
+        heartbeat = hb as unknown as Heartbeat;
+      }
+      for (const c of HEARTBEAT_COLUMNS) delete row[`h_${c}`];
+      return Object.assign(row as unknown as Target, { heartbeat });
+    }),
+    total: Number(total.n),
+  };
+}
+
+const HEARTBEAT_COLUMNS = [
+  'time',
+  'up',
+  'duration_seconds',
+  'error',
+  'samples',
+  'cpu_usage_percent',
+  'memory_used_bytes',
+  'memory_total_bytes',
+  'disk_used_bytes',
+  'disk_total_bytes',
+  'disk_avail_bytes',
+  'load1',
+  'uptime_seconds',
+] as const;
 
 /** What may change of a target after it was added. */
 export interface TargetPatch {

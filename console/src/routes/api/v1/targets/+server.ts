@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { addTarget, latestHeartbeats, queryTargets, type TargetState } from '@vigil/db';
+import { addTarget, queryTargetsWithHeartbeat, type TargetState } from '@vigil/db';
 import type { Page, TargetView } from '$lib/api';
 import { ApiError, api, audit, body, pageOf, targetView } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
@@ -23,15 +23,14 @@ export const GET: RequestHandler = api(async ({ url }) => {
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
   const db = await getDb();
-  const { items, total } = await queryTargets(db, {
+  const { items, total } = await queryTargetsWithHeartbeat(db, {
     state: state as TargetState | 'paused' | undefined,
     labels,
     q: url.searchParams.get('q')?.slice(0, 100) || undefined,
     page,
     perPage,
   });
-  const latest = new Map((await latestHeartbeats(db, undefined, { targetIds: items.map((t) => t.id) })).map((h) => [h.target_id, h]));
-  const result: Page<TargetView> = { items: items.map((t) => targetView(t, latest.get(t.id) ?? null)), total, page, per_page: perPage };
+  const result: Page<TargetView> = { items: items.map((t) => targetView(t, t.heartbeat)), total, page, per_page: perPage };
   return json(result);
 });
 
