@@ -9,6 +9,8 @@ export interface TargetInput {
   timeout_seconds?: number;
   labels?: Record<string, string>;
   source?: string;
+  /** A bearer token for this target's exporter (else the scraper's VIGIL_EXPORTER_TOKEN is sent). */
+  token?: string | null;
 }
 
 /** Thrown when a target of that name exists already. */
@@ -55,6 +57,7 @@ function values(input: TargetInput) {
     timeout_seconds: input.timeout_seconds ?? Math.min(10, interval),
     labels: JSON.stringify(input.labels ?? {}),
     source: input.source ?? 'cli',
+    token: input.token ?? null,
   };
 }
 
