@@ -50,11 +50,11 @@ describe.each(testDatabases())('target and event queries on $name', (engine) => 
   });
 
   it('updates what may change, with before and after; removes by id', async () => {
-    const r = await updateTarget(db, ids['vps_1']!, { interval_seconds: 30, labels: { rack: 'c' }, url: 'http://vps-1:9110/metrics' });
+    const r = await updateTarget(db, ids.vps_1!, { interval_seconds: 30, labels: { rack: 'c' }, url: 'http://vps-1:9110/metrics' });
     expect(r?.before).toMatchObject({ interval_seconds: 15, labels: { rack: 'b' } });
     expect(r?.after).toMatchObject({ interval_seconds: 30, labels: { rack: 'c' }, url: 'http://vps-1:9110/metrics' });
-    expect((await updateTarget(db, ids['vps_1']!, {}))?.after.interval_seconds).toBe(30);
-    await expect(updateTarget(db, ids['vps_1']!, { timeout_seconds: 60 })).rejects.toThrow(/timeout_within_interval/);
+    expect((await updateTarget(db, ids.vps_1!, {}))?.after.interval_seconds).toBe(30);
+    await expect(updateTarget(db, ids.vps_1!, { timeout_seconds: 60 })).rejects.toThrow(/timeout_within_interval/);
     expect(await updateTarget(db, 999_999, { interval_seconds: 5 })).toBeNull();
     const t = await addTarget(db, { name: 'gone', url: 'http://gone/metrics' });
     expect((await removeTargetById(db, t.id))?.name).toBe('gone');
@@ -86,11 +86,11 @@ describe.each(testDatabases())('target and event queries on $name', (engine) => 
       duration_seconds: 0.01,
       error: null,
     });
-    await insertHeartbeats(db, [hb(ids['pi-1']!, 30), hb(ids['pi-1']!, 20), hb(ids['pi-1']!, 10), hb(ids['vps_1']!, 5)]);
+    await insertHeartbeats(db, [hb(ids['pi-1']!, 30), hb(ids['pi-1']!, 20), hb(ids['pi-1']!, 10), hb(ids.vps_1!, 5)]);
     const range = await heartbeatsBetween(db, ids['pi-1']!, new Date(now - 25_000), new Date(now));
     expect(range.map((h) => h.time.getTime())).toEqual([now - 20_000, now - 10_000]);
     expect((await heartbeatsBetween(db, ids['pi-1']!, new Date(now - 60_000), new Date(now), 1)).length).toBe(1);
-    expect((await latestHeartbeats(db, undefined, { targetIds: [ids['vps_1']!] })).map((h) => h.target_id)).toEqual([ids['vps_1']]);
+    expect((await latestHeartbeats(db, undefined, { targetIds: [ids.vps_1!] })).map((h) => h.target_id)).toEqual([ids.vps_1]);
     expect(await latestHeartbeats(db, undefined, { targetIds: [] })).toEqual([]);
     expect((await latestHeartbeats(db)).length).toBe(2);
     // The same newest heartbeat, read with the page of targets in one query.

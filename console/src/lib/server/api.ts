@@ -16,6 +16,7 @@ import * as z from 'zod/mini';
 import type { ApiErrorBody, ChannelView, HeartbeatView, InventoryView, TargetView } from '$lib/api';
 import { clientAddress, type Principal } from './auth';
 import { getDb } from './db';
+import { endStreamsOf } from './live';
 import { log } from './log';
 
 /** A refusal with its HTTP status and `{error}` body; thrown by handlers, answered by {@link api}. */
@@ -117,7 +118,7 @@ export function idOf(raw: string, what = 'target'): number {
   return id;
 }
 
-/** Writes an audit row for the request's principal, from its client address. */
+/** Writes an audit row for the request's principal, from its client address; a change to a user or key ends that user's open streams. */
 export async function audit(
   event: RequestEvent,
   action: string,
@@ -127,6 +128,10 @@ export async function audit(
 ): Promise<void> {
   const { user } = principalOf(event);
   await writeAudit(await getDb(), { user, action, objectType, objectId, clientAddress: clientAddress(event), ...change });
+  // A user's account or keys changed: their open streams end, and reconnect only if still allowed.
+  if (objectType === 'user' && objectId !== null) endStreamsOf(Number(objectId));
+  const owner = (change.after ?? change.before) as { user_id?: unknown } | undefined;
+  if (objectType === 'api_key' && typeof owner?.user_id === 'number') endStreamsOf(owner.user_id);
 }
 
 /** A heartbeat as the API shows it. */

@@ -67,3 +67,19 @@ describe.each(testDatabases())('the fleet feed on $name', (engine) => {
     off();
   });
 });
+
+describe('ending streams', () => {
+  it("ends a user's open streams, and only theirs", async () => {
+    const { registerStream, endStreamsOf } = await import('./live');
+    const ended: string[] = [];
+    const forgetA1 = registerStream(101, () => ended.push('a1'));
+    registerStream(101, () => ended.push('a2'));
+    registerStream(202, () => ended.push('b'));
+    forgetA1();
+    expect(endStreamsOf(101)).toBe(1);
+    expect(ended).toEqual(['a2']);
+    expect(endStreamsOf(303)).toBe(0);
+    expect(endStreamsOf(202)).toBe(1);
+    expect(ended).toEqual(['a2', 'b']);
+  });
+});

@@ -118,3 +118,31 @@ export function fleetFeed(): FleetFeed {
   shared ??= new FleetFeed(async () => loadFleet(await getDb()));
   return shared;
 }
+
+/** Each user's open streams, by user id: how to end them. */
+const streams = new Map<number, Set<() => void>>();
+
+/** Registers an open stream of a user; returns the function that forgets it (call it when the stream ends). */
+export function registerStream(userId: number, end: () => void): () => void {
+  let set = streams.get(userId);
+  if (!set) streams.set(userId, (set = new Set()));
+  set.add(end);
+  return () => {
+    set.delete(end);
+    if (set.size === 0) streams.delete(userId);
+  };
+}
+
+/**
+ * Ends a user's open streams now: on sign-out, and when their role, password,
+ * keys or account change. A browser still entitled reconnects at once and the
+ * hook checks it again; one that is not is refused.
+ * @returns how many were ended
+ */
+export function endStreamsOf(userId: number): number {
+  const set = streams.get(userId);
+  if (!set) return 0;
+  const ends = [...set];
+  for (const end of ends) end();
+  return ends.length;
+}

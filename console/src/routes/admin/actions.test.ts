@@ -6,7 +6,6 @@ import path from 'node:path';
 import {
   type Account,
   addChannel,
-  addTarget,
   createApiKey,
   createDb,
   createUser,
@@ -122,7 +121,11 @@ describe('admin and account form actions', () => {
       const listed = (await (await import('./targets/+page.server.ts')).load(get())) as { targets: { name: string; has_token: boolean }[] };
       expect(listed.targets.map((x) => x.name)).toEqual(['pi-9']);
       expect(await a.remove!(post({ id: String(t!.id) }))).toEqual({ action: 'remove', removed: 'pi-9' });
-      expect((await listAudit(db, { limit: 10 })).rows.map((r) => r.action)).toEqual(['target.remove', 'target.update', 'target.create']);
+      expect((await listAudit(db, { limit: 10, offset: 0 })).rows.map((r) => r.action)).toEqual([
+        'target.remove',
+        'target.update',
+        'target.create',
+      ]);
     } finally {
       exporter.close();
     }

@@ -1,6 +1,6 @@
 import type { FleetEvent } from '$lib/api';
-import { ApiError, api } from '$lib/server/api';
-import { fleetFeed } from '$lib/server/live';
+import { ApiError, api, principalOf } from '$lib/server/api';
+import { fleetFeed, registerStream } from '$lib/server/live';
 import type { RequestHandler } from './$types';
 
 /** A stream is closed after this long; the browser reconnects at once, and the hook checks its session again. */
@@ -14,9 +14,13 @@ const encoder = new TextEncoder();
  * The fleet, live, as Server-Sent Events: `snapshot` (every host), then
  * `update` (the hosts that changed, the ids removed) as the shared feed sees
  * them; one database read per update whatever the number of pages open.
- * 503 when the database cannot be read.
+ * 503 when the database cannot be read. A stream ends after 5 minutes, and at
+ * once when its user signs out or their account, role or keys change: the
+ * browser reconnects, and the hook checks it again.
  */
-export const GET: RequestHandler = api(async ({ request }) => {
+export const GET: RequestHandler = api(async (event) => {
+  const { request } = event;
+  const { user } = principalOf(event);
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let stop = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -42,12 +46,14 @@ export const GET: RequestHandler = api(async ({ request }) => {
     throw new ApiError(503, 'unavailable', 'the database cannot be read now; try again shortly');
   }
   const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-  const maxAge = setTimeout(() => {
+  const end = () => {
     stop();
     try {
       controller.close();
     } catch {}
-  }, MAX_STREAM_MS);
+  };
+  const maxAge = setTimeout(end, MAX_STREAM_MS);
+  const forget = registerStream(user.id, end);
   let stopped = false;
   stop = () => {
     if (stopped) return;
@@ -55,6 +61,7 @@ export const GET: RequestHandler = api(async ({ request }) => {
     clearInterval(keepAlive);
     clearTimeout(maxAge);
     unsubscribe();
+    forget();
     request.signal.removeEventListener('abort', stop);
   };
   request.signal.addEventListener('abort', stop);
