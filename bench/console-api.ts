@@ -172,7 +172,19 @@ try {
   const host = Math.ceil(TARGETS / 2);
   const cases = [
     {
-      name: 'fleet: `GET /targets?per_page=500` (a page of targets, each with its newest heartbeat)',
+      name: 'fleet: `GET /fleet` (every host with its newest heartbeat and newest figures, as the fleet page shows them)',
+      api: () => api('/api/v1/fleet'),
+      sql: () =>
+        sql(
+          `select t.*, h.time, h.up, h.error, f.* from targets t
+           left join lateral (select time, up, error from heartbeats where target_id = t.id and time > $1 order by time desc limit 1) h on true
+           left join lateral (select * from heartbeats where target_id = t.id and time > $1 and up order by time desc limit 1) f on true
+           order by t.name`,
+          [since()],
+        ),
+    },
+    {
+      name: 'targets: `GET /targets?per_page=500` (a page of targets, each with its newest heartbeat, and the total)',
       api: () => api('/api/v1/targets?per_page=500'),
       sql: () =>
         sql(

@@ -177,6 +177,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/api/v1/targets/:id/events', path: () => `/api/v1/targets/${targetId}/events`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/inventory', path: () => `/api/v1/targets/${targetId}/inventory`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/events', path: () => '/api/v1/events', least: 'viewer' },
+    { method: 'GET', label: '/api/v1/fleet', path: () => '/api/v1/fleet', least: 'viewer' },
     { method: 'GET', label: '/api/v1/fleet/stream', path: () => '/api/v1/fleet/stream', least: 'viewer' },
     { method: 'GET', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer' },
     { method: 'POST', label: '/api/v1/api-keys', path: () => '/api/v1/api-keys', least: 'viewer', body: () => ({ name: 'k' }) },
@@ -449,6 +450,11 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     const series = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/heartbeats?step=60`)).json();
     expect(series.series).toMatchObject({ resolution: 'raw', stepSeconds: 60, time: [], cpu: { min: [], avg: [], max: [] } });
     expect(await get('/api/v1/targets/424242/inventory')).toBe(404);
+    const fleet = await (await call('viewer', 'GET', '/api/v1/fleet')).json();
+    expect(fleet).toMatchObject({
+      type: 'snapshot',
+      rows: expect.arrayContaining([expect.objectContaining({ id: targetId, name: 'pi-1' })]),
+    });
     const inventory = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/inventory`)).json();
     expect(inventory).toEqual({ scraped_at: null, changed_at: null, containers: [], services: [] });
     expect(await get('/api/v1/targets/424242/heartbeats')).toBe(404);

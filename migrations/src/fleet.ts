@@ -8,6 +8,21 @@ export interface FleetEntry {
   figures: Heartbeat | null;
 }
 
+const TARGET_COLUMNS = [
+  'id',
+  'name',
+  'url',
+  'interval_seconds',
+  'timeout_seconds',
+  'labels',
+  'source',
+  'state',
+  'state_changed_at',
+  'paused',
+  'token',
+  'created_at',
+] as const satisfies readonly (keyof Target)[];
+
 const FIGURE_COLUMNS = [
   'duration_seconds',
   'samples',
@@ -31,7 +46,7 @@ export async function fleetSnapshot(db: Kysely<Database>, withinSeconds = 172_80
   const since = new Date(Date.now() - withinSeconds * 1000);
   const figures = sql.raw(FIGURE_COLUMNS.map((c) => `f.${c} as f_${c}`).join(', '));
   const { rows } = await sql<Target & Record<string, unknown>>`
-    select t.*, h.time as h_time, h.up as h_up, h.error as h_error, f.time as f_time, ${figures}
+    select ${sql.raw(TARGET_COLUMNS.map((c) => `t.${c}`).join(', '))}, h.time as h_time, h.up as h_up, h.error as h_error, f.time as f_time, ${figures}
     from targets t
     left join lateral (
       select time, up, error from heartbeats where target_id = t.id and time > ${since} order by time desc limit 1
@@ -41,18 +56,15 @@ export async function fleetSnapshot(db: Kysely<Database>, withinSeconds = 172_80
     ) f on true
     order by t.name`.execute(db);
   return rows.map((r) => {
+    // Objects built whole from known columns: no per-row key scans, no deletes (V8 keeps them fast).
     const target = {} as Record<string, unknown>;
-    for (const [k, v] of Object.entries(r)) if (!k.startsWith('h_') && !k.startsWith('f_')) target[k] = v;
-    const figures =
-      r.f_time === null
-        ? null
-        : ({
-            target_id: r.id,
-            time: r.f_time,
-            up: true,
-            error: null,
-            ...Object.fromEntries(FIGURE_COLUMNS.map((c) => [c, r[`f_${c}`]])),
-          } as Heartbeat);
+    for (const c of TARGET_COLUMNS) target[c] = r[c];
+    let figures: Heartbeat | null = null;
+    if (r.f_time !== null) {
+      const f: Record<string, unknown> = { target_id: r.id, time: r.f_time, up: true, error: null };
+      for (const c of FIGURE_COLUMNS) f[c] = r[`f_${c}`];
+      figures = f as unknown as Heartbeat;
+    }
     return {
       target: target as unknown as Target,
       heartbeat: r.h_time === null ? null : { time: r.h_time as Date, up: r.h_up as boolean, error: r.h_error as string | null },

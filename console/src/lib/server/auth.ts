@@ -52,6 +52,7 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/channels/[id]': { read: 'viewer', write: 'admin' },
   '/api/v1/channels/[id]/test': { read: null, write: 'operator' },
   '/api/v1/events': { read: 'viewer', write: null },
+  '/api/v1/fleet': { read: 'viewer', write: null },
   '/api/v1/fleet/stream': { read: 'viewer', write: null },
   '/api/v1/api-keys': { read: 'viewer', write: 'viewer' },
   '/api/v1/api-keys/[id]': { read: null, write: 'viewer' },
