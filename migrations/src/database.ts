@@ -166,6 +166,8 @@ export interface TargetInventoryTable {
   scraped_at: ColumnType<Date, Date | string, Date | string>;
   /** When the set, or a state, health, restart count or probe result, last changed. */
   changed_at: ColumnType<Date, Date | string, Date | string>;
+  /** What of the inventory is news (core's inventoryFingerprint): a write with the same one keeps `changed_at`. */
+  fingerprint: string | null;
 }
 
 /**

@@ -81,6 +81,8 @@ describe.each(testDatabases())('schema on $name', (engine) => {
       .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
       .returning('id')
       .execute();
+    const fingerprint = await migrateDown(db);
+    expect(fingerprint).toEqual(['2026-11-26T06-00-inventory-fingerprint']);
     const inventory = await migrateDown(db);
     expect(inventory).toEqual(['2026-11-26T00-00-inventory-rollups']);
     await expect(db.selectFrom('heartbeats_hourly').selectAll().execute()).rejects.toThrow(/heartbeats_hourly/);
@@ -104,7 +106,7 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts, ...inventory]);
+    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts, ...inventory, ...fingerprint]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });

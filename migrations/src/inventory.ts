@@ -1,5 +1,5 @@
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, TargetInventory } from './database.js';
 
 /** One target's inventory to store: its containers and services, when the scrape started, when they last changed. */
@@ -9,6 +9,8 @@ export interface InventoryWrite {
   services: readonly ServiceInventory[];
   scrapedAt: Date;
   changedAt: Date;
+  /** What of it is news (core's inventoryFingerprint); a stored row with the same one keeps its `changed_at`. */
+  fingerprint?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function upsertInventories(db: Kysely<Database>, rows: readonly Inv
         services: JSON.stringify(r.services),
         scraped_at: r.scrapedAt,
         changed_at: r.changedAt,
+        fingerprint: r.fingerprint ?? null,
       }));
     if (values.length === 0) return;
     await trx
@@ -39,7 +42,9 @@ export async function upsertInventories(db: Kysely<Database>, rows: readonly Inv
           containers: eb.ref('excluded.containers'),
           services: eb.ref('excluded.services'),
           scraped_at: eb.ref('excluded.scraped_at'),
-          changed_at: eb.ref('excluded.changed_at'),
+          // Unchanged news (a scraper that restarted writes its first inventory as new): the old time stays.
+          changed_at: sql<Date>`case when target_inventory.fingerprint = excluded.fingerprint then target_inventory.changed_at else excluded.changed_at end`,
+          fingerprint: eb.ref('excluded.fingerprint'),
         })),
       )
       .execute();

@@ -46,7 +46,7 @@ export class InventoryKeeper {
     const changedAt = changed ? time : kept.changedAt;
     const due = changed || now - kept.queuedAt >= this.refreshSeconds * 1000;
     this.#kept.set(targetId, { fingerprint, changedAt, queuedAt: due ? now : kept!.queuedAt, cpu, cpuAt: now });
-    if (due) this.#pending.set(targetId, { targetId, containers, services: inventory.services, scrapedAt: time, changedAt });
+    if (due) this.#pending.set(targetId, { targetId, containers, services: inventory.services, scrapedAt: time, changedAt, fingerprint });
   }
 
   /** Forgets a target removed or paused (its next inventory is written as new). */

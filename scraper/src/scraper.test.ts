@@ -293,6 +293,14 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     await scraper.scrapeOnce(t, new Date(t0 + 85_000));
     await scraper.flushInventory();
     expect((await getInventory(db, t.id))?.services[0]?.success).toBe(false);
+    // A scraper started afresh writes its first inventory as new; the stored one, the same news, keeps its time.
+    const restarted = new Scraper(db, options, silent);
+    await restarted.scrapeOnce(t, new Date(t0 + 90_000));
+    await restarted.flushInventory();
+    const again = await getInventory(db, t.id);
+    expect(again?.scraped_at.getTime()).toBe(t0 + 90_000);
+    expect(again?.changed_at.getTime()).toBe(t0 + 85_000);
+    await restarted.pool.close();
   });
 
   it("its retention job rolls completed hours up, and a chart's hourly series reads them", async () => {
