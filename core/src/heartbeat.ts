@@ -17,6 +17,7 @@ export interface HeartbeatFigures {
   memory_total_bytes: number | null;
   disk_used_bytes: number | null;
   disk_total_bytes: number | null;
+  /** Space available to unprivileged users on /, bytes (statfs f_bavail); df's "Avail". */
   disk_avail_bytes: number | null;
   load1: number | null;
   uptime_seconds: number | null;

@@ -1,3 +1,4 @@
+import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -39,22 +40,12 @@ export interface TargetTable {
  * start). Figures are null when the target did not expose the samples they
  * derive from (or, for cpu, on the first scrape: it needs two samples).
  */
-export interface HeartbeatTable {
+export interface HeartbeatTable extends HeartbeatFigures {
   target_id: number;
   time: ColumnType<Date, Date | string, never>;
   up: boolean;
   duration_seconds: number;
   error: string | null;
-  samples: number | null;
-  cpu_usage_percent: number | null;
-  memory_used_bytes: number | null;
-  memory_total_bytes: number | null;
-  disk_used_bytes: number | null;
-  disk_total_bytes: number | null;
-  /** Space available to unprivileged users on /, bytes (statfs f_bavail); df's "Avail". */
-  disk_avail_bytes: number | null;
-  load1: number | null;
-  uptime_seconds: number | null;
 }
 
 /** `events`: what happened to a target, newest last (state transitions for now). */
@@ -225,3 +216,36 @@ export type ApiKey = Selectable<ApiKeyTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type TargetInventory = Selectable<TargetInventoryTable>;
 export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;
+
+/** The columns of `targets`, for queries that name them (reading rows whole, without key scans). */
+export const TARGET_COLUMNS = [
+  'id',
+  'name',
+  'url',
+  'interval_seconds',
+  'timeout_seconds',
+  'labels',
+  'source',
+  'state',
+  'state_changed_at',
+  'paused',
+  'token',
+  'created_at',
+] as const satisfies readonly (keyof TargetTable)[];
+
+/** The columns of `heartbeats` but its target's id. */
+export const HEARTBEAT_COLUMNS = [
+  'time',
+  'up',
+  'duration_seconds',
+  'error',
+  'samples',
+  'cpu_usage_percent',
+  'memory_used_bytes',
+  'memory_total_bytes',
+  'disk_used_bytes',
+  'disk_total_bytes',
+  'disk_avail_bytes',
+  'load1',
+  'uptime_seconds',
+] as const satisfies readonly (keyof HeartbeatTable)[];

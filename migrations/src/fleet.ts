@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, Heartbeat, Target } from './database.js';
+import { type Database, HEARTBEAT_COLUMNS, type Heartbeat, TARGET_COLUMNS, type Target } from './database.js';
 
 /** One target of the fleet view: its newest heartbeat (null: none within the window) and its newest successful one, whose figures the view shows. */
 export interface FleetEntry {
@@ -8,33 +8,8 @@ export interface FleetEntry {
   figures: Heartbeat | null;
 }
 
-const TARGET_COLUMNS = [
-  'id',
-  'name',
-  'url',
-  'interval_seconds',
-  'timeout_seconds',
-  'labels',
-  'source',
-  'state',
-  'state_changed_at',
-  'paused',
-  'token',
-  'created_at',
-] as const satisfies readonly (keyof Target)[];
-
-const FIGURE_COLUMNS = [
-  'duration_seconds',
-  'samples',
-  'cpu_usage_percent',
-  'memory_used_bytes',
-  'memory_total_bytes',
-  'disk_used_bytes',
-  'disk_total_bytes',
-  'disk_avail_bytes',
-  'load1',
-  'uptime_seconds',
-] as const;
+/** The heartbeat columns the fleet shows: its figures. */
+const FIGURE_COLUMNS = HEARTBEAT_COLUMNS.filter((c) => c !== 'time' && c !== 'up' && c !== 'error');
 
 /**
  * Every target by name with its newest heartbeat and its newest successful

@@ -8,7 +8,6 @@ import {
   latestHeartbeats,
   queryEvents,
   queryTargets,
-  queryTargetsWithHeartbeat,
   removeTargetById,
   setPaused,
   updateTarget,
@@ -94,11 +93,11 @@ describe.each(testDatabases())('target and event queries on $name', (engine) => 
     expect(await latestHeartbeats(db, undefined, { targetIds: [] })).toEqual([]);
     expect((await latestHeartbeats(db)).length).toBe(2);
     // The same newest heartbeat, read with the page of targets in one query.
-    const page = await queryTargetsWithHeartbeat(db, { q: 'pi-1' });
+    const page = await queryTargets(db, { q: 'pi-1' });
     expect(page.total).toBe(1);
     expect(page.items[0]!.heartbeat?.time).toEqual(new Date(now - 10_000));
     expect(page.items[0]!.heartbeat).toMatchObject({ target_id: ids['pi-1'], up: true, duration_seconds: 0.01 });
-    expect((await queryTargetsWithHeartbeat(db, { q: 'vps' })).items.map((t) => [t.name, t.heartbeat === null])).toEqual([
+    expect((await queryTargets(db, { q: 'vps' })).items.map((t) => [t.name, t.heartbeat === null])).toEqual([
       ['vps-2', true],
       ['vps_1', false],
     ]);

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, Heartbeat, Target, TargetState } from './database.js';
+import { type Database, HEARTBEAT_COLUMNS, type Heartbeat, TARGET_COLUMNS, type Target, type TargetState } from './database.js';
 
 /** What it takes to add a target; the rest has defaults (15 s interval, 10 s timeout). */
 export interface TargetInput {
@@ -133,28 +133,13 @@ function filtered(db: Kysely<Database>, query: TargetQuery) {
   return q;
 }
 
-/** The targets a {@link TargetQuery} selects, one page of them by name, with how many match in all. */
-export async function queryTargets(db: Kysely<Database>, query: TargetQuery = {}): Promise<{ items: Target[]; total: number }> {
-  const q = filtered(db, query);
-  const perPage = query.perPage ?? 100;
-  const [items, total] = await Promise.all([
-    q
-      .selectAll()
-      .orderBy('name')
-      .limit(perPage)
-      .offset(((query.page ?? 1) - 1) * perPage)
-      .execute(),
-    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items, total: Number(total.n) };
-}
-
 /**
- * {@link queryTargets} with each target's newest heartbeat within two days
- * (null when none), read in the same query (a primary-key probe per target),
- * the total counted alongside: one round trip's latency.
+ * The targets a {@link TargetQuery} selects, one page of them by name, each
+ * with its newest heartbeat within two days (null when none) read in the same
+ * query (a primary-key probe per target), and how many match in all, counted
+ * alongside: one round trip's latency.
  */
-export async function queryTargetsWithHeartbeat(
+export async function queryTargets(
   db: Kysely<Database>,
   query: TargetQuery = {},
 ): Promise<{ items: (Target & { heartbeat: Heartbeat | null })[]; total: number }> {
@@ -206,37 +191,6 @@ export async function queryTargetsWithHeartbeat(
     total: Number(total.n),
   };
 }
-
-const TARGET_COLUMNS = [
-  'id',
-  'name',
-  'url',
-  'interval_seconds',
-  'timeout_seconds',
-  'labels',
-  'source',
-  'state',
-  'state_changed_at',
-  'paused',
-  'token',
-  'created_at',
-] as const satisfies readonly (keyof Target)[];
-
-const HEARTBEAT_COLUMNS = [
-  'time',
-  'up',
-  'duration_seconds',
-  'error',
-  'samples',
-  'cpu_usage_percent',
-  'memory_used_bytes',
-  'memory_total_bytes',
-  'disk_used_bytes',
-  'disk_total_bytes',
-  'disk_avail_bytes',
-  'load1',
-  'uptime_seconds',
-] as const;
 
 /** What may change of a target after it was added. */
 export interface TargetPatch {

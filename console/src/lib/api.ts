@@ -30,20 +30,12 @@ export interface Page<T> {
 
 export type TargetState = 'unknown' | 'up' | 'down' | 'stopped';
 
-/** The newest heartbeat of a target. */
-export interface HeartbeatView {
+/** A heartbeat: the scrape's result and the figures it gave (core's HeartbeatFigures but the sample count). */
+export interface HeartbeatView extends Omit<HeartbeatFigures, 'samples'> {
   time: string;
   up: boolean;
   duration_seconds: number;
   error: string | null;
-  cpu_usage_percent: number | null;
-  memory_used_bytes: number | null;
-  memory_total_bytes: number | null;
-  disk_used_bytes: number | null;
-  disk_total_bytes: number | null;
-  disk_avail_bytes: number | null;
-  load1: number | null;
-  uptime_seconds: number | null;
 }
 
 /** A target (its URL's password masked). */
@@ -162,17 +154,7 @@ export interface FleetRowView {
   /** The newest scrape within two days, or null. */
   heartbeat: { time: string; up: boolean; error: string | null } | null;
   /** The figures of the newest successful scrape (older than `heartbeat` when the last scrapes failed), or null. */
-  figures: {
-    time: string;
-    cpu_usage_percent: number | null;
-    memory_used_bytes: number | null;
-    memory_total_bytes: number | null;
-    disk_used_bytes: number | null;
-    disk_total_bytes: number | null;
-    disk_avail_bytes: number | null;
-    load1: number | null;
-    uptime_seconds: number | null;
-  } | null;
+  figures: Omit<HeartbeatView, 'up' | 'duration_seconds' | 'error'> | null;
 }
 
 /**

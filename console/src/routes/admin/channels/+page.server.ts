@@ -1,7 +1,6 @@
-import { postToChannel, testMessage } from '@vigil/core/channels';
 import { addChannel, getChannel, listChannels, removeChannelById } from '@vigil/db';
-import * as z from 'zod/mini';
-import { ApiError, audit, channelView, principalOf } from '$lib/server/api';
+import { ApiError, audit, channelView } from '$lib/server/api';
+import { newChannel, sendTestMessage } from '$lib/server/channels';
 import { getDb } from '$lib/server/db';
 import { checkForm, formAction, formFields } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -9,12 +8,6 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals }) => ({
   channels: (await listChannels(await getDb())).map(channelView),
   canEdit: locals.principal?.user.role === 'admin',
-});
-
-const newChannel = z.object({
-  name: z.string().check(z.maxLength(100)),
-  kind: z.enum(['webhook', 'slack', 'alertmanager']),
-  url: z.string(),
 });
 
 async function channel(f: Record<string, string>) {
@@ -34,14 +27,7 @@ export const actions: Actions = {
   test: (event) =>
     formAction('test', async () => {
       const c = await channel(await formFields(event));
-      let error: string | null = null;
-      try {
-        await postToChannel(c, testMessage(c.kind, principalOf(event).user.name), { userAgent: 'vigil-console' });
-      } catch (err) {
-        error = (err as Error).message;
-      }
-      await audit(event, 'channel.test', 'channel', c.id, { after: { sent: error === null, error } });
-      return { action: 'test', tested: c.name, error };
+      return { action: 'test', tested: c.name, error: await sendTestMessage(event, c) };
     }),
   remove: (event) =>
     formAction('remove', async () => {

@@ -1,6 +1,5 @@
 import { addTarget, listTargets, removeTargetById, updateTarget } from '@vigil/db';
 import { audit, targetView } from '$lib/server/api';
-import { consoleConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { checkForm, formAction, formFields, optionalNumber, parseLabels } from '$lib/server/forms';
 import { testScrape } from '$lib/server/scrape';
@@ -29,7 +28,7 @@ export const actions: Actions = {
     formAction('test', async () => {
       const f = await formFields(event);
       const t = candidate(f);
-      const result = await testScrape(t.url, { token: t.token ?? consoleConfig().exporterToken, timeoutSeconds: t.timeout_seconds });
+      const result = await testScrape(t.url, { token: t.token, timeoutSeconds: t.timeout_seconds });
       return { action: 'test', values: { ...f, token: '' }, scrape: result };
     }),
   add: (event) =>

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { addTarget, queryTargetsWithHeartbeat, type TargetState } from '@vigil/db';
+import { addTarget, queryTargets, type TargetState } from '@vigil/db';
 import type { Page, TargetView } from '$lib/api';
 import { ApiError, api, audit, body, pageOf, targetView } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
@@ -23,7 +23,7 @@ export const GET: RequestHandler = api(async ({ url }) => {
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
   const db = await getDb();
-  const { items, total } = await queryTargetsWithHeartbeat(db, {
+  const { items, total } = await queryTargets(db, {
     state: state as TargetState | 'paused' | undefined,
     labels,
     q: url.searchParams.get('q')?.slice(0, 100) || undefined,
