@@ -7,15 +7,16 @@ import {
   mintTicket,
   parseClientControl,
   REFUSAL_TEXT,
+  type TicketKey,
   TicketVerifier,
 } from './pty.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 describe('tickets', () => {
-  let priv: CryptoKey;
-  let pub: CryptoKey;
-  let otherPriv: CryptoKey;
+  let priv: TicketKey;
+  let pub: TicketKey;
+  let otherPriv: TicketKey;
   beforeAll(async () => {
     const keys = await generateTicketKeys();
     priv = await importTicketPrivateKey(keys.privateKeyPem);
@@ -39,7 +40,7 @@ describe('tickets', () => {
     ['garbage', async () => 'Bearer not.a.jws', 'malformed'],
     [
       'a bad signature',
-      async (p: CryptoKey) => {
+      async (p: TicketKey) => {
         const t = await mintTicket(p, { audience: 'web-1', subject: 'alice', grant });
         const [h, b, s] = t.split('.');
         const flipped = (s![0] === 'A' ? 'B' : 'A') + s!.slice(1);
@@ -49,7 +50,7 @@ describe('tickets', () => {
     ],
     [
       'an altered payload',
-      async (p: CryptoKey) => {
+      async (p: TicketKey) => {
         const t = await mintTicket(p, { audience: 'web-2', subject: 'alice', grant });
         const [h, , s] = t.split('.');
         const now = Math.floor(Date.now() / 1000);
@@ -57,7 +58,7 @@ describe('tickets', () => {
       },
       'signature',
     ],
-    ['another host’s', async (p: CryptoKey) => `Bearer ${await mintTicket(p, { audience: 'web-2', subject: 'alice', grant })}`, 'audience'],
+    ['another host’s', async (p: TicketKey) => `Bearer ${await mintTicket(p, { audience: 'web-2', subject: 'alice', grant })}`, 'audience'],
     [
       'alg: none',
       async () => {
@@ -84,7 +85,7 @@ describe('tickets', () => {
     ],
     [
       'one living an hour',
-      async (p: CryptoKey) => {
+      async (p: TicketKey) => {
         const now = Math.floor(Date.now() / 1000);
         const t = await new jose.SignJWT({ kind: 'shell' })
           .setProtectedHeader({ alg: 'EdDSA' })
@@ -99,7 +100,7 @@ describe('tickets', () => {
     ],
     [
       'one without exp',
-      async (p: CryptoKey) => {
+      async (p: TicketKey) => {
         const t = await new jose.SignJWT({ kind: 'shell' })
           .setProtectedHeader({ alg: 'EdDSA' })
           .setAudience('web-1')
@@ -112,12 +113,12 @@ describe('tickets', () => {
     ],
     [
       'an exec naming no container',
-      async (p: CryptoKey) => `Bearer ${await mintTicket(p, { audience: 'web-1', subject: 'alice', grant: { kind: 'exec' } })}`,
+      async (p: TicketKey) => `Bearer ${await mintTicket(p, { audience: 'web-1', subject: 'alice', grant: { kind: 'exec' } })}`,
       'grant',
     ],
     [
       'an unknown kind',
-      async (p: CryptoKey) => {
+      async (p: TicketKey) => {
         const now = Math.floor(Date.now() / 1000);
         return `Bearer ${await new jose.SignJWT({ kind: 'root' })
           .setProtectedHeader({ alg: 'EdDSA' })

@@ -11,7 +11,7 @@
  * The ticket that opens a session is a compact JWS (EdDSA, Ed25519) that the
  * console signs and the exporter verifies: {@link mintTicket}, {@link TicketVerifier}.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type webcrypto } from 'node:crypto';
 import * as jose from 'jose';
 import * as z from 'zod/mini';
 
@@ -27,6 +27,9 @@ export const TICKET_CLOCK_SKEW_SECONDS = 5;
 export const CLOSE_SESSION_ENDED = 4000;
 /** WebSocket close code for a refused request (no right, bad ticket); the reason says why. */
 export const CLOSE_REFUSED = 4003;
+
+/** An imported ticket key (private for signing, public for verifying). */
+export type TicketKey = webcrypto.CryptoKey;
 
 const dimension = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
 
@@ -101,9 +104,9 @@ export async function generateTicketKeys(): Promise<TicketKeyPair> {
  * Reads an Ed25519 private key (PKCS#8 PEM) for signing tickets.
  * @throws Error saying what was wrong (never the key)
  */
-export async function importTicketPrivateKey(pem: string): Promise<CryptoKey> {
+export async function importTicketPrivateKey(pem: string): Promise<TicketKey> {
   try {
-    return (await jose.importPKCS8(pem.trim(), 'EdDSA')) as CryptoKey;
+    return (await jose.importPKCS8(pem.trim(), 'EdDSA')) as TicketKey;
   } catch {
     throw new Error('expected an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----), e.g. from `vigil keys`');
   }
@@ -113,9 +116,9 @@ export async function importTicketPrivateKey(pem: string): Promise<CryptoKey> {
  * Reads an Ed25519 public key (SPKI PEM) for verifying tickets.
  * @throws Error saying what was wrong
  */
-export async function importTicketPublicKey(pem: string): Promise<CryptoKey> {
+export async function importTicketPublicKey(pem: string): Promise<TicketKey> {
   try {
-    return (await jose.importSPKI(pem.trim(), 'EdDSA')) as CryptoKey;
+    return (await jose.importSPKI(pem.trim(), 'EdDSA')) as TicketKey;
   } catch {
     throw new Error('expected an Ed25519 public key in SPKI PEM (-----BEGIN PUBLIC KEY-----)');
   }
@@ -127,7 +130,7 @@ export async function importTicketPublicKey(pem: string): Promise<CryptoKey> {
  * `exp` `lifetimeSeconds` ahead (at most {@link TICKET_MAX_LIFETIME_SECONDS}).
  */
 export async function mintTicket(
-  key: CryptoKey,
+  key: TicketKey,
   claims: { audience: string; subject: string; grant: TicketGrant; lifetimeSeconds?: number; jti?: string },
 ): Promise<string> {
   const life = Math.min(claims.lifetimeSeconds ?? 30, TICKET_MAX_LIFETIME_SECONDS);
@@ -174,7 +177,7 @@ export class TicketVerifier {
   private readonly seen = new Map<string, number>();
 
   constructor(
-    private readonly publicKey: CryptoKey,
+    private readonly publicKey: TicketKey,
     /** This exporter's id: the audience its tickets must name. */
     readonly audience: string,
     private readonly now: () => number = () => Date.now() / 1000,

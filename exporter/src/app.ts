@@ -4,7 +4,7 @@ import { AppError, errorHandler } from '@vigil/core/errors';
 import type { Logger } from '@vigil/core/log';
 import { CONTENT_TYPES, MetricSink, renderFamilies } from '@vigil/core/render';
 import Koa, { type Middleware } from 'koa';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type Collection, type Collector, collect, SingleFlight } from './collector.js';
 import type { Goodbye } from './goodbye.js';
 import { HeapTrimmer } from './heap.js';
@@ -46,11 +46,22 @@ export interface ExporterAppOptions {
   goodbye?: Goodbye;
   /** blackbox_exporter's multi-target `/probe`: its modules, and the targets it may reach (null: /probe refuses every target). */
   probe?: { modules: ReadonlyMap<string, ProbeModule>; allow: ProbeAllowList | null };
+  /** The PTY socket, when on: its open sessions are exported and shown on /health. */
+  pty?: { sessions: () => number };
 }
 
 /** A Registry with prom-client's process_* and nodejs_* metrics and the heap trimmer's count, in one exposition format. */
-function processRegistry(contentType: string, trimmer: HeapTrimmer): Registry {
+function processRegistry(contentType: string, trimmer: HeapTrimmer, pty: ExporterAppOptions['pty']): Registry {
   const r = registryOf(contentType);
+  if (pty)
+    new Gauge({
+      name: 'vigil_exporter_pty_sessions',
+      help: 'Terminal sessions open on this host through the PTY socket (shells, container shells, log streams).',
+      registers: [r],
+      collect() {
+        this.set(pty.sessions());
+      },
+    });
   collectDefaultMetrics({ register: r as never });
   new Counter({
     name: 'vigil_exporter_heap_trims_total',
@@ -103,13 +114,13 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
   });
   // The OpenMetrics one is made on the first scrape that asks for OpenMetrics.
   const registries: { text: Registry; openMetrics: Registry | null } = {
-    text: processRegistry(CONTENT_TYPES.text, trimmer),
+    text: processRegistry(CONTENT_TYPES.text, trimmer, opts.pty),
     openMetrics: null,
   };
   const router = new Router();
 
   router.get('/health', (ctx) => {
-    ctx.body = { status: 'ok' };
+    ctx.body = opts.pty ? { status: 'ok', pty: { sessions: opts.pty.sessions() } } : { status: 'ok' };
   });
 
   const json = (pick: (v: StatsView) => unknown) => async (ctx: Koa.Context) => {
@@ -119,7 +130,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
   };
   router.get(
     '/stats',
-    json((v) => v),
+    json((v) => (opts.pty ? { ...v, pty: { sessions: opts.pty.sessions() } } : v)),
   );
   router.get(
     '/host',
@@ -136,7 +147,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
 
   router.get('/metrics', async (ctx) => {
     const openMetrics = /application\/openmetrics-text/.test(ctx.get('accept'));
-    const base = openMetrics ? (registries.openMetrics ??= processRegistry(CONTENT_TYPES.openMetrics, trimmer)) : registries.text;
+    const base = openMetrics ? (registries.openMetrics ??= processRegistry(CONTENT_TYPES.openMetrics, trimmer, opts.pty)) : registries.text;
     const { sink } = await collection.get();
     // The collection's families first, then the exporter's own process_* and
     // nodejs_* (prom-client ends OpenMetrics with `# EOF`).

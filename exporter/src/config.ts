@@ -1,7 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   ConfigError,
   flag,
+  integer,
   invalid,
   type ListenAddress,
   listenAddress,
@@ -18,7 +21,9 @@ import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_NETSTAT_FIELDS } from './collectors/netstat.js';
 import { DEFAULT_VMSTAT_FIELDS } from './collectors/vmstat.js';
 import { parseDockerHost } from './docker.js';
+import { lookupUser, type PasswdEntry } from './passwd.js';
 import { ProbeAllowList } from './probe/allow.js';
+import type { PtyOptions } from './pty.js';
 
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
@@ -87,6 +92,24 @@ const schema = z.object({
   ),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
+  VIGIL_CONSOLE_PUBLIC_KEY: z.optional(z.string()),
+  VIGIL_EXPORTER_ID: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "expected a name of letters, digits and . _ : - (the target's name in the console)"),
+      ),
+  ),
+  VIGIL_PTY_LISTEN: z.optional(z.string()),
+  VIGIL_PTY_SHELL: z.optional(z.string().check(z.regex(/^\//, 'expected an absolute path, e.g. /bin/bash'))),
+  VIGIL_PTY_USER: z.optional(z.string().check(z.minLength(1))),
+  VIGIL_PTY_CWD: z.optional(z.string().check(z.regex(/^\//, 'expected an absolute path'))),
+  VIGIL_PTY_ENV: z.optional(z.string()),
+  VIGIL_PTY_ALLOW_ROOT: flag,
+  VIGIL_PTY_MAX_SESSIONS: integer(8, { min: 1, max: 1000 }),
+  VIGIL_PTY_IDLE_TIMEOUT: seconds(30 * 60, { min: 0, max: 7 * 86_400 }),
+  VIGIL_PTY_MAX_DURATION: seconds(8 * 3600, { min: 1, max: 30 * 86_400 }),
+  VIGIL_PTY_CONTAINER_SHELL: z._default(z.string().check(z.regex(/^\//, 'expected an absolute path, e.g. /bin/sh')), '/bin/sh'),
 });
 
 /** Every environment variable the program reads (its --help must name each). */
@@ -145,6 +168,19 @@ export interface ExporterConfig {
   tls: { certFile: string; keyFile: string } | null;
   logLevel: string;
   logPretty: boolean;
+  /** The PTY socket (`/pty`); null unless VIGIL_CONSOLE_PUBLIC_KEY is set. */
+  pty: PtyConfig | null;
+}
+
+/** The PTY socket's configuration. */
+export interface PtyConfig {
+  /** The console's Ed25519 public key (SPKI PEM) that tickets must verify with. */
+  publicKeyPem: string;
+  /** This exporter's id: the audience its tickets must name (VIGIL_EXPORTER_ID, default the host name). */
+  exporterId: string;
+  /** Its own listener (VIGIL_PTY_LISTEN), or null: /pty on the main one. */
+  listen: ListenAddress | null;
+  options: PtyOptions;
 }
 
 /**
@@ -196,5 +232,94 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     tls: e.VIGIL_TLS_CERT && e.VIGIL_TLS_KEY ? Object.freeze({ certFile: e.VIGIL_TLS_CERT, keyFile: e.VIGIL_TLS_KEY }) : null,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
+    pty: ptyConfig(e, root),
+  });
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The PTY socket's settings: who the shell runs as (VIGIL_PTY_USER, default
+ * the exporter's own user, from /etc/passwd), which shell (VIGIL_PTY_SHELL,
+ * default that user's login shell, else /bin/bash or /bin/sh), where
+ * (VIGIL_PTY_CWD, default the user's home) and with what environment: a clean
+ * one (TERM, HOME, USER, LOGNAME, SHELL, PATH, LANG) plus VIGIL_PTY_ENV; never
+ * the exporter's own, which holds its token.
+ * @throws ConfigError when the shell would run as root without VIGIL_PTY_ALLOW_ROOT=1
+ */
+function ptyConfig(e: z.infer<typeof schema>, root: string): PtyConfig | null {
+  const key = e.VIGIL_CONSOLE_PUBLIC_KEY?.trim();
+  if (!key) return null;
+  const fail = (name: string, message: string): never => {
+    throw new ConfigError(`invalid configuration:\n  ${name}: ${message}`);
+  };
+  let publicKeyPem = key;
+  if (!key.includes('-----BEGIN')) {
+    try {
+      publicKeyPem = readFileSync(key, 'utf8');
+    } catch (err) {
+      fail(
+        'VIGIL_CONSOLE_PUBLIC_KEY',
+        `expected the console's public key (PEM text, or a file holding it); cannot read ${key} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (!publicKeyPem.includes('-----BEGIN PUBLIC KEY-----'))
+    fail('VIGIL_CONSOLE_PUBLIC_KEY', 'expected an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----), as `vigil keys` prints it');
+  let listen: ListenAddress | null = null;
+  if (e.VIGIL_PTY_LISTEN !== undefined)
+    listen = parseEnv(z.object({ VIGIL_PTY_LISTEN: listenAddress('') }), { VIGIL_PTY_LISTEN: e.VIGIL_PTY_LISTEN }).VIGIL_PTY_LISTEN;
+  const passwd = path.join(root, 'etc/passwd');
+  const self = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let user: PasswdEntry | undefined;
+  if (e.VIGIL_PTY_USER !== undefined) {
+    user = lookupUser(/^\d+$/.test(e.VIGIL_PTY_USER) ? Number(e.VIGIL_PTY_USER) : e.VIGIL_PTY_USER, '/etc/passwd');
+    if (!user) fail('VIGIL_PTY_USER', `no user ${e.VIGIL_PTY_USER} in /etc/passwd`);
+    if (user!.uid !== self && self !== 0)
+      fail('VIGIL_PTY_USER', `the exporter runs as uid ${self} and can only start shells as ${user!.name} when it runs as root`);
+  } else user = lookupUser(self, existsSync(passwd) ? passwd : '/etc/passwd');
+  const uid = user?.uid ?? self;
+  if (uid === 0 && !e.VIGIL_PTY_ALLOW_ROOT)
+    fail(
+      'VIGIL_CONSOLE_PUBLIC_KEY',
+      'terminals would run shells as root; set VIGIL_PTY_USER to an unprivileged user (the exporter, as root, switches to it), ' +
+        'or VIGIL_PTY_ALLOW_ROOT=1 to allow root shells on purpose',
+    );
+  const loginShell = user && !/(nologin|false)$/.test(user.shell) && existsSync(user.shell) ? user.shell : undefined;
+  const shell = e.VIGIL_PTY_SHELL ?? loginShell ?? (existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh');
+  const home = user?.home && existsSync(user.home) ? user.home : '/';
+  const env: Record<string, string> = {
+    TERM: 'xterm-256color',
+    HOME: home,
+    USER: user?.name ?? String(uid),
+    LOGNAME: user?.name ?? String(uid),
+    SHELL: shell,
+    PATH: DEFAULT_PATH,
+    LANG: process.env.LANG || 'C.UTF-8',
+  };
+  for (const pair of (e.VIGIL_PTY_ENV ?? '').split(',')) {
+    if (!pair.trim()) continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) fail('VIGIL_PTY_ENV', `expected NAME=value pairs separated by commas, got ${JSON.stringify(pair.trim().slice(0, 40))}`);
+    env[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  const switchUser = user !== undefined && user.uid !== self;
+  return Object.freeze({
+    publicKeyPem,
+    exporterId: e.VIGIL_EXPORTER_ID ?? os.hostname(),
+    listen,
+    options: Object.freeze({
+      maxSessions: e.VIGIL_PTY_MAX_SESSIONS,
+      idleSeconds: e.VIGIL_PTY_IDLE_TIMEOUT,
+      maxDurationSeconds: e.VIGIL_PTY_MAX_DURATION,
+      containerShell: Object.freeze([e.VIGIL_PTY_CONTAINER_SHELL]),
+      shell: Object.freeze({
+        shell,
+        args: Object.freeze(['-l']),
+        cwd: e.VIGIL_PTY_CWD ?? home,
+        env,
+        ...(switchUser ? { uid: user!.uid, gid: user!.gid } : {}),
+      }),
+    }),
   });
 }

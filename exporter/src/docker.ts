@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '@vigil/core/log';
 
 /** What Vigil keeps of a container. Never its environment, command, arguments or mounts: they hold secrets. */
@@ -113,8 +114,181 @@ export class DockerClient {
     });
   }
 
+  /**
+   * Sends a request with an optional JSON body and reads a JSON answer (or
+   * none: 204, or an empty body gives undefined).
+   * @throws DockerError on a non-2xx answer, a timeout or an unreachable daemon
+   */
+  send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          ...this.#target,
+          method,
+          path,
+          agent: this.#agent,
+          timeout: this.timeoutMs,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((res.statusCode ?? 500) >= 300)
+              return reject(new DockerError(`Docker API ${method} ${path}: HTTP ${res.statusCode} ${dockerMessage(text)}`));
+            try {
+              resolve((text ? JSON.parse(text) : undefined) as T);
+            } catch {
+              reject(new DockerError(`Docker API ${method} ${path}: not JSON`));
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new DockerError(`Docker API ${path}: no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(e instanceof DockerError ? e : new DockerError(`Docker API unreachable (${e.code ?? e.message}); check DOCKER_HOST`)),
+      );
+      req.end(payload);
+    });
+  }
+
+  /**
+   * Starts a process with a TTY in a running container (POST
+   * /containers/{id}/exec, then POST /exec/{id}/start upgraded to a raw
+   * stream): the socket carries the terminal's bytes both ways.
+   * @returns the exec's id (for resize and its exit code) and the raw socket
+   * @throws DockerError when the container does not exist or is not running
+   */
+  async openExec(container: string, cmd: readonly string[], size: { cols: number; rows: number }): Promise<{ id: string; socket: Duplex }> {
+    const { Id } = await this.send<{ Id: string }>('POST', `/containers/${encodeURIComponent(container)}/exec`, {
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      Cmd: cmd,
+      Env: ['TERM=xterm-256color'],
+      ConsoleSize: [size.rows, size.cols],
+    });
+    const socket = await this.#upgrade(`/exec/${Id}/start`, { Detach: false, Tty: true, ConsoleSize: [size.rows, size.cols] });
+    return { id: Id, socket };
+  }
+
+  /** Resizes an exec's TTY (POST /exec/{id}/resize). @throws DockerError */
+  async resizeExec(id: string, cols: number, rows: number): Promise<void> {
+    await this.send('POST', `/exec/${id}/resize?h=${rows}&w=${cols}`);
+  }
+
+  /** An exec's exit code once it has ended (GET /exec/{id}/json); null while it runs. @throws DockerError */
+  async execExitCode(id: string): Promise<number | null> {
+    const d = await this.send<{ Running?: boolean; ExitCode?: number | null }>('GET', `/exec/${id}/json`);
+    return d.Running ? null : (d.ExitCode ?? null);
+  }
+
+  /**
+   * Follows a container's logs (GET /containers/{id}/logs?follow=1&stdout=1&stderr=1&tail=N).
+   * @returns the response stream and whether it is raw (the container has a TTY)
+   *   or multiplexed (8-byte frame headers: {@link LogDemuxer})
+   * @throws DockerError when the container does not exist
+   */
+  async followLogs(container: string, tail: number, signal: AbortSignal): Promise<{ stream: http.IncomingMessage; tty: boolean }> {
+    const c = encodeURIComponent(container);
+    const inspect = await this.send<{ Config?: { Tty?: boolean } }>('GET', `/containers/${c}/json`);
+    const path = `/containers/${c}/logs?follow=1&stdout=1&stderr=1&tail=${tail}`;
+    return new Promise((resolve, reject) => {
+      const req = http.get({ ...this.#target, path, signal }, (res) => {
+        if ((res.statusCode ?? 500) >= 300) {
+          res.resume();
+          return reject(new DockerError(`Docker API ${path}: HTTP ${res.statusCode}`));
+        }
+        resolve({ stream: res, tty: inspect.Config?.Tty === true });
+      });
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(e instanceof DockerError ? e : new DockerError(`Docker API unreachable (${e.code ?? e.message})`)),
+      );
+    });
+  }
+
+  #upgrade(path: string, body: unknown): Promise<Duplex> {
+    const payload = Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        ...this.#target,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, connection: 'Upgrade', upgrade: 'tcp' },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          reject(
+            new DockerError(`Docker API POST ${path}: HTTP ${res.statusCode} ${dockerMessage(Buffer.concat(chunks).toString('utf8'))}`),
+          ),
+        );
+      });
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(e instanceof DockerError ? e : new DockerError(`Docker API unreachable (${e.code ?? e.message})`)),
+      );
+      req.end(payload);
+    });
+  }
+
   close(): void {
     this.#agent.destroy();
+  }
+}
+
+/** Docker's `{"message": …}` error text, or the start of the body. */
+function dockerMessage(text: string): string {
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === 'string') return m.slice(0, 300);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 200);
+}
+
+/**
+ * Splits Docker's multiplexed log stream (a container without a TTY): frames
+ * of an 8-byte header — stream (1 stdout, 2 stderr), three zero bytes, the
+ * payload's length as a big-endian uint32 — then the payload. Frames may be
+ * split anywhere across chunks; state is kept between calls, and each byte is
+ * looked at once.
+ */
+export class LogDemuxer {
+  #header = Buffer.alloc(8);
+  #headerFill = 0;
+  #remaining = 0;
+  #stream = 1;
+
+  /** Feeds a chunk; `emit` gets each payload piece with its stream (1 stdout, 2 stderr). */
+  push(chunk: Buffer, emit: (stream: 1 | 2, data: Buffer) => void): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#remaining === 0) {
+        const take = Math.min(8 - this.#headerFill, chunk.length - i);
+        chunk.copy(this.#header, this.#headerFill, i, i + take);
+        this.#headerFill += take;
+        i += take;
+        if (this.#headerFill < 8) return;
+        this.#headerFill = 0;
+        this.#stream = this.#header[0] === 2 ? 2 : 1;
+        this.#remaining = this.#header.readUInt32BE(4);
+        continue;
+      }
+      const take = Math.min(this.#remaining, chunk.length - i);
+      emit(this.#stream as 1 | 2, chunk.subarray(i, i + take));
+      this.#remaining -= take;
+      i += take;
+    }
   }
 }
 
@@ -161,7 +335,7 @@ export class ContainerCache {
   readonly #filters: string;
 
   constructor(
-    private readonly client: DockerClient,
+    readonly client: DockerClient,
     private readonly options: ContainerCacheOptions,
   ) {
     const f: Record<string, string[]> = {};

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '@vigil/core/config';
 import type { Logger } from '@vigil/core/log';
 import { createExporterApp } from './app.js';
@@ -11,11 +12,14 @@ import type { ExporterConfig } from './config.js';
 import { ContainerCache, DockerClient } from './docker.js';
 import { Goodbye } from './goodbye.js';
 import { DEFAULT_MODULES, loadModulesFile } from './probe/modules.js';
+import type { PtyServer } from './pty.js';
 
 /** A running exporter. */
 export interface RunningExporter {
   /** `http://host:port`, with the port actually bound. */
   url: string;
+  /** `http://host:port` of the PTY socket's own listener (VIGIL_PTY_LISTEN); undefined when /pty is on the main one or off. */
+  ptyUrl?: string;
   /**
    * Begins a clean shutdown: every request is answered goodbye (503,
    * `{"status":"stopping"}`) until each Vigil scraper seen recently has heard it
@@ -47,7 +51,9 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
     log.info('no Docker socket at /var/run/docker.sock and DOCKER_HOST unset: container metrics are off');
   }
   let server: http.Server;
+  let ptyServer: http.Server | null = null;
   const goodbye = new Goodbye(config.stopGraceSeconds);
+  const pty = config.pty ? await startPty(config, containers, log) : null;
   try {
     const collectors = buildCollectors(
       {
@@ -70,6 +76,7 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
       log,
       goodbye,
       probe: { modules: probeModules, allow: config.probeAllow },
+      pty: pty ? { sessions: () => pty.sessions } : undefined,
     });
     if (config.tls) {
       const read = (f: string, what: string) => {
@@ -92,6 +99,16 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
       }
     } else server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;
+    if (pty && config.pty?.listen) {
+      // Its own listener: a firewall can let only the console reach it.
+      ptyServer = http.createServer((_req, res) => {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"not_found","message":"this listener serves /pty only"}}');
+      });
+      ptyServer.on('upgrade', ptyUpgrade(pty));
+      await listen(ptyServer, config.pty.listen, 'VIGIL_PTY_LISTEN');
+    } else if (pty) server.on('upgrade', ptyUpgrade(pty));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -105,19 +122,85 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
     });
   } catch (err) {
     containers?.stop();
+    pty?.close();
+    ptyServer?.close();
     throw err;
   }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${addr.port}`,
+    ptyUrl: ptyServer ? urlOf(ptyServer, 'http') : undefined,
     drain: () => goodbye.stop(),
     cutDrain: () => goodbye.cut(),
     close: () =>
       new Promise<void>((resolve) => {
         containers?.stop();
+        pty?.close();
+        ptyServer?.close();
+        ptyServer?.closeAllConnections();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** Starts the PTY socket's server: the console's key, the verifier, the process factory (node-pty loaded now, so a broken build fails at start). */
+async function startPty(config: ExporterConfig, containers: ContainerCache | undefined, log: Logger): Promise<PtyServer> {
+  const p = config.pty!;
+  const { importTicketPublicKey, TicketVerifier } = await import('@vigil/core/pty');
+  const { PtyServer, processFactory } = await import('./pty.js');
+  let key: Awaited<ReturnType<typeof importTicketPublicKey>>;
+  try {
+    key = await importTicketPublicKey(p.publicKeyPem);
+  } catch (e) {
+    throw new ConfigError(`invalid configuration:\n  VIGIL_CONSOLE_PUBLIC_KEY: ${(e as Error).message}`);
+  }
+  let ptyModule: typeof import('node-pty');
+  try {
+    ptyModule = await import('node-pty');
+  } catch (e) {
+    throw new Error(
+      `terminals need node-pty, which did not load (${(e as Error).message.split('\n')[0]}); rebuild it with \`npm rebuild node-pty\` (python3, make and g++ needed), or unset VIGIL_CONSOLE_PUBLIC_KEY`,
+    );
+  }
+  const docker = containers ? { client: containers.client, containers } : null;
+  const server = new PtyServer(
+    new TicketVerifier(key, p.exporterId),
+    p.options,
+    processFactory(p.options, async () => ptyModule, docker),
+    log,
+  );
+  log.info(
+    { id: p.exporterId, shell: p.options.shell.shell, maxSessions: p.options.maxSessions },
+    `terminals on: /pty takes tickets for ${p.exporterId} signed by the console's key`,
+  );
+  return server;
+}
+
+function ptyUpgrade(pty: PtyServer) {
+  return (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== pty.path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    void pty.handleUpgrade(req, socket, head);
+  };
+}
+
+function listen(server: http.Server, at: { host: string; port: number }, variable: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(`cannot listen on ${at.host}:${at.port}: ${err.code ?? err.message}; set ${variable} to a free address`, { cause: err }),
+      ),
+    );
+    server.listen(at.port, at.host, resolve);
+  });
+}
+
+function urlOf(server: http.Server, scheme: string): string {
+  const a = server.address() as AddressInfo;
+  return `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }

@@ -7,6 +7,7 @@ export * from './build.js';
 export * from './fixtures.js';
 export * from './log.js';
 export * from './promtool.js';
+export * from './pty.js';
 export * from './servers.js';
 export * from './tls.js';
 export * from './tools.js';
