@@ -52,10 +52,11 @@ describe('deriveFigures', () => {
       'node_load1 0.75',
       `node_boot_time_seconds ${bootTime}`,
       `node_time_seconds ${bootTime + 3600.5}`,
+      'vigil_exporter_pty_sessions 2',
     ].join('\n');
     const { figures } = deriveFigures(parseExposition(text), undefined, 0);
     expect(figures).toEqual({
-      samples: 9,
+      samples: 10,
       cpu_usage_percent: null,
       memory_total_bytes: value('MemTotal'),
       memory_used_bytes: value('MemTotal') - value('MemAvailable'),
@@ -64,6 +65,7 @@ describe('deriveFigures', () => {
       disk_avail_bytes: 200,
       load1: 0.75,
       uptime_seconds: 3600.5,
+      pty_sessions: 2,
     });
   });
 
@@ -88,6 +90,7 @@ describe('deriveFigures', () => {
       disk_avail_bytes: null,
       load1: null,
       uptime_seconds: null,
+      pty_sessions: null,
     });
   });
 

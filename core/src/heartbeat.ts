@@ -21,6 +21,8 @@ export interface HeartbeatFigures {
   disk_avail_bytes: number | null;
   load1: number | null;
   uptime_seconds: number | null;
+  /** Terminal sessions open on the host (vigil_exporter_pty_sessions); null when its exporter has no PTY socket. */
+  pty_sessions: number | null;
 }
 
 /** The figures of a failed scrape: none. */
@@ -34,6 +36,7 @@ export const NO_FIGURES: Readonly<HeartbeatFigures> = Object.freeze({
   disk_avail_bytes: null,
   load1: null,
   uptime_seconds: null,
+  pty_sessions: null,
 });
 
 /**
@@ -70,6 +73,7 @@ export function deriveFigures(
       disk_avail_bytes: root?.availBytes ?? null,
       load1: f.load[0],
       uptime_seconds: f.uptimeSeconds,
+      pty_sessions: get(PTY_SESSIONS)?.[0]?.value ?? null,
     },
   };
 }
@@ -79,6 +83,9 @@ export type BodyFigures = ReturnType<typeof deriveFigures>;
 
 const decoder = new TextDecoder();
 
+/** The exporter's open terminal sessions (its PTY socket). */
+export const PTY_SESSIONS = 'vigil_exporter_pty_sessions';
+
 /**
  * Parses a scraped body and derives its heartbeat figures: what a worker
  * thread does for each scrape. A malformed exposition is `{error}` with the
@@ -87,7 +94,10 @@ const decoder = new TextDecoder();
 export function figuresFromBody(body: Uint8Array, previousCpu: CpuTotals | undefined, scrapeTime: number): BodyFigures | { error: string } {
   try {
     // Every line is checked; only the series the figures read are built.
-    const { samples, total } = scanExposition(decoder.decode(body), (name) => FIGURE_SERIES.has(name) || INVENTORY_SERIES.has(name));
+    const { samples, total } = scanExposition(
+      decoder.decode(body),
+      (name) => FIGURE_SERIES.has(name) || INVENTORY_SERIES.has(name) || name === PTY_SESSIONS,
+    );
     return deriveFigures(samples, previousCpu, scrapeTime, total);
   } catch (err) {
     if (err instanceof ExpositionError) return { error: err.message };

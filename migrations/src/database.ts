@@ -32,6 +32,8 @@ export interface TargetTable {
   paused: ColumnType<boolean, boolean | undefined, boolean>;
   /** Sent as `Authorization: Bearer` to this target's exporter instead of VIGIL_EXPORTER_TOKEN; a secret, never shown. */
   token: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The target's PTY socket (`ws://host:port/pty`) when not beside its metrics; null: the metrics URL's host and port. */
+  pty_url: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -148,6 +150,32 @@ export interface AuditLogTable {
   after: ColumnType<unknown, string | null | undefined, never>;
 }
 
+/** `terminal_sessions`: one row per terminal or log stream opened through the console. */
+export interface TerminalSessionTable {
+  id: Generated<string>;
+  user_id: number | null;
+  /** The user's name when it opened (kept after the user is removed). */
+  user_name: string;
+  target_id: number | null;
+  target_name: string;
+  kind: 'shell' | 'exec' | 'logs';
+  container: string | null;
+  /** The browser's Origin header, and its address. */
+  origin: string | null;
+  client_ip: string | null;
+  started_at: CreatedAt;
+  ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Keystrokes sent to the host, and output received from it, bytes. */
+  bytes_in: ColumnType<string, number | undefined, number>;
+  bytes_out: ColumnType<string, number | undefined, number>;
+  exit_code: number | null;
+  exit_signal: string | null;
+  /** Why it ended: exit, closed by the user, grace period over, signed out, the host's limits… */
+  end_reason: string | null;
+  /** The asciicast v2 file's path, when recorded. */
+  recording: string | null;
+}
+
 /** `target_inventory`: a target's containers and services as its latest scrape showed them (core's Inventory shapes). */
 export interface TargetInventoryTable {
   target_id: number;
@@ -199,6 +227,7 @@ export interface Database {
   audit_log: AuditLogTable;
   target_inventory: TargetInventoryTable;
   heartbeats_hourly: HeartbeatHourlyTable;
+  terminal_sessions: TerminalSessionTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -213,6 +242,7 @@ export type NotificationDelivery = Selectable<NotificationDeliveryTable>;
 export type User = Selectable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
+export type TerminalSession = Selectable<TerminalSessionTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type TargetInventory = Selectable<TargetInventoryTable>;
 export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;
@@ -230,6 +260,7 @@ export const TARGET_COLUMNS = [
   'state_changed_at',
   'paused',
   'token',
+  'pty_url',
   'created_at',
 ] as const satisfies readonly (keyof TargetTable)[];
 
@@ -248,4 +279,5 @@ export const HEARTBEAT_COLUMNS = [
   'disk_avail_bytes',
   'load1',
   'uptime_seconds',
+  'pty_sessions',
 ] as const satisfies readonly (keyof HeartbeatTable)[];

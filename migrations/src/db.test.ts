@@ -81,6 +81,10 @@ describe.each(testDatabases())('schema on $name', (engine) => {
       .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
       .returning('id')
       .execute();
+    const terminals = await migrateDown(db);
+    expect(terminals).toEqual(['2026-11-27T00-00-terminal-sessions']);
+    await expect(db.selectFrom('terminal_sessions').selectAll().execute()).rejects.toThrow(/terminal_sessions/);
+    await expect(sql`select pty_sessions from heartbeats`.execute(db)).rejects.toThrow(/pty_sessions/);
     const fingerprint = await migrateDown(db);
     expect(fingerprint).toEqual(['2026-11-26T06-00-inventory-fingerprint']);
     const inventory = await migrateDown(db);
@@ -106,7 +110,16 @@ describe.each(testDatabases())('schema on $name', (engine) => {
     const first = await migrateDown(db);
     expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
     await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
-    expect(await migrateToLatest(db)).toEqual([...first, ...last, ...disk, ...stopped, ...accounts, ...inventory, ...fingerprint]);
+    expect(await migrateToLatest(db)).toEqual([
+      ...first,
+      ...last,
+      ...disk,
+      ...stopped,
+      ...accounts,
+      ...inventory,
+      ...fingerprint,
+      ...terminals,
+    ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
   });

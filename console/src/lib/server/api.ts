@@ -149,6 +149,7 @@ export function heartbeatView(h: Heartbeat): HeartbeatView {
     disk_avail_bytes: h.disk_avail_bytes,
     load1: h.load1,
     uptime_seconds: h.uptime_seconds,
+    pty_sessions: h.pty_sessions,
   };
 }
 

@@ -38,6 +38,7 @@ export function fleetRowView({ target: t, heartbeat: h, figures: f }: FleetEntry
       disk_avail_bytes: f.disk_avail_bytes,
       load1: f.load1,
       uptime_seconds: f.uptime_seconds,
+      pty_sessions: f.pty_sessions,
     },
   };
 }
