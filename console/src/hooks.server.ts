@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { type Handle, type HandleServerError, isHttpError, json, redirect } from '@sveltejs/kit';
+import { type Handle, type HandleServerError, isHttpError, json, redirect, type ServerInit } from '@sveltejs/kit';
 import { authenticate, authorize, credentialOf, isSafeMethod, SESSION_COOKIE } from '$lib/server/auth';
 import { consoleConfig, hostAllowed } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { log } from '$lib/server/log';
+import { terminalHub, UPGRADE_HANDLER } from '$lib/server/terminal';
+
+/**
+ * Hands the console's Node server (src/server.ts, a separate bundle) the
+ * terminal upgrade handler, so terminals share this app's database, sessions
+ * and stream registry.
+ */
+export const init: ServerInit = () => {
+  (globalThis as Record<symbol, unknown>)[UPGRADE_HANDLER] = async (
+    ...args: Parameters<import('$lib/server/terminal').TerminalHub['handleUpgrade']>
+  ) => (await terminalHub()).handleUpgrade(...args);
+};
 
 /** Headers on every answer: no framing, no sniffing, no referrer leaving the console, HSTS over https. */
 function secure(response: Response, https: boolean): Response {

@@ -2,6 +2,7 @@
 // the WebSocket upgrades for terminals, which the handler cannot take.
 // Built by scripts/bundle.mjs into dist/server.mjs, which bin/vigil-console.js runs.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '@vigil/core/config';
 import { type ConsoleConfig, loadConsoleConfig } from './lib/server/config.js';
 
@@ -24,6 +25,11 @@ Environment:
   VIGIL_LOG_LEVEL        log level (default info)
   VIGIL_EXPORTER_TOKEN   the bearer token a test scrape sends to a target without its own
                          (the scraper's; 16+ characters)
+  VIGIL_CONSOLE_PRIVATE_KEY
+                         Ed25519 private key (PKCS#8 PEM, or a file holding it) that signs terminal
+                         tickets; the exporters get its public key as VIGIL_CONSOLE_PUBLIC_KEY
+                         (\`vigil keys\` makes a pair). Unset: terminals are off
+  VIGIL_TERMINAL_GRACE   how long a terminal whose browser dropped waits to be re-attached (default 60s)
   DATABASE_URL           postgres://…, or unset for the embedded database a running \`vigil start\` serves
 `);
   process.exit(0);
@@ -52,6 +58,16 @@ if (config.proxyHops > 0) {
 }
 const { handler } = (await import(new URL('../build/handler.js', import.meta.url).href)) as { handler: http.RequestListener };
 const server = http.createServer(handler);
+// Terminals (wss://…/ws/terminal/<host>): the handler the app's hooks registered (hooks.server.ts).
+type Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+server.on('upgrade', (req, socket, head) => {
+  const upgrade = (globalThis as Record<symbol, unknown>)[Symbol.for('vigil.console.terminal-upgrade')] as Upgrade | undefined;
+  if (!upgrade) return void socket.destroy();
+  upgrade(req, socket, head).catch((err: unknown) => {
+    process.stderr.write(`vigil-console: terminal upgrade failed: ${(err as Error).message}\n`);
+    socket.destroy();
+  });
+});
 server.on('error', (err: NodeJS.ErrnoException) => {
   process.stderr.write(
     `vigil-console: cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code}; set VIGIL_CONSOLE_LISTEN to a free address\n`,

@@ -12,3 +12,4 @@ export * from './notifications.js';
 export * from './partitions.js';
 export * from './series.js';
 export * from './targets.js';
+export * from './terminals.js';

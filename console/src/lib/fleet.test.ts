@@ -34,6 +34,7 @@ function row(
             disk_avail_bytes: null,
             load1: null,
             uptime_seconds: null,
+            pty_sessions: null,
             ...figures,
           },
     ...over,

@@ -1,4 +1,5 @@
-import { integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
+import { readFileSync } from 'node:fs';
+import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -10,6 +11,8 @@ const schema = z.object({
   VIGIL_SESSION_IDLE: seconds(12 * 3_600, { min: 60, max: 366 * 86_400 }),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_CONSOLE_PRIVATE_KEY: z.optional(z.string()),
+  VIGIL_TERMINAL_GRACE: seconds(60, { min: 0, max: 3600 }),
   DATABASE_URL,
 });
 
@@ -30,6 +33,10 @@ export interface ConsoleConfig {
   /** The token test scrapes send to a target without its own (the scraper's VIGIL_EXPORTER_TOKEN). */
   exporterToken: string | undefined;
   databaseUrl: string | undefined;
+  /** The Ed25519 private key (PKCS#8 PEM) that signs terminal tickets; null: terminals are off. */
+  terminalKeyPem: string | null;
+  /** How long a terminal waits for its browser to come back, seconds. */
+  terminalGraceSeconds: number;
 }
 
 /**
@@ -60,6 +67,8 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     logLevel: e.VIGIL_LOG_LEVEL,
     exporterToken: e.VIGIL_EXPORTER_TOKEN,
     databaseUrl: e.DATABASE_URL,
+    terminalKeyPem: privateKeyPem(e.VIGIL_CONSOLE_PRIVATE_KEY),
+    terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,
   });
 }
 
@@ -83,4 +92,25 @@ export function hostAllowed(host: string | null, origin: URL): boolean {
   if (h === origin.host) return true;
   const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.slice(0, h.lastIndexOf(':') < 0 ? h.length : h.lastIndexOf(':'));
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || (h.startsWith('[') && name.includes(':'));
+}
+
+/** VIGIL_CONSOLE_PRIVATE_KEY: PEM text, or a file holding it. @throws ConfigError when unreadable or not a private key */
+function privateKeyPem(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v) return null;
+  let pem = v;
+  if (!v.includes('-----BEGIN')) {
+    try {
+      pem = readFileSync(v, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `invalid configuration:\n  VIGIL_CONSOLE_PRIVATE_KEY: expected the terminal signing key (PEM text, or a file holding it); cannot read ${v} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----'))
+    throw new ConfigError(
+      'invalid configuration:\n  VIGIL_CONSOLE_PRIVATE_KEY: expected an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----), as `vigil keys` writes it',
+    );
+  return pem;
 }
