@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describeFailure, HELP, runDbCommand, UsageError } from './commands.js';
 import { PROGRAMS, type Program, programBin } from './programs.js';
-import { startLocal } from './start.js';
+import { ensureTerminalKeys, startLocal } from './start.js';
 
 const out = (s: string) => {
   process.stdout.write(s);
@@ -35,6 +35,17 @@ export async function main(argv: string[]): Promise<void> {
         stopping = true;
         return vigil.stop();
       });
+      return;
+    }
+    if (cmd === 'keys') {
+      if (argv.includes('--help') || argv.includes('-h')) return void out(HELP);
+      if (argv.length > 2) throw new UsageError(`vigil keys takes one directory at most; see npx vigil --help`);
+      const { privateFile, publicFile, created } = await ensureTerminalKeys(argv[1] ?? '.vigil');
+      out(
+        created
+          ? `wrote ${privateFile} (the console's VIGIL_CONSOLE_PRIVATE_KEY; keep it secret) and ${publicFile} (VIGIL_CONSOLE_PUBLIC_KEY for every exporter)\n`
+          : `${privateFile} exists; its public key is ${publicFile}\n`,
+      );
       return;
     }
     if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels' || cmd === 'users') {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, listenAddress, parseEnv, seconds } from '@vigil/core/config';
 import {
@@ -142,8 +144,10 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
       await db.destroy();
     }
 
+    const terminals = await terminalEnv(env, loc.kind === 'pglite' ? path.dirname(loc.dataDir) : '.vigil', out);
     const childEnv = {
       ...env,
+      ...terminals,
       DATABASE_URL: databaseUrl,
       VIGIL_LOG_PRETTY: env.VIGIL_LOG_PRETTY ?? '1',
       // The scraper stops with it, so there is no one to say goodbye to.
@@ -166,6 +170,44 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
     await stop();
     throw err;
   }
+}
+
+/**
+ * Makes the Ed25519 key pair for terminal tickets in `dir` (console-key.pem,
+ * mode 0600, and console-key.pub.pem), or keeps the pair already there.
+ */
+export async function ensureTerminalKeys(dir: string): Promise<{ privateFile: string; publicFile: string; created: boolean }> {
+  const privateFile = path.join(dir, 'console-key.pem');
+  const publicFile = path.join(dir, 'console-key.pub.pem');
+  if (existsSync(privateFile) && existsSync(publicFile)) return { privateFile, publicFile, created: false };
+  const { generateTicketKeys } = await import('@vigil/core/pty');
+  const keys = await generateTicketKeys();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(privateFile, keys.privateKeyPem, { mode: 0o600 });
+  writeFileSync(publicFile, keys.publicKeyPem);
+  return { privateFile, publicFile, created: true };
+}
+
+/**
+ * Terminals for \`vigil start\`: a key pair beside the embedded database (.vigil; made once), the private
+ * key for the console and the public one for the local exporter, whose id is
+ * the target's name. Left off when the shells would run as root and the user
+ * did not allow it (VIGIL_PTY_USER or VIGIL_PTY_ALLOW_ROOT), or when the
+ * caller set the keys themselves.
+ */
+async function terminalEnv(env: NodeJS.ProcessEnv, dir: string, out: Out): Promise<Record<string, string>> {
+  if (env.VIGIL_CONSOLE_PRIVATE_KEY || env.VIGIL_CONSOLE_PUBLIC_KEY) return {};
+  if (process.getuid?.() === 0 && !env.VIGIL_PTY_USER && !env.VIGIL_PTY_ALLOW_ROOT) {
+    out('terminals: off (this runs as root; set VIGIL_PTY_USER=<user> for shells as that user, or VIGIL_PTY_ALLOW_ROOT=1)\n');
+    return {};
+  }
+  const { privateFile, publicFile } = await ensureTerminalKeys(dir);
+  out(`terminals: on (tickets signed with ${privateFile})\n`);
+  return {
+    VIGIL_CONSOLE_PRIVATE_KEY: privateFile,
+    VIGIL_CONSOLE_PUBLIC_KEY: publicFile,
+    VIGIL_EXPORTER_ID: env.VIGIL_EXPORTER_ID ?? os.hostname(),
+  };
 }
 
 /**

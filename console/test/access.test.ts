@@ -254,6 +254,8 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/ (fleet page)', path: () => '/', least: 'viewer' },
     { method: 'GET', label: '/events', path: () => '/events', least: 'viewer' },
     { method: 'GET', label: '/hosts/:id', path: () => `/hosts/${targetId}`, least: 'viewer' },
+    { method: 'GET', label: '/hosts/:id/terminal', path: () => `/hosts/${targetId}/terminal`, least: 'developer' },
+    { method: 'GET', label: '/hosts/:id/logs', path: () => `/hosts/${targetId}/logs?container=web`, least: 'developer' },
     { method: 'GET', label: '/account', path: () => '/account', least: 'viewer' },
     { method: 'GET', label: '/admin/targets', path: () => '/admin/targets', least: 'operator' },
     { method: 'GET', label: '/admin/channels', path: () => '/admin/channels', least: 'operator' },

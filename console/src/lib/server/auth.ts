@@ -32,6 +32,8 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/': { read: 'viewer', write: null },
   '/events': { read: 'viewer', write: null },
   '/hosts/[id]': { read: 'viewer', write: 'operator' },
+  '/hosts/[id]/terminal': { read: 'developer', write: null },
+  '/hosts/[id]/logs': { read: 'developer', write: null },
   '/account': { read: 'viewer', write: 'viewer' },
   '/admin/targets': { read: 'operator', write: 'operator' },
   '/admin/channels': { read: 'operator', write: 'admin' },

@@ -37,6 +37,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     inventory: inventoryView(inventory),
     serverTime: now,
     canOperate: role !== undefined && roleAtLeast(role, 'operator'),
+    canTerminal: role !== undefined && roleAtLeast(role, 'developer'),
   };
 };
 
