@@ -504,6 +504,19 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     expect((await (await call('viewer', 'GET', `/api/v1/targets/${localId}`)).json()).has_token).toBe(false);
   });
 
+  it("sets and clears a target's PTY socket, refusing what is not a ws:// URL without credentials", async () => {
+    const set = await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { pty_url: 'ws://10.0.0.5:9120/pty' });
+    expect(await set.json()).toMatchObject({ id: localId, pty_url: 'ws://10.0.0.5:9120/pty' });
+    for (const bad of ['http://10.0.0.5:9120/pty', 'ws://u:p@10.0.0.5/pty', 'not a url']) {
+      const r = await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { pty_url: bad });
+      expect(r.status).toBe(422);
+      expect((await r.json()).error.field).toBe('pty_url');
+    }
+    expect((await call('developer', 'PATCH', `/api/v1/targets/${localId}`, { pty_url: null })).status).toBe(403);
+    const cleared = await call('operator', 'PATCH', `/api/v1/targets/${localId}`, { pty_url: null });
+    expect((await cleared.json()).pty_url).toBeNull();
+  });
+
   it('adds, shows (URL masked), tests and removes channels; a failing one says why without its secret', async () => {
     const secretUrl = `${new URL(hook.url).origin}/services/T0/B0/SECRET`;
     const bad = await call('admin', 'POST', '/api/v1/channels', { name: 'x', kind: 'webhook', url: 'ftp://SECRET/x' });

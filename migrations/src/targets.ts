@@ -11,6 +11,8 @@ export interface TargetInput {
   source?: string;
   /** A bearer token for this target's exporter (else the scraper's VIGIL_EXPORTER_TOKEN is sent). */
   token?: string | null;
+  /** The exporter's PTY socket when not beside its metrics (VIGIL_PTY_LISTEN), e.g. ws://10.0.0.5:9120/pty. */
+  pty_url?: string | null;
 }
 
 /** Thrown when a target of that name exists already. */
@@ -58,6 +60,7 @@ function values(input: TargetInput) {
     labels: JSON.stringify(input.labels ?? {}),
     source: input.source ?? 'cli',
     token: input.token ?? null,
+    pty_url: input.pty_url ?? null,
   };
 }
 
@@ -197,6 +200,8 @@ export interface TargetPatch {
   url?: string;
   /** A bearer token for this target's exporter; null to send VIGIL_EXPORTER_TOKEN again. */
   token?: string | null;
+  /** The exporter's PTY socket; null: beside its metrics again. */
+  pty_url?: string | null;
   interval_seconds?: number;
   timeout_seconds?: number;
   labels?: Record<string, string>;
@@ -221,6 +226,7 @@ export async function updateTarget(
       ...(patch.timeout_seconds === undefined ? {} : { timeout_seconds: patch.timeout_seconds }),
       ...(patch.labels === undefined ? {} : { labels: JSON.stringify(patch.labels) }),
       ...(patch.token === undefined ? {} : { token: patch.token }),
+      ...(patch.pty_url === undefined ? {} : { pty_url: patch.pty_url }),
     };
     if (Object.keys(set).length === 0) return { before, after: before };
     const after = await trx.updateTable('targets').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();

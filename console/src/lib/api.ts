@@ -53,6 +53,8 @@ export interface TargetView {
   created_at: string;
   /** Whether the target has a token of its own (never shown); else the scraper's VIGIL_EXPORTER_TOKEN is sent. */
   has_token: boolean;
+  /** The exporter's PTY socket when not beside its metrics; null: the metrics URL's host and port. */
+  pty_url: string | null;
   /** The newest heartbeat within two days, or null. */
   heartbeat: HeartbeatView | null;
 }

@@ -168,6 +168,7 @@ export function targetView(t: Target, heartbeat: Heartbeat | null = null): Targe
     state_changed_at: t.state_changed_at.toISOString(),
     created_at: t.created_at.toISOString(),
     has_token: t.token !== null,
+    pty_url: t.pty_url,
     heartbeat: heartbeat ? heartbeatView(heartbeat) : null,
   };
 }

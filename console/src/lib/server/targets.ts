@@ -45,6 +45,19 @@ const labels = z.record(
 /** A bearer token for one exporter (its VIGIL_EXPORTER_TOKEN), as the exporter requires: 16 to 200 printable characters. */
 const token = z.string().check(z.minLength(16), z.maxLength(200), z.regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'));
 
+/** An exporter's PTY socket: ws:// or wss://, without credentials. */
+const ptyUrl = z.string().check(
+  z.maxLength(500),
+  z.refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'ws:' || u.protocol === 'wss:') && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, 'a ws:// or wss:// URL without credentials, e.g. ws://10.0.0.5:9120/pty'),
+);
+
 const timeoutWithinInterval = (v: { interval_seconds?: number; timeout_seconds?: number }) =>
   v.timeout_seconds === undefined || v.interval_seconds === undefined || v.timeout_seconds <= v.interval_seconds;
 
@@ -57,6 +70,7 @@ export const newTarget = z
     timeout_seconds: z.optional(timeout),
     labels: z.optional(labels),
     token: z.optional(token),
+    pty_url: z.optional(ptyUrl),
   })
   .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
 
@@ -68,6 +82,7 @@ export const targetPatch = z
     timeout_seconds: z.optional(timeout),
     labels: z.optional(labels),
     token: z.optional(z.nullable(token)),
+    pty_url: z.optional(z.nullable(ptyUrl)),
     paused: z.optional(z.boolean()),
   })
   .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
