@@ -47,6 +47,23 @@ Environment:
   VIGIL_CONTAINER_LABEL       only containers with this label: key or key=value
   VIGIL_CONTAINER_LABELS      comma-separated Docker label keys exported as container_label_<key>
   VIGIL_TLS_CERT, VIGIL_TLS_KEY   PEM files: serve HTTPS instead of HTTP
+
+Terminals (the PTY socket /pty, a WebSocket the console opens; off unless the key is set):
+  VIGIL_CONSOLE_PUBLIC_KEY    the console's Ed25519 public key (PEM text, or a file holding it; from
+                              \`vigil keys\`): /pty accepts only tickets it signed
+  VIGIL_EXPORTER_ID           the audience tickets must name: the target's name in the console
+                              (default this host's name)
+  VIGIL_PTY_LISTEN            serve /pty on its own address (e.g. 10.0.0.5:9120) instead of beside /metrics
+  VIGIL_PTY_USER              run shells as this user (the exporter must run as root to switch);
+                              default the exporter's own user
+  VIGIL_PTY_ALLOW_ROOT        1 to allow shells as root (refused otherwise)
+  VIGIL_PTY_SHELL             the shell (default the user's login shell, else /bin/bash or /bin/sh)
+  VIGIL_PTY_CWD               its working directory (default the user's home)
+  VIGIL_PTY_ENV               NAME=value,… added to the shell's clean environment
+  VIGIL_PTY_CONTAINER_SHELL   the shell started in a container (default /bin/sh)
+  VIGIL_PTY_MAX_SESSIONS      open sessions at most (default 8)
+  VIGIL_PTY_IDLE_TIMEOUT      a session without input ends after this long (default 30m)
+  VIGIL_PTY_MAX_DURATION      a session ends after this long (default 8h)
   VIGIL_LOG_LEVEL             fatal|error|warn|info|debug|trace|silent (default info)
   VIGIL_LOG_PRETTY            1 for human-readable logs instead of JSON lines
 `;
