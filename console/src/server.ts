@@ -30,6 +30,9 @@ Environment:
                          tickets; the exporters get its public key as VIGIL_CONSOLE_PUBLIC_KEY
                          (\`vigil keys\` makes a pair). Unset: terminals are off
   VIGIL_TERMINAL_GRACE   how long a terminal whose browser dropped waits to be re-attached (default 60s)
+  VIGIL_TERMINAL_RECORD_DIR
+                         record every terminal's output as asciicast v2 in this directory (made 0700),
+                         replayable by admins at /admin/terminals; keystrokes are never recorded
   DATABASE_URL           postgres://…, or unset for the embedded database a running \`vigil start\` serves
 `);
   process.exit(0);

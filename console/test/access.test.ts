@@ -262,6 +262,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/admin/users', path: () => '/admin/users', least: 'admin' },
     { method: 'GET', label: '/admin/keys', path: () => '/admin/keys', least: 'admin' },
     { method: 'GET', label: '/admin/audit', path: () => '/admin/audit', least: 'admin' },
+    { method: 'GET', label: '/admin/terminals', path: () => '/admin/terminals', least: 'admin' },
   ];
   const callers: [Caller, Role | null][] = [
     ['nobody', null],

@@ -44,6 +44,7 @@ describe.skipIf(missing)(`a terminal in the browser${missing ? ` (skipped: ${mis
       // CI runs as root: allowed here on purpose (a user's `npm start` as root keeps terminals off).
       VIGIL_PTY_ALLOW_ROOT: '1',
       VIGIL_PTY_SHELL: '/bin/bash',
+      VIGIL_TERMINAL_RECORD_DIR: path.join(dir, 'casts'),
     });
     browser = await launchBrowser();
   });
@@ -53,7 +54,7 @@ describe.skipIf(missing)(`a terminal in the browser${missing ? ` (skipped: ${mis
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs in, opens a shell, echoes, resizes, and re-attaches to the same shell after the connection drops', async () => {
+  it('signs in, opens a shell, echoes, resizes, re-attaches to the same shell after the connection drops, and an admin replays it', async () => {
     expect(vigil.output.join('\n')).toMatch(/terminals: on/);
     expect(existsSync(path.join(dir, 'console-key.pem'))).toBe(true);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -114,6 +115,37 @@ describe.skipIf(missing)(`a terminal in the browser${missing ? ` (skipped: ${mis
     await page.keyboard.type('exit 5\n');
     await expect.poll(() => page.locator('[data-terminal-message]').textContent(), { timeout: 10_000 }).toMatch(/exited with code 5/);
     expect(await page.locator('[data-terminal-state]').getAttribute('data-terminal-state')).toBe('ended');
+
+    // An admin replays the recording: play, pause, seek.
+    await page.goto(`${vigil.consoleUrl}/admin/terminals`);
+    const first = page.locator('table[data-terminal-sessions] tbody tr').first();
+    expect(await first.textContent()).toMatch(/admin.*shell.*exited with code 5/s);
+    await first.getByRole('link', { name: 'replay' }).click();
+    await page.waitForURL(/\/admin\/terminals\/\d+$/);
+    const replayed = () =>
+      page.evaluate(() => {
+        const t = (
+          window as unknown as {
+            vigilReplay?: {
+              buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } };
+            };
+          }
+        ).vigilReplay;
+        if (!t) return '';
+        const lines: string[] = [];
+        for (let i = 0; i < t.buffer.active.length; i++) lines.push(t.buffer.active.getLine(i)?.translateToString(true) ?? '');
+        return lines.join('\n');
+      });
+    await page.locator('[data-replay-toggle]:not([disabled])').click();
+    await expect.poll(replayed, { timeout: 20_000 }).toContain(`${nonce}-42`);
+    await page.locator('[data-replay-toggle]').click(); // pause
+    const max = Number(await page.locator('[data-replay-seek]').getAttribute('max'));
+    expect(max).toBeGreaterThan(0);
+    await page.locator('[data-replay-seek]').fill(String(max));
+    await expect.poll(replayed, { timeout: 10_000 }).toMatch(/again pid=\d+=/);
+    await page.locator('[data-replay-seek]').fill('0');
+    await expect.poll(replayed, { timeout: 10_000 }).not.toContain(`${nonce}-42`);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
   });
 });

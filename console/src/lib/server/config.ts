@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
@@ -13,6 +14,7 @@ const schema = z.object({
   VIGIL_EXPORTER_TOKEN: tokenSchema,
   VIGIL_CONSOLE_PRIVATE_KEY: z.optional(z.string()),
   VIGIL_TERMINAL_GRACE: seconds(60, { min: 0, max: 3600 }),
+  VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
   DATABASE_URL,
 });
 
@@ -37,6 +39,8 @@ export interface ConsoleConfig {
   terminalKeyPem: string | null;
   /** How long a terminal waits for its browser to come back, seconds. */
   terminalGraceSeconds: number;
+  /** Where terminal sessions are recorded (asciicast v2); null: not recorded. */
+  terminalRecordDir: string | null;
 }
 
 /**
@@ -69,6 +73,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     databaseUrl: e.DATABASE_URL,
     terminalKeyPem: privateKeyPem(e.VIGIL_CONSOLE_PRIVATE_KEY),
     terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,
+    terminalRecordDir: recordDir(e.VIGIL_TERMINAL_RECORD_DIR),
   });
 }
 
@@ -113,4 +118,18 @@ function privateKeyPem(value: string | undefined): string | null {
       'invalid configuration:\n  VIGIL_CONSOLE_PRIVATE_KEY: expected an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----), as `vigil keys` writes it',
     );
   return pem;
+}
+
+/** VIGIL_TERMINAL_RECORD_DIR: made when missing (0700). @throws ConfigError when it cannot be */
+function recordDir(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    mkdirSync(value, { recursive: true, mode: 0o700 });
+    accessSync(value, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(
+      `invalid configuration:\n  VIGIL_TERMINAL_RECORD_DIR: cannot write recordings in ${value} (${(err as NodeJS.ErrnoException).code}); name a directory the console may write`,
+    );
+  }
+  return path.resolve(value);
 }

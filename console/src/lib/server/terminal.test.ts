@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@vigil/core/log';
 import { generateTicketKeys, importTicketPrivateKey } from '@vigil/core/pty';
@@ -25,6 +27,7 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
   let origin: string;
   let targetId: number;
   let wrongId: number;
+  const recordDir = mkdtempSync(path.join(tmpdir(), 'vigil-casts-'));
   const users = {} as Record<'developer' | 'viewer' | 'other', { id: number; cookie: string }>;
 
   const open = (query: string, who: keyof typeof users = 'developer', headers: Record<string, string> = {}) =>
@@ -88,6 +91,7 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
       graceSeconds: 2,
       proxyHops: 0,
       log: silentLogger(),
+      recordDir,
     });
     server.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
   }, 60_000);
@@ -97,6 +101,7 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
     server?.close();
     exporter?.kill();
     await drop?.();
+    rmSync(recordDir, { recursive: true, force: true });
   });
 
   it('relays a shell: echo, resize, and the exit code in its terminal_sessions row', async () => {
@@ -127,6 +132,37 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
     expect(Number(row.bytes_in)).toBeGreaterThan(20);
     expect(Number(row.bytes_out)).toBeGreaterThan(20);
     expect(row.end_reason).toBe('exited with code 7');
+  });
+
+  it('records the session as asciicast v2: output and resizes, never what was typed unseen', async () => {
+    const { c } = await shell('?cols=90&rows=20');
+    c.type('stty -echo; echo prompt-$((0+1)); read -r SECRET; stty echo; echo done-$((1+1))\r');
+    // Typed once the echo is off, as at a password prompt.
+    await c.waitFor('prompt-1\r\n');
+    c.type('hunter2-typed-unseen\r');
+    await c.waitFor('done-2');
+    c.send({ type: 'resize', cols: 100, rows: 30 });
+    c.type('exit\r');
+    await c.closed;
+    const row = await until('the recording to be noted', 10, async () => {
+      const [r] = await listTerminalSessions(db, { targetId, limit: 1 });
+      return r?.recording ? r : undefined;
+    });
+    expect(row.recording).toBe(path.join(recordDir, `${row.id}.cast`));
+    const lines = readFileSync(row.recording!, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ version: 2, width: 90, height: 20, title: 't-developer@term-host' });
+    const events = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    expect(events.map((e) => e[1]).every((k) => k === 'o' || k === 'r')).toBe(true);
+    expect(
+      events
+        .filter((e) => e[1] === 'o')
+        .map((e) => e[2])
+        .join(''),
+    ).toContain('done-2');
+    expect(events).toContainEqual([expect.any(Number), 'r', '100x30']);
+    expect(lines.join('\n')).not.toContain('hunter2-typed-unseen');
+    const times = events.map((e) => e[0]);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
   it('keeps the shell across a dropped connection: re-attached, the same $$, nothing missed or repeated', async () => {

@@ -17,8 +17,11 @@
  *   role, ends the user's terminals.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '@vigil/core/log';
 import {
   CLOSE_REFUSED,
@@ -56,6 +59,71 @@ export interface TerminalOptions {
   /** Reverse proxies in front (X-Forwarded-For depth); 0: the peer is the client. */
   proxyHops: number;
   log: Logger;
+  /** Where sessions are recorded as asciicast v2 (`<row id>.cast`), output and resizes only; null: not recorded. */
+  recordDir?: string | null;
+}
+
+/** A recording stops growing past this size (the session goes on). */
+export const RECORDING_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Writes one session as asciicast v2: a header line, then `[seconds, "o",
+ * text]` for output and `[seconds, "r", "COLSxROWS"]` for resizes. Keystrokes
+ * are not recorded (they hold passwords typed at prompts that do not echo).
+ */
+export class CastRecorder {
+  readonly #out: WriteStream;
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #t0 = performance.now();
+  #bytes = 0;
+  #full = false;
+
+  constructor(
+    readonly file: string,
+    header: { cols: number; rows: number; title: string },
+  ) {
+    this.#out = createWriteStream(file, { mode: 0o600 });
+    this.#out.on('error', () => {
+      this.#full = true;
+    });
+    this.#line({
+      version: 2,
+      width: header.cols,
+      height: header.rows,
+      timestamp: Math.floor(Date.now() / 1000),
+      title: header.title,
+      env: { TERM: 'xterm-256color' },
+    });
+  }
+
+  #line(v: unknown): void {
+    if (this.#full) return;
+    const text = `${JSON.stringify(v)}\n`;
+    this.#bytes += text.length;
+    if (this.#bytes > RECORDING_MAX_BYTES) {
+      this.#full = true;
+      this.#out.write(`${JSON.stringify([this.#now(), 'o', '\r\n[recording stopped: 64 MiB]\r\n'])}\n`);
+      return;
+    }
+    this.#out.write(text);
+  }
+
+  #now(): number {
+    return Math.round(performance.now() - this.#t0) / 1000;
+  }
+
+  output(data: Buffer): void {
+    const text = this.#decoder.write(data);
+    if (text) this.#line([this.#now(), 'o', text]);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#line([this.#now(), 'r', `${cols}x${rows}`]);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#out.end(resolve));
+  }
 }
 
 /** The PTY socket of a target: `pty_url`, else its metrics URL's host and port with /pty (ws or wss). */
@@ -104,6 +172,7 @@ class TerminalSession {
   grace: NodeJS.Timeout | undefined;
   rowId: string | null = null;
   forget: () => void = () => {};
+  recorder: CastRecorder | null = null;
   readonly queued: Buffer[] = [];
 
   constructor(
@@ -212,6 +281,12 @@ export class TerminalHub {
     });
     // Signing out, or a change to the account: still entitled, or ended.
     s.forget = registerStream(user.id, () => void this.#recheck(s));
+    if (this.o.recordDir)
+      s.recorder = new CastRecorder(path.join(this.o.recordDir, `${s.rowId}.cast`), {
+        cols: dim('cols', 80),
+        rows: dim('rows', 24),
+        title: `${user.name}@${target.name}${container || logs ? ` ${logs ?? container}` : ''}`,
+      });
     this.o.log.info({ user: user.name, host: target.name, kind, container: logs ?? container, client }, 'terminal opened');
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       this.#attach(s, ws, 0, false);
@@ -282,6 +357,7 @@ export class TerminalHub {
         return;
       }
       s.keep(data);
+      s.recorder?.output(data);
       const b = s.browser;
       if (b && b.readyState === WebSocket.OPEN) {
         s.unacked += data.length;
@@ -346,7 +422,10 @@ export class TerminalHub {
       if (parsed.value.type === 'ack') {
         s.unacked = Math.max(0, s.unacked - parsed.value.bytes);
         this.#flow(s);
-      } else if (s.upstream?.readyState === WebSocket.OPEN) s.upstream.send(JSON.stringify(parsed.value));
+      } else {
+        s.recorder?.resize(parsed.value.cols, parsed.value.rows);
+        if (s.upstream?.readyState === WebSocket.OPEN) s.upstream.send(JSON.stringify(parsed.value));
+      }
     });
     ws.on('close', () => {
       if (s.browser !== ws) return;
@@ -385,8 +464,9 @@ export class TerminalHub {
     );
     if (s.rowId) {
       const rowId = s.rowId;
-      void this.o
-        .db()
+      const recorder = s.recorder;
+      void (recorder?.close() ?? Promise.resolve())
+        .then(() => this.o.db())
         .then((db) =>
           endTerminalSession(db, rowId, {
             bytesIn: s.bytesIn,
@@ -394,6 +474,7 @@ export class TerminalHub {
             exitCode: s.exit?.code ?? null,
             exitSignal: s.exit?.signal ?? null,
             reason,
+            recording: recorder?.file ?? null,
           }),
         )
         .catch((err: unknown) => this.o.log.error({ err }, 'could not record the end of a terminal session'));
@@ -428,6 +509,7 @@ export function terminalHub(): Promise<TerminalHub> {
       graceSeconds: c.terminalGraceSeconds,
       proxyHops: c.proxyHops,
       log: log(),
+      recordDir: c.terminalRecordDir,
     });
   })();
   return hub;
