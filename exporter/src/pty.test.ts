@@ -237,6 +237,28 @@ describe('a shell through the PTY socket', () => {
     c.ws.close();
   });
 
+  it('sends bulk output in frames of up to 64 KiB, not one per 4 KiB read, and the exit after the last byte', async () => {
+    const { ws } = await start();
+    const c = await shell(ws, undefined, 1 << 16);
+    const before = c.frames.length;
+    // 8 MB of output, then the shell exits: nothing may follow the exit message.
+    c.type("head -c 8000000 /dev/zero | tr '\\0' a; exit 4\r");
+    const exit = await c.control('exit');
+    expect(exit).toEqual({ type: 'exit', code: 4, signal: null });
+    const offset = c.controlOffsets[c.controls.indexOf(exit)]!;
+    await c.closed;
+    expect(c.bytes()).toBe(offset);
+    // Linux can drop the last pty buffer of a process that exits right after
+    // writing it (EIO on the master before the kernel hands it over; node-pty
+    // #85, #726): all but at most that much arrives.
+    expect(offset).toBeGreaterThan(8_000_000 - 64 * 1024);
+    const bulk = c.frames.slice(before);
+    // The pty is read at most 4 KiB at a time; gathered, most of the output comes in larger frames.
+    expect(Math.max(...bulk)).toBeLessThanOrEqual(64 * 1024);
+    const large = bulk.filter((n) => n > 4096);
+    expect(large.reduce((a, n) => a + n, 0)).toBeGreaterThan(offset / 2);
+  });
+
   it('serves /pty on its own listener with VIGIL_PTY_LISTEN, and not on the main one', async () => {
     const { exporter } = await start({ VIGIL_PTY_LISTEN: '127.0.0.1:0' });
     const main = await openPty(`${exporter.url.replace('http', 'ws')}/pty`, await bearer()).catch((e: Error) => e);

@@ -31,6 +31,10 @@ import { LogDemuxer } from './docker.js';
 export const HIGH_WATER_BYTES = 256 * 1024;
 /** Unwritten bytes below which a paused process is resumed. */
 export const LOW_WATER_BYTES = 64 * 1024;
+/** Output of at least this many bytes in one turn (a flood fills the pty's 4 KiB reads)… */
+const GATHER_FROM_BYTES = 2048;
+/** …is gathered for up to this long, ms, into one frame of at most 64 KiB. */
+const GATHER_MS = 2;
 
 /** A running process behind a session: a host pty, a Docker exec, or a log stream. */
 export interface SessionProcess {
@@ -355,28 +359,55 @@ export class PtyServer {
     );
 
     control({ type: 'ready', kind: grant.kind });
-    proc.onData((data) => {
+    // Output is sent in frames of up to 64 KiB, not one per read of the pty
+    // (at most 4 KiB): a frame per read would cost every hop's JavaScript 16
+    // times over during a flood. Small output (an echo, a prompt) goes out at
+    // the end of the turn that read it, never held; bulk output (a turn's
+    // reads of GATHER_FROM_BYTES or more) is gathered for up to GATHER_MS.
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let soon: NodeJS.Immediate | null = null;
+    let later: NodeJS.Timeout | null = null;
+    const flush = () => {
+      if (soon) clearImmediate(soon);
+      if (later) clearTimeout(later);
+      soon = later = null;
+      if (batchBytes === 0) return;
+      const frame = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
       if (closed) return;
-      for (let at = 0; at < data.length; at += PTY_MAX_FRAME_BYTES) {
-        const frame = data.subarray(at, at + PTY_MAX_FRAME_BYTES);
-        const n = frame.length;
-        bytesOut += n;
-        unwritten += n;
-        ws.send(frame, { binary: true }, () => {
-          unwritten -= n;
-          if (paused && unwritten < LOW_WATER_BYTES && !closed) {
-            paused = false;
-            proc.resume();
-          }
-        });
-      }
+      const n = frame.length;
+      bytesOut += n;
+      unwritten += n;
+      ws.send(frame, { binary: true }, () => {
+        unwritten -= n;
+        if (paused && unwritten < LOW_WATER_BYTES && !closed) {
+          paused = false;
+          proc.resume();
+        }
+      });
       if (!paused && unwritten > HIGH_WATER_BYTES) {
         paused = true;
         proc.pause();
       }
+    };
+    proc.onData((data) => {
+      if (closed) return;
+      for (let at = 0; at < data.length; at += PTY_MAX_FRAME_BYTES) {
+        const piece = data.subarray(at, at + PTY_MAX_FRAME_BYTES);
+        if (batchBytes + piece.length > PTY_MAX_FRAME_BYTES) flush();
+        batch.push(piece);
+        batchBytes += piece.length;
+      }
+      if (batchBytes === 0 || soon || later) return;
+      if (batchBytes >= GATHER_FROM_BYTES) later = setTimeout(flush, GATHER_MS);
+      else soon = setImmediate(flush);
     });
     proc.onExit((code, signal) => {
       if (closed) return;
+      // The last output before the exit message.
+      flush();
       control({ type: 'exit', code, signal });
       ws.close(1000, 'exited');
     });
@@ -400,6 +431,7 @@ export class PtyServer {
     });
     ws.on('close', (code) => {
       closed = true;
+      flush(); // drops what was gathered, and its timer
       clearTimeout(idle);
       clearTimeout(longest);
       this.#open.delete(session);

@@ -6,6 +6,10 @@ export interface PtyClient {
   ws: WebSocket;
   /** Every control message received, in order. */
   controls: ServerControl[];
+  /** For each control message, the bytes of output received before it. */
+  controlOffsets: number[];
+  /** The sizes of the binary frames received, in order (the last 100 000). */
+  frames: number[];
   /** The terminal output so far, as text. */
   text(): string;
   /** Bytes of terminal output received. */
@@ -43,6 +47,8 @@ export function openPty(
     let bytes = 0;
     const max = options.maxText ?? 4 << 20;
     const controls: ServerControl[] = [];
+    const controlOffsets: number[] = [];
+    const frames: number[] = [];
     const watchers = new Set<() => void>();
     let closedInfo: { code: number; reason: string } | null = null;
     const closed = new Promise<{ code: number; reason: string }>((r) =>
@@ -55,9 +61,14 @@ export function openPty(
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
         bytes += data.length;
+        frames.push(data.length);
+        if (frames.length > 100_000) frames.splice(0, 50_000);
         text += data.toString('utf8');
         if (text.length > max) text = text.slice(text.length - max / 2);
-      } else controls.push(JSON.parse(data.toString('utf8')) as ServerControl);
+      } else {
+        controls.push(JSON.parse(data.toString('utf8')) as ServerControl);
+        controlOffsets.push(bytes);
+      }
       for (const w of [...watchers]) w();
     });
     const watch = <T>(check: () => T | undefined, what: string) =>
@@ -91,6 +102,8 @@ export function openPty(
       resolve({
         ws,
         controls,
+        controlOffsets,
+        frames,
         closed,
         text: () => text,
         bytes: () => bytes,
