@@ -8,7 +8,8 @@
  * - Flow control on both hops: the browser acknowledges the bytes xterm.js has
  *   drawn (`ack`); past {@link HIGH_WATER_BYTES} unacknowledged the console
  *   stops reading the exporter's socket, whose own flow control then pauses
- *   the process.
+ *   the process. A browser that is behind gets its output in frames of up to
+ *   64 KiB ({@link TerminalFeed}).
  * - A dropped browser connection does not end the shell: the session waits
  *   {@link TerminalOptions.graceSeconds} with its last {@link SCROLLBACK_BYTES}
  *   of output, and the page re-attaches with the session id and the output
@@ -39,6 +40,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { authenticate, SESSION_COOKIE } from './auth';
 import { hostAllowed } from './config';
 import { registerStream } from './live';
+import { TerminalFeed } from './terminal-feed';
 
 /** Output bytes sent to the browser and not yet drawn, above which the console stops reading the host. */
 export const HIGH_WATER_BYTES = 512 * 1024;
@@ -165,7 +167,8 @@ class TerminalSession {
   /** Output bytes so far (the offset of the next). */
   offset = 0;
   bytesIn = 0;
-  unacked = 0;
+  /** Output on its way to the attached browser; null while none is attached. */
+  feed: TerminalFeed | null = null;
   upstreamPaused = false;
   ended = false;
   exit: { code: number | null; signal: string | null } | null = null;
@@ -358,11 +361,7 @@ export class TerminalHub {
       }
       s.keep(data);
       s.recorder?.output(data);
-      const b = s.browser;
-      if (b && b.readyState === WebSocket.OPEN) {
-        s.unacked += data.length;
-        b.send(data, { binary: true });
-      }
+      s.feed?.push(data);
       this.#flow(s);
     });
     up.on('close', (code, reason) => {
@@ -380,17 +379,19 @@ export class TerminalHub {
   #flow(s: TerminalSession): void {
     const up = s.upstream;
     if (!up) return;
-    const behind = s.browser ? s.unacked > HIGH_WATER_BYTES : s.ringBytes >= SCROLLBACK_BYTES;
+    const behind = s.feed ? s.feed.unacked + s.feed.held > HIGH_WATER_BYTES : s.ringBytes >= SCROLLBACK_BYTES;
     if (behind && !s.upstreamPaused) {
       s.upstreamPaused = true;
       up.pause();
-    } else if (!behind && s.upstreamPaused && (!s.browser || s.unacked < LOW_WATER_BYTES)) {
+    } else if (!behind && s.upstreamPaused && (!s.feed || s.feed.unacked < LOW_WATER_BYTES)) {
       s.upstreamPaused = false;
       up.resume();
     }
   }
 
   #send(s: TerminalSession, m: ServerControl): void {
+    // Output held for the browser goes before the message (an exit comes after the last output).
+    s.feed?.flush();
     if (s.browser?.readyState === WebSocket.OPEN) s.browser.send(JSON.stringify(m));
   }
 
@@ -401,11 +402,12 @@ export class TerminalHub {
     if (previous && previous !== ws) previous.close(4001, 'attached elsewhere');
     const { start, chunks } = s.since(from);
     ws.send(JSON.stringify({ type: 'ready', kind: s.kind, session: s.id, offset: start, resumed } satisfies ServerControl));
-    s.unacked = 0;
-    for (const c of chunks) {
-      s.unacked += c.length;
-      ws.send(c, { binary: true });
-    }
+    // What was held for the previous browser is in the kept output, sent now from `start`.
+    s.feed = new TerminalFeed((frame) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(frame, { binary: true });
+    });
+    for (const c of chunks) s.feed.push(c);
+    s.feed.flush();
     if (resumed) this.o.log.info({ user: s.userName, host: s.target.name }, 'terminal re-attached');
     this.#flow(s);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -420,7 +422,7 @@ export class TerminalHub {
       const parsed = parseClientControl(data.toString('utf8'));
       if (!parsed.ok) return this.#send(s, { type: 'error', message: parsed.error });
       if (parsed.value.type === 'ack') {
-        s.unacked = Math.max(0, s.unacked - parsed.value.bytes);
+        s.feed?.ack(parsed.value.bytes);
         this.#flow(s);
       } else {
         s.recorder?.resize(parsed.value.cols, parsed.value.rows);
@@ -430,6 +432,8 @@ export class TerminalHub {
     ws.on('close', () => {
       if (s.browser !== ws) return;
       s.browser = null;
+      // What was held for it stays in the kept output, for the next browser.
+      s.feed = null;
       if (s.ended) return;
       if (this.o.graceSeconds <= 0) return this.#finish(s, 'the browser closed the terminal');
       s.grace = setTimeout(
