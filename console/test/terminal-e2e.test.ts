@@ -70,6 +70,8 @@ describe.skipIf(missing)(`a terminal in the browser${missing ? ` (skipped: ${mis
     await page.locator('[data-open-terminal]').click();
     await page.waitForURL(/\/hosts\/\d+\/terminal$/);
     await page.locator('[data-terminal-state="connected"]').waitFor({ timeout: 20_000 });
+    // Headless Chromium's WebGL is software (SwiftShader): the page keeps the DOM renderer, several times faster there.
+    expect(await page.locator('[data-terminal]').getAttribute('data-renderer')).toBe('dom');
 
     const nonce = `hello-${Date.now() % 100000}`;
     await page.locator('[data-terminal]').click();
