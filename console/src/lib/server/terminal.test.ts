@@ -134,6 +134,16 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
     expect(row.end_reason).toBe('exited with code 7');
   });
 
+  it('passes on a resize sent before the host was reached', async () => {
+    // Sent as soon as the browser's socket opens: the console is still opening the exporter's.
+    const c = opened(await open('?cols=80&rows=24'));
+    c.send({ type: 'resize', cols: 111, rows: 33 });
+    await c.control('ready');
+    c.type('stty size\r');
+    await c.waitFor('33 111');
+    c.ws.close();
+  });
+
   it('records the session as asciicast v2: output and resizes, never what was typed unseen', async () => {
     const { c } = await shell('?cols=90&rows=20');
     c.type('stty -echo; echo prompt-$((0+1)); read -r SECRET; stty echo; echo done-$((1+1))\r');

@@ -176,7 +176,9 @@ class TerminalSession {
   rowId: string | null = null;
   forget: () => void = () => {};
   recorder: CastRecorder | null = null;
+  /** Keystrokes, and the last resize, from before the exporter's socket opened. */
   readonly queued: Buffer[] = [];
+  queuedResize: string | null = null;
 
   constructor(
     readonly userId: number,
@@ -345,6 +347,8 @@ export class TerminalHub {
       if (!s.ended) this.#finish(s, `cannot reach ${s.target.name}'s PTY socket at ${to}: ${e.code ?? e.message}`, CLOSE_REFUSED);
     });
     up.on('open', () => {
+      if (s.queuedResize) up.send(s.queuedResize);
+      s.queuedResize = null;
       for (const q of s.queued.splice(0)) up.send(q, { binary: true });
     });
     up.on('message', (data: Buffer, isBinary: boolean) => {
@@ -427,6 +431,7 @@ export class TerminalHub {
       } else {
         s.recorder?.resize(parsed.value.cols, parsed.value.rows);
         if (s.upstream?.readyState === WebSocket.OPEN) s.upstream.send(JSON.stringify(parsed.value));
+        else s.queuedResize = JSON.stringify(parsed.value);
       }
     });
     ws.on('close', () => {
