@@ -249,6 +249,8 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
     const c = opened(await openPty(`${base}/ws/terminal/${wrongId}`, { origin, cookie: `vigil_session=${users.developer.cookie}` }));
     const err = await c.control('error');
     expect(err.message).toMatch(/not-its-id refused the terminal: the ticket is for another exporter/);
+    // …and what to change, which only the console can say.
+    expect(err.message).toContain('set VIGIL_EXPORTER_ID=not-its-id on its exporter, or rename the target');
     expect((await c.closed).code).toBe(4003);
   });
 

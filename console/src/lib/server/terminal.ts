@@ -336,7 +336,11 @@ export class TerminalHub {
       res.on('end', () => {
         let message = `HTTP ${res.statusCode}`;
         try {
-          message = (JSON.parse(body) as { error: { message: string } }).error.message;
+          const { error } = JSON.parse(body) as { error: { code: string; message: string } };
+          message = error.message;
+          // What only the console knows: the id it signed the ticket for.
+          if (error.code === 'ticket_audience')
+            message += `; this console signs tickets for this host as "${s.target.name}" (the target's name): set VIGIL_EXPORTER_ID=${s.target.name} on its exporter, or rename the target to the exporter's id`;
         } catch {
           // not the exporter's JSON
         }
