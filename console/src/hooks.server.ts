@@ -4,17 +4,18 @@ import { authenticate, authorize, credentialOf, isSafeMethod, SESSION_COOKIE } f
 import { consoleConfig, hostAllowed } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { log } from '$lib/server/log';
-import { terminalHub, UPGRADE_HANDLER } from '$lib/server/terminal';
+import { closeTerminals, SHUTDOWN_HANDLER, terminalHub, UPGRADE_HANDLER } from '$lib/server/terminal';
 
 /**
  * Hands the console's Node server (src/server.ts, a separate bundle) the
  * terminal upgrade handler, so terminals share this app's database, sessions
- * and stream registry.
+ * and stream registry, and the function that ends them at shutdown.
  */
 export const init: ServerInit = () => {
   (globalThis as Record<symbol, unknown>)[UPGRADE_HANDLER] = async (
     ...args: Parameters<import('$lib/server/terminal').TerminalHub['handleUpgrade']>
   ) => (await terminalHub()).handleUpgrade(...args);
+  (globalThis as Record<symbol, unknown>)[SHUTDOWN_HANDLER] = closeTerminals;
 };
 
 /** Headers on every answer: no framing, no sniffing, no referrer leaving the console, HSTS over https. */

@@ -86,7 +86,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+    // Open terminals end first, each with its terminal_sessions row written (5 s at most).
+    const closeTerminals = (globalThis as Record<symbol, unknown>)[Symbol.for('vigil.console.terminal-close')] as
+      | (() => Promise<void>)
+      | undefined;
+    void Promise.race([closeTerminals?.(), new Promise((r) => setTimeout(r, 5000).unref())])
+      .catch((err: unknown) => process.stderr.write(`vigil-console: ending terminals: ${(err as Error).message}\n`))
+      .finally(() => {
+        server.close(() => process.exit(0));
+        server.closeAllConnections();
+      });
   });
 }

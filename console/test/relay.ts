@@ -15,6 +15,8 @@ export interface Relay {
   /** The exporter's own `ws://…/pty`, and a ticket-free way around it is not offered. */
   headers: Record<string, string>;
   pids: { console: number; exporter: number };
+  /** The database the console uses. */
+  dbUrl: string;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function startRelay(exporterEnv: Record<string, string> = {}): Prom
       terminalUrl: `ws://127.0.0.1:${consolePort}/ws/terminal/${targetId}`,
       headers: { origin: `http://localhost:${consolePort}`, cookie: `vigil_session=${token}` },
       pids: { console: consoleChild.pid!, exporter: exporter.pid! },
+      dbUrl,
       close,
     };
   } catch (err) {

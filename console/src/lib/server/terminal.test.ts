@@ -97,7 +97,7 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
   }, 60_000);
 
   afterAll(async () => {
-    hub?.close();
+    await hub?.close();
     server?.close();
     exporter?.kill();
     await drop?.();
@@ -299,8 +299,15 @@ describe.each(testDatabases())('terminals through the console ($name)', (engine)
     const offset = c.controlOffsets[c.controls.indexOf(exit)]!;
     await c.closed;
     expect(c.bytes()).toBe(offset);
-    // Everything but (at most) the pty's last buffer, which Linux may drop at exit.
-    expect(c.text()).toContain('line-3800-');
+    // Every byte the console had from the exporter (its row's bytes_out) reached
+    // the browser before the exit, down to the last line the shell wrote.
+    const row = await until('the session row to be closed', 10, async () => {
+      const [r] = await listTerminalSessions(db, { targetId });
+      return r?.ended_at && r.exit_code === 7 ? r : undefined;
+    });
+    expect(offset).toBe(Number(row.bytes_out));
+    expect(c.text()).toContain('line-3999-');
+    expect(offset).toBeGreaterThan(2 * 64 * 1024);
     expect(Math.max(...c.frames)).toBeLessThanOrEqual(64 * 1024);
   });
 

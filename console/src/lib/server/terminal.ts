@@ -221,6 +221,8 @@ class TerminalSession {
 export class TerminalHub {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: PTY_MAX_FRAME_BYTES, perMessageDeflate: false });
   readonly #sessions = new Map<string, TerminalSession>();
+  /** Audit rows being written for sessions that ended (awaited at shutdown). */
+  readonly #writes = new Set<Promise<void>>();
 
   constructor(private readonly o: TerminalOptions) {}
 
@@ -478,7 +480,7 @@ export class TerminalHub {
     if (s.rowId) {
       const rowId = s.rowId;
       const recorder = s.recorder;
-      void (recorder?.close() ?? Promise.resolve())
+      const write = (recorder?.close() ?? Promise.resolve())
         .then(() => this.o.db())
         .then((db) =>
           endTerminalSession(db, rowId, {
@@ -491,18 +493,23 @@ export class TerminalHub {
           }),
         )
         .catch((err: unknown) => this.o.log.error({ err }, 'could not record the end of a terminal session'));
+      this.#writes.add(write);
+      void write.finally(() => this.#writes.delete(write));
     }
   }
 
-  /** Ends every session (shutdown). */
-  close(): void {
+  /** Ends every session (shutdown); resolves once every ended session's row is written. */
+  async close(): Promise<void> {
     for (const s of [...this.#sessions.values()]) this.#finish(s, 'the console is stopping');
     this.#wss.close();
+    await Promise.all([...this.#writes]);
   }
 }
 
 /** The name under which the console's own server finds the upgrade handler (its bundle and SvelteKit's are separate). */
 export const UPGRADE_HANDLER = Symbol.for('vigil.console.terminal-upgrade');
+/** …and the function that ends every terminal, their rows written, before the console stops. */
+export const SHUTDOWN_HANDLER = Symbol.for('vigil.console.terminal-close');
 
 let hub: Promise<TerminalHub> | null = null;
 
@@ -526,4 +533,9 @@ export function terminalHub(): Promise<TerminalHub> {
     });
   })();
   return hub;
+}
+
+/** Ends this console's terminals, if it has opened any, once their audit rows are written. */
+export async function closeTerminals(): Promise<void> {
+  if (hub) await (await hub).close();
 }
