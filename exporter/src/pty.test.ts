@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
   generateTicketKeys,
@@ -273,6 +274,24 @@ describe('a shell through the PTY socket', () => {
     }
     expect(totals.size).toBe(1);
     expect([...totals][0]).toBeGreaterThan(200_000);
+  });
+
+  it('kills a shell that ignores the hang-up once its session is closed', async () => {
+    const { ws } = await start();
+    const c = await shell(ws);
+    c.type("trap '' HUP; echo pid=$$=\r");
+    const pid = Number(/pid=(\d+)=/.exec(await c.waitFor(/pid=\d+=/))![1]);
+    const running = () => {
+      try {
+        // Gone, or a zombie not yet reaped ("Z" after the command's name).
+        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(running()).toBe(true);
+    c.ws.close();
+    await until('the shell to be killed', 15, async () => !running());
   });
 
   it('serves /pty on its own listener with VIGIL_PTY_LISTEN, and not on the main one', async () => {

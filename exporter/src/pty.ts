@@ -32,6 +32,8 @@ import { LogDemuxer } from './docker.js';
 export const HIGH_WATER_BYTES = 256 * 1024;
 /** Unwritten bytes below which a paused process is resumed. */
 export const LOW_WATER_BYTES = 64 * 1024;
+/** How long a host shell has to exit after the hang-up that ends its session, ms, before it is killed. */
+const KILL_AFTER_MS = 5000;
 /** Output of at least this many bytes in one turn (a flood fills the pty's 4 KiB reads)… */
 const GATHER_FROM_BYTES = 2048;
 /** …is gathered for up to this long, ms, into one frame of at most 64 KiB. */
@@ -48,7 +50,7 @@ export interface SessionProcess {
   resize(cols: number, rows: number): void;
   pause(): void;
   resume(): void;
-  /** Ends it (SIGHUP for a host shell, as a terminal closing does). */
+  /** Ends it (SIGHUP for a host shell, as a terminal closing does, then SIGKILL if it is still there 5 s later). */
   kill(): void;
 }
 
@@ -118,7 +120,11 @@ export function hostShell(pty: PtyModule, spec: ShellSpec, cols: number, rows: n
     encoding: null,
   });
   const release = holdSlave(p);
-  p.onExit(release);
+  let exited = false;
+  p.onExit(() => {
+    exited = true;
+    release();
+  });
   return {
     writable: true,
     onData: (cb) => p.onData((d) => cb(d as unknown as Buffer)),
@@ -134,11 +140,22 @@ export function hostShell(pty: PtyModule, spec: ShellSpec, cols: number, rows: n
     pause: () => p.pause(),
     resume: () => p.resume(),
     kill: () => {
+      if (exited) return;
       try {
         p.kill('SIGHUP');
       } catch {
-        // already gone
+        return; // already gone
       }
+      // A shell that ignores the hang-up (trap '' HUP) does not outlive its session.
+      const hard = setTimeout(() => {
+        try {
+          p.kill('SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }, KILL_AFTER_MS);
+      hard.unref();
+      p.onExit(() => clearTimeout(hard));
     },
   };
 }
