@@ -164,7 +164,8 @@ describe.each(testDatabases())('accounts on $name', (engine) => {
     const used = await apiKeyUser(db, key);
     expect(used?.user).toMatchObject({ name: 'vic', role: 'viewer' });
     expect((await listApiKeys(db, { userId: vic.id }))[0]!.last_used_at).not.toBeNull();
-    expect(await apiKeyUser(db, `${key.slice(0, -1)}A`)).toBeNull();
+    // One character changed (to another: a key may end in any of them).
+    expect(await apiKeyUser(db, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
     expect(await apiKeyUser(db, 'not-a-key')).toBeNull();
 
     // Another user cannot revoke it; its owner can.
