@@ -132,7 +132,7 @@ try {
 
   // The built console on that database; a second one connects through the
   // counting proxy, for the live fleet (the API is timed without the extra hop).
-  ensureBuilt('console', 'dist/server.mjs', ['console/src', 'console/vite.config.ts', 'core/src', 'migrations/src']);
+  ensureBuilt('console', 'dist/server.mjs', ['console/src', 'console/vite.config.ts', 'core/src', 'db/src', 'migrations/src']);
   const proxy = await countingProxy(url);
   const viaProxy = new URL(dbUrl);
   viaProxy.hostname = '127.0.0.1';

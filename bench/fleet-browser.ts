@@ -38,7 +38,7 @@ const SECONDS = Number(values.seconds);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const server = process.env.TEST_DATABASE_URL;
 if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');
-ensureBuilt('console', 'dist/server.mjs', ['console/src', 'console/vite.config.ts', 'core/src', 'migrations/src']);
+ensureBuilt('console', 'dist/server.mjs', ['console/src', 'console/vite.config.ts', 'core/src', 'db/src', 'migrations/src']);
 
 /** What the page measured, in milliseconds. */
 interface PageFigures {

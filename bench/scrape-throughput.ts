@@ -358,8 +358,8 @@ function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
 }
 
 async function main(): Promise<void> {
-  ensureBuilt('scraper', 'dist/vigil-scraper.mjs', ['scraper/src', 'core/src', 'migrations/src']);
-  ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'migrations/src']);
+  ensureBuilt('scraper', 'dist/vigil-scraper.mjs', ['scraper/src', 'core/src', 'db/src', 'migrations/src']);
+  ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'db/src', 'migrations/src']);
   const interval = Number(values.interval);
   const seconds = Number(values.seconds);
   const f = (x: number, d = 1) => x.toFixed(d);

@@ -40,7 +40,7 @@ async function started(child: ChildProcess, line: RegExp, what: string): Promise
  */
 export async function startRelay(exporterEnv: Record<string, string> = {}): Promise<Relay> {
   ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
-  ensureBuilt('console', 'dist/server.mjs', ['console/src', 'core/src', 'migrations/src']);
+  ensureBuilt('console', 'dist/server.mjs', ['console/src', 'core/src', 'db/src', 'migrations/src']);
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-relay-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {

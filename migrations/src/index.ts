@@ -1,15 +1,25 @@
-export * from './accounts.js';
-export * from './config.js';
-export * from './database.js';
-export * from './db.js';
-export * from './embedded.js';
-export * from './events.js';
-export * from './fleet.js';
-export * from './heartbeats.js';
-export * from './inventory.js';
-export * from './migrate.js';
-export * from './notifications.js';
-export * from './partitions.js';
-export * from './series.js';
-export * from './targets.js';
-export * from './terminals.js';
+import type { Migration } from 'kysely';
+import * as m20261122 from './2026-11-22T00-00-targets-heartbeats-events.js';
+import * as m20261122b from './2026-11-22T06-00-notification-channels.js';
+import * as m20261124 from './2026-11-24T00-00-heartbeat-disk-avail.js';
+import * as m20261125 from './2026-11-25T00-00-target-stopped.js';
+import * as m20261125b from './2026-11-25T12-00-accounts.js';
+import * as m20261126 from './2026-11-26T00-00-inventory-rollups.js';
+import * as m20261126b from './2026-11-26T06-00-inventory-fingerprint.js';
+import * as m20261127 from './2026-11-27T00-00-terminal-sessions.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run (date prefix).
+ * A static list rather than a folder scan, so bundled and compiled builds see the
+ * same migrations as the sources.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-22T00-00-targets-heartbeats-events': m20261122,
+  '2026-11-22T06-00-notification-channels': m20261122b,
+  '2026-11-24T00-00-heartbeat-disk-avail': m20261124,
+  '2026-11-25T00-00-target-stopped': m20261125,
+  '2026-11-25T12-00-accounts': m20261125b,
+  '2026-11-26T00-00-inventory-rollups': m20261126,
+  '2026-11-26T06-00-inventory-fingerprint': m20261126b,
+  '2026-11-27T00-00-terminal-sessions': m20261127,
+};

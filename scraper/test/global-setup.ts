@@ -7,5 +7,5 @@ import { ensureBuilt } from '@vigil/core/testing';
  */
 export default function setup(): void {
   ensureBuilt('exporter', 'dist/vigil-exporter.mjs', ['exporter/src', 'exporter/bin', 'core/src']);
-  ensureBuilt('scraper', 'dist/scrape-worker.mjs', ['scraper/src', 'core/src', 'migrations/src']);
+  ensureBuilt('scraper', 'dist/scrape-worker.mjs', ['scraper/src', 'core/src', 'db/src', 'migrations/src']);
 }

@@ -1,5 +1,5 @@
+import { migrations } from '@vigil/migrations';
 import { type Kysely, type MigrationResultSet, Migrator } from 'kysely';
-import { migrations } from './migrations/index.js';
 
 /** Thrown when a migration fails; `cause` is the database's error. */
 /** Every migration's name, in the order they run. */

@@ -1,8 +1,8 @@
 import net from 'node:net';
+import { migrations } from '@vigil/migrations';
 import { describe, expect, it } from 'vitest';
 import { checkDatabase, createDb, DatabaseUnreachableError } from './db.js';
 import { migrateDown, migrateToLatest, pendingMigrations, requireCurrentSchema, SchemaBehindError } from './migrate.js';
-import { migrations } from './migrations/index.js';
 
 describe('requireCurrentSchema', () => {
   it('says what is missing and how to migrate, without migrating', async () => {

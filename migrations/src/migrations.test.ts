@@ -1,0 +1,73 @@
+import { type Database, ensureHeartbeatPartitions, migrateDown, migrateToLatest } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from './index.js';
+
+describe('the list of migrations', () => {
+  it('names each migration by its file, in the order they run', () => {
+    const names = Object.keys(migrations);
+    expect(names).toEqual([...names].sort());
+    for (const name of names) expect(name).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-[a-z0-9-]+$/);
+    for (const m of Object.values(migrations)) expect(typeof m.down).toBe('function');
+  });
+});
+
+describe.each(testDatabases())('migrations on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+  });
+  afterAll(() => drop());
+
+  it('is up to date after migrating, and migrates down one step at a time and up again', async () => {
+    expect(await migrateToLatest(db)).toEqual([]);
+    const [t] = await db
+      .insertInto('targets')
+      .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
+      .returning('id')
+      .execute();
+    const terminals = await migrateDown(db);
+    expect(terminals).toEqual(['2026-11-27T00-00-terminal-sessions']);
+    await expect(db.selectFrom('terminal_sessions').selectAll().execute()).rejects.toThrow(/terminal_sessions/);
+    await expect(sql`select pty_sessions from heartbeats`.execute(db)).rejects.toThrow(/pty_sessions/);
+    const fingerprint = await migrateDown(db);
+    expect(fingerprint).toEqual(['2026-11-26T06-00-inventory-fingerprint']);
+    const inventory = await migrateDown(db);
+    expect(inventory).toEqual(['2026-11-26T00-00-inventory-rollups']);
+    await expect(db.selectFrom('heartbeats_hourly').selectAll().execute()).rejects.toThrow(/heartbeats_hourly/);
+    await expect(db.selectFrom('target_inventory').selectAll().execute()).rejects.toThrow(/target_inventory/);
+    const accounts = await migrateDown(db);
+    expect(accounts).toEqual(['2026-11-25T12-00-accounts']);
+    await expect(db.selectFrom('users').selectAll().execute()).rejects.toThrow(/users/);
+    await expect(sql`select paused from targets`.execute(db)).rejects.toThrow(/paused/);
+    const stopped = await migrateDown(db);
+    expect(stopped).toEqual(['2026-11-25T00-00-target-stopped']);
+    // The older schema has no `stopped`: such a target becomes unknown, and the state is checked again.
+    expect((await db.selectFrom('targets').select('state').where('id', '=', t!.id).executeTakeFirst())?.state).toBe('unknown');
+    await expect(db.updateTable('targets').set({ state: 'stopped' }).execute()).rejects.toThrow(/targets_state_check/);
+    await db.deleteFrom('targets').execute();
+    const disk = await migrateDown(db);
+    expect(disk).toEqual(['2026-11-24T00-00-heartbeat-disk-avail']);
+    await expect(sql`select disk_avail_bytes from heartbeats`.execute(db)).rejects.toThrow(/disk_avail_bytes/);
+    const last = await migrateDown(db);
+    expect(last).toEqual(['2026-11-22T06-00-notification-channels']);
+    await expect(db.selectFrom('notification_channels').selectAll().execute()).rejects.toThrow(/notification_channels/);
+    const first = await migrateDown(db);
+    expect(first).toEqual(['2026-11-22T00-00-targets-heartbeats-events']);
+    await expect(db.selectFrom('targets').selectAll().execute()).rejects.toThrow(/targets/);
+    expect(await migrateToLatest(db)).toEqual([
+      ...first,
+      ...last,
+      ...disk,
+      ...stopped,
+      ...accounts,
+      ...inventory,
+      ...fingerprint,
+      ...terminals,
+    ]);
+    await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
+    await ensureHeartbeatPartitions(db, new Date(), 1);
+  });
+});
