@@ -6,5 +6,8 @@ export default defineConfig({
   // The workspace packages export TypeScript: bundle them into the server build.
   // The database drivers, argon2 (native) and undici (which requires node:sqlite
   // lazily, where Node has it) stay in node_modules, loaded at run time.
-  ssr: { noExternal: ['@vigil/db', '@vigil/migrations', '@vigil/core'], external: ['pg', '@electric-sql/pglite', '@node-rs/argon2', 'undici'] },
+  ssr: {
+    noExternal: ['@vigil/db', '@vigil/migrations', '@vigil/core'],
+    external: ['pg', '@electric-sql/pglite', '@node-rs/argon2', 'undici'],
+  },
 });

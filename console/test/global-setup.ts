@@ -9,7 +9,8 @@ export default function setup(): void {
     'console/vite.config.ts',
     'console/svelte.config.js',
     'core/src',
-    'db/src', 'migrations/src',
+    'db/src',
+    'migrations/src',
   ]);
   ensureBuilt('cli', 'dist/vigil.mjs', ['cli/src', 'core/src', 'db/src', 'migrations/src']);
 }
