@@ -1,12 +1,9 @@
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
+import type { Role, TargetState } from '@vigil/core/states';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-/**
- * Liveness of a target as the scraper last decided it: `stopped` is an exporter
- * that said goodbye on a clean shutdown (no alert), `down` one that fell silent.
- */
-export type TargetState = 'unknown' | 'up' | 'down' | 'stopped';
+export type { Role, TargetState } from '@vigil/core/states';
 
 /** A timestamp column: read as a Date, written as a Date or an ISO string, defaulted by the database. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -90,14 +87,6 @@ export interface NotificationDeliveryTable {
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
-
-/**
- * What a user may do, each role including the ones after it: `admin` (users,
- * others' API keys, everything), `operator` (targets, channels' tests,
- * pause, acknowledge, terminals), `developer` (read everything, terminals,
- * container logs), `viewer` (read only).
- */
-export type Role = 'admin' | 'operator' | 'developer' | 'viewer';
 
 /** `users`: who may sign in to the console, with an argon2id password hash (PHC string). */
 export interface UserTable {

@@ -1,4 +1,5 @@
-export * from './accounts.js';
+export * from './api-keys.js';
+export * from './audit.js';
 export * from './config.js';
 export * from './database.js';
 export * from './db.js';
@@ -11,5 +12,7 @@ export * from './migrate.js';
 export * from './notifications.js';
 export * from './partitions.js';
 export * from './series.js';
+export * from './sessions.js';
 export * from './targets.js';
 export * from './terminals.js';
+export * from './users.js';

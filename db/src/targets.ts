@@ -1,5 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import { type Database, HEARTBEAT_COLUMNS, type Heartbeat, TARGET_COLUMNS, type Target, type TargetState } from './database.js';
+import {
+  columnsOf,
+  heartbeatOf,
+  type NEWEST_HEARTBEAT_WINDOW_SECONDS,
+  newestHeartbeatOf,
+  newestHeartbeatSince,
+  prefixedColumns,
+} from './heartbeats.js';
 
 /** What it takes to add a target; the rest has defaults (15 s interval, 10 s timeout). */
 export interface TargetInput {
@@ -121,11 +129,20 @@ export interface TargetQuery {
   labels?: Record<string, string>;
   /** A substring of the name, case-insensitive. */
   q?: string;
+  /** Only these targets. */
+  ids?: readonly number[];
   page?: number;
   perPage?: number;
 }
 
-/** The targets a query's filters select (state, labels, name). */
+/**
+ * A target with its newest heartbeat (null: none within
+ * {@link NEWEST_HEARTBEAT_WINDOW_SECONDS}): the one view of a target that the
+ * API, the console's pages and the CLI list.
+ */
+export type TargetWithHeartbeat = Target & { heartbeat: Heartbeat | null };
+
+/** The targets a query's filters select (state, labels, name, ids). */
 function filtered(db: Kysely<Database>, query: TargetQuery) {
   let q = db.selectFrom('targets');
   if (query.state === 'paused') q = q.where('paused', '=', true);
@@ -133,66 +150,50 @@ function filtered(db: Kysely<Database>, query: TargetQuery) {
   if (query.labels && Object.keys(query.labels).length > 0) q = q.where(sql<boolean>`labels @> ${JSON.stringify(query.labels)}::jsonb`);
   // LIKE's own wildcards in the search are matched literally.
   if (query.q) q = q.where('name', 'ilike', `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (query.ids) q = q.where('id', '=', sql<number>`any(${[...query.ids]}::int[])`);
   return q;
 }
 
 /**
  * The targets a {@link TargetQuery} selects, one page of them by name, each
- * with its newest heartbeat within two days (null when none) read in the same
- * query (a primary-key probe per target), and how many match in all, counted
- * alongside: one round trip's latency.
+ * with its newest heartbeat read in the same query ({@link newestHeartbeatOf}),
+ * and how many match in all, counted alongside: one round trip's latency.
  */
 export async function queryTargets(
   db: Kysely<Database>,
   query: TargetQuery = {},
-): Promise<{ items: (Target & { heartbeat: Heartbeat | null })[]; total: number }> {
+): Promise<{ items: TargetWithHeartbeat[]; total: number }> {
+  if (query.ids?.length === 0) return { items: [], total: 0 };
   const q = filtered(db, query);
   const perPage = query.perPage ?? 100;
-  const since = new Date(Date.now() - 172_800_000);
   // The page of targets first, then one heartbeat probe for each of them only.
   const page = q
     .selectAll()
     .orderBy('name')
     .limit(perPage)
-    .offset(((query.page ?? 1) - 1) * perPage)
-    .as('targets');
-  const [rows, total] = await Promise.all([
-    db
-      .selectFrom(page)
-      .leftJoinLateral(
-        (eb) =>
-          eb
-            .selectFrom('heartbeats')
-            .selectAll()
-            .whereRef('heartbeats.target_id', '=', 'targets.id')
-            .where('heartbeats.time', '>', since)
-            .orderBy('heartbeats.time', 'desc')
-            .limit(1)
-            .as('h'),
-        (join) => join.onTrue(),
-      )
-      .selectAll('targets')
-      .select(HEARTBEAT_COLUMNS.map((c) => sql.ref(`h.${c}`).as(`h_${c}`)))
-      .orderBy('targets.name')
-      .execute(),
+    .offset(((query.page ?? 1) - 1) * perPage);
+  const [{ rows }, total] = await Promise.all([
+    sql<Record<string, unknown>>`
+      select t.*, ${prefixedColumns('h', HEARTBEAT_COLUMNS)}
+      from (${page}) t
+      left join ${newestHeartbeatOf('t.id', newestHeartbeatSince())} h on true
+      order by t.name`.execute(db),
     q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return {
     items: rows.map((r) => {
-      // Built whole, not trimmed with delete (which makes V8 fall back to slow dictionary objects).
-      const row = r as unknown as Record<string, unknown>;
-      const target = {} as Record<string, unknown>;
-      for (const c of TARGET_COLUMNS) target[c] = row[c];
-      let heartbeat: Record<string, unknown> | null = null;
-      if (row.h_time !== null) {
-        heartbeat = { target_id: row.id };
-        for (const c of HEARTBEAT_COLUMNS) heartbeat[c] = row[`h_${c}`];
-      }
-      target.heartbeat = heartbeat;
-      return target as unknown as Target & { heartbeat: Heartbeat | null };
+      const target = columnsOf<TargetWithHeartbeat>(r, TARGET_COLUMNS);
+      target.heartbeat = heartbeatOf(r, target.id, 'h_');
+      return target;
     }),
     total: Number(total.n),
   };
+}
+
+/** One target with its newest heartbeat (the view {@link queryTargets} lists), or null when there is no such target. */
+export async function getTargetWithHeartbeat(db: Kysely<Database>, id: number): Promise<TargetWithHeartbeat | null> {
+  const { items } = await queryTargets(db, { ids: [id], perPage: 1 });
+  return items[0] ?? null;
 }
 
 /** What may change of a target after it was added. */

@@ -6,11 +6,17 @@ import { createDb } from './db.js';
 import { migrateToLatest } from './migrate.js';
 import { ensureHeartbeatPartitions } from './partitions.js';
 
+const DAY_MS = 86_400_000;
+
 /** A database engine tests run against. */
 export interface TestDatabase {
   /** `pglite` (always) or `postgres` (when TEST_DATABASE_URL is set). */
   name: 'pglite' | 'postgres';
-  /** A fresh, migrated, empty database with today's partitions; `drop()` removes it. */
+  /**
+   * A fresh, migrated, empty database with the partitions of yesterday, today and
+   * tomorrow (UTC), so a test may write any time in the last 24 hours whatever the
+   * time of day it runs at; `drop()` removes it.
+   */
   open(): Promise<{ db: Kysely<Database>; url: string; drop(): Promise<void> }>;
 }
 
@@ -58,6 +64,6 @@ export function testDatabases(): TestDatabase[] {
 async function openFresh(url: string) {
   const db = await createDb(url, { max: 4 });
   await migrateToLatest(db);
-  await ensureHeartbeatPartitions(db, new Date(), 1);
+  await ensureHeartbeatPartitions(db, new Date(Date.now() - DAY_MS), 2);
   return { db, url, drop: () => db.destroy() };
 }
