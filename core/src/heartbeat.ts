@@ -1,6 +1,7 @@
 import { ExpositionError, indexSamples, type ScrapedSample, scanExposition } from './exposition.js';
 import { type CpuTotals, cpuUsagePercent, FIGURE_SERIES, hostFigures } from './figures.js';
 import { INVENTORY_SERIES, type Inventory, inventoryFromSamples } from './inventory.js';
+import { VIGIL_EXPORTER_PTY_SESSIONS } from './metric-names.js';
 
 export type { CpuTotals };
 
@@ -84,7 +85,7 @@ export type BodyFigures = ReturnType<typeof deriveFigures>;
 const decoder = new TextDecoder();
 
 /** The exporter's open terminal sessions (its PTY socket). */
-export const PTY_SESSIONS = 'vigil_exporter_pty_sessions';
+export const PTY_SESSIONS = VIGIL_EXPORTER_PTY_SESSIONS.name;
 
 /**
  * Parses a scraped body and derives its heartbeat figures: what a worker

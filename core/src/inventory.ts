@@ -6,25 +6,41 @@
  * null. The console shows these on a host's page; the scraper stores the latest.
  */
 import type { LabelledValue, SeriesLookup } from './figures.js';
+import {
+  CONTAINER_CPU_USAGE_SECONDS,
+  CONTAINER_LAST_SEEN,
+  CONTAINER_MEMORY_WORKING_SET,
+  CONTAINER_SPEC_MEMORY_LIMIT,
+  CONTAINER_START_TIME,
+  PROBE_DURATION_SECONDS,
+  PROBE_HTTP_STATUS_CODE,
+  PROBE_SSL_EARLIEST_CERT_EXPIRY,
+  PROBE_SUCCESS,
+  VIGIL_CONTAINER_HEALTH_STATUS,
+  VIGIL_CONTAINER_RESTARTS,
+  VIGIL_CONTAINER_STATE,
+} from './metric-names.js';
 
 /** Most containers, and most services, kept of one scrape (a bound on what one target can make the database store). */
 export const INVENTORY_LIMIT = 500;
 
 /** The series {@link inventoryFromSamples} reads (a scraper builds only these and the figures' of a body). */
-export const INVENTORY_SERIES: ReadonlySet<string> = new Set([
-  'container_cpu_usage_seconds_total',
-  'container_memory_working_set_bytes',
-  'container_spec_memory_limit_bytes',
-  'container_start_time_seconds',
-  'container_last_seen',
-  'vigil_container_state',
-  'vigil_container_health_status',
-  'vigil_container_restarts',
-  'probe_success',
-  'probe_duration_seconds',
-  'probe_http_status_code',
-  'probe_ssl_earliest_cert_expiry',
-]);
+export const INVENTORY_SERIES: ReadonlySet<string> = new Set(
+  [
+    CONTAINER_CPU_USAGE_SECONDS,
+    CONTAINER_MEMORY_WORKING_SET,
+    CONTAINER_SPEC_MEMORY_LIMIT,
+    CONTAINER_START_TIME,
+    CONTAINER_LAST_SEEN,
+    VIGIL_CONTAINER_STATE,
+    VIGIL_CONTAINER_HEALTH_STATUS,
+    VIGIL_CONTAINER_RESTARTS,
+    PROBE_SUCCESS,
+    PROBE_DURATION_SECONDS,
+    PROBE_HTTP_STATUS_CODE,
+    PROBE_SSL_EARLIEST_CERT_EXPIRY,
+  ].map((m) => m.name),
+);
 
 /** One container as its host's last scrape showed it. */
 export interface ContainerInventory {
@@ -114,14 +130,14 @@ function cpuSeconds(samples: readonly LabelledValue[] | undefined): number | nul
  * `cpuPercent` is null: it needs the previous scrape ({@link containerCpuPercent}).
  */
 export function inventoryFromSamples(get: SeriesLookup): Inventory {
-  const cpu = byName(get('container_cpu_usage_seconds_total'), 'name');
-  const memory = byName(get('container_memory_working_set_bytes'), 'name');
-  const limit = byName(get('container_spec_memory_limit_bytes'), 'name');
-  const started = byName(get('container_start_time_seconds'), 'name');
-  const seen = byName(get('container_last_seen'), 'name');
-  const state = byName(get('vigil_container_state'), 'name');
-  const health = byName(get('vigil_container_health_status'), 'name');
-  const restarts = byName(get('vigil_container_restarts'), 'name');
+  const cpu = byName(get(CONTAINER_CPU_USAGE_SECONDS.name), 'name');
+  const memory = byName(get(CONTAINER_MEMORY_WORKING_SET.name), 'name');
+  const limit = byName(get(CONTAINER_SPEC_MEMORY_LIMIT.name), 'name');
+  const started = byName(get(CONTAINER_START_TIME.name), 'name');
+  const seen = byName(get(CONTAINER_LAST_SEEN.name), 'name');
+  const state = byName(get(VIGIL_CONTAINER_STATE.name), 'name');
+  const health = byName(get(VIGIL_CONTAINER_HEALTH_STATUS.name), 'name');
+  const restarts = byName(get(VIGIL_CONTAINER_RESTARTS.name), 'name');
   const names = new Set<string>();
   for (const m of [cpu, memory, started, seen, state, restarts]) for (const k of m.keys()) names.add(k);
   const containers: ContainerInventory[] = [];
@@ -148,10 +164,10 @@ export function inventoryFromSamples(get: SeriesLookup): Inventory {
     for (const s of get(series) ?? []) if (!m.has(serviceName(s.labels))) m.set(serviceName(s.labels), s.value);
     return m;
   };
-  const duration = keyed('probe_duration_seconds');
-  const status = keyed('probe_http_status_code');
-  const cert = keyed('probe_ssl_earliest_cert_expiry');
-  const success = keyed('probe_success');
+  const duration = keyed(PROBE_DURATION_SECONDS.name);
+  const status = keyed(PROBE_HTTP_STATUS_CODE.name);
+  const cert = keyed(PROBE_SSL_EARLIEST_CERT_EXPIRY.name);
+  const success = keyed(PROBE_SUCCESS.name);
   const services: ServiceInventory[] = [];
   for (const name of [...success.keys()].sort().slice(0, INVENTORY_LIMIT)) {
     const code = finite(status.get(name));

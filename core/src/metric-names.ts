@@ -59,3 +59,32 @@ export const NODE_MEMORY_MEM_AVAILABLE = nodeMemory('MemAvailable');
 export const NODE_MEMORY_MEM_FREE = nodeMemory('MemFree');
 export const NODE_MEMORY_BUFFERS = nodeMemory('Buffers');
 export const NODE_MEMORY_CACHED = nodeMemory('Cached');
+
+/** Terminal sessions open on the exporter's host (its PTY socket); read into each heartbeat's `pty_sessions`. */
+export const VIGIL_EXPORTER_PTY_SESSIONS = gauge(
+  'vigil_exporter_pty_sessions',
+  'Terminal sessions open on this host through the PTY socket (shells, container shells, log streams).',
+);
+
+/** cAdvisor's container series (`{id, image, name}` and the allowed container labels), from cgroup files. */
+export const CONTAINER_CPU_USAGE_SECONDS = counter('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.');
+export const CONTAINER_MEMORY_WORKING_SET = gauge('container_memory_working_set_bytes', 'Current working set in bytes.');
+export const CONTAINER_SPEC_MEMORY_LIMIT = gauge('container_spec_memory_limit_bytes', 'Memory limit for the container.');
+export const CONTAINER_START_TIME = gauge('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.');
+export const CONTAINER_LAST_SEEN = gauge('container_last_seen', 'Last time a container was seen by the exporter');
+/** Docker's view of a container, which cAdvisor has no series for: state and health (`{state}`, `{health}` = 1), restarts. */
+export const VIGIL_CONTAINER_STATE = gauge(
+  'vigil_container_state',
+  "The container's state as Docker reports it (created, running, paused, restarting, removing, exited, dead), 1 for the current one.",
+);
+export const VIGIL_CONTAINER_HEALTH_STATUS = gauge(
+  'vigil_container_health_status',
+  "The container's health check status (healthy, unhealthy, starting, none), 1 for the current one.",
+);
+export const VIGIL_CONTAINER_RESTARTS = gauge('vigil_container_restarts', 'How many times Docker restarted the container.');
+
+/** blackbox_exporter's probe series (`{service}` in the services collector). */
+export const PROBE_SUCCESS = gauge('probe_success', 'Displays whether or not the probe was a success');
+export const PROBE_DURATION_SECONDS = gauge('probe_duration_seconds', 'Returns how long the probe took to complete in seconds');
+export const PROBE_HTTP_STATUS_CODE = gauge('probe_http_status_code', 'Response HTTP status code');
+export const PROBE_SSL_EARLIEST_CERT_EXPIRY = gauge('probe_ssl_earliest_cert_expiry', 'Returns last SSL chain expiry in unixtime');

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import { AppError, errorHandler } from '@vigil/core/errors';
 import type { Logger } from '@vigil/core/log';
+import { VIGIL_EXPORTER_PTY_SESSIONS } from '@vigil/core/metric-names';
 import { CONTENT_TYPES, MetricSink, renderFamilies } from '@vigil/core/render';
 import Koa, { type Middleware } from 'koa';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -55,8 +56,8 @@ function processRegistry(contentType: string, trimmer: HeapTrimmer, pty: Exporte
   const r = registryOf(contentType);
   if (pty)
     new Gauge({
-      name: 'vigil_exporter_pty_sessions',
-      help: 'Terminal sessions open on this host through the PTY socket (shells, container shells, log streams).',
+      name: VIGIL_EXPORTER_PTY_SESSIONS.name,
+      help: VIGIL_EXPORTER_PTY_SESSIONS.help,
       registers: [r],
       collect() {
         this.set(pty.sessions());

@@ -1,4 +1,14 @@
 import path from 'node:path';
+import {
+  CONTAINER_CPU_USAGE_SECONDS,
+  CONTAINER_LAST_SEEN,
+  CONTAINER_MEMORY_WORKING_SET,
+  CONTAINER_SPEC_MEMORY_LIMIT,
+  CONTAINER_START_TIME,
+  VIGIL_CONTAINER_HEALTH_STATUS,
+  VIGIL_CONTAINER_RESTARTS,
+  VIGIL_CONTAINER_STATE,
+} from '@vigil/core/metric-names';
 import type { Labels, MetricSink } from '@vigil/core/render';
 import {
   blockDeviceName,
@@ -84,15 +94,9 @@ export async function addContainerSamples(
 ): Promise<void> {
   const g = (name: string, help: string) => sink.gauge(name, help);
   const c = (name: string, help: string) => sink.counter(name, help);
-  const state = g(
-    'vigil_container_state',
-    "The container's state as Docker reports it (created, running, paused, restarting, removing, exited, dead), 1 for the current one.",
-  );
-  const health = g(
-    'vigil_container_health_status',
-    "The container's health check status (healthy, unhealthy, starting, none), 1 for the current one.",
-  );
-  const restarts = g('vigil_container_restarts', 'How many times Docker restarted the container.');
+  const state = g(VIGIL_CONTAINER_STATE.name, VIGIL_CONTAINER_STATE.help);
+  const health = g(VIGIL_CONTAINER_HEALTH_STATUS.name, VIGIL_CONTAINER_HEALTH_STATUS.help);
+  const restarts = g(VIGIL_CONTAINER_RESTARTS.name, VIGIL_CONTAINER_RESTARTS.help);
   const devices = new Map<string, string>();
   for (const { info, cgroup, stats, network } of snapshots) {
     const labels: Labels = { id: cgroup ?? `/docker/${info.id}`, image: info.image, name: info.name };
@@ -100,14 +104,13 @@ export async function addContainerSamples(
     state.set({ ...labels, state: info.state }, 1);
     health.set({ ...labels, status: info.health }, 1);
     restarts.set(labels, info.restartCount);
-    if (info.startedAt !== null)
-      g('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.').set(labels, info.startedAt);
+    if (info.startedAt !== null) g(CONTAINER_START_TIME.name, CONTAINER_START_TIME.help).set(labels, info.startedAt);
     if (!stats) continue;
-    g('container_last_seen', 'Last time a container was seen by the exporter').set(labels, now);
+    g(CONTAINER_LAST_SEEN.name, CONTAINER_LAST_SEEN.help).set(labels, now);
     const put = (family: () => ReturnType<MetricSink['gauge']>, v: number | null, extra: Labels = {}) => {
       if (v !== null && Number.isFinite(v)) family().set({ ...labels, ...extra }, v);
     };
-    put(() => c('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.'), stats.cpuUsageSeconds, { cpu: 'total' });
+    put(() => c(CONTAINER_CPU_USAGE_SECONDS.name, CONTAINER_CPU_USAGE_SECONDS.help), stats.cpuUsageSeconds, { cpu: 'total' });
     put(() => c('container_cpu_user_seconds_total', 'Cumulative user cpu time consumed in seconds.'), stats.cpuUserSeconds);
     put(() => c('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.'), stats.cpuSystemSeconds);
     put(() => c('container_cpu_cfs_periods_total', 'Number of elapsed enforcement period intervals.'), stats.cfsPeriods);
@@ -122,11 +125,11 @@ export async function addContainerSamples(
       () => g('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed'),
       stats.memoryUsageBytes,
     );
-    put(() => g('container_memory_working_set_bytes', 'Current working set in bytes.'), stats.memoryWorkingSetBytes);
+    put(() => g(CONTAINER_MEMORY_WORKING_SET.name, CONTAINER_MEMORY_WORKING_SET.help), stats.memoryWorkingSetBytes);
     put(() => g('container_memory_rss', 'Size of RSS in bytes.'), stats.memoryRssBytes);
     put(() => g('container_memory_cache', 'Number of bytes of page cache memory.'), stats.memoryCacheBytes);
     put(() => g('container_memory_max_usage_bytes', 'Maximum memory usage recorded in bytes'), stats.memoryMaxUsageBytes);
-    put(() => g('container_spec_memory_limit_bytes', 'Memory limit for the container.'), stats.memoryLimitBytes);
+    put(() => g(CONTAINER_SPEC_MEMORY_LIMIT.name, CONTAINER_SPEC_MEMORY_LIMIT.help), stats.memoryLimitBytes);
     put(() => g('container_processes', 'Number of processes running inside the container.'), stats.pids);
     for (const io of stats.io) {
       let device = devices.get(io.device);

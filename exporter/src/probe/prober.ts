@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import tls from 'node:tls';
 import { createGunzip } from 'node:zlib';
+import { PROBE_DURATION_SECONDS, PROBE_HTTP_STATUS_CODE, PROBE_SSL_EARLIEST_CERT_EXPIRY, PROBE_SUCCESS } from '@vigil/core/metric-names';
 import type { Labels, MetricSink } from '@vigil/core/render';
 import type { ProbeAllowList } from './allow.js';
 import type { HttpModule, RunnableModule, TcpModule } from './modules.js';
@@ -143,7 +144,7 @@ function addTlsSeries(sink: MetricSink, labels: Labels, socket: TLSSocket): numb
   // The certificates the server presented (Node adds the trust anchor it verified against at the end).
   const presented = socket.authorized && chain.length > 1 && chain.at(-1)!.issuerCertificate === chain.at(-1) ? chain.slice(0, -1) : chain;
   const earliest = Math.min(...presented.map(expiry));
-  G(sink, 'probe_ssl_earliest_cert_expiry', 'Returns last SSL chain expiry in unixtime').set(labels, earliest);
+  G(sink, PROBE_SSL_EARLIEST_CERT_EXPIRY.name, PROBE_SSL_EARLIEST_CERT_EXPIRY.help).set(labels, earliest);
   // The verified chain's earliest expiry; Go's zero time (year 1) when verification was skipped, as blackbox_exporter.
   G(sink, 'probe_ssl_last_chain_expiry_timestamp_seconds', 'Returns last SSL chain expiry in timestamp').set(
     labels,
@@ -324,7 +325,7 @@ async function probeHttp(
     const add = (name: string, help: string, value: number) => G(sink, name, help).set(labels, value);
     const d = G(sink, 'probe_http_duration_seconds', 'Duration of http request by phase, summed over all redirects');
     for (const phase of ['connect', 'processing', 'resolve', 'tls', 'transfer'] as const) d.set({ ...labels, phase }, phases[phase]);
-    add('probe_http_status_code', 'Response HTTP status code', statusCode ?? 0);
+    add(PROBE_HTTP_STATUS_CODE.name, PROBE_HTTP_STATUS_CODE.help, statusCode ?? 0);
     add('probe_http_content_length', 'Length of http content response', answer?.contentLength ?? 0);
     add('probe_http_uncompressed_body_length', 'Length of uncompressed response body', answer?.bodyBytes ?? 0);
     add('probe_http_redirects', 'The number of redirects', redirects);
@@ -554,8 +555,8 @@ export async function runProbe(
         ? await probeHttp(target, module.http, allow, sink, labels, controller.signal)
         : await probeTcp(target, module.tcp, allow, sink, labels, controller.signal);
     const durationSeconds = (performance.now() - t0) / 1000;
-    G(sink, 'probe_success', 'Displays whether or not the probe was a success').set(labels, r.success ? 1 : 0);
-    G(sink, 'probe_duration_seconds', 'Returns how long the probe took to complete in seconds').set(labels, durationSeconds);
+    G(sink, PROBE_SUCCESS.name, PROBE_SUCCESS.help).set(labels, r.success ? 1 : 0);
+    G(sink, PROBE_DURATION_SECONDS.name, PROBE_DURATION_SECONDS.help).set(labels, durationSeconds);
     return { ...r, error: r.error && controller.signal.aborted ? `timed out after ${timeoutSeconds} s` : r.error, durationSeconds };
   } finally {
     clearTimeout(timer);

@@ -1,8 +1,16 @@
-import type { RequestEvent } from '@sveltejs/kit';
+/**
+ * Notification channels: the use cases the channels API and the admin page both
+ * call — validate, write, audit, answer. URLs are masked in every answer (a
+ * webhook's path is its secret).
+ */
 import { postToChannel, testMessage } from '@vigil/core/channels';
-import type { NotificationChannel } from '@vigil/db';
+import { addChannel, getChannel, listChannels, type NotificationChannel, removeChannelById } from '@vigil/db';
 import * as z from 'zod/mini';
-import { audit, principalOf } from './api';
+import type { ChannelView } from '$lib/api';
+import { type Actor, recordAudit } from './actor';
+import { getDb } from './db';
+import { notFound, validate } from './errors';
+import { channelView } from './views';
 
 /** A new notification channel, as the API's body and the admin page's form give it. */
 export const newChannel = z.strictObject({
@@ -11,21 +19,50 @@ export const newChannel = z.strictObject({
   url: z.string().check(z.maxLength(2000)),
 });
 
+/** Every channel, by name. */
+export async function listChannelViews(): Promise<ChannelView[]> {
+  return (await listChannels(await getDb())).map(channelView);
+}
+
+async function existing(id: number): Promise<NotificationChannel> {
+  return (await getChannel(await getDb(), id)) ?? notFound('channel', id);
+}
+
+/** One channel. @throws ApiError 404 */
+export async function showChannel(id: number): Promise<ChannelView> {
+  return channelView(await existing(id));
+}
+
+/** Adds a channel, audited as `channel.create`; it gets every down and recovery event from now on. @throws ApiError 422; ChannelError */
+export async function createChannel(actor: Actor, input: unknown): Promise<ChannelView> {
+  const c = await addChannel(await getDb(), validate(newChannel, input));
+  const view = channelView(c);
+  await recordAudit(actor, 'channel.create', 'channel', c.id, { after: view });
+  return view;
+}
+
+/** Removes a channel and its pending deliveries, audited as `channel.remove`. @throws ApiError 404 */
+export async function deleteChannel(actor: Actor, id: number): Promise<ChannelView> {
+  const c = (await removeChannelById(await getDb(), id)) ?? notFound('channel', id);
+  const view = channelView(c);
+  await recordAudit(actor, 'channel.remove', 'channel', id, { before: view });
+  return view;
+}
+
 /**
- * Sends a channel a test message now, in the requester's name, and audits
- * the attempt either way.
- * @returns null when the channel took it, else what went wrong (its URL masked)
+ * Sends a channel a test message now, in the actor's name, and audits the
+ * attempt (`channel.test`) either way.
+ * @returns the channel, and null when it took the message, else what went wrong (its URL masked)
+ * @throws ApiError 404
  */
-export async function sendTestMessage(event: RequestEvent, channel: NotificationChannel): Promise<string | null> {
+export async function testChannel(actor: Actor, id: number): Promise<{ channel: ChannelView; error: string | null }> {
+  const channel = await existing(id);
   let error: string | null = null;
   try {
-    await postToChannel(channel, testMessage(channel.kind, principalOf(event).user.name), {
-      timeoutMs: 10_000,
-      userAgent: 'vigil-console',
-    });
+    await postToChannel(channel, testMessage(channel.kind, actor.user.name), { timeoutMs: 10_000, userAgent: 'vigil-console' });
   } catch (err) {
     error = (err as Error).message;
   }
-  await audit(event, 'channel.test', 'channel', channel.id, { after: { sent: error === null, error } });
-  return error;
+  await recordAudit(actor, 'channel.test', 'channel', channel.id, { after: { sent: error === null, error } });
+  return { channel: channelView(channel), error };
 }

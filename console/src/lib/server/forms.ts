@@ -1,29 +1,26 @@
+/**
+ * The admin and account pages' edge: each form action is `formAction(name, work)`,
+ * reads its fields with {@link formFields}, shapes them like the API's body and
+ * calls the same use case the API route does.
+ */
 import { type ActionFailure, fail, type RequestEvent } from '@sveltejs/kit';
-import { AccountError, ChannelError, TargetExistsError } from '@vigil/db';
-import * as z from 'zod/mini';
-import { ApiError } from './api';
+import { ApiError, refusalOf } from './errors';
 import { log } from './log';
 
 /** What a form action answers: its own result, or a failure with a message for the page (and the field it is about). */
 export type FormResult<T> = T | ActionFailure<{ message: string; field?: string; action: string }>;
 
 /**
- * Runs a form action's work and turns known refusals into a 4xx `fail` with
- * the message to show (never a stack): bad input, a name taken, the last
- * admin, an unknown object. Anything else is logged and answered with a
- * generic message.
+ * Runs a form action's work and turns refusals ({@link refusalOf}, the same as
+ * the API's) into a 4xx `fail` with the message to show (never a stack).
+ * Anything else is logged and answered with a generic message.
  */
 export async function formAction<T>(action: string, work: () => Promise<T>): Promise<FormResult<T>> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof ApiError) return fail(err.status, { message: err.message, field: err.field, action });
-    if (err instanceof AccountError)
-      return fail(err.code === 'not_found' ? 404 : err.code === 'invalid' ? 422 : 409, { message: err.message, action });
-    if (err instanceof ChannelError) return fail(err.code === 'exists' ? 409 : 422, { message: err.message, field: err.field, action });
-    if (err instanceof TargetExistsError) return fail(409, { message: err.message, field: 'name', action });
-    if (err instanceof Error && /violates check constraint/.test(err.message))
-      return fail(422, { message: 'a value is out of range (the timeout may not exceed the interval)', action });
+    const refusal = refusalOf(err);
+    if (refusal) return fail(refusal.status, { message: refusal.message, field: refusal.field, action });
     log().error({ err, action }, 'form action failed');
     return fail(500, { message: 'that did not work because of an internal error; the console log has the details', action });
   }
@@ -35,18 +32,6 @@ export async function formFields(event: RequestEvent): Promise<Record<string, st
   const out: Record<string, string> = {};
   for (const [k, v] of form) if (typeof v === 'string' && !(k in out)) out[k] = v;
   return out;
-}
-
-/**
- * Checks parsed form values against a schema.
- * @throws ApiError 422 naming the first field that is wrong and why
- */
-export function checkForm<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
-  const r = z.safeParse(schema, value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.join('.');
-  throw new ApiError(422, 'invalid', `${field ? `${field}: ` : ''}${issue.message}`, field || undefined);
 }
 
 /** `key=value` pairs separated by commas or new lines (`rack=a, role=db`) as labels; an empty string is none. @throws ApiError 422 */

@@ -117,7 +117,12 @@ describe('admin and account form actions', () => {
       });
       expect(await getTarget(db, t!.id)).toMatchObject({ interval_seconds: 60, labels: {}, token: null });
       expect(await a.edit!(post({ id: String(t!.id), interval_seconds: '5', timeout_seconds: '10' }))).toMatchObject({ status: 422 });
-      expect(await a.edit!(post({ id: '424242', labels: '' }))).toMatchObject({ message: 'that target is gone' });
+      // A target that is gone is refused as the API refuses it: 404, saying so.
+      expect(await a.edit!(post({ id: '424242', labels: '' }))).toMatchObject({
+        status: 404,
+        data: { message: 'no target with id 424242; it may have been removed' },
+      });
+      expect(await a.remove!(post({ id: '424242' }))).toMatchObject({ status: 404, data: { message: 'no target with id 424242' } });
       const listed = (await (await import('./targets/+page.server.ts')).load(get())) as { targets: { name: string; has_token: boolean }[] };
       expect(listed.targets.map((x) => x.name)).toEqual(['pi-9']);
       expect(await a.remove!(post({ id: String(t!.id) }))).toEqual({ action: 'remove', removed: 'pi-9' });

@@ -1,6 +1,6 @@
 import { listAudit } from '@vigil/db';
-import { auditView } from '$lib/server/accounts';
 import { getDb } from '$lib/server/db';
+import { auditView } from '$lib/server/views';
 import type { PageServerLoad } from './$types';
 
 const PER_PAGE = 50;

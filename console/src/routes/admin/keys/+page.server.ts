@@ -1,19 +1,14 @@
-import { listApiKeys, revokeApiKey } from '@vigil/db';
-import { apiKeyView } from '$lib/server/accounts';
-import { ApiError, audit } from '$lib/server/api';
-import { getDb } from '$lib/server/db';
+import { actorOf } from '$lib/server/actor';
+import { listApiKeyViews, revokeKey } from '$lib/server/api-keys';
 import { formAction, formFields } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => ({ keys: (await listApiKeys(await getDb())).map(apiKeyView) });
+export const load: PageServerLoad = async (event) => ({ keys: await listApiKeyViews(actorOf(event), { all: true }) });
 
 export const actions: Actions = {
   revoke: (event) =>
     formAction('revoke', async () => {
-      const id = Number((await formFields(event)).id);
-      const r = await revokeApiKey(await getDb(), id);
-      if (!r) throw new ApiError(404, 'not_found', 'that key is gone');
-      await audit(event, 'api_key.revoke', 'api_key', id, { before: apiKeyView(r.before), after: apiKeyView(r.after) });
-      return { action: 'revoke', revoked: r.after.name };
+      const r = await revokeKey(actorOf(event), Number((await formFields(event)).id));
+      return { action: 'revoke', revoked: r.name };
     }),
 };

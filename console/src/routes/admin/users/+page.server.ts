@@ -1,43 +1,34 @@
-import { createUser, getUser, listUsers, removeUser, setPassword, setRole } from '@vigil/db';
-import { userView } from '$lib/server/accounts';
-import { ApiError, audit, principalOf } from '$lib/server/api';
-import { getDb } from '$lib/server/db';
+import { actorOf } from '$lib/server/actor';
+import { ApiError } from '$lib/server/errors';
 import { formAction, formFields } from '$lib/server/forms';
+import { addUser, changeUser, deleteUser, listUserViews } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => ({ users: (await listUsers(await getDb())).map(userView) });
+export const load: PageServerLoad = async () => ({ users: await listUserViews() });
 
 export const actions: Actions = {
   create: (event) =>
     formAction('create', async () => {
       const f = await formFields(event);
       if ((f.password ?? '') !== (f.confirm ?? '')) throw new ApiError(422, 'invalid', 'the two passwords differ', 'confirm');
-      const u = await createUser(await getDb(), { name: f.name?.trim() ?? '', role: f.role ?? '', password: f.password ?? '' });
-      await audit(event, 'user.create', 'user', u.id, { after: userView(u) });
+      const u = await addUser(actorOf(event), { name: f.name?.trim() ?? '', role: f.role ?? '', password: f.password ?? '' });
       return { action: 'create', created: u.name };
     }),
   role: (event) =>
     formAction('role', async () => {
       const f = await formFields(event);
-      const r = await setRole(await getDb(), f.name ?? '', f.role ?? '');
-      await audit(event, 'user.set_role', 'user', r.after.id, { before: userView(r.before), after: userView(r.after) });
-      return { action: 'role', changed: r.after.name };
+      const u = await changeUser(actorOf(event), f.name ?? '', { role: f.role ?? '' });
+      return { action: 'role', changed: u.name };
     }),
   password: (event) =>
     formAction('password', async () => {
       const f = await formFields(event);
-      const u = await setPassword(await getDb(), f.name ?? '', f.password ?? '');
-      await audit(event, 'user.reset_password', 'user', u.id);
+      const u = await changeUser(actorOf(event), f.name ?? '', { password: f.password ?? '' });
       return { action: 'password', reset: u.name };
     }),
   remove: (event) =>
     formAction('remove', async () => {
-      const f = await formFields(event);
-      if (f.name === principalOf(event).user.name) throw new ApiError(409, 'conflict', 'you cannot remove yourself; another admin can');
-      const db = await getDb();
-      if (!(await getUser(db, f.name ?? ''))) throw new ApiError(404, 'not_found', 'that user is gone');
-      const u = await removeUser(db, f.name ?? '');
-      await audit(event, 'user.remove', 'user', u.id, { before: userView(u) });
+      const u = await deleteUser(actorOf(event), (await formFields(event)).name ?? '');
       return { action: 'remove', removed: u.name };
     }),
 };

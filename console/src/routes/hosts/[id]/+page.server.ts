@@ -1,10 +1,11 @@
 import { error, fail } from '@sveltejs/kit';
 import { figureSeries, getInventory, roleAtLeast, setPaused, writeAudit } from '@vigil/db';
 import { CHART_RANGES, chartRange } from '$lib/charts';
-import { inventoryView, parseId } from '$lib/server/api';
+import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
+import { inventoryView } from '$lib/server/views';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 /** The host's id from the path. @throws 404 for anything but a PostgreSQL integer */

@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { listAudit } from '@vigil/db';
 import type { AuditView, Page } from '$lib/api';
-import { auditView } from '$lib/server/accounts';
 import { api, pageOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { auditView } from '$lib/server/views';
 import type { RequestHandler } from './$types';
 
 /** The audit log, newest first (admin): `page`, `per_page`. */

@@ -1,12 +1,11 @@
 import { json } from '@sveltejs/kit';
-import { addTarget, queryTargets, type TargetState } from '@vigil/db';
-import type { Page, TargetView } from '$lib/api';
-import { ApiError, api, audit, body, pageOf, targetView } from '$lib/server/api';
-import { getDb } from '$lib/server/db';
-import { newTarget } from '$lib/server/targets';
+import { TARGET_STATES, type TargetState } from '@vigil/core/states';
+import { actorOf } from '$lib/server/actor';
+import { ApiError, api, jsonBody, pageOf } from '$lib/server/api';
+import { createTarget, listTargetViews } from '$lib/server/targets';
 import type { RequestHandler } from './$types';
 
-const STATES = ['unknown', 'up', 'down', 'stopped', 'paused'];
+const STATES: readonly string[] = [...TARGET_STATES, 'paused'];
 
 /**
  * Targets by name, with their newest heartbeat: `?state=up|down|unknown|stopped|paused`,
@@ -22,23 +21,16 @@ export const GET: RequestHandler = api(async ({ url }) => {
     if (eq < 1) throw new ApiError(400, 'bad_request', `label ${JSON.stringify(l.slice(0, 40))} must be key=value`);
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
-  const db = await getDb();
-  const { items, total } = await queryTargets(db, {
-    state: state as TargetState | 'paused' | undefined,
-    labels,
-    q: url.searchParams.get('q')?.slice(0, 100) || undefined,
-    page,
-    perPage,
-  });
-  const result: Page<TargetView> = { items: items.map((t) => targetView(t, t.heartbeat)), total, page, per_page: perPage };
-  return json(result);
+  return json(
+    await listTargetViews({
+      state: state as TargetState | 'paused' | undefined,
+      labels,
+      q: url.searchParams.get('q')?.slice(0, 100) || undefined,
+      page,
+      perPage,
+    }),
+  );
 });
 
-/** Adds a target: `{name, url, interval_seconds?, timeout_seconds?, labels?}` → 201 with it; 409 when the name is taken. */
-export const POST: RequestHandler = api(async (event) => {
-  const input = await body(event, newTarget);
-  const t = await addTarget(await getDb(), { ...input, source: 'console' });
-  const view = targetView(t);
-  await audit(event, 'target.create', 'target', t.id, { after: view });
-  return json(view, { status: 201 });
-});
+/** Adds a target: `{name, url, interval_seconds?, timeout_seconds?, labels?, token?, pty_url?}` → 201 with it; 409 when the name is taken. */
+export const POST: RequestHandler = api(async (event) => json(await createTarget(actorOf(event), await jsonBody(event)), { status: 201 }));

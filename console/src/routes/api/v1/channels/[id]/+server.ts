@@ -1,22 +1,14 @@
 import { json } from '@sveltejs/kit';
-import { getChannel, removeChannelById } from '@vigil/db';
-import { ApiError, api, audit, channelView, idOf } from '$lib/server/api';
-import { getDb } from '$lib/server/db';
+import { actorOf } from '$lib/server/actor';
+import { api, idOf } from '$lib/server/api';
+import { deleteChannel, showChannel } from '$lib/server/channels';
 import type { RequestHandler } from './$types';
 
 /** One channel (URL masked). */
-export const GET: RequestHandler = api(async ({ params }) => {
-  const id = idOf(params.id, 'channel');
-  const c = await getChannel(await getDb(), id);
-  if (!c) throw new ApiError(404, 'not_found', `no channel with id ${id}`);
-  return json(channelView(c));
-});
+export const GET: RequestHandler = api(async ({ params }) => json(await showChannel(idOf(params.id, 'channel'))));
 
 /** Removes a channel and its pending deliveries → 204. */
 export const DELETE: RequestHandler = api(async (event) => {
-  const id = idOf(event.params.id, 'channel');
-  const c = await removeChannelById(await getDb(), id);
-  if (!c) throw new ApiError(404, 'not_found', `no channel with id ${id}`);
-  await audit(event, 'channel.remove', 'channel', id, { before: channelView(c) });
+  await deleteChannel(actorOf(event), idOf(event.params.id, 'channel'));
   return new Response(null, { status: 204 });
 });

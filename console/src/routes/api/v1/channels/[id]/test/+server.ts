@@ -1,8 +1,7 @@
 import { json } from '@sveltejs/kit';
-import { getChannel } from '@vigil/db';
+import { actorOf } from '$lib/server/actor';
 import { ApiError, api, idOf } from '$lib/server/api';
-import { sendTestMessage } from '$lib/server/channels';
-import { getDb } from '$lib/server/db';
+import { testChannel } from '$lib/server/channels';
 import type { RequestHandler } from './$types';
 
 /**
@@ -10,10 +9,7 @@ import type { RequestHandler } from './$types';
  * went wrong (its URL masked). Audited either way.
  */
 export const POST: RequestHandler = api(async (event) => {
-  const id = idOf(event.params.id, 'channel');
-  const c = await getChannel(await getDb(), id);
-  if (!c) throw new ApiError(404, 'not_found', `no channel with id ${id}`);
-  const error = await sendTestMessage(event, c);
+  const { error } = await testChannel(actorOf(event), idOf(event.params.id, 'channel'));
   if (error !== null) throw new ApiError(502, 'channel_failed', `the channel did not take the test message: ${error}`);
   return json({ sent: true });
 });

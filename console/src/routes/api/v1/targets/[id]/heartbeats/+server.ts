@@ -1,8 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { figureSeries, getTarget, heartbeatsBetween } from '@vigil/db';
 import type { HeartbeatsResponse, SeriesResponse } from '$lib/api';
-import { ApiError, api, heartbeatView, idOf } from '$lib/server/api';
+import { ApiError, api, idOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { heartbeatView } from '$lib/server/views';
 import type { RequestHandler } from './$types';
 
 const DAY = 86_400;

@@ -1,7 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { getInventory, getTarget } from '@vigil/db';
-import { ApiError, api, idOf, inventoryView } from '$lib/server/api';
+import { ApiError, api, idOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { inventoryView } from '$lib/server/views';
 import type { RequestHandler } from './$types';
 
 /** A target's containers and services as its latest scrape showed them (empty lists, null times: none seen). */
