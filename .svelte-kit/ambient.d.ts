@@ -55,7 +55,6 @@ declare module '$env/static/private' {
 	export const npm_package_json: string;
 	export const PYTHONUNBUFFERED: string;
 	export const npm_package_engines_node: string;
-	export const TEST_DATABASE_URL: string;
 	export const SSL_CERT_FILE: string;
 	export const npm_config_userconfig: string;
 	export const npm_config_local_prefix: string;
@@ -102,22 +101,14 @@ declare module '$env/static/private' {
 	export const npm_config_global_prefix: string;
 	export const IS_SANDBOX: string;
 	export const TOX_TESTENV_PASSENV: string;
-	export const VIGIL_TEST_DOCKER_IMAGE: string;
 	export const npm_config_allow_scripts: string;
 	export const npm_command: string;
 	export const TOX_OVERRIDE: string;
-	export const VIGIL_TEST_DOCKER_HOST: string;
 	export const PIP_FIND_LINKS: string;
 	export const PIP_CERT: string;
 	export const INIT_CWD: string;
 	export const EDITOR: string;
-	export const TEST: string;
-	export const VITEST: string;
 	export const NODE_ENV: string;
-	export const PROD: string;
-	export const DEV: string;
-	export const BASE_URL: string;
-	export const MODE: string;
 }
 
 /**
@@ -221,7 +212,6 @@ declare module '$env/dynamic/private' {
 		npm_package_json: string;
 		PYTHONUNBUFFERED: string;
 		npm_package_engines_node: string;
-		TEST_DATABASE_URL: string;
 		SSL_CERT_FILE: string;
 		npm_config_userconfig: string;
 		npm_config_local_prefix: string;
@@ -268,22 +258,14 @@ declare module '$env/dynamic/private' {
 		npm_config_global_prefix: string;
 		IS_SANDBOX: string;
 		TOX_TESTENV_PASSENV: string;
-		VIGIL_TEST_DOCKER_IMAGE: string;
 		npm_config_allow_scripts: string;
 		npm_command: string;
 		TOX_OVERRIDE: string;
-		VIGIL_TEST_DOCKER_HOST: string;
 		PIP_FIND_LINKS: string;
 		PIP_CERT: string;
 		INIT_CWD: string;
 		EDITOR: string;
-		TEST: string;
-		VITEST: string;
 		NODE_ENV: string;
-		PROD: string;
-		DEV: string;
-		BASE_URL: string;
-		MODE: string;
 		[key: `PUBLIC_${string}`]: undefined;
 		[key: `${string}`]: string | undefined;
 	}

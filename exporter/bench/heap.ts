@@ -17,7 +17,8 @@ import { benchContainers, recordSection } from '../../bench/lib.js';
 import { createExporterApp } from '../src/app.js';
 import { buildCollectors } from '../src/collectors/index.js';
 import { loadExporterConfig } from '../src/config.js';
-import { ContainerCache, DockerClient } from '../src/docker.js';
+import { DockerClient } from '../src/docker/client.js';
+import { ContainerCache } from '../src/docker/container-cache.js';
 
 const { values } = parseArgs({
   options: { containers: { type: 'string', default: '20' }, scrapes: { type: 'string', default: '6000' }, record: { type: 'boolean' } },

@@ -20,7 +20,7 @@ import { DEFAULT_FILESYSTEM_FILTER, type FilesystemFilter } from './collectors/f
 import { COLLECTORS } from './collectors/index.js';
 import { DEFAULT_NETSTAT_FIELDS } from './collectors/netstat.js';
 import { DEFAULT_VMSTAT_FIELDS } from './collectors/vmstat.js';
-import { parseDockerHost } from './docker.js';
+import { parseDockerHost } from './docker/client.js';
 import { lookupUser, type PasswdEntry } from './passwd.js';
 import { ProbeAllowList } from './probe/allow.js';
 import type { PtyOptions } from './pty.js';

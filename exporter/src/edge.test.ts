@@ -6,7 +6,8 @@ import { createLogger } from '@vigil/core/log';
 import { captureLog, until } from '@vigil/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readHwmonTemps } from './collectors/hwmon.js';
-import { ContainerCache, DockerClient, DockerError } from './docker.js';
+import { DockerClient, DockerError } from './docker/client.js';
+import { ContainerCache } from './docker/container-cache.js';
 
 describe('hwmon chips as node_exporter names them', () => {
   const sys = mkdtempSync(path.join(tmpdir(), 'vigil-hwmon-'));

@@ -4,7 +4,7 @@ import { captureLog, opened, openPty, type Refusal } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_HOST, docker, dockerMissing, IMAGE } from '../test/docker.js';
 import { loadExporterConfig } from './config.js';
-import { LogDemuxer } from './docker.js';
+import { LogDemuxer } from './docker/log-demuxer.js';
 import { type RunningExporter, startExporter } from './server.js';
 
 describe('LogDemuxer', () => {

@@ -13,7 +13,7 @@ import type { CgroupStats } from './cgroup.js';
 import type { Collection } from './collector.js';
 import type { ContainerSnapshot } from './collectors/containers.js';
 import type { ProbeResult } from './collectors/services.js';
-import type { ContainerInfo } from './docker.js';
+import type { ContainerInfo } from './docker/container-cache.js';
 
 /** `/host`: this host in one document. Bytes, seconds, percent (0–100); null where the host does not say. */
 export interface HostView {

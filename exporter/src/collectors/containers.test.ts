@@ -4,7 +4,8 @@ import { silentLogger } from '@vigil/core/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_HOST, docker, dockerMissing, IMAGE } from '../../test/docker.js';
 import { loadExporterConfig } from '../config.js';
-import { ContainerCache, DockerClient, DockerError, parseDockerHost } from '../docker.js';
+import { DockerClient, DockerError, parseDockerHost } from '../docker/client.js';
+import { ContainerCache } from '../docker/container-cache.js';
 import { type RunningExporter, startExporter } from '../server.js';
 import { containerLabelName } from './containers.js';
 

@@ -20,7 +20,7 @@ import {
   readCgroupV2,
 } from '../cgroup.js';
 import type { Collector, HostPaths } from '../collector.js';
-import type { ContainerCache, ContainerInfo } from '../docker.js';
+import type { ContainerCache, ContainerInfo } from '../docker/container-cache.js';
 import { type NetdevColumn, type NetdevStats, readNetdev } from './netdev.js';
 import { closeHandles } from './read.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@vigil/core/log';
 import type { Collector, HostPaths } from '../collector.js';
-import type { ContainerCache } from '../docker.js';
+import type { ContainerCache } from '../docker/container-cache.js';
 import { arpCollector } from './arp.js';
 import { conntrackCollector } from './conntrack.js';
 import { containersCollector } from './containers.js';

@@ -18,11 +18,9 @@
  *   role, ends the user's terminals.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '@vigil/core/log';
 import {
   CLOSE_REFUSED,
@@ -38,9 +36,11 @@ import { type Database, endTerminalSession, getTarget, roleAtLeast, startTermina
 import type { Kysely } from 'kysely';
 import { WebSocket, WebSocketServer } from 'ws';
 import { authenticate, SESSION_COOKIE } from './auth';
+import { CastRecorder } from './cast-recorder';
 import { hostAllowed } from './config';
 import { registerStream } from './live';
 import { TerminalFeed } from './terminal-feed';
+import { clientAddressOf, cookieOf } from './upgrade-request';
 
 /** Output bytes sent to the browser and not yet drawn, above which the console stops reading the host. */
 export const HIGH_WATER_BYTES = 512 * 1024;
@@ -65,69 +65,6 @@ export interface TerminalOptions {
   recordDir?: string | null;
 }
 
-/** A recording stops growing past this size (the session goes on). */
-export const RECORDING_MAX_BYTES = 64 * 1024 * 1024;
-
-/**
- * Writes one session as asciicast v2: a header line, then `[seconds, "o",
- * text]` for output and `[seconds, "r", "COLSxROWS"]` for resizes. Keystrokes
- * are not recorded (they hold passwords typed at prompts that do not echo).
- */
-export class CastRecorder {
-  readonly #out: WriteStream;
-  readonly #decoder = new StringDecoder('utf8');
-  readonly #t0 = performance.now();
-  #bytes = 0;
-  #full = false;
-
-  constructor(
-    readonly file: string,
-    header: { cols: number; rows: number; title: string },
-  ) {
-    this.#out = createWriteStream(file, { mode: 0o600 });
-    this.#out.on('error', () => {
-      this.#full = true;
-    });
-    this.#line({
-      version: 2,
-      width: header.cols,
-      height: header.rows,
-      timestamp: Math.floor(Date.now() / 1000),
-      title: header.title,
-      env: { TERM: 'xterm-256color' },
-    });
-  }
-
-  #line(v: unknown): void {
-    if (this.#full) return;
-    const text = `${JSON.stringify(v)}\n`;
-    this.#bytes += text.length;
-    if (this.#bytes > RECORDING_MAX_BYTES) {
-      this.#full = true;
-      this.#out.write(`${JSON.stringify([this.#now(), 'o', '\r\n[recording stopped: 64 MiB]\r\n'])}\n`);
-      return;
-    }
-    this.#out.write(text);
-  }
-
-  #now(): number {
-    return Math.round(performance.now() - this.#t0) / 1000;
-  }
-
-  output(data: Buffer): void {
-    const text = this.#decoder.write(data);
-    if (text) this.#line([this.#now(), 'o', text]);
-  }
-
-  resize(cols: number, rows: number): void {
-    this.#line([this.#now(), 'r', `${cols}x${rows}`]);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.#out.end(resolve));
-  }
-}
-
 /** The PTY socket of a target: `pty_url`, else its metrics URL's host and port with /pty (ws or wss). */
 export function ptyUrlOf(target: Pick<Target, 'url' | 'pty_url'>): string {
   if (target.pty_url) return target.pty_url;
@@ -139,14 +76,6 @@ export function ptyUrlOf(target: Pick<Target, 'url' | 'pty_url'>): string {
   u.search = '';
   u.hash = '';
   return u.toString();
-}
-
-function cookieValue(header: string | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return null;
 }
 
 function refuse(socket: Duplex, status: number, text: string, message: string): void {
@@ -239,12 +168,12 @@ export class TerminalHub {
     if (!m) return refuse(socket, 404, 'Not Found', 'no such socket');
     if (!hostAllowed(req.headers.host ?? null, this.o.origin)) return refuse(socket, 421, 'Misdirected Request', 'wrong host');
     const origin = req.headers.origin ?? null;
-    const client = this.#clientIp(req);
+    const client = clientAddressOf(req, this.o.proxyHops);
     if (origin !== this.o.origin.origin) {
       this.o.log.warn({ origin, client }, 'terminal refused: foreign Origin');
       return refuse(socket, 403, 'Forbidden', `terminals open only from ${this.o.origin.origin}`);
     }
-    const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    const cookie = cookieOf(req, SESSION_COOKIE);
     const db = await this.o.db();
     const principal = cookie ? await authenticate(db, { session: cookie }, this.o.session) : null;
     if (!principal) return refuse(socket, 401, 'Unauthorized', 'sign in first');
@@ -305,18 +234,6 @@ export class TerminalHub {
         rows: dim('rows', 24),
       });
     });
-  }
-
-  #clientIp(req: http.IncomingMessage): string | null {
-    if (this.o.proxyHops > 0) {
-      const xff = String(req.headers['x-forwarded-for'] ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const v = xff[xff.length - this.o.proxyHops];
-      if (v) return v;
-    }
-    return req.socket.remoteAddress ?? null;
   }
 
   async #connect(s: TerminalSession, grant: Parameters<typeof mintTicket>[1]['grant']): Promise<void> {
