@@ -173,6 +173,22 @@ describe('vigil targets and migrate', () => {
     expect(listed).not.toContain('hunter2');
     await run('targets', 'remove', 'basic');
   });
+
+  it("never prints a target's own token, only that it has one", async () => {
+    await run('targets', 'add', 'tokened', 'http://pi-8.lan:9110/metrics');
+    const db = await createDb(env.DATABASE_URL!, { max: 1 });
+    try {
+      await db.updateTable('targets').set({ token: 'a-per-target-secret-token' }).where('name', '=', 'tokened').execute();
+    } finally {
+      await db.destroy();
+    }
+    const listed = `${await run('targets', 'list')}${await run('targets', 'list', '--json')}`;
+    expect(listed).not.toContain('a-per-target-secret-token');
+    const json = JSON.parse(await run('targets', 'list', '--json')) as { name: string; has_token: boolean; token?: unknown }[];
+    expect(json.find((t) => t.name === 'tokened')).toMatchObject({ has_token: true, heartbeat: null });
+    expect(json.find((t) => t.name === 'tokened')).not.toHaveProperty('token');
+    await run('targets', 'remove', 'tokened');
+  });
 });
 
 describe('a DATABASE_URL that names no database Vigil can use', () => {

@@ -1,8 +1,9 @@
 /**
- * Targets: the rules a target must follow (one schema for the API, the admin
- * form and the CLI's checks to agree with) and the use cases the API routes and
+ * Targets: the use cases the API routes and
  * the admin page's actions both call — validate, write, audit, answer.
  */
+
+import { newTarget, scrapeTest, targetPatch } from '@vigil/core/target-schema';
 import {
   addTarget,
   getTarget,
@@ -14,107 +15,12 @@ import {
   type TargetQuery,
   updateTarget,
 } from '@vigil/db';
-import * as z from 'zod/mini';
 import type { Page, ScrapeTestView, TargetView } from '$lib/api';
 import { type Actor, recordAudit } from './actor';
 import { getDb } from './db';
 import { ApiError, notFound, validate } from './errors';
 import { testScrape } from './scrape';
 import { targetView } from './views';
-
-/** Shortest and longest scrape interval, seconds (the schema's own check), and the shortest timeout. */
-const MIN_INTERVAL = 1;
-const MAX_INTERVAL = 86_400;
-const MIN_TIMEOUT = 0.1;
-
-const name = z
-  .string()
-  .check(
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, dot, dash or underscore, at most 63, starting with a letter or digit'),
-  );
-
-/** An exporter's metrics URL: http(s) with a host; a bare host gets /metrics. */
-const url = z.pipe(
-  z.string().check(z.maxLength(2000)),
-  z.transform((raw, ctx) => {
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'not a URL; give the exporter’s metrics URL, e.g. http://pi-1.lan:9110/metrics',
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      ctx.issues.push({ code: 'custom', message: 'must start with http:// or https://', input: raw });
-      return z.NEVER;
-    }
-    if (u.pathname === '/') u.pathname = '/metrics';
-    return u.toString();
-  }),
-);
-
-const interval = z.int().check(z.gte(MIN_INTERVAL), z.lte(MAX_INTERVAL));
-const timeout = z.number().check(z.gte(MIN_TIMEOUT), z.lte(MAX_INTERVAL));
-const labels = z.record(
-  z.string().check(z.regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name')),
-  z.string().check(z.maxLength(200)),
-);
-
-/** A bearer token for one exporter (its VIGIL_EXPORTER_TOKEN), as the exporter requires: 16 to 200 printable characters. */
-const token = z.string().check(z.minLength(16), z.maxLength(200), z.regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'));
-
-/** An exporter's PTY socket: ws:// or wss://, without credentials. */
-const ptyUrl = z.string().check(
-  z.maxLength(500),
-  z.refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'ws:' || u.protocol === 'wss:') && !u.username && !u.password;
-    } catch {
-      return false;
-    }
-  }, 'a ws:// or wss:// URL without credentials, e.g. ws://10.0.0.5:9120/pty'),
-);
-
-const timeoutWithinInterval = (v: { interval_seconds?: number; timeout_seconds?: number }) =>
-  v.timeout_seconds === undefined || v.interval_seconds === undefined || v.timeout_seconds <= v.interval_seconds;
-
-/** `POST /api/v1/targets`: a new target; the timeout defaults to min(10 s, interval) and may not exceed it. */
-export const newTarget = z
-  .object({
-    name,
-    url,
-    interval_seconds: z.optional(interval),
-    timeout_seconds: z.optional(timeout),
-    labels: z.optional(labels),
-    token: z.optional(token),
-    pty_url: z.optional(ptyUrl),
-  })
-  .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
-
-/** `PATCH /api/v1/targets/:id`: any of url, interval, timeout, labels, token (null: the default one again), paused. */
-export const targetPatch = z
-  .strictObject({
-    url: z.optional(url),
-    interval_seconds: z.optional(interval),
-    timeout_seconds: z.optional(timeout),
-    labels: z.optional(labels),
-    token: z.optional(z.nullable(token)),
-    pty_url: z.optional(z.nullable(ptyUrl)),
-    paused: z.optional(z.boolean()),
-  })
-  .check(z.refine(timeoutWithinInterval, { message: 'timeout_seconds may not exceed interval_seconds', path: ['timeout_seconds'] }));
-
-/** `POST /api/v1/targets/scrape`: a test scrape of a URL not added yet (with its token, timeout). */
-export const scrapeTest = z.strictObject({
-  url,
-  token: z.optional(token),
-  timeout_seconds: z.optional(timeout),
-});
 
 /** A page of targets, each with its newest heartbeat (the one target view; see queryTargets). */
 export async function listTargetViews(query: TargetQuery & { page: number; perPage: number }): Promise<Page<TargetView>> {

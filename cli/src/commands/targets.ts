@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { parseDuration } from '@vigil/core/config';
+import { maskUrl } from '@vigil/core/secrets';
+import { newTarget, TARGET_LIMITS, targetUrl } from '@vigil/core/target-schema';
+import { addTarget, queryTargets, removeTarget, requireCurrentSchema, TargetExistsError } from '@vigil/db';
+import * as z from 'zod/mini';
+import { type DbWork, type Out, printTable, UsageError, VIGIL } from './shared.js';
+
+/**
+ * Validates a target's metrics URL as the console does (http(s) with a host; a
+ * bare host gets /metrics). @throws UsageError saying what is wrong
+ */
+export function checkTargetUrl(raw: string): string {
+  const r = z.safeParse(targetUrl, raw);
+  if (r.success) return r.data;
+  throw new UsageError(`"${maskUrl(raw)}" ${r.error.issues[0]!.message.replace(/^not a URL/, 'is not a URL')}`);
+}
+
+/** `vigil targets list|add|remove`: reads the command line (throwing UsageError), returns the database work. */
+export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
+  if (sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      // The one target view (each with its newest heartbeat), as the API lists it: the token never shown, only whether there is one.
+      const targets = (await queryTargets(db, { perPage: 1_000_000 })).items;
+      if (values.json) {
+        const shown = targets.map(({ token, ...t }) => ({ ...t, url: maskUrl(t.url), has_token: token !== null }));
+        out(`${JSON.stringify(shown, null, 2)}\n`);
+        return;
+      }
+      if (targets.length === 0) {
+        out(`no targets; add one with: ${VIGIL} targets add NAME URL\n`);
+        return;
+      }
+      printTable(
+        ['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'],
+        targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, maskUrl(t.url)]),
+        out,
+      );
+    };
+  }
+  if (sub === 'add') {
+    const usage = `usage: ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value]`;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { interval: { type: 'string' }, timeout: { type: 'string' }, label: { type: 'string', multiple: true } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [name, url] = positionals;
+    if (!name || !url || positionals.length > 2) throw new UsageError(usage);
+    // Durations and labels are read here; what they may be is the one target schema's rule.
+    const interval = values.interval === undefined ? 15 : parseDuration(values.interval);
+    const timeout = values.timeout === undefined ? Math.min(10, interval ?? 15) : parseDuration(values.timeout);
+    const labels: Record<string, string> = {};
+    for (const l of values.label ?? []) {
+      const eq = l.indexOf('=');
+      if (eq < 1) throw new UsageError(`--label "${l}" must be key=value with a Prometheus label name as key`);
+      labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+    const { minIntervalSeconds: minI, maxIntervalSeconds: maxI, minTimeoutSeconds: minT } = TARGET_LIMITS;
+    const checked = z.safeParse(newTarget, {
+      name,
+      url,
+      interval_seconds: interval ?? Number.NaN,
+      timeout_seconds: timeout ?? Number.NaN,
+      labels,
+    });
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      const field = String(issue.path[0] ?? '');
+      if (field === 'name') throw new UsageError(`target name "${name}" must be letters, digits, dot, dash or underscore (at most 63)`);
+      if (field === 'url') throw new UsageError(`"${maskUrl(url)}" ${issue.message.replace(/^not a URL/, 'is not a URL')}`);
+      if (field === 'interval_seconds')
+        throw new UsageError(`--interval "${values.interval}" must be whole seconds from ${minI} s to ${maxI / 3600} h (e.g. 15s, 1m)`);
+      if (field === 'timeout_seconds')
+        throw new UsageError(`--timeout "${values.timeout}" must be a duration from ${minT * 1000} ms to the interval (${interval}s)`);
+      if (field === 'labels') throw new UsageError(`--label "${String(issue.path[1])}": ${issue.message}`);
+      throw new UsageError(issue.message);
+    }
+    const input = checked.data;
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      try {
+        const t = await addTarget(db, { ...input, source: 'cli' });
+        out(`added ${t.name} (${maskUrl(t.url)}, every ${t.interval_seconds}s)\n`);
+      } catch (e) {
+        if (e instanceof TargetExistsError) throw new UsageError(e.message);
+        throw e;
+      }
+    };
+  }
+  const name = rest[0];
+  if (!name || rest.length > 1) throw new UsageError(`usage: ${VIGIL} targets remove NAME`);
+  return async (db) => {
+    await requireCurrentSchema(db, `${VIGIL} migrate`);
+    if (!(await removeTarget(db, name))) throw new UsageError(`no target named "${name}"; see ${VIGIL} targets list`);
+    out(`removed ${name}\n`);
+  };
+}
