@@ -15,9 +15,10 @@ import {
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { InventoryKeeper } from './inventory.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
+import { scraperMetrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
 import { PacedScheduler, Semaphore } from './scheduler.js';
@@ -101,116 +102,13 @@ export class Scraper {
       this.outage,
     );
     this.notifier = new Notifier(db, log);
-    const notifier = this.notifier;
     this.#semaphore = new Semaphore(options.concurrency);
-    const registers = [this.registry];
-    const writer = this.writer;
-    const self = this;
-    this.#m = {
-      scrapes: new Counter({
-        name: 'vigil_scraper_scrapes_total',
-        help: 'Scrapes finished, by result (up or down).',
-        labelNames: ['result'],
-        registers,
-      }),
-      lateness: new Histogram({
-        name: 'vigil_scraper_scrape_lateness_seconds',
-        help: 'How long after its slot (its phase within its interval) each scrape started, in seconds.',
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-        registers,
-      }),
-      duration: new Histogram({
-        name: 'vigil_scraper_scrape_duration_seconds',
-        help: 'How long scrapes took, in seconds.',
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers,
-      }),
-      targetUp: new Gauge({
-        name: 'vigil_target_up',
-        help: 'Whether the last scrape of a target succeeded (1) or not (0).',
-        labelNames: ['target'],
-        registers,
-      }),
-      transitions: new Counter({
-        name: 'vigil_scraper_transitions_total',
-        help: 'Target state transitions written, by new state.',
-        labelNames: ['state'],
-        registers,
-      }),
-    };
-    new Gauge({
-      name: 'vigil_scraper_heartbeats_queued',
-      help: 'Heartbeats waiting to be written.',
-      registers,
-      collect() {
-        this.set(writer.queued);
-      },
-    });
-    // Counters mirrored from the writer's own counts at collection time.
-    new Counter({
-      name: 'vigil_scraper_heartbeats_written_total',
-      help: 'Heartbeats written to the database.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(writer.stats.written);
-      },
-    });
-    new Counter({
-      name: 'vigil_scraper_heartbeats_dropped_total',
-      help: 'Heartbeats dropped because the queue was full while the database was away.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(writer.stats.dropped);
-      },
-    });
-    new Counter({
-      name: 'vigil_scraper_heartbeat_write_failures_total',
-      help: 'Batch writes that failed and were retried.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(writer.stats.failedWrites);
-      },
-    });
-    new Counter({
-      name: 'vigil_scraper_notifications_total',
-      help: 'Notification attempts, by result: sent, retry (failed, will be tried again), failed (given up).',
-      labelNames: ['result'],
-      registers,
-      collect() {
-        this.reset();
-        this.inc({ result: 'sent' }, notifier.stats.sent);
-        this.inc({ result: 'retry' }, notifier.stats.retried);
-        this.inc({ result: 'failed' }, notifier.stats.failed);
-      },
-    });
-    new Gauge({
-      name: 'vigil_scraper_targets',
-      help: 'Targets known to the scraper.',
-      registers,
-      collect() {
-        this.set(self.#targets.length);
-      },
-    });
-    const pool = this.pool;
-    new Gauge({
-      name: 'vigil_scraper_scrape_threads',
-      help: 'Worker threads making scrapes now (it starts with one and adds one while they are busy, up to VIGIL_SCRAPE_THREADS).',
-      registers,
-      collect() {
-        this.set(pool.threads);
-      },
-    });
-    new Counter({
-      name: 'vigil_scraper_scrapes_skipped_total',
-      help: 'Scrapes not made because the previous scrape of the target ran through a whole slot.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(self.#scheduler.skipped);
-      },
+    this.#m = scraperMetrics(this.registry, {
+      writer: this.writer,
+      notifier: this.notifier,
+      pool: this.pool,
+      targets: () => this.#targets.length,
+      skipped: () => this.#scheduler.skipped,
     });
   }
 

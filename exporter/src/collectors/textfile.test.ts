@@ -179,3 +179,13 @@ describe('VIGIL_TEXTFILE_DIR', () => {
     }
   });
 });
+
+describe('textfile without a directory', () => {
+  it('reports node_textfile_scrape_error 0 only, as node_exporter does by default', async () => {
+    const sink = new MetricSink();
+    await textfileCollector(undefined).update(sink, new AbortController().signal);
+    expect([...sink.families.values()].map((f) => [f.name, f.type, f.values.map((s) => s.value)])).toEqual([
+      ['node_textfile_scrape_error', 'gauge', [0]],
+    ]);
+  });
+});
