@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cpuTotals, cpuUsagePercent, diskUsagePercent, hostFigures, type LabelledValue, percent } from './figures.js';
+import {
+  cpuTotals,
+  cpuUsagePercent,
+  diskUsagePercent,
+  hostFigures,
+  type LabelledValue,
+  memoryUsagePercent,
+  percent,
+  rootDiskUsagePercent,
+} from './figures.js';
 
 const series = (m: Record<string, LabelledValue[]>) => (name: string) => m[name];
 
@@ -68,5 +77,22 @@ describe('cpu', () => {
     expect(percent(1, 3)).toBe(33.33);
     expect(percent(null, 3)).toBeNull();
     expect(percent(1, 0)).toBeNull();
+  });
+});
+
+describe('memory and root disk usage, one definition for every program', () => {
+  it('memory: used over total, two decimals; null without figures or a total', () => {
+    expect(memoryUsagePercent(1, 4)).toBe(25);
+    expect(memoryUsagePercent(1, 3)).toBe(33.33);
+    expect(memoryUsagePercent(1, 0)).toBeNull();
+    expect(memoryUsagePercent(null, 4)).toBeNull();
+    expect(memoryUsagePercent(1, undefined)).toBeNull();
+  });
+  it('root disk: used over used + avail as df says, else used over size for heartbeats without avail', () => {
+    expect(rootDiskUsagePercent({ disk_used_bytes: 50, disk_total_bytes: 110, disk_avail_bytes: 50 })).toBe(50);
+    expect(rootDiskUsagePercent({ disk_used_bytes: 50, disk_total_bytes: 200, disk_avail_bytes: null })).toBe(25);
+    expect(rootDiskUsagePercent({ disk_used_bytes: 50, disk_total_bytes: 200 })).toBe(25);
+    expect(rootDiskUsagePercent(null)).toBeNull();
+    expect(rootDiskUsagePercent({ disk_used_bytes: null, disk_total_bytes: 200, disk_avail_bytes: 5 })).toBeNull();
   });
 });

@@ -136,6 +136,31 @@ export function diskUsagePercent(usedBytes: number | null | undefined, availByte
   return percent(usedBytes, usedBytes + availBytes);
 }
 
+/**
+ * Memory in use as a percentage of MemTotal (0–100, two decimals): a heartbeat's
+ * `memory_used_bytes` (MemTotal − MemAvailable) over `memory_total_bytes`. Null
+ * without figures. The one definition: the console shows it, and the charts'
+ * SQL (db's series.ts) computes the same ratio per heartbeat.
+ */
+export function memoryUsagePercent(usedBytes: number | null | undefined, totalBytes: number | null | undefined): number | null {
+  return percent(usedBytes ?? null, totalBytes ?? null);
+}
+
+/**
+ * A heartbeat's root disk usage, percent (two decimals): df's used / (used +
+ * avail) ({@link diskUsagePercent}), so reserved blocks and quotas do not hide a
+ * full disk; used / size for heartbeats recorded before avail was kept. Null
+ * without figures. The charts' SQL (db's series.ts) follows the same rule.
+ */
+export function rootDiskUsagePercent(
+  h: { disk_used_bytes: number | null; disk_total_bytes: number | null; disk_avail_bytes?: number | null } | null | undefined,
+): number | null {
+  if (!h) return null;
+  return h.disk_avail_bytes === null || h.disk_avail_bytes === undefined
+    ? percent(h.disk_used_bytes, h.disk_total_bytes)
+    : diskUsagePercent(h.disk_used_bytes, h.disk_avail_bytes);
+}
+
 /** `part` as a percentage (0–100, two decimals) of `whole`; null when either is missing or whole is 0. */
 export function percent(part: number | null, whole: number | null): number | null {
   return part === null || !whole ? null : Math.round((10_000 * part) / whole) / 100;

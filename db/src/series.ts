@@ -37,6 +37,7 @@ function heartbeatFigures(where: RawBuilder<unknown>) {
   return sql`(
     select target_id, time, up,
       cpu_usage_percent as cpu,
+      -- The per-heartbeat rules of core/figures.ts (memoryUsagePercent, rootDiskUsagePercent), in SQL so buckets aggregate them.
       memory_used_bytes / nullif(memory_total_bytes, 0) * 100 as memory,
       coalesce(disk_used_bytes / nullif(disk_used_bytes + disk_avail_bytes, 0), disk_used_bytes / nullif(disk_total_bytes, 0)) * 100 as disk,
       load1

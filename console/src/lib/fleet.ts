@@ -2,8 +2,9 @@
  * The fleet page's logic, apart from its markup: applying the live stream's
  * events, and filtering, searching and sorting hosts. Pure functions.
  */
+
+import { memoryUsagePercent, rootDiskUsagePercent } from '@vigil/core/figures';
 import type { FleetEvent, FleetRowView } from './api.js';
-import { diskUsage, usage } from './format.js';
 
 /** A host's state as the fleet shows it: paused above all, else its liveness. */
 export type ShownState = FleetRowView['state'] | 'paused';
@@ -93,9 +94,9 @@ function sortValue(r: FleetRowView, key: SortKey, now: number): number | string 
     case 'cpu':
       return f?.cpu_usage_percent ?? null;
     case 'memory':
-      return usage(f?.memory_used_bytes, f?.memory_total_bytes);
+      return memoryUsagePercent(f?.memory_used_bytes, f?.memory_total_bytes);
     case 'disk':
-      return diskUsage(f);
+      return rootDiskUsagePercent(f);
     case 'load':
       return f?.load1 ?? null;
     case 'uptime':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatDuration, formatPercent, usage } from './format.js';
+import { formatAge, formatBytes, formatDuration, formatPercent } from './format.js';
 
 describe('format', () => {
   it.each([
@@ -31,8 +31,5 @@ describe('format', () => {
     expect(formatAge(null, 0)).toBe('never');
     expect(formatPercent(12.345)).toBe('12.3 %');
     expect(formatPercent(null)).toBe('—');
-    expect(usage(1, 4)).toBe(25);
-    expect(usage(1, 0)).toBeNull();
-    expect(usage(null, 4)).toBeNull();
   });
 });

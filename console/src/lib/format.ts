@@ -1,5 +1,3 @@
-import { diskUsagePercent } from '@vigil/core/figures';
-
 /** Bytes in IEC units, as `free -h` and `df -h` print them: 1.5 GiB. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
@@ -17,26 +15,6 @@ export function formatBytes(bytes: number | null | undefined): string {
 /** A share as a percentage with one decimal; `—` when unknown. */
 export function formatPercent(p: number | null | undefined): string {
   return p === null || p === undefined || !Number.isFinite(p) ? '—' : `${p.toFixed(1)} %`;
-}
-
-/** used / total as a percentage, or null when either is unknown or total is 0. */
-export function usage(used: number | null | undefined, total: number | null | undefined): number | null {
-  if (used === null || used === undefined || !total) return null;
-  return (100 * used) / total;
-}
-
-/**
- * A heartbeat's root disk usage as `df` shows it: used / (used + avail), so
- * reserved blocks and quotas do not hide a full disk; used / size for
- * heartbeats recorded before avail was kept.
- */
-export function diskUsage(
-  h: { disk_used_bytes: number | null; disk_total_bytes: number | null; disk_avail_bytes?: number | null } | null | undefined,
-): number | null {
-  if (!h) return null;
-  return h.disk_avail_bytes === null || h.disk_avail_bytes === undefined
-    ? usage(h.disk_used_bytes, h.disk_total_bytes)
-    : diskUsagePercent(h.disk_used_bytes, h.disk_avail_bytes);
 }
 
 /** A span of seconds, coarse and short: `45 s`, `3 min`, `5 h 2 min`, `12 d 3 h`. */
