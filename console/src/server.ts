@@ -4,37 +4,11 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '@vigil/core/config';
-import { type ConsoleConfig, loadConsoleConfig } from './lib/server/config.js';
+import { CONSOLE_HELP, type ConsoleConfig, loadConsoleConfig } from './lib/server/config.js';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
-  process.stdout.write(`vigil-console — the web console
-
-Usage: vigil-console [--help | --check-config]
-
-Environment:
-  VIGIL_CONSOLE_LISTEN   address to listen on (default 127.0.0.1:3000)
-  VIGIL_CONSOLE_ORIGIN   the URL browsers use (default http://localhost:<port>); requests
-                         naming another host, and writes from another origin, are refused;
-                         https://… makes the session cookie Secure and adds HSTS
-  VIGIL_CONSOLE_PROXY_HOPS
-                         reverse proxies in front that append to X-Forwarded-For (default 0:
-                         the peer's address is the client's; the header is never trusted unasked)
-  VIGIL_SESSION_MAX_AGE  a session's lifetime from sign-in (default 7d)
-  VIGIL_SESSION_IDLE     a session ends after this long without a request (default 12h)
-  VIGIL_LOG_LEVEL        log level (default info)
-  VIGIL_EXPORTER_TOKEN   the bearer token a test scrape sends to a target without its own
-                         (the scraper's; 16+ characters)
-  VIGIL_CONSOLE_PRIVATE_KEY
-                         Ed25519 private key (PKCS#8 PEM, or a file holding it) that signs terminal
-                         tickets; the exporters get its public key as VIGIL_CONSOLE_PUBLIC_KEY
-                         (\`vigil keys\` makes a pair). Unset: terminals are off
-  VIGIL_TERMINAL_GRACE   how long a terminal whose browser dropped waits to be re-attached (default 60s)
-  VIGIL_TERMINAL_RECORD_DIR
-                         record every terminal's output as asciicast v2 in this directory (made 0700),
-                         replayable by admins at /admin/terminals; keystrokes are never recorded
-  DATABASE_URL           postgres://…, or unset for the embedded database a running \`vigil start\` serves
-`);
+  process.stdout.write(CONSOLE_HELP);
   process.exit(0);
 }
 let config: ConsoleConfig;

@@ -50,6 +50,7 @@ describe('durations and addresses', () => {
     ['500ms', 0.5],
     ['2m', 120],
     ['1h', 3600],
+    ['7d', 604_800],
     ['soon', null],
     ['-5s', null],
   ])('parseDuration(%j) → %j', (s, v) => expect(parseDuration(s)).toBe(v));

@@ -89,20 +89,20 @@ export function seconds(defaultValue: number, { min = 0, max = Infinity } = {}) 
       const v = parseDuration(s);
       if (v === null || v < min || v > max) {
         const range = max === Infinity ? `at least ${min} s` : `between ${min} s and ${max} s`;
-        return invalid(ctx, `expected a duration ${range} such as 5, 5s, 500ms or 1m`);
+        return invalid(ctx, `expected a duration ${range} such as 5, 5s, 500ms, 1m, 12h or 7d`);
       }
       return v;
     }),
   );
 }
 
-/** `15` → 15, `15s` → 15, `500ms` → 0.5, `2m` → 120, `1h` → 3600; null when unreadable. */
+/** `15` → 15, `15s` → 15, `500ms` → 0.5, `2m` → 120, `1h` → 3600, `7d` → 604800 (seconds); null when unreadable. */
 export function parseDuration(s: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(s);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(s);
   if (!m) return null;
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : unit === 'd' ? n * 86_400 : n;
 }
 
 /** A zod schema for a whole number given as a string. */

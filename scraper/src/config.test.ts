@@ -1,5 +1,6 @@
+import { variableDocProblems } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
-import { loadScraperConfig, SCRAPER_VARIABLES } from './config.js';
+import { loadScraperConfig, SCRAPER_SCHEMA, SCRAPER_VARIABLE_DOCS } from './config.js';
 import { HELP } from './main.js';
 
 describe('loadScraperConfig', () => {
@@ -22,9 +23,10 @@ describe('loadScraperConfig', () => {
   });
 });
 
-describe('vigil-scraper --help', () => {
-  it('names every variable the scraper reads', () => {
-    expect(SCRAPER_VARIABLES.length).toBeGreaterThan(8);
-    for (const v of SCRAPER_VARIABLES) expect(HELP).toContain(v);
+describe("the scraper's variables", () => {
+  it('are described once, and its --help, the README and the schema agree (names, defaults, meanings)', () => {
+    expect(Object.keys(SCRAPER_VARIABLE_DOCS).length).toBeGreaterThan(8);
+    expect(variableDocProblems('scraper', SCRAPER_SCHEMA, SCRAPER_VARIABLE_DOCS, HELP)).toEqual([]);
+    for (const doc of Object.values(SCRAPER_VARIABLE_DOCS)) expect(HELP).toContain(doc.meaning.split(' ').slice(0, 3).join(' '));
   });
 });

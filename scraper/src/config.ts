@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { flag, integer, type ListenAddress, listenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/core/config';
+import type { VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -18,8 +19,30 @@ const schema = z.object({
   VIGIL_LOG_PRETTY: flag,
 });
 
-/** Every environment variable the program reads (its --help must name each). */
-export const SCRAPER_VARIABLES: readonly string[] = Object.keys(schema.shape);
+/** The scraper's variables, each described once: its --help and the README's table are made from this. */
+export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
+  DATABASE_URL: {
+    meaning:
+      'postgres://user@host:5432/db, pglite://<dir>, or unset for the embedded database a running `vigil start` serves (.vigil/pgdata)',
+  },
+  VIGIL_EXPORTER_TOKEN: { meaning: 'bearer token sent to exporters (16+ characters); a target may have its own' },
+  VIGIL_SCRAPER_LISTEN: { default: '127.0.0.1:9111', meaning: 'address of /metrics, /sd and /health' },
+  VIGIL_SCRAPE_CONCURRENCY: { default: '64', meaning: 'scrapes at once' },
+  VIGIL_SCRAPE_BODY_LIMIT: { default: '16777216', meaning: 'largest exposition accepted, bytes' },
+  VIGIL_DOWN_AFTER_INTERVALS: { default: '3', meaning: 'intervals without a successful scrape before a target is down' },
+  VIGIL_RETENTION_DAYS: { default: '30', meaning: 'days of heartbeats kept' },
+  VIGIL_ROLLUP_RETENTION_DAYS: { default: '365', meaning: 'days of hourly rollups kept, for the long charts' },
+  VIGIL_HEARTBEAT_QUEUE_LIMIT: { default: '100000', meaning: 'heartbeats held while the database is away' },
+  VIGIL_SCRAPE_THREADS: {
+    defaultText: 'the number of cores',
+    meaning: 'most worker threads making the scrapes (it starts with one and adds one while they are busy); 0 scrapes on the main thread',
+  },
+  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  VIGIL_LOG_PRETTY: { meaning: '1 for human-readable logs instead of JSON lines' },
+};
+
+/** The scraper's configuration schema (for checking its descriptions). */
+export const SCRAPER_SCHEMA = schema;
 
 /** The scraper's configuration, parsed once from the environment and frozen. */
 export interface ScraperConfig {

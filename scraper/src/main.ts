@@ -1,6 +1,7 @@
 import { ConfigError } from '@vigil/core/config';
 import { createLogger, type Logger } from '@vigil/core/log';
-import { loadScraperConfig } from './config.js';
+import { variablesHelp } from '@vigil/core/variables';
+import { loadScraperConfig, SCRAPER_VARIABLE_DOCS } from './config.js';
 import { runScraper } from './run.js';
 
 export const HELP = `vigil-scraper — scrape the targets, record heartbeats, judge liveness, notify
@@ -13,21 +14,7 @@ Targets come from the database (add them with: npx vigil targets add NAME URL).
 Endpoints: /metrics (the scraper's own), /sd (Prometheus HTTP service discovery), /health.
 
 Environment:
-  DATABASE_URL                  postgres://user@host:5432/db, pglite://<dir>, or unset for the embedded
-                                database a running \`vigil start\` serves (.vigil/pgdata)
-  VIGIL_EXPORTER_TOKEN          bearer token sent to exporters (16+ characters)
-  VIGIL_SCRAPER_LISTEN          address of /metrics, /sd and /health (default 127.0.0.1:9111)
-  VIGIL_SCRAPE_CONCURRENCY      scrapes at once (default 64)
-  VIGIL_SCRAPE_BODY_LIMIT       largest exposition accepted, bytes (default 16777216)
-  VIGIL_DOWN_AFTER_INTERVALS    intervals without a successful scrape before a target is down (default 3)
-  VIGIL_RETENTION_DAYS          days of heartbeats kept (default 30)
-  VIGIL_ROLLUP_RETENTION_DAYS   days of hourly rollups kept, for long charts (default 365)
-  VIGIL_HEARTBEAT_QUEUE_LIMIT   heartbeats held while the database is away (default 100000)
-  VIGIL_SCRAPE_THREADS          most worker threads making the scrapes (default: cores; it starts with
-                                one and adds one while they are busy; 0 scrapes on the main thread)
-  VIGIL_LOG_LEVEL               fatal|error|warn|info|debug|trace|silent (default info)
-  VIGIL_LOG_PRETTY              1 for human-readable logs instead of JSON lines
-`;
+${variablesHelp(SCRAPER_VARIABLE_DOCS)}`;
 
 /**
  * Entry point of the `vigil-scraper` program: parses its environment once,

@@ -11,4 +11,5 @@ export * from './pty.js';
 export * from './servers.js';
 export * from './tls.js';
 export * from './tools.js';
+export * from './variables.js';
 export * from './wait.js';

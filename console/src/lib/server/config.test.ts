@@ -1,5 +1,6 @@
+import { variableDocProblems } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
-import { hostAllowed, loadConsoleConfig } from './config';
+import { CONSOLE_HELP, CONSOLE_SCHEMA, CONSOLE_VARIABLE_DOCS, hostAllowed, loadConsoleConfig } from './config';
 
 describe('loadConsoleConfig', () => {
   it('defaults the origin to localhost on the listen port', () => {
@@ -34,4 +35,10 @@ describe('hostAllowed', () => {
     ['', false],
   ])('%s → %s', (host, ok) => expect(hostAllowed(host, origin)).toBe(ok));
   it('refuses a request without a Host', () => expect(hostAllowed(null, origin)).toBe(false));
+});
+
+describe("the console's variables", () => {
+  it('are described once, and its --help, the README and the schema agree (names, defaults, meanings)', () => {
+    expect(variableDocProblems('console', CONSOLE_SCHEMA, CONSOLE_VARIABLE_DOCS, CONSOLE_HELP)).toEqual([]);
+  });
 });

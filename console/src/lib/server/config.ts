@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
+import { type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -17,6 +18,46 @@ const schema = z.object({
   VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
   DATABASE_URL,
 });
+
+/** The console's variables, each described once: its --help and the README's table are made from this. */
+export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
+  VIGIL_CONSOLE_LISTEN: { default: '127.0.0.1:3000', meaning: 'address to listen on' },
+  VIGIL_CONSOLE_ORIGIN: {
+    defaultText: 'http://localhost:<port>',
+    meaning:
+      'the URL browsers use; requests naming another host, and writes from another origin, are refused; https://… makes the session cookie Secure and adds HSTS',
+  },
+  VIGIL_CONSOLE_PROXY_HOPS: {
+    default: '0',
+    meaning:
+      "reverse proxies in front that append to X-Forwarded-For (0: the peer's address is the client's; the header is never trusted unasked)",
+  },
+  VIGIL_SESSION_MAX_AGE: { default: '7d', meaning: "a session's lifetime from sign-in" },
+  VIGIL_SESSION_IDLE: { default: '12h', meaning: 'a session ends after this long without a request' },
+  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  VIGIL_EXPORTER_TOKEN: { meaning: "the bearer token a test scrape sends to a target without its own (the scraper's; 16+ characters)" },
+  VIGIL_CONSOLE_PRIVATE_KEY: {
+    meaning:
+      'Ed25519 private key (PKCS#8 PEM, or a file holding it) that signs terminal tickets; the exporters get its public key as VIGIL_CONSOLE_PUBLIC_KEY (`vigil keys` makes a pair); unset: terminals are off',
+  },
+  VIGIL_TERMINAL_GRACE: { default: '60s', meaning: 'how long a terminal whose browser dropped waits to be re-attached' },
+  VIGIL_TERMINAL_RECORD_DIR: {
+    meaning:
+      "record every terminal's output as asciicast v2 in this directory (made 0700), replayable by admins at /admin/terminals; keystrokes are never recorded",
+  },
+  DATABASE_URL: { meaning: 'postgres://…, or unset for the embedded database a running `vigil start` serves' },
+};
+
+/** The console's configuration schema (for checking its descriptions). */
+export const CONSOLE_SCHEMA = schema;
+
+/** `vigil-console --help`. */
+export const CONSOLE_HELP = `vigil-console — the web console
+
+Usage: vigil-console [--help | --check-config]
+
+Environment:
+${variablesHelp(CONSOLE_VARIABLE_DOCS)}`;
 
 /** The console's configuration, parsed once from the environment and frozen. */
 export interface ConsoleConfig {
