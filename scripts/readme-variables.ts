@@ -9,6 +9,7 @@ import { type VariableDoc, variablesTable } from '@vigil/core/variables';
 
 const root = path.resolve(import.meta.dirname, '..');
 const programs: Record<string, () => Promise<Record<string, VariableDoc>>> = {
+  exporter: async () => (await import('../exporter/src/config.js')).EXPORTER_VARIABLE_DOCS,
   scraper: async () => (await import('../scraper/src/config.js')).SCRAPER_VARIABLE_DOCS,
   console: async () => (await import('../console/src/lib/server/config.js')).CONSOLE_VARIABLE_DOCS,
 };

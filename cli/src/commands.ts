@@ -4,6 +4,7 @@
  * noun's work (one module each under commands/), and says what failed.
  */
 import { ConfigError, parseEnv } from '@vigil/core/config';
+import { variablesHelp } from '@vigil/core/variables';
 import {
   checkDatabase,
   createDb,
@@ -19,9 +20,16 @@ import { migrateCommand } from './commands/migrate.js';
 import { type Out, type PasswordSource, SUBCOMMANDS, UsageError, VIGIL } from './commands/shared.js';
 import { targetsCommand } from './commands/targets.js';
 import { usersCommand } from './commands/users.js';
+import { START_VARIABLE_DOCS } from './start.js';
 
 export { type PasswordSource, UsageError, VIGIL } from './commands/shared.js';
 export { checkTargetUrl } from './commands/targets.js';
+
+/** DATABASE_URL, which the database commands and every program read. */
+const DATABASE_URL_DOC = {
+  meaning:
+    'postgres://user@host:5432/db, pglite://<dir>, or unset for embedded PGlite in .vigil/pgdata (a running `vigil start` serves it)',
+};
 
 /** What the database commands read from the environment. */
 const DATABASE_SCHEMA = z.object({ DATABASE_URL });
@@ -57,28 +65,9 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
   ${VIGIL} users remove NAME       remove a user with their sessions and API keys
   ${VIGIL} --help                  this text
 
-Environment (each program reads its own; --help on a program lists them all):
-  DATABASE_URL                      postgres://user@host:5432/db, pglite://<dir>, or unset for embedded PGlite
-  VIGIL_EXPORTER_TOKEN              bearer token the scraper sends and exporters require (16+ characters)
-  VIGIL_EXPORTER_INSECURE           1 to let an exporter listen beyond loopback without a token
-  VIGIL_EXPORTER_LISTEN             exporter address (default 127.0.0.1:9110)
-  VIGIL_SCRAPER_LISTEN              scraper's /metrics, /sd and /health (default 127.0.0.1:9111)
-  VIGIL_CONSOLE_LISTEN              console address (default 127.0.0.1:3000)
-  VIGIL_CONSOLE_ORIGIN              the console's public origin, e.g. https://vigil.example.com
-                                    (default http://localhost:<port>); other Host headers are refused
-  VIGIL_CONSOLE_PROXY_HOPS          reverse proxies in front of the console (X-Forwarded-For; default 0)
-  VIGIL_SESSION_MAX_AGE, VIGIL_SESSION_IDLE
-                                    console session lifetime (default 7d) and idle limit (default 12h)
-  VIGIL_LOCAL_INTERVAL              scrape interval of this machine's own exporter under vigil start (default 15s)
-  VIGIL_SCRAPE_CONCURRENCY          scrapes at once (default 64)
-  VIGIL_SCRAPE_BODY_LIMIT           largest exposition accepted, in bytes (default 16777216)
-  VIGIL_DOWN_AFTER_INTERVALS        intervals without a successful scrape before a target is down (default 3)
-  VIGIL_RETENTION_DAYS              days of heartbeats kept (default 30)
-  VIGIL_ROLLUP_RETENTION_DAYS       days of hourly rollups kept, for long charts (default 365)
-  VIGIL_HEARTBEAT_QUEUE_LIMIT       heartbeats held while the database is away (default 100000)
-  VIGIL_LOG_LEVEL, VIGIL_LOG_PRETTY log level (default info); 1 for human-readable logs
-  Exporter host paths, collectors, containers and probes: ${VIGIL} exporter --help
-`;
+Environment (vigil start; each program reads its own, and its --help lists them all:
+\`${VIGIL} exporter --help\`, \`${VIGIL} scraper --help\`, \`${VIGIL} console --help\`):
+${variablesHelp({ DATABASE_URL: DATABASE_URL_DOC, ...START_VARIABLE_DOCS })}`;
 
 /**
  * `vigil migrate`, `vigil targets …` and `vigil channels …`: the commands that

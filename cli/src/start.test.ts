@@ -3,9 +3,11 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@vigil/core/config';
 import { closedPort, until } from '@vigil/core/testing';
+import { checkVariableDocs } from '@vigil/core/variables';
 import { createDb, listEvents, listTargets, recentHeartbeats } from '@vigil/db';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type LocalVigil, startLocal } from './start.js';
+import { HELP } from './commands.js';
+import { type LocalVigil, START_SCHEMA, START_VARIABLE_DOCS, startLocal } from './start.js';
 
 describe('vigil start', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-start-'));
@@ -93,5 +95,12 @@ describe('vigil start', () => {
 
   it('stops on a bad listen address, naming it', async () => {
     await expect(startLocal({ VIGIL_CONSOLE_LISTEN: 'everywhere' }, () => {})).rejects.toThrow(/VIGIL_CONSOLE_LISTEN/);
+  });
+});
+
+describe("vigil start's variables", () => {
+  it('are described once, with the defaults its schema gives, and named in vigil --help', () => {
+    expect(checkVariableDocs(START_SCHEMA, START_VARIABLE_DOCS)).toEqual([]);
+    for (const name of Object.keys(START_SCHEMA.shape)) expect(HELP).toContain(name);
   });
 });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, listenAddress, parseEnv, seconds } from '@vigil/core/config';
+import type { VariableDocs } from '@vigil/core/variables';
 import {
   countUsers,
   createDb,
@@ -26,6 +27,16 @@ const schema = z.object({
   VIGIL_CONSOLE_LISTEN: listenAddress('127.0.0.1:3000'),
   VIGIL_LOCAL_INTERVAL: seconds(15, { min: 1, max: 3600 }),
 });
+
+/** What `vigil start` reads itself, described once (its programs read their own; each one's --help lists them). */
+export const START_VARIABLE_DOCS: VariableDocs<typeof schema> = {
+  VIGIL_EXPORTER_LISTEN: { default: '127.0.0.1:9110', meaning: "where this machine's exporter listens (the exporter's own variable)" },
+  VIGIL_CONSOLE_LISTEN: { default: '127.0.0.1:3000', meaning: "where the console listens (the console's own variable)" },
+  VIGIL_LOCAL_INTERVAL: { default: '15s', meaning: "scrape interval of this machine's own exporter" },
+};
+
+/** `vigil start`'s schema (for checking its descriptions). */
+export const START_SCHEMA = schema;
 
 /** The URL the local scraper reaches an exporter listening on `host:port` at. */
 export function localUrl(listen: { host: string; port: number }, pathname = ''): string {

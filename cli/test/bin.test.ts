@@ -14,8 +14,10 @@ describe('vigil, run as a command', () => {
   it('prints its help, naming the variables, with commands that work as printed', () => {
     const r = vigil(['--help']);
     expect(r.status).toBe(0);
-    for (const v of ['DATABASE_URL', 'VIGIL_EXPORTER_TOKEN', 'VIGIL_EXPORTER_INSECURE', 'VIGIL_CONSOLE_ORIGIN', 'VIGIL_SCRAPE_BODY_LIMIT'])
+    // Its own variables; each program's are in that program's --help, described once.
+    for (const v of ['DATABASE_URL', 'VIGIL_LOCAL_INTERVAL', 'VIGIL_EXPORTER_LISTEN', 'VIGIL_CONSOLE_LISTEN'])
       expect(r.stdout).toContain(v);
+    for (const p of ['exporter', 'scraper', 'console']) expect(r.stdout).toContain(`npx vigil ${p} --help`);
     expect(r.stdout).toMatch(/npx vigil targets add NAME URL/);
     expect(r.stdout).not.toMatch(/npm run vigil/);
   });

@@ -13,6 +13,7 @@ import {
   seconds,
   tokenSchema,
 } from '@vigil/core/config';
+import type { VariableDocs } from '@vigil/core/variables';
 import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
@@ -112,8 +113,83 @@ const schema = z.object({
   VIGIL_PTY_CONTAINER_SHELL: z._default(z.string().check(z.regex(/^\//, 'expected an absolute path, e.g. /bin/sh')), '/bin/sh'),
 });
 
-/** Every environment variable the program reads (its --help must name each). */
-export const EXPORTER_VARIABLES: readonly string[] = Object.keys(schema.shape);
+/** The exporter's variables, each described once: its --help and the README's table are made from this. */
+export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
+  VIGIL_EXPORTER_LISTEN: { default: '127.0.0.1:9110', meaning: 'address to listen on; :9110 listens on all interfaces' },
+  VIGIL_EXPORTER_TOKEN: {
+    meaning:
+      'when set, every endpoint but /health needs "Authorization: Bearer <token>" (16+ characters; make one with: openssl rand -hex 32); required when listening beyond loopback, unless VIGIL_EXPORTER_INSECURE=1',
+  },
+  VIGIL_EXPORTER_INSECURE: { meaning: '1 to listen beyond loopback without a token, on purpose' },
+  VIGIL_HOST_ROOT: { defaultText: '/', meaning: "prefix of the host's /proc, /sys and / (/host in a container with -v /:/host:ro)" },
+  VIGIL_PROC: { defaultText: '<root>/proc', meaning: "the host's /proc" },
+  VIGIL_SYS: { defaultText: '<root>/sys', meaning: "the host's /sys" },
+  VIGIL_ROOTFS: { defaultText: '<root>', meaning: "the host's root filesystem" },
+  VIGIL_COLLECTOR_TIMEOUT: { default: '5s', meaning: 'deadline per collector per scrape' },
+  VIGIL_EXPORTER_STOP_GRACE: {
+    default: '20s',
+    meaning:
+      'on SIGTERM or SIGINT, how long at most to answer "stopping" so the Vigil scrapers record this host stopped, not down (0: exit at once; a second signal cuts it short)',
+  },
+  VIGIL_DISABLED_COLLECTORS: { meaning: 'comma-separated collectors to switch off' },
+  VIGIL_FILESYSTEM_EXCLUDE_FSTYPES: { defaultText: "node_exporter's", meaning: 'regular expression of the filesystem types left out' },
+  VIGIL_FILESYSTEM_EXCLUDE_MOUNTPOINTS: { defaultText: "node_exporter's", meaning: 'regular expression of the mount points left out' },
+  VIGIL_DISK_EXCLUDE: {
+    defaultText: "node_exporter's, and mmcblk partitions",
+    meaning: 'regular expression of the block devices left out',
+  },
+  VIGIL_VMSTAT_FIELDS: {
+    defaultText: "node_exporter's: ^(oom_kill|pgpg|pswp|pg.*fault).*",
+    meaning: 'regular expression of the /proc/vmstat fields exported',
+  },
+  VIGIL_NETSTAT_FIELDS: {
+    defaultText: "node_exporter's: TCP retransmits, listen drops, …",
+    meaning: 'regular expression of the /proc/net/{netstat,snmp,snmp6} fields exported, as Proto_Name',
+  },
+  VIGIL_SERVICES_FILE: { meaning: 'YAML or JSON file of HTTP and TCP probes (see below)' },
+  VIGIL_TEXTFILE_DIR: {
+    meaning: "directory of *.prom files (cron jobs' metrics) merged into /metrics, as node_exporter's --collector.textfile.directory",
+  },
+  VIGIL_PROBE_MODULES_FILE: {
+    defaultText: 'http_2xx, http_post_2xx, tcp_connect',
+    meaning: 'blackbox_exporter configuration (modules: http and tcp probers) for GET /probe?target=…&module=…',
+  },
+  VIGIL_PROBE_ALLOW: {
+    meaning:
+      'what /probe may reach, comma-separated: host names, *.domains, addresses, CIDR ranges (e.g. *.lan,10.0.0.0/8); unset: /probe refuses every target',
+  },
+  VIGIL_TLS_CERT: { meaning: 'PEM certificate file: serve HTTPS instead of HTTP (with VIGIL_TLS_KEY)' },
+  VIGIL_TLS_KEY: { meaning: "PEM key file of VIGIL_TLS_CERT's certificate" },
+  DOCKER_HOST: { defaultText: 'unix:///var/run/docker.sock, used when it exists', meaning: 'the Docker Engine API' },
+  VIGIL_CONTAINER_LABEL: { meaning: 'only containers with this label: key or key=value' },
+  VIGIL_CONTAINER_LABELS: { meaning: 'comma-separated Docker label keys exported as container_label_<key>' },
+  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  VIGIL_LOG_PRETTY: { meaning: '1 for human-readable logs instead of JSON lines' },
+  VIGIL_CONSOLE_PUBLIC_KEY: {
+    meaning:
+      "terminals: the console's Ed25519 public key (PEM text, or a file holding it; from `vigil keys`); /pty accepts only tickets it signed, and is off without it",
+  },
+  VIGIL_EXPORTER_ID: {
+    defaultText: "this host's name",
+    meaning: "the audience terminal tickets must name: the target's name in the console",
+  },
+  VIGIL_PTY_LISTEN: { meaning: 'serve /pty on its own address (e.g. 10.0.0.5:9120) instead of beside /metrics' },
+  VIGIL_PTY_SHELL: { defaultText: "the user's login shell, else /bin/bash or /bin/sh", meaning: 'the shell of a terminal on the host' },
+  VIGIL_PTY_USER: {
+    defaultText: "the exporter's own user",
+    meaning: 'run shells as this user (the exporter must run as root to switch)',
+  },
+  VIGIL_PTY_CWD: { defaultText: "the user's home", meaning: "the shell's working directory" },
+  VIGIL_PTY_ENV: { meaning: "NAME=value,… added to the shell's clean environment" },
+  VIGIL_PTY_ALLOW_ROOT: { meaning: '1 to allow shells as root (refused otherwise)' },
+  VIGIL_PTY_MAX_SESSIONS: { default: '8', meaning: 'open terminal sessions at most' },
+  VIGIL_PTY_IDLE_TIMEOUT: { default: '30m', meaning: 'a session without input ends after this long' },
+  VIGIL_PTY_MAX_DURATION: { default: '8h', meaning: 'a session ends after this long' },
+  VIGIL_PTY_CONTAINER_SHELL: { default: '/bin/sh', meaning: 'the shell started in a container' },
+};
+
+/** The exporter's configuration schema (for checking its descriptions). */
+export const EXPORTER_SCHEMA = schema;
 
 /** Whether a listen host is reachable from this machine only: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {

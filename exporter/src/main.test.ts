@@ -1,5 +1,6 @@
+import { variableDocProblems } from '@vigil/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXPORTER_VARIABLES } from './config.js';
+import { EXPORTER_SCHEMA, EXPORTER_VARIABLE_DOCS } from './config.js';
 import { main } from './main.js';
 
 describe('vigil-exporter main', () => {
@@ -8,12 +9,12 @@ describe('vigil-exporter main', () => {
     process.exitCode = undefined;
   });
 
-  it('prints --help naming every variable', async () => {
+  it('prints --help naming every variable; it, the README and the schema agree (names, defaults, meanings)', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
     await main(['--help']);
     const text = out.mock.calls.map((c) => String(c[0])).join('');
-    expect(EXPORTER_VARIABLES.length).toBeGreaterThan(15);
-    for (const v of EXPORTER_VARIABLES) expect(text).toContain(v);
+    expect(Object.keys(EXPORTER_VARIABLE_DOCS).length).toBeGreaterThan(15);
+    expect(variableDocProblems('exporter', EXPORTER_SCHEMA, EXPORTER_VARIABLE_DOCS, text)).toEqual([]);
   });
 
   it('exits 2 on an unknown argument', async () => {
