@@ -5,8 +5,10 @@
  */
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, Inventory, ServiceInventory } from '@vigil/core/inventory';
+import type { Role, TargetState } from '@vigil/core/states';
 import type { FigureSeries } from '@vigil/db';
 
+export type { Role, TargetState } from '@vigil/core/states';
 export type { Band, FigureSeries } from '@vigil/db';
 
 /** Every error: `{error: {code, message, field?}}` with the HTTP status saying the kind. */
@@ -27,8 +29,6 @@ export interface Page<T> {
   page: number;
   per_page: number;
 }
-
-export type TargetState = 'unknown' | 'up' | 'down' | 'stopped';
 
 /** A heartbeat: the scrape's result and the figures it gave (core's HeartbeatFigures but the sample count). */
 export interface HeartbeatView extends Omit<HeartbeatFigures, 'samples'> {
@@ -69,8 +69,6 @@ export interface EventView {
   to_state: string | null;
   message: string;
 }
-
-export type Role = 'admin' | 'operator' | 'developer' | 'viewer';
 
 export interface UserView {
   id: number;
