@@ -68,6 +68,10 @@ describe('vigil targets and migrate', () => {
       /--timeout "10s" must be a duration from 100 ms to the interval \(5s\)/,
     );
     await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--label', 'no-equals')).rejects.toThrow(/key=value/);
+    await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--label', 'job=x')).rejects.toThrow(
+      /--label: label name "job" is one Vigil or Prometheus sets itself/,
+    );
+    await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--label', '__name__=x')).rejects.toThrow(/Prometheus' own/);
     await expect(run('targets', 'add', 'pi-2')).rejects.toThrow(/usage: npx vigil targets add/);
     await expect(run('targets', 'frobnicate')).rejects.toThrow(/unknown command "vigil targets frobnicate"/);
     expect(await run('targets', 'remove', 'pi-1')).toBe('removed pi-1\n');

@@ -33,6 +33,8 @@ if (config.proxyHops > 0) {
   process.env.ADDRESS_HEADER = 'x-forwarded-for';
   process.env.XFF_DEPTH = String(config.proxyHops);
 }
+// Every request body, forms included, is read up to 1 MiB (the API's JSON limit); past it, 413.
+process.env.BODY_SIZE_LIMIT = '1M';
 const { handler } = (await import(new URL('../build/handler.js', import.meta.url).href)) as { handler: http.RequestListener };
 const server = http.createServer(handler);
 // Terminals (wss://…/ws/terminal/<host>): the handler the app's hooks registered (hooks.server.ts).

@@ -420,6 +420,22 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
       body: '{"name":',
     });
     expect(notJson.status).toBe(400);
+    // Over 1 MiB: refused with 413 before it is read whole, not read and then called "not JSON".
+    const huge = await send('/api/v1/targets', {
+      method: 'POST',
+      headers: { origin, ...credentials.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'big', url: 'http://big.lan:9110', labels: { rack: 'x'.repeat(10 * 1024 * 1024) } }),
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: { code: 'too_large' } });
+    const reserved = await call('admin', 'POST', '/api/v1/targets', {
+      name: 'pi-r',
+      url: 'http://pi-r.lan:9110',
+      labels: { instance: 'x' },
+    });
+    expect(await reserved.json()).toMatchObject({
+      error: { code: 'invalid', field: 'labels', message: expect.stringMatching(/sets itself/) },
+    });
     const dup = await call('admin', 'POST', '/api/v1/targets', { name: 'pi-1', url: 'http://pi-1.lan:9110' });
     expect(dup.status).toBe(409);
     const missing = await call('admin', 'GET', '/api/v1/targets/424242');

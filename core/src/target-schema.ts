@@ -44,9 +44,42 @@ export const targetUrl = z.pipe(
 
 const interval = z.int().check(z.gte(MIN_INTERVAL), z.lte(MAX_INTERVAL));
 const timeout = z.number().check(z.gte(MIN_TIMEOUT), z.lte(MAX_INTERVAL));
-export const targetLabels = z.record(
-  z.string().check(z.regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name')),
-  z.string().check(z.maxLength(200)),
+/** How many labels a target may have, and how long their names and values may be (characters). */
+export const LABEL_LIMITS = Object.freeze({ maxLabels: 32, maxNameLength: 64, maxValueLength: 200 });
+
+/** Labels Prometheus or Vigil set on a target's series themselves (Prometheus' `instance` and `job`, Vigil's `vigil_target` in /sd), which a target's own may not take. */
+export const RESERVED_LABELS: readonly string[] = Object.freeze(['instance', 'job', 'vigil_target']);
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * What is wrong with a target's labels, in words naming the label (a long name
+ * cut short), or null when they follow Prometheus' rules and Vigil's limits:
+ * names `[a-zA-Z_][a-zA-Z0-9_]*`, none starting with `__` (Prometheus' own) or
+ * in {@link RESERVED_LABELS}, and the {@link LABEL_LIMITS}.
+ */
+export function labelsProblem(labels: Readonly<Record<string, string>>): string | null {
+  const names = Object.keys(labels);
+  const { maxLabels, maxNameLength, maxValueLength } = LABEL_LIMITS;
+  if (names.length > maxLabels) return `at most ${maxLabels} labels (got ${names.length})`;
+  for (const name of names) {
+    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+    if (name.length > maxNameLength) return `label name ${shown} is longer than ${maxNameLength} characters`;
+    if (!LABEL_NAME.test(name)) return `label name ${shown} is not a Prometheus label name (a letter or _, then letters, digits or _)`;
+    if (name.startsWith('__')) return `label name ${shown}: names starting with __ are Prometheus' own`;
+    if (RESERVED_LABELS.includes(name))
+      return `label name ${shown} is one Vigil or Prometheus sets itself (${RESERVED_LABELS.join(', ')}); pick another`;
+    if ((labels[name] ?? '').length > maxValueLength) return `the value of label ${shown} is longer than ${maxValueLength} characters`;
+  }
+  return null;
+}
+
+/** A target's labels (see {@link labelsProblem}): the one rule for the API, the admin form, the CLI and enrolment. */
+export const targetLabels = z.record(z.string(), z.string()).check(
+  z.superRefine((labels, ctx) => {
+    const problem = labelsProblem(labels);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
 );
 
 /** A bearer token for one exporter (its VIGIL_EXPORTER_TOKEN), as the exporter requires: 16 to 200 printable characters. */

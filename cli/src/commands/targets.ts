@@ -76,7 +76,7 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
         throw new UsageError(`--interval "${values.interval}" must be whole seconds from ${minI} s to ${maxI / 3600} h (e.g. 15s, 1m)`);
       if (field === 'timeout_seconds')
         throw new UsageError(`--timeout "${values.timeout}" must be a duration from ${minT * 1000} ms to the interval (${interval}s)`);
-      if (field === 'labels') throw new UsageError(`--label "${String(issue.path[1])}": ${issue.message}`);
+      if (field === 'labels') throw new UsageError(`--label: ${issue.message}`);
       throw new UsageError(issue.message);
     }
     const input = checked.data;

@@ -45,15 +45,43 @@ export function principalOf(event: RequestEvent): Principal {
   return p;
 }
 
+/** The largest JSON body the API reads, bytes (1 MiB); a larger one is refused with 413 before it is read whole. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
 /**
- * The request's JSON body, not yet checked (a use case validates it).
- * @throws ApiError 400 when it is not sent as JSON or does not parse
+ * The request's JSON body, not yet checked (a use case validates it). A body
+ * declared larger than {@link JSON_BODY_LIMIT_BYTES} is refused before any of it
+ * is read; one that grows past it while read (chunked) is refused as soon as it does.
+ * @throws ApiError 400 (not sent as JSON, or does not parse), 413 (too large)
  */
 export async function jsonBody(event: RequestEvent): Promise<unknown> {
   if (!(event.request.headers.get('content-type') ?? '').includes('application/json'))
     throw new ApiError(400, 'bad_request', 'send the body as JSON (Content-Type: application/json)');
+  const tooLarge = () =>
+    new ApiError(413, 'too_large', `the body is larger than ${JSON_BODY_LIMIT_BYTES} bytes (1 MiB), the most the API reads`);
+  if (Number(event.request.headers.get('content-length') ?? 0) > JSON_BODY_LIMIT_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = event.request.body?.getReader();
   try {
-    return await event.request.json();
+    for (;;) {
+      const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
+      if (done) break;
+      size += value.byteLength;
+      if (size > JSON_BODY_LIMIT_BYTES) {
+        await reader?.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // The server's own limit (adapter-node's BODY_SIZE_LIMIT) ends the stream with a 413.
+    if ((err as { status?: number }).status === 413) throw tooLarge();
+    throw new ApiError(400, 'bad_request', 'the body could not be read');
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new ApiError(400, 'bad_request', 'the body is not valid JSON');
   }
