@@ -48,21 +48,21 @@ describe('parseExposition', () => {
   });
 
   it.each([
-    ['HTML', '<!doctype html>\n<html></html>', 1, /expected a metric name/],
-    ['a missing value', 'up', 1, /expected a space and a value after up/],
-    ['a word for a value', 'up yes', 1, /"yes" is not a number/],
-    ['an unterminated label value', 'up{job="a} 1', 1, /unterminated value of label job/],
-    ['a label without quotes', 'up{job=a} 1', 1, /expected " to open the value of label job/],
-    ['a bad escape', 'up{job="a\\t"} 1', 1, /bad escape/],
-    ['a repeated label', 'up{a="1",a="2"} 1', 1, /label a repeated/],
-    ['a missing =', 'up{a "1"} 1', 1, /expected = after label a/],
-    ['a missing comma', 'up{a="1" b="2"} 1', 1, /expected , or }/],
-    ['a bad timestamp', 'up 1 soon', 1, /"soon" is not a timestamp/],
-    ['extra fields', 'up 1 2 3', 1, /expected "value \[timestamp\]"/],
-    ['a bad TYPE line', 'ok 1\n# TYPE up sometimes', 2, /bad TYPE line/],
-    ['content after EOF', '# EOF\nup 1', 2, /after # EOF/],
-    ['a label name starting with a digit', 'up{1a="x"} 1', 1, /expected a label name/],
-  ])('rejects %s with the line and the reason', (_, text, line, reason) => {
+    ['HTML', '<!doctype html>\n<html></html>', 1, 1, 'expected a metric name'],
+    ['a missing value', 'up', 1, 3, 'expected a space and a value after the metric name'],
+    ['a word for a value', 'up yes', 1, 4, 'the value is not a number (a decimal, NaN, +Inf or -Inf)'],
+    ['an unterminated label value', 'up{job="a} 1', 1, 8, 'a label value opened here is not closed on its line'],
+    ['a label without quotes', 'up{job=a} 1', 1, 8, 'expected " to open a label value'],
+    ['a bad escape', 'up{job="a\\t"} 1', 1, 10, 'a bad escape in a label value (only \\\\, \\" and \\n are allowed)'],
+    ['a repeated label', 'up{a="1",a="2"} 1', 1, 10, 'label a repeated in up'],
+    ['a missing =', 'up{a "1"} 1', 1, 6, 'expected = after a label name'],
+    ['a missing comma', 'up{a="1" b="2"} 1', 1, 10, 'expected , or } after a label value'],
+    ['a bad timestamp', 'up 1 soon', 1, 6, 'the timestamp is not a whole number of milliseconds'],
+    ['extra fields', 'up 1 2 3', 1, 8, 'expected "value [timestamp]", found a third field'],
+    ['a bad TYPE line', 'ok 1\n# TYPE up sometimes', 2, 7, 'a TYPE line needs a metric name and a type'],
+    ['content after EOF', '# EOF\nup 1', 2, 1, 'content after # EOF'],
+    ['a label name starting with a digit', 'up{1a="x"} 1', 1, 4, 'expected a label name or }'],
+  ])('rejects %s with the line, the column and the reason', (_, text, line, column, reason) => {
     let error: unknown;
     try {
       parseExposition(text);
@@ -70,8 +70,26 @@ describe('parseExposition', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ExpositionError);
-    expect((error as ExpositionError).line).toBe(line);
-    expect((error as ExpositionError).message).toMatch(reason);
+    expect(error).toMatchObject({ line, column, reason, message: `malformed exposition at line ${line}, column ${column}: ${reason}` });
+  });
+
+  it.each([
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n', ['root', 'bash', 'daemon']],
+    ['a metadata document', 'ami-id\nhostname\niam/security-credentials/admin-role\n', ['ami', 'hostname', 'admin-role']],
+    ['words', 'password hunter2\n', ['password', 'hunter2']],
+    ['a config file', 'db_password = "s3cret"\n', ['db_password', 's3cret']],
+    ['a broken label', 'token{value=hunter2} 1\n', ['token', 'hunter2']],
+    ['a bad escape', 'api_key{v="xyq\\zcd"} 1\n', ['api_key', 'xyq', 'zcd']],
+    ['HTML', '<html><title>Admin: ops-9</title></html>', ['html', 'Admin', 'ops-9']],
+  ])('never quotes the body of %s in its error', (_, text, secrets) => {
+    let message = '';
+    try {
+      parseExposition(text);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^malformed exposition at line \d+, column \d+: /);
+    for (const secret of secrets) expect(message).not.toContain(secret);
   });
 
   it('reads an empty page as no samples', () => {
@@ -141,11 +159,11 @@ describe('scanExposition', () => {
   });
 
   it.each([
-    ['a bad value', 'skip_me 1x', /"1x" is not a number \(sample skip_me\)/],
-    ['a bad timestamp', 'skip_me 1 12:00', /"12:00" is not a timestamp/],
-    ['an unterminated label value', 'skip_me{a="b} 1', /unterminated value of label a of skip_me/],
-    ['a bad escape', 'skip_me{a="\\q"} 1', /bad escape \\q/],
-    ['three fields', 'skip_me 1 2 3', /expected "value \[timestamp\]" after skip_me/],
+    ['a bad value', 'skip_me 1x', 'line 2, column 9: the value is not a number'],
+    ['a bad timestamp', 'skip_me 1 12:00', 'line 2, column 11: the timestamp is not a whole number of milliseconds'],
+    ['an unterminated label value', 'skip_me{a="b} 1', 'line 2, column 11: a label value opened here is not closed'],
+    ['a bad escape', 'skip_me{a="\\q"} 1', 'line 2, column 12: a bad escape in a label value'],
+    ['three fields', 'skip_me 1 2 3', 'line 2, column 13: expected "value [timestamp]", found a third field'],
   ])('still refuses %s in a series it skips', (_, line, message) => {
     expect(() => scanExposition(`keep 1\n${line}\n`, (name) => name === 'keep')).toThrow(message);
   });
@@ -193,13 +211,13 @@ describe('parseFamilies', () => {
 
   it('refuses a second TYPE or HELP line for a family, and a TYPE line after its samples', () => {
     expect(() => parseFamilies('# TYPE a gauge\n# TYPE a counter\na 1')).toThrow(
-      /line 2: TYPE line for a after its samples or a second TYPE line/,
+      'line 2, column 8: TYPE line for a after its samples or a second TYPE line',
     );
-    expect(() => parseFamilies('# HELP a x\n# HELP a y\na 1')).toThrow(/line 2: second HELP line for a/);
-    expect(() => parseFamilies('a 1\n# TYPE a gauge')).toThrow(/line 2: TYPE line for a after/);
-    expect(() => parseFamilies('h_bucket{le="1"} 1\n# TYPE h histogram')).toThrow(/line 2: TYPE line for h after/);
-    expect(() => parseFamilies('# TYPE s stateset\ns 1')).toThrow(/type stateset of s is not one the text format carries/);
-    expect(() => parseFamilies('# HELP\n')).toThrow(/line 1: HELP line without a metric name/);
+    expect(() => parseFamilies('# HELP a x\n# HELP a y\na 1')).toThrow('line 2, column 8: second HELP line for a');
+    expect(() => parseFamilies('a 1\n# TYPE a gauge')).toThrow('line 2, column 8: TYPE line for a after');
+    expect(() => parseFamilies('h_bucket{le="1"} 1\n# TYPE h histogram')).toThrow('line 2, column 8: TYPE line for h after');
+    expect(() => parseFamilies('# TYPE s stateset\ns 1')).toThrow('line 1, column 10: the type of s is not one the text format carries');
+    expect(() => parseFamilies('# HELP\n')).toThrow('line 1, column 7: HELP line without a metric name');
   });
 
   it('renders back to what it read (histograms and summaries by their sample names)', () => {

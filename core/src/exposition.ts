@@ -15,11 +15,20 @@ export interface ScrapedSample {
 /** Thrown for input that is not an exposition; the message gives the line and what was expected. */
 export class ExpositionError extends Error {
   override name = 'ExpositionError';
+  /**
+   * @param line 1-based line of the body
+   * @param column 1-based character of that line where it went wrong
+   * @param reason what was expected there. Never a quote of the body: a scraped
+   *   page (a metadata service, an admin page, a file) must not reach whoever
+   *   reads the error. A metric or label name appears only in errors about a line
+   *   that parsed (a label repeated, a TYPE or HELP line out of place).
+   */
   constructor(
     readonly line: number,
+    readonly column: number,
     readonly reason: string,
   ) {
-    super(`malformed exposition at line ${line}: ${reason}`);
+    super(`malformed exposition at line ${line}, column ${column}: ${reason}`);
   }
 }
 
@@ -184,14 +193,14 @@ export function scanExposition(
     const lineStart = start;
     start = end + 1;
     if (first === lineEnd) continue; // blank line
-    if (sawEof) throw new ExpositionError(lineNo, 'content after # EOF');
+    if (sawEof) throw new ExpositionError(lineNo, first - lineStart + 1, 'content after # EOF');
     if (text.charCodeAt(lineStart) === 35) {
       // '#'
       const line = text.slice(lineStart, lineEnd);
       const c = commentKeyword(line);
       if (c?.keyword === 'EOF') sawEof = true;
       else if (c?.keyword === 'TYPE' && !isTypeLine(line, c.payload))
-        throw new ExpositionError(lineNo, `bad TYPE line ${JSON.stringify(line.slice(0, 80))}`);
+        throw new ExpositionError(lineNo, c.payload + 1, 'a TYPE line needs a metric name and a type');
       if (meta && (c?.keyword === 'TYPE' || c?.keyword === 'HELP')) meta(c.keyword, line, c.payload, lineNo);
       continue; // other comments are allowed anywhere
     }
@@ -202,13 +211,15 @@ export function scanExposition(
   return { samples, total };
 }
 
+const NOT_A_NUMBER = 'the value is not a number (a decimal, NaN, +Inf or -Inf)';
+const NOT_A_TIMESTAMP = 'the timestamp is not a whole number of milliseconds';
+
 function parseSampleLine(text: string, start: number, end: number, lineNo: number, keep?: (name: string) => boolean): ScrapedSample | null {
   const n = end;
   let i = start;
   while (i < n && isBlank(text.charCodeAt(i))) i++;
   const nameStart = i;
-  if (i >= n || !isNameStart(text.charCodeAt(i)))
-    throw new ExpositionError(lineNo, `expected a metric name, got ${JSON.stringify(text.slice(start, Math.min(end, start + 40)))}`);
+  if (i >= n || !isNameStart(text.charCodeAt(i))) throw new ExpositionError(lineNo, i - start + 1, 'expected a metric name');
   while (i < n && isNameChar(text.charCodeAt(i))) i++;
   const name = text.slice(nameStart, i);
   // A series the caller does not want is checked, not built.
@@ -228,14 +239,15 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
         break;
       }
       const ls = i;
-      if (i >= n || !isLabelStart(text.charCodeAt(i))) throw new ExpositionError(lineNo, `expected a label name or } in ${name}`);
+      if (i >= n || !isLabelStart(text.charCodeAt(i))) throw new ExpositionError(lineNo, i - start + 1, 'expected a label name or }');
       while (i < n && isLabelChar(text.charCodeAt(i))) i++;
       const label = text.slice(ls, i);
       while (i < n && isBlank(text.charCodeAt(i))) i++;
-      if (text.charCodeAt(i) !== 61) throw new ExpositionError(lineNo, `expected = after label ${label} of ${name}`); // =
+      if (text.charCodeAt(i) !== 61) throw new ExpositionError(lineNo, i - start + 1, 'expected = after a label name'); // =
       i++;
       while (i < n && isBlank(text.charCodeAt(i))) i++;
-      if (text.charCodeAt(i) !== 34) throw new ExpositionError(lineNo, `expected " to open the value of label ${label} of ${name}`); // "
+      if (text.charCodeAt(i) !== 34) throw new ExpositionError(lineNo, i - start + 1, 'expected " to open a label value'); // "
+      const valueOpen = i;
       i++;
       // The value, copied in runs between escapes rather than a character at a
       // time; with escapes, the runs are joined once at the end (repeated +=
@@ -244,7 +256,7 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
       let parts: string[] | null = null;
       let run = i;
       for (;;) {
-        if (i >= n) throw new ExpositionError(lineNo, `unterminated value of label ${label} of ${name}`);
+        if (i >= n) throw new ExpositionError(lineNo, valueOpen - start + 1, 'a label value opened here is not closed on its line');
         const c = text.charCodeAt(i);
         if (c === 34) {
           if (wanted) {
@@ -261,7 +273,7 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
           // backslash
           const e = text.charCodeAt(i + 1);
           if (e !== 110 && e !== 92 && e !== 34)
-            throw new ExpositionError(lineNo, `bad escape \\${text[i + 1] ?? ''} in label ${label} of ${name}`);
+            throw new ExpositionError(lineNo, i - start + 1, 'a bad escape in a label value (only \\\\, \\" and \\n are allowed)');
           if (wanted) {
             parts ??= [];
             parts.push(text.slice(run, i), e === 110 ? '\n' : e === 92 ? '\\' : '"');
@@ -271,17 +283,17 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
         } else i++;
       }
       if (wanted) {
-        if (Object.hasOwn(labels, label)) throw new ExpositionError(lineNo, `label ${label} repeated in ${name}`);
+        if (Object.hasOwn(labels, label)) throw new ExpositionError(lineNo, ls - start + 1, `label ${label} repeated in ${name}`);
         labels[label] = value;
       }
       while (i < n && isBlank(text.charCodeAt(i))) i++;
       if (text.charCodeAt(i) === 44)
         i++; // ,
-      else if (text.charCodeAt(i) !== 125) throw new ExpositionError(lineNo, `expected , or } after label ${label} of ${name}`);
+      else if (text.charCodeAt(i) !== 125) throw new ExpositionError(lineNo, i - start + 1, 'expected , or } after a label value');
     }
     separated = i < n && isBlank(text.charCodeAt(i));
   }
-  if (!separated || i >= n) throw new ExpositionError(lineNo, `expected a space and a value after ${name}`);
+  if (!separated || i >= n) throw new ExpositionError(lineNo, i - start + 1, 'expected a space and a value after the metric name');
   while (i < n && isBlank(text.charCodeAt(i))) i++;
   // The rest: value, optional timestamp, optional OpenMetrics exemplar (" # {...} v [ts]").
   let fields = 0;
@@ -299,47 +311,24 @@ function parseSampleLine(text: string, start: number, end: number, lineNo: numbe
     } else if (fields === 2) {
       tsStart = f;
       tsEnd = i;
-    } else
-      throw new ExpositionError(
-        lineNo,
-        `expected "value [timestamp]" after ${name}, got ${JSON.stringify(text.slice(Math.max(start, f - 40), Math.min(end, f + 40)))}`,
-      );
+    } else throw new ExpositionError(lineNo, f - start + 1, 'expected "value [timestamp]", found a third field');
     while (i < n && isBlank(text.charCodeAt(i))) i++;
   }
-  if (fields === 0)
-    throw new ExpositionError(
-      lineNo,
-      `expected "value [timestamp]" after ${name}, got ${JSON.stringify(text.slice(i, Math.min(end, i + 40)))}`,
-    );
+  if (fields === 0) throw new ExpositionError(lineNo, i - start + 1, 'expected a value');
   if (!wanted) {
     // Checked as closely as a kept sample, but nothing is built.
     if (!isDecimal(text, valueStart, valueEnd) && parseSampleValue(text.slice(valueStart, valueEnd)) === null)
-      throw new ExpositionError(
-        lineNo,
-        `${JSON.stringify(text.slice(valueStart, Math.min(valueEnd, valueStart + 40)))} is not a number (sample ${name})`,
-      );
-    if (tsStart >= 0 && !isTimestamp(text.slice(tsStart, tsEnd)))
-      throw new ExpositionError(
-        lineNo,
-        `${JSON.stringify(text.slice(tsStart, Math.min(tsEnd, tsStart + 40)))} is not a timestamp (sample ${name})`,
-      );
+      throw new ExpositionError(lineNo, valueStart - start + 1, NOT_A_NUMBER);
+    if (tsStart >= 0 && !isTimestamp(text.slice(tsStart, tsEnd))) throw new ExpositionError(lineNo, tsStart - start + 1, NOT_A_TIMESTAMP);
     return null;
   }
   const value = parseSampleValue(text.slice(valueStart, valueEnd));
-  if (value === null)
-    throw new ExpositionError(
-      lineNo,
-      `${JSON.stringify(text.slice(valueStart, Math.min(valueEnd, valueStart + 40)))} is not a number (sample ${name})`,
-    );
+  if (value === null) throw new ExpositionError(lineNo, valueStart - start + 1, NOT_A_NUMBER);
   const sample: ScrapedSample = { name, labels, value: value! };
   if (tsStart >= 0) {
     const raw = text.slice(tsStart, tsEnd);
     const ts = Number(raw);
-    if (!isTimestamp(raw) || !Number.isFinite(ts))
-      throw new ExpositionError(
-        lineNo,
-        `${JSON.stringify(text.slice(tsStart, Math.min(tsEnd, tsStart + 40)))} is not a timestamp (sample ${name})`,
-      );
+    if (!isTimestamp(raw) || !Number.isFinite(ts)) throw new ExpositionError(lineNo, tsStart - start + 1, NOT_A_TIMESTAMP);
     sample.timestampMs = ts;
   }
   return sample;
@@ -399,26 +388,30 @@ export function parseFamilies(text: string): ScrapedFamily[] {
     const nameStart = i;
     while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
     const name = line.slice(nameStart, i);
-    if (name === '') throw new ExpositionError(lineNo, `${keyword} line without a metric name`);
+    if (name === '') throw new ExpositionError(lineNo, nameStart + 1, `${keyword} line without a metric name`);
     while (i < line.length && isBlank(line.charCodeAt(i))) i++;
     const rest = line.slice(i);
     const f = familyOf(name);
     if (keyword === 'HELP') {
-      if (seenHelp.has(name)) throw new ExpositionError(lineNo, `second HELP line for ${name}`);
+      if (seenHelp.has(name)) throw new ExpositionError(lineNo, nameStart + 1, `second HELP line for ${name}`);
       seenHelp.add(name);
       f.help = unescapeHelp(rest);
       return;
     }
     const type = rest.trimEnd() === 'unknown' ? 'untyped' : rest.trimEnd();
     if (type !== 'counter' && type !== 'gauge' && type !== 'histogram' && type !== 'summary' && type !== 'untyped')
-      throw new ExpositionError(lineNo, `type ${type} of ${name} is not one the text format carries`);
+      throw new ExpositionError(
+        lineNo,
+        i + 1,
+        `the type of ${name} is not one the text format carries (counter, gauge, histogram, summary, untyped)`,
+      );
     if (
       owners.has(name) ||
       typed.has(name) ||
       sampled.has(name) ||
       familySuffixes(type as ScrapedFamily['type']).some((x) => sampled.has(name + x))
     )
-      throw new ExpositionError(lineNo, `TYPE line for ${name} after its samples or a second TYPE line`);
+      throw new ExpositionError(lineNo, nameStart + 1, `TYPE line for ${name} after its samples or a second TYPE line`);
     f.type = type;
     typed.add(name);
     for (const suffix of familySuffixes(type)) owners.set(name + suffix, f);

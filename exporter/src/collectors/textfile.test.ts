@@ -90,7 +90,7 @@ describe('textfile collector', () => {
           path.join(MALFORMED, 'apt-again.prom') +
           "; this file's apt_upgrades_pending is refused",
       ],
-      ['bad-label.prom', ': malformed exposition at line 3: expected , or } after label type of smartmon_device_active'],
+      ['bad-label.prom', ': malformed exposition at line 3, column 51: expected , or } after a label value'],
       ['clash.prom', ": node_load1 is already exported by the exporter; this file's node_load1 is refused"],
       [
         'timestamped.prom',
