@@ -65,8 +65,9 @@ export async function jsonBody(event: RequestEvent): Promise<unknown> {
   const reader = event.request.body?.getReader();
   try {
     for (;;) {
-      const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
-      if (done) break;
+      const next = reader ? await reader.read() : null;
+      if (!next || next.done) break;
+      const value = next.value;
       size += value.byteLength;
       if (size > JSON_BODY_LIMIT_BYTES) {
         await reader?.cancel().catch(() => {});
