@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { addressAllowList, guardedConnector } from './address-guard.js';
 import { parseExposition, type ScrapedSample } from './exposition.js';
 import { EXPORTER_STATE_HEADER, EXPORTER_STOPPING, SCRAPE_INTERVAL_HEADER } from './protocol.js';
 import { maskUrlsIn } from './secrets.js';
@@ -9,7 +10,26 @@ import { maskUrlsIn } from './secrets.js';
  * keeps a plain Client per origin, where any other number makes a Pool whose
  * request queue preallocates 16 KiB, 80 MiB for a fleet of 5,000.
  */
-const agent = new Agent({ keepAliveTimeout: 60_000, connections: 1 });
+const agents = new Map<string, Agent>();
+
+/**
+ * The agent for an allow-list of guarded addresses (see address-guard.ts):
+ * connections to link-local and metadata addresses are refused unless listed.
+ * One per list (in practice one per process).
+ */
+function agentFor(allow: readonly string[] | undefined): Agent {
+  const key = (allow ?? []).join(',');
+  let agent = agents.get(key);
+  if (!agent) {
+    const connect = guardedConnector(allow?.length ? addressAllowList(allow) : null, SCRAPE_ALLOW_SETTING);
+    agent = new Agent({ keepAliveTimeout: 60_000, connections: 1, connect });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** The variable that lists the link-local and metadata addresses scrapes may reach (the scraper's and the console's). */
+export const SCRAPE_ALLOW_SETTING = 'VIGIL_SCRAPE_ALLOW';
 
 /** The Accept header Prometheus sends: text 0.0.4 preferred, OpenMetrics accepted. */
 export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1';
@@ -40,6 +60,8 @@ export interface ScrapeOptions {
   bodyLimitBytes: number;
   /** The target's scrape interval, sent so a stopping Vigil exporter waits for this scraper's goodbye scrape. */
   intervalSeconds?: number;
+  /** Link-local and metadata addresses or CIDR ranges that may be scraped all the same (VIGIL_SCRAPE_ALLOW); others are refused. */
+  allowAddresses?: readonly string[];
 }
 
 /** Thrown inside a scrape to end it with a readable message. */
@@ -67,7 +89,7 @@ export async function scrapeTarget<T = ScrapedSample[]>(
     };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.intervalSeconds) headers[SCRAPE_INTERVAL_HEADER] = String(options.intervalSeconds);
-    const res = await request(url, { method: 'GET', headers, signal, dispatcher: agent });
+    const res = await request(url, { method: 'GET', headers, signal, dispatcher: agentFor(options.allowAddresses) });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump();
       if (res.statusCode === 503 && res.headers[EXPORTER_STATE_HEADER] === EXPORTER_STOPPING)
@@ -124,6 +146,8 @@ function describeError(err: unknown, options: ScrapeOptions): string {
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED')
     return `timed out after ${options.timeoutSeconds} s`;
   if (e?.name === 'ExpositionError') return e.message;
+  if (e?.code === 'VIGIL_ADDRESS_REFUSED') return e.message;
+  if (e?.cause?.code === 'VIGIL_ADDRESS_REFUSED') return e.cause.message;
   if (e?.code === 'ERR_INVALID_URL' || e?.code === 'UND_ERR_INVALID_ARG') return `bad target URL: ${maskUrlsIn(e.message)}`;
   const code = e?.code ?? e?.cause?.code;
   switch (code) {
