@@ -7,17 +7,17 @@
  * DNS, so a name pointed there (now or later) is refused too; a setting lists
  * the ones that may be dialled all the same.
  */
-import dns from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { buildConnector } from 'undici';
+import * as z from 'zod/mini';
+import { invalid } from './config.js';
 
 const GUARDED = new BlockList();
 GUARDED.addSubnet('169.254.0.0', 16, 'ipv4');
 GUARDED.addSubnet('fe80::', 10, 'ipv6');
 GUARDED.addAddress('fd00:ec2::254', 'ipv6');
 
-/** An address without brackets, an IPv4-mapped IPv6 address as its IPv4 one, with its family (0: not an address). */
-function normalise(address: string): [string, 0 | 4 | 6] {
+/** An address without brackets or zone, an IPv4-mapped IPv6 address as its IPv4 one, with its family (0: not an address). */
+export function normaliseAddress(address: string): [string, 0 | 4 | 6] {
   let a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const zone = a.indexOf('%');
   if (zone >= 0) a = a.slice(0, zone);
@@ -27,7 +27,7 @@ function normalise(address: string): [string, 0 | 4 | 6] {
 
 /** Whether `address` (an IP address; a name is not one) is link-local or a cloud metadata address. */
 export function isLinkLocalOrMetadata(address: string): boolean {
-  const [a, family] = normalise(address);
+  const [a, family] = normaliseAddress(address);
   return family !== 0 && GUARDED.check(a, family === 4 ? 'ipv4' : 'ipv6');
 }
 
@@ -42,7 +42,7 @@ export function addressAllowList(entries: readonly string[]): BlockList {
     const e = raw.trim();
     if (!e) continue;
     const slash = e.indexOf('/');
-    const [addr, family] = normalise(slash < 0 ? e : e.slice(0, slash));
+    const [addr, family] = normaliseAddress(slash < 0 ? e : e.slice(0, slash));
     const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(e.slice(slash + 1));
     if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128))
       throw new Error(`"${e.slice(0, 60)}" is not an IP address or a CIDR range such as 169.254.10.0/24`);
@@ -60,42 +60,27 @@ export class AddressRefusedError extends Error {
 /** Whether dialling `address` is allowed: not guarded, or listed in `allowed`. */
 export function mayDial(address: string, allowed: BlockList | null): boolean {
   if (!isLinkLocalOrMetadata(address)) return true;
-  const [a, family] = normalise(address);
+  const [a, family] = normaliseAddress(address);
   return allowed?.check(a, family === 4 ? 'ipv4' : 'ipv6') ?? false;
 }
 
-function refusal(host: string, address: string, setting: string): AddressRefusedError {
-  const shown = host === address ? address : `${host} (${address})`;
-  return new AddressRefusedError(
-    `${shown} is a link-local or cloud metadata address, which is not scraped; list it in ${setting} (an address or a CIDR range) to allow it`,
-  );
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
-
 /**
- * undici's connector (`new Agent({ connect })`) refusing guarded addresses
- * unless `allowed` lists them: an address in the URL is checked before
- * dialling, a name after DNS (every address it resolves to that would be dialled).
- * @param setting the variable that lists allowed addresses, named in the refusal
+ * `VIGIL_SCRAPE_ALLOW`: the link-local and metadata addresses or CIDR ranges
+ * that scrapes may reach all the same (comma-separated; unset: none), checked
+ * as addressAllowList reads them. One definition for the scraper and the console.
  */
-export function guardedConnector(allowed: BlockList | null, setting: string): buildConnector.connector {
-  const lookup = (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
-    dns.lookup(hostname, { ...options }, (err, address, family) => {
-      if (err) return callback(err, '');
-      const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-      const bad = addresses.find((a) => !mayDial(a, allowed));
-      if (bad !== undefined) return callback(refusal(hostname, bad, setting), '');
-      callback(null, address as never, family);
-    });
-  };
-  const base = buildConnector({ lookup } as never);
-  return (opts, callback) => {
-    const [literal, family] = normalise(opts.hostname);
-    if (family !== 0 && !mayDial(literal, allowed)) {
-      callback(refusal(literal, literal, setting), null);
-      return;
+export const scrapeAllow = z.pipe(
+  z.optional(z.string()),
+  z.transform((s, ctx): readonly string[] => {
+    const entries = (s ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    try {
+      addressAllowList(entries);
+    } catch (e) {
+      return invalid(ctx, (e as Error).message);
     }
-    base(opts, callback);
-  };
-}
+    return Object.freeze(entries);
+  }),
+);

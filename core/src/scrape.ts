@@ -1,5 +1,7 @@
-import { Agent, request } from 'undici';
-import { addressAllowList, guardedConnector } from './address-guard.js';
+import dns from 'node:dns';
+import type { BlockList } from 'node:net';
+import { Agent, buildConnector, request } from 'undici';
+import { AddressRefusedError, addressAllowList, mayDial, normaliseAddress } from './address-guard.js';
 import { parseExposition, type ScrapedSample } from './exposition.js';
 import { EXPORTER_STATE_HEADER, EXPORTER_STOPPING, SCRAPE_INTERVAL_HEADER } from './protocol.js';
 import { maskUrlsIn } from './secrets.js';
@@ -28,6 +30,41 @@ function agentFor(allow: readonly string[] | undefined): Agent {
   return agent;
 }
 
+function refusal(host: string, address: string, setting: string): AddressRefusedError {
+  const shown = host === address ? address : `${host} (${address})`;
+  return new AddressRefusedError(
+    `${shown} is a link-local or cloud metadata address, which is not scraped; list it in ${setting} (an address or a CIDR range) to allow it`,
+  );
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+/**
+ * undici's connector (`new Agent({ connect })`) refusing guarded addresses
+ * unless `allowed` lists them: an address in the URL is checked before
+ * dialling, a name after DNS (every address it resolves to that would be dialled).
+ * @param setting the variable that lists allowed addresses, named in the refusal
+ */
+export function guardedConnector(allowed: BlockList | null, setting: string): buildConnector.connector {
+  const lookup = (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
+    dns.lookup(hostname, { ...options }, (err, address, family) => {
+      if (err) return callback(err, '');
+      const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
+      const bad = addresses.find((a) => !mayDial(a, allowed));
+      if (bad !== undefined) return callback(refusal(hostname, bad, setting), '');
+      callback(null, address as never, family);
+    });
+  };
+  const base = buildConnector({ lookup } as never);
+  return (opts, callback) => {
+    const [literal, family] = normaliseAddress(opts.hostname);
+    if (family !== 0 && !mayDial(literal, allowed)) {
+      callback(refusal(literal, literal, setting), null);
+      return;
+    }
+    base(opts, callback);
+  };
+}
 /** The variable that lists the link-local and metadata addresses scrapes may reach (the scraper's and the console's). */
 export const SCRAPE_ALLOW_SETTING = 'VIGIL_SCRAPE_ALLOW';
 

@@ -13,11 +13,16 @@ describe('loadScraperConfig', () => {
       retentionDays: 30,
     });
   });
+  it('reads the guarded addresses scrapes may reach', () => {
+    expect(loadScraperConfig({}).scrapeAllow).toEqual([]);
+    expect(loadScraperConfig({ VIGIL_SCRAPE_ALLOW: '169.254.10.0/24, fe80::1' }).scrapeAllow).toEqual(['169.254.10.0/24', 'fe80::1']);
+  });
   it.each([
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL: must be postgres:\/\//],
     ['VIGIL_SCRAPE_CONCURRENCY', '0', /VIGIL_SCRAPE_CONCURRENCY: expected a whole number from 1/],
     ['VIGIL_RETENTION_DAYS', 'forever', /VIGIL_RETENTION_DAYS/],
     ['VIGIL_EXPORTER_TOKEN', 'abc', /VIGIL_EXPORTER_TOKEN: expected at least 16/],
+    ['VIGIL_SCRAPE_ALLOW', '169.254.0.0/16,metadata', /VIGIL_SCRAPE_ALLOW: "metadata" is not an IP address or a CIDR range/],
   ])('stops on a bad %s', (name, value, message) => {
     expect(() => loadScraperConfig({ [name]: value })).toThrow(message);
   });

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { scrapeAllow } from '@vigil/core/address-guard';
 import { flag, integer, type ListenAddress, listenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/core/config';
 import type { VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
@@ -15,6 +16,7 @@ const schema = z.object({
   VIGIL_ROLLUP_RETENTION_DAYS: integer(365, { min: 1, max: 36500 }),
   VIGIL_HEARTBEAT_QUEUE_LIMIT: integer(100_000, { min: 100 }),
   VIGIL_SCRAPE_THREADS: integer(availableParallelism(), { min: 0, max: 64 }),
+  VIGIL_SCRAPE_ALLOW: scrapeAllow,
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -37,6 +39,10 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     defaultText: 'the number of cores',
     meaning: 'most worker threads making the scrapes (it starts with one and adds one while they are busy); 0 scrapes on the main thread',
   },
+  VIGIL_SCRAPE_ALLOW: {
+    meaning:
+      'link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) that may be scraped all the same, comma-separated addresses or CIDR ranges; unset: none is',
+  },
   VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
   VIGIL_LOG_PRETTY: { meaning: '1 for human-readable logs instead of JSON lines' },
 };
@@ -58,6 +64,8 @@ export interface ScraperConfig {
   queueLimit: number;
   /** Most worker threads making the scrapes (it starts with one); 0 scrapes on the main thread. */
   scrapeThreads: number;
+  /** Guarded (link-local, metadata) addresses and ranges that may be scraped all the same. */
+  scrapeAllow: readonly string[];
   logLevel: string;
   logPretty: boolean;
 }
@@ -79,6 +87,7 @@ export function loadScraperConfig(env: Record<string, string | undefined> = proc
     rollupRetentionDays: e.VIGIL_ROLLUP_RETENTION_DAYS,
     queueLimit: e.VIGIL_HEARTBEAT_QUEUE_LIMIT,
     scrapeThreads: e.VIGIL_SCRAPE_THREADS,
+    scrapeAllow: e.VIGIL_SCRAPE_ALLOW,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

@@ -8,6 +8,8 @@ export interface ScrapeTask {
   timeoutSeconds: number;
   bodyLimitBytes: number;
   intervalSeconds: number;
+  /** Guarded addresses that may be scraped all the same (VIGIL_SCRAPE_ALLOW). */
+  allowAddresses?: readonly string[];
   /** The target's CPU totals from its last scrape that started a window, for cpu %. */
   previousCpu: CpuTotals | undefined;
   /** When the scrape counts as started, Unix seconds. */
@@ -24,7 +26,13 @@ export function runScrapeTask(
 ): Promise<ScrapeOutcome> {
   return scrapeTarget(
     task.url,
-    { token: task.token, timeoutSeconds: task.timeoutSeconds, bodyLimitBytes: task.bodyLimitBytes, intervalSeconds: task.intervalSeconds },
+    {
+      token: task.token,
+      timeoutSeconds: task.timeoutSeconds,
+      bodyLimitBytes: task.bodyLimitBytes,
+      intervalSeconds: task.intervalSeconds,
+      allowAddresses: task.allowAddresses,
+    },
     async (body) => derive(body, task.previousCpu, task.scrapeTime),
   );
 }

@@ -40,6 +40,8 @@ export interface ScraperOptions {
   scrapeThreads?: number;
   /** First retry delay of the heartbeat writer after a failed write, doubling to 30 s (default 1 s). */
   writerBackoffSeconds?: number;
+  /** Link-local and metadata addresses or CIDR ranges that may be scraped all the same (VIGIL_SCRAPE_ALLOW); others are refused. */
+  scrapeAllow?: readonly string[];
 }
 
 /**
@@ -202,6 +204,7 @@ export class Scraper {
       timeoutSeconds: t.timeout_seconds,
       bodyLimitBytes: this.options.bodyLimitBytes,
       intervalSeconds: t.interval_seconds,
+      allowAddresses: this.options.scrapeAllow,
       previousCpu: wide ? previous.totals : undefined,
       scrapeTime: time.getTime() / 1000,
     });

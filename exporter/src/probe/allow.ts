@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { isLinkLocalOrMetadata, normaliseAddress } from '@vigil/core/address-guard';
 
 /**
  * Which targets `/probe` may reach: without it, anyone who may scrape the
@@ -44,13 +45,29 @@ export class ProbeAllowList {
     return this.#names.has(h) || this.#domains.some((d) => h.endsWith(d) && h.length > d.length);
   }
 
-  /** Whether dialling `address` for `host` is allowed: by the host's name, or by the address's range. */
+  /**
+   * Whether dialling `address` for `host` is allowed: by the host's name, or by
+   * the address's range. A link-local or cloud metadata address (169.254.0.0/16,
+   * fe80::/10, fd00:ec2::254) only by its range: a name allowed (`*.lan`) that
+   * resolves there is refused.
+   */
   allows(host: string, address: string): boolean {
+    if (isLinkLocalOrMetadata(address)) return this.#hasAddresses && this.#inRanges(address);
     if (this.allowsName(host)) return true;
-    if (!this.#hasAddresses) return false;
-    const family = isIP(address);
-    return family !== 0 && this.#addresses.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    return this.#hasAddresses && this.#inRanges(address);
   }
+
+  #inRanges(address: string): boolean {
+    const [a, family] = normaliseAddress(address);
+    return family !== 0 && this.#addresses.check(a, family === 4 ? 'ipv4' : 'ipv6');
+  }
+}
+
+/** Why dialling `address` for `host` was refused, naming the setting that would allow it. */
+export function probeRefusal(host: string, address: string): string {
+  return isLinkLocalOrMetadata(address)
+    ? `${host} (${address}) is a link-local or cloud metadata address; list it in VIGIL_PROBE_ALLOW as an address or a CIDR range to probe it`
+    : `${host} (${address}) is not in VIGIL_PROBE_ALLOW`;
 }
 
 function isHostName(s: string): boolean {

@@ -9,7 +9,7 @@ import { RE2JS } from 're2js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from '../config.js';
 import { type RunningExporter, startExporter } from '../server.js';
-import { ProbeAllowList } from './allow.js';
+import { ProbeAllowList, probeRefusal } from './allow.js';
 import {
   DEFAULT_MODULES,
   type HttpProbeModule,
@@ -95,6 +95,19 @@ describe('allow-list', () => {
     expect(a.allows('169.254.169.254', '169.254.169.254')).toBe(false);
   });
 
+  it('allows a link-local or metadata address only by its range, never by a name that resolves there', () => {
+    const byName = new ProbeAllowList('nas.lan, *.lan, 169.254.169.254');
+    expect(byName.allows('metadata.lan', '169.254.169.253')).toBe(false);
+    expect(byName.allows('nas.lan', 'fe80::1')).toBe(false);
+    expect(byName.allows('nas.lan', 'fd00:ec2::254')).toBe(false);
+    expect(byName.allows('metadata.lan', '169.254.169.254')).toBe(true);
+    expect(new ProbeAllowList('*.lan').allows('imds.lan', '::ffff:169.254.169.254')).toBe(false);
+    expect(probeRefusal('metadata.lan', '169.254.169.253')).toMatch(
+      /link-local or cloud metadata address; list it in VIGIL_PROBE_ALLOW as an address or a CIDR range/,
+    );
+    expect(probeRefusal('web.example', '203.0.113.9')).toBe('web.example (203.0.113.9) is not in VIGIL_PROBE_ALLOW');
+  });
+
   it.each(['10.0.0.0/33', 'exa mple', '*.', 'http://x/'])('refuses the entry %j', (entry) => {
     expect(() => new ProbeAllowList(entry)).toThrow(/expected a host name|bad prefix length/);
   });
@@ -159,7 +172,8 @@ describe('probers against local servers', () => {
     const r = await runProbe(`http://127.0.0.1:${port}/away`, http2xx, allowLocal, sink, {}, 2);
     expect(r).toMatchObject({
       success: false,
-      error: '169.254.169.254 (169.254.169.254) is not in VIGIL_PROBE_ALLOW (reached by redirect 1)',
+      error:
+        '169.254.169.254 (169.254.169.254) is a link-local or cloud metadata address; list it in VIGIL_PROBE_ALLOW as an address or a CIDR range to probe it (reached by redirect 1)',
     });
     expect(valuesOf(sink).get('probe_http_redirects')).toBe(1);
   });

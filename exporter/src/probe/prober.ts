@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { createGunzip } from 'node:zlib';
 import { PROBE_DURATION_SECONDS, PROBE_HTTP_STATUS_CODE, PROBE_SSL_EARLIEST_CERT_EXPIRY, PROBE_SUCCESS } from '@vigil/core/metric-names';
 import type { Labels, MetricSink } from '@vigil/core/render';
-import type { ProbeAllowList } from './allow.js';
+import { type ProbeAllowList, probeRefusal } from './allow.js';
 import type { HttpModule, RunnableModule, TcpModule } from './modules.js';
 
 /** What one probe found, for the JSON views and logs (the series go to the sink). */
@@ -351,7 +351,7 @@ async function probeHttp(
       const { address, family, dnsSeconds } = await resolveRecorded(host, m, answer ? null : sink, labels);
       phases.resolve += dnsSeconds;
       if (allow && !allow.allows(host, address))
-        throw new ProbeFailure(`${host} (${address}) is not in VIGIL_PROBE_ALLOW${redirects ? ` (reached by redirect ${redirects})` : ''}`);
+        throw new ProbeFailure(`${probeRefusal(host, address)}${redirects ? ` (reached by redirect ${redirects})` : ''}`);
       answer = await exchange(url, address, family, m, keepBody, phases, signal);
       statusCode = answer.status;
       if (answer.socket instanceof tls.TLSSocket) expiry = addTlsSeries(sink, labels, answer.socket);
@@ -432,7 +432,7 @@ async function probeTcp(
   let socket: net.Socket | undefined;
   try {
     const { address } = await resolveRecorded(host, m, sink, labels);
-    if (allow && !allow.allows(host, address)) throw new ProbeFailure(`${host} (${address}) is not in VIGIL_PROBE_ALLOW`);
+    if (allow && !allow.allows(host, address)) throw new ProbeFailure(probeRefusal(host, address));
     socket = await new Promise<net.Socket>((ok, fail) => {
       const s = m.tls
         ? tls.connect({

@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { scrapeAllow } from '@vigil/core/address-guard';
 import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
 import { type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
@@ -16,6 +17,7 @@ const schema = z.object({
   VIGIL_CONSOLE_PRIVATE_KEY: z.optional(z.string()),
   VIGIL_TERMINAL_GRACE: seconds(60, { min: 0, max: 3600 }),
   VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
+  VIGIL_SCRAPE_ALLOW: scrapeAllow,
   DATABASE_URL,
 });
 
@@ -44,6 +46,10 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_TERMINAL_RECORD_DIR: {
     meaning:
       "record every terminal's output as asciicast v2 in this directory (made 0700), replayable by admins at /admin/terminals; keystrokes are never recorded",
+  },
+  VIGIL_SCRAPE_ALLOW: {
+    meaning:
+      'link-local and cloud metadata addresses that test scrapes may reach all the same, as the scraper reads it (comma-separated addresses or CIDR ranges); unset: none',
   },
   DATABASE_URL: { meaning: 'postgres://…, or unset for the embedded database a running `vigil start` serves' },
 };
@@ -75,6 +81,8 @@ export interface ConsoleConfig {
   logLevel: string;
   /** The token test scrapes send to a target without its own (the scraper's VIGIL_EXPORTER_TOKEN). */
   exporterToken: string | undefined;
+  /** Guarded (link-local, metadata) addresses test scrapes may reach all the same (VIGIL_SCRAPE_ALLOW). */
+  scrapeAllow: readonly string[];
   databaseUrl: string | undefined;
   /** The Ed25519 private key (PKCS#8 PEM) that signs terminal tickets; null: terminals are off. */
   terminalKeyPem: string | null;
@@ -111,6 +119,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     session: Object.freeze({ maxAgeSeconds: e.VIGIL_SESSION_MAX_AGE, idleSeconds: e.VIGIL_SESSION_IDLE }),
     logLevel: e.VIGIL_LOG_LEVEL,
     exporterToken: e.VIGIL_EXPORTER_TOKEN,
+    scrapeAllow: e.VIGIL_SCRAPE_ALLOW,
     databaseUrl: e.DATABASE_URL,
     terminalKeyPem: privateKeyPem(e.VIGIL_CONSOLE_PRIVATE_KEY),
     terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,

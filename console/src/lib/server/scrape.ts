@@ -21,7 +21,12 @@ export async function testScrape(
   const started = Date.now();
   const r = await scrapeTarget<BodyFigures>(
     url,
-    { token: token ?? consoleConfig().exporterToken, timeoutSeconds, bodyLimitBytes: BODY_LIMIT },
+    {
+      token: token ?? consoleConfig().exporterToken,
+      timeoutSeconds,
+      bodyLimitBytes: BODY_LIMIT,
+      allowAddresses: consoleConfig().scrapeAllow,
+    },
     async (body) => figuresFromBody(body, undefined, started / 1000),
   );
   const base = { url: maskUrl(url), time: new Date(started).toISOString(), up: r.up, duration_seconds: r.durationSeconds };
