@@ -10,6 +10,7 @@ import {
   type Database,
   generatePassword,
   hashPassword,
+  isUserName,
   listAudit,
   listUsers,
   removeUser,
@@ -66,6 +67,10 @@ describe.each(testDatabases())('accounts on $name', (engine) => {
     expect(await countUsers(db)).toBe(2);
     expect(await verifyLogin(db, 'ada', 'ada-password-1')).toMatchObject({ id: ada.id, role: 'admin' });
     expect(await verifyLogin(db, 'ada', 'wrong-password')).toBeNull();
+    // A name no user can have never reaches the database (PostgreSQL refuses a NUL byte in text).
+    expect(await verifyLogin(db, 'ada\u0000', 'ada-password-1')).toBeNull();
+    expect(isUserName('ada')).toBe(true);
+    expect(isUserName('ada\u0000')).toBe(false);
     expect(await verifyLogin(db, 'nobody', 'ada-password-1')).toBeNull();
     const [stored] = await db.selectFrom('users').select('password_hash').where('name', '=', 'ada').execute();
     expect(stored!.password_hash).not.toContain('ada-password-1');

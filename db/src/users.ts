@@ -61,6 +61,11 @@ export function generatePassword(): string {
   return randomBytes(15).toString('base64url');
 }
 
+/** Whether `name` could be a user's name (see {@link checkUserName}); anything else names nobody and must not reach a query. */
+export function isUserName(name: string): boolean {
+  return NAME.test(name);
+}
+
 /** A user name is 1-64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit. @throws AccountError (invalid) */
 export function checkUserName(name: string): string {
   if (!NAME.test(name))
@@ -201,7 +206,8 @@ let dummyHash: Promise<string> | null = null;
  * password, told apart by neither the answer nor the time it takes).
  */
 export async function verifyLogin(db: Kysely<Database>, name: string, password: string): Promise<Account | null> {
-  const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  // A name no user can have (a NUL byte, which PostgreSQL refuses in text) is nobody's, without asking.
+  const row = NAME.test(name) ? await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst() : undefined;
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return null;
   if (!row) {
     dummyHash ??= hash(generatePassword(), ARGON2);

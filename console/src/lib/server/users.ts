@@ -3,7 +3,7 @@
  * write, audit, answer. The rules themselves (names, roles, passwords, the last
  * admin) are the database package's, refused with an AccountError.
  */
-import { createUser, getUser, listUsers, removeUser, setPassword, setRole } from '@vigil/db';
+import { createUser, getUser, isUserName, listUsers, removeUser, setPassword, setRole } from '@vigil/db';
 import * as z from 'zod/mini';
 import type { UserView } from '$lib/api';
 import { type Actor, recordAudit } from './actor';
@@ -39,7 +39,7 @@ export async function addUser(actor: Actor, input: unknown): Promise<UserView> {
 export async function changeUser(actor: Actor, name: string, input: unknown): Promise<UserView> {
   const change = validate(userPatch, input);
   const db = await getDb();
-  const before = await getUser(db, name);
+  const before = isUserName(name) ? await getUser(db, name) : null;
   if (!before) throw new ApiError(404, 'not_found', `no user named "${name.slice(0, 64)}"`);
   if (change.role !== undefined) {
     const r = await setRole(db, name, change.role);
@@ -60,7 +60,7 @@ export async function changeUser(actor: Actor, name: string, input: unknown): Pr
 export async function deleteUser(actor: Actor, name: string): Promise<UserView> {
   if (name === actor.user.name) throw new ApiError(409, 'conflict', 'you cannot remove yourself; another admin can');
   const db = await getDb();
-  if (!(await getUser(db, name))) throw new ApiError(404, 'not_found', `no user named "${name.slice(0, 64)}"`);
+  if (!isUserName(name) || !(await getUser(db, name))) throw new ApiError(404, 'not_found', `no user named "${name.slice(0, 64)}"`);
   const view = userView(await removeUser(db, name));
   await recordAudit(actor, 'user.remove', 'user', view.id, { before: view });
   return view;
