@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { LABEL_LIMITS, labelsProblem, newTarget, RESERVED_LABELS, targetPatch } from './target-schema.js';
+import { LABEL_LIMITS, labelsProblem, newTarget, RESERVED_LABELS, targetPatch, validLabels } from './target-schema.js';
 
 const issue = (value: unknown) => {
   const r = z.safeParse(newTarget, value);
@@ -47,5 +47,16 @@ describe('target labels', () => {
     expect(z.safeParse(targetPatch, { labels: { job: 'x' } }).success).toBe(false);
     expect(z.safeParse(targetPatch, { labels: { rack: 'b' } }).success).toBe(true);
     expect(RESERVED_LABELS).toEqual(['instance', 'job', 'vigil_target']);
+  });
+});
+
+describe('validLabels', () => {
+  it('keeps the labels that follow the rules, as stored before they held', () => {
+    expect(validLabels({ rack: 'a', instance: 'x', __name__: 'y', 'a-b': 'z', ['n'.repeat(100_000)]: '1', role: 'db' })).toEqual({
+      rack: 'a',
+      role: 'db',
+    });
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'v']));
+    expect(Object.keys(validLabels(many))).toHaveLength(LABEL_LIMITS.maxLabels);
   });
 });

@@ -74,6 +74,24 @@ export function labelsProblem(labels: Readonly<Record<string, string>>): string 
   return null;
 }
 
+/**
+ * The labels of `labels` that follow the rules ({@link labelsProblem}), at most
+ * {@link LABEL_LIMITS}.maxLabels of them: what is served to Prometheus for a
+ * target stored before the rules held.
+ */
+export function validLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [name, value] of Object.entries(labels)) {
+    if (n === LABEL_LIMITS.maxLabels) break;
+    if (labelsProblem({ [name]: value }) === null) {
+      out[name] = value;
+      n++;
+    }
+  }
+  return out;
+}
+
 /** A target's labels (see {@link labelsProblem}): the one rule for the API, the admin form, the CLI and enrolment. */
 export const targetLabels = z.record(z.string(), z.string()).check(
   z.superRefine((labels, ctx) => {

@@ -10,6 +10,12 @@ describe('scraper HTTP endpoints', () => {
     const { db, drop } = await testDatabases()[0]!.open();
     try {
       await addTarget(db, { name: 'pi-1', url: 'http://pi-1.lan:9110/metrics', labels: { rack: 'a' } });
+      // Labels stored before the rules held: /sd serves only those that follow them.
+      await db
+        .updateTable('targets')
+        .set({ labels: JSON.stringify({ rack: 'a', instance: 'x', __name__: 'y', ['n'.repeat(10_000)]: '1' }) })
+        .where('name', '=', 'pi-1')
+        .execute();
       const scraper = new Scraper(
         db,
         { concurrency: 1, bodyLimitBytes: 1024, downAfterIntervals: 3, retentionDays: 30, queueLimit: 100 },

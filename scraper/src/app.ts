@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { AppError, errorHandler } from '@vigil/core/errors';
 import type { Logger } from '@vigil/core/log';
+import { validLabels } from '@vigil/core/target-schema';
 import Koa from 'koa';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Scraper } from './scraper.js';
@@ -33,7 +34,7 @@ export function createScraperApp(scraper: Scraper, log: Logger): Koa {
       }
       return {
         targets: [u.host],
-        labels: { ...t.labels, __scheme__: u.protocol.replace(':', ''), __metrics_path__: u.pathname, vigil_target: t.name },
+        labels: { ...validLabels(t.labels), __scheme__: u.protocol.replace(':', ''), __metrics_path__: u.pathname, vigil_target: t.name },
       };
     });
   });
