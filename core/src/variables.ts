@@ -22,6 +22,10 @@ export interface VariableDoc {
   readonly meaning: string;
 }
 
+/** `VIGIL_LOG_LEVEL` and `VIGIL_LOG_PRETTY`, which every program reads (core's logLevel and flag schemas). */
+export const LOG_LEVEL_DOC: VariableDoc = { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' };
+export const LOG_PRETTY_DOC: VariableDoc = { meaning: '1 for human-readable logs instead of JSON lines' };
+
 /** One {@link VariableDoc} per variable the schema reads, no more and no fewer. */
 export type VariableDocs<S extends z.ZodMiniObject> = { readonly [K in keyof S['shape']]: VariableDoc };
 

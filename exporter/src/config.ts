@@ -13,7 +13,7 @@ import {
   seconds,
   tokenSchema,
 } from '@vigil/core/config';
-import type { VariableDocs } from '@vigil/core/variables';
+import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
@@ -163,8 +163,8 @@ export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   DOCKER_HOST: { defaultText: 'unix:///var/run/docker.sock, used when it exists', meaning: 'the Docker Engine API' },
   VIGIL_CONTAINER_LABEL: { meaning: 'only containers with this label: key or key=value' },
   VIGIL_CONTAINER_LABELS: { meaning: 'comma-separated Docker label keys exported as container_label_<key>' },
-  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
-  VIGIL_LOG_PRETTY: { meaning: '1 for human-readable logs instead of JSON lines' },
+  VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
+  VIGIL_LOG_PRETTY: LOG_PRETTY_DOC,
   VIGIL_CONSOLE_PUBLIC_KEY: {
     meaning:
       "terminals: the console's Ed25519 public key (PEM text, or a file holding it; from `vigil keys`); /pty accepts only tickets it signed, and is off without it",

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { scrapeAllow } from '@vigil/core/address-guard';
 import { flag, integer, type ListenAddress, listenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/core/config';
-import type { VariableDocs } from '@vigil/core/variables';
+import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -43,8 +43,8 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     meaning:
       'link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) that may be scraped all the same, comma-separated addresses or CIDR ranges; unset: none is',
   },
-  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
-  VIGIL_LOG_PRETTY: { meaning: '1 for human-readable logs instead of JSON lines' },
+  VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
+  VIGIL_LOG_PRETTY: LOG_PRETTY_DOC,
 };
 
 /** The scraper's configuration schema (for checking its descriptions). */

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { scrapeAllow } from '@vigil/core/address-guard';
 import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
-import { type VariableDocs, variablesHelp } from '@vigil/core/variables';
+import { LOG_LEVEL_DOC, type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -36,7 +36,7 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   },
   VIGIL_SESSION_MAX_AGE: { default: '7d', meaning: "a session's lifetime from sign-in" },
   VIGIL_SESSION_IDLE: { default: '12h', meaning: 'a session ends after this long without a request' },
-  VIGIL_LOG_LEVEL: { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
   VIGIL_EXPORTER_TOKEN: { meaning: "the bearer token a test scrape sends to a target without its own (the scraper's; 16+ characters)" },
   VIGIL_CONSOLE_PRIVATE_KEY: {
     meaning:
