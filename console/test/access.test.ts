@@ -336,6 +336,15 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     expect(await d.json()).toEqual({ status: 'ok' });
   });
 
+  itBuilt('answers health at the root too, where load balancers and compose healthchecks look', async () => {
+    for (const p of ['/health', '/health/db']) {
+      const r = await fetch(`${server.url}${p}`, { redirect: 'manual' });
+      expect(r.status, p).toBe(200);
+      expect(await r.json()).toEqual({ status: 'ok' });
+      expect(r.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
   itBuilt('signs in with the form, with a new session each time, and out again', async () => {
     const form = (name: string, password: string) =>
       fetch(`${server.url}/login`, {

@@ -43,6 +43,8 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/admin/terminals': { read: 'admin', write: null },
   '/admin/terminals/[id]': { read: 'admin', write: null },
   '/admin/terminals/[id]/cast': { read: 'admin', write: null },
+  '/health': { read: 'public', write: null },
+  '/health/db': { read: 'public', write: null },
   '/api/v1/health': { read: 'public', write: null },
   '/api/v1/health/db': { read: 'public', write: null },
   '/api/v1/me': { read: 'viewer', write: null },
