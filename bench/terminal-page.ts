@@ -20,8 +20,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { browserMissing, launchBrowser } from '@vigil/console/testing';
 import { WebSocketServer } from 'ws';
-import { browserMissing, launchBrowser } from '../console/test/browser.js';
 import { recordSection } from './lib.js';
 
 const { values } = parseArgs({

@@ -23,11 +23,10 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { browserMissing, launchBrowser, type Relay, startRelay } from '@vigil/console/testing';
 import pty from 'node-pty';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { browserMissing, launchBrowser } from '../console/test/browser.js';
-import { type Relay, startRelay } from '../console/test/relay.js';
 import { cpuSeconds, quantile, recordSection } from './lib.js';
 
 const { values } = parseArgs({
