@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import path from 'node:path';
 import { parseExposition } from '@vigil/core/exposition';
 import { silentLogger } from '@vigil/core/log';
 import { MetricSink } from '@vigil/core/render';
+import { FIXTURES } from '@vigil/core/testing';
 import { RE2JS } from 're2js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExporterConfig } from '../config.js';
@@ -30,7 +32,7 @@ const valuesOf = (sink: MetricSink) => {
 
 describe('modules file', () => {
   it('reads Debian’s example blackbox.yml: http and tcp modules, the others kept as unsupported with a reason', () => {
-    const text = readFileSync(new URL('../../../core/test/fixtures/blackbox/debian-blackbox.yml', import.meta.url), 'utf8');
+    const text = readFileSync(path.join(FIXTURES, 'blackbox', 'debian-blackbox.yml'), 'utf8');
     const modules = parseModulesFile(text, 'blackbox.yml');
     expect(modules.get('http_post_2xx')).toMatchObject({ prober: 'http', http: { method: 'POST' } });
     expect(modules.get('pop3s_banner')).toMatchObject({ prober: 'tcp', tcp: { tls: true } });
