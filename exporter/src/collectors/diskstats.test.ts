@@ -5,12 +5,7 @@ import { MetricSink } from '@vigil/core/render';
 import { FIXTURES } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISK_EXCLUDE, diskstatsCollector, parseDiskstats } from './diskstats.js';
-import { cleanChipName, readHwmonTemps } from './hwmon.js';
-import { netdevCollector, readOperstate } from './netdev.js';
-import { parsePressure } from './pressure.js';
 import { ParseError } from './read.js';
-import { parseMillidegrees, readThermalZones } from './thermal.js';
-import { readUname } from './uname.js';
 
 const read = (p: string) => readFileSync(path.join(FIXTURES, p), 'utf8');
 
@@ -51,66 +46,6 @@ describe('parseDiskstats', () => {
     ['dm-0', false],
   ])('default exclusion: %s excluded=%s', (dev, excluded) => {
     expect(DEFAULT_DISK_EXCLUDE.test(dev)).toBe(excluded);
-  });
-});
-
-describe('parsePressure', () => {
-  it('reads this host, µs as seconds', () => {
-    const text = read('this-host/proc/pressure/memory');
-    const [some, full] = [...text.matchAll(/total=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
-    expect(parsePressure(text)).toEqual({ someSeconds: some, fullSeconds: full });
-  });
-  it('reads a cpu file without a full line', () => {
-    expect(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=1500000\n')).toEqual({ someSeconds: 1.5, fullSeconds: null });
-  });
-  it.each(['', 'full avg10=0 total=5', 'some avg10=0.00 total=lots'])('rejects %j', (text) => {
-    expect(() => parsePressure(text)).toThrow(ParseError);
-  });
-});
-
-describe('temperatures', () => {
-  it.each([
-    ['48312\n', 48.312],
-    ['-5000', -5],
-    ['0', 0],
-  ])('parseMillidegrees(%j) = %d', (t, c) => expect(parseMillidegrees(t, 'temp')).toBe(c));
-  it.each(['', 'hot', '48.3'])('parseMillidegrees rejects %j', (t) => expect(() => parseMillidegrees(t, 'temp')).toThrow(ParseError));
-
-  it("reads a Raspberry Pi's cpu-thermal zone and hwmon chip", async () => {
-    expect(await readThermalZones(path.join(FIXTURES, 'raspberry-pi/sys'))).toEqual([{ zone: '0', type: 'cpu-thermal', celsius: 48.312 }]);
-    expect(await readHwmonTemps(path.join(FIXTURES, 'raspberry-pi/sys'))).toEqual([
-      { chip: 'cpu_thermal', chipName: 'cpu_thermal', sensor: 'temp1', label: null, celsius: 48.312 },
-    ]);
-  });
-
-  it('finds nothing, without failing, on a host without sensors', async () => {
-    expect(await readThermalZones(path.join(FIXTURES, 'this-host/sys'))).toEqual([]);
-    expect(await readHwmonTemps(path.join(FIXTURES, 'this-host/sys'))).toEqual([]);
-  });
-
-  it.each([
-    ['Platform CoreTemp.0', 'platform_coretemp_0'],
-    ['__x__', 'x'],
-    ['nvme', 'nvme'],
-  ])('cleanChipName(%j) = %j', (a, b) => expect(cleanChipName(a)).toBe(b));
-});
-
-describe('uname and operstate', () => {
-  it('reads uname fields from the Pi fixture', async () => {
-    expect(await readUname(path.join(FIXTURES, 'raspberry-pi/proc'))).toEqual({
-      sysname: 'Linux',
-      release: '6.1.0-rpi7-rpi-v8',
-      version: '#1 SMP PREEMPT Debian 1:6.1.63-1+rpt1 (2023-11-24)',
-      machine: os.machine(),
-      nodename: 'pi-rack-1',
-      domainname: '(none)',
-    });
-  });
-  it('reads operstate, null for an unknown device', async () => {
-    const sys = path.join(FIXTURES, 'raspberry-pi/sys');
-    expect(await readOperstate(sys, 'eth0')).toBe('up');
-    expect(await readOperstate(sys, 'wlan0')).toBe('down');
-    expect(await readOperstate(sys, 'nope0')).toBeNull();
   });
 });
 
@@ -197,27 +132,5 @@ describe('node_disk_info from the udev database', () => {
         value: 1,
       },
     ]);
-  });
-});
-
-describe('netdev: receive_nohandler from sysfs', () => {
-  it('reads each device’s rx_nohandler, and leaves out a device without one', async () => {
-    const sys = path.join(FIXTURES, 'this-host/sys');
-    const sink = new MetricSink();
-    await netdevCollector({ proc: path.join(FIXTURES, 'this-host/proc'), sys, rootfs: '/' }).update(sink, new AbortController().signal);
-    const want = ['eth0', 'ifb0', 'ifb1', 'lo'].map((device) => ({
-      labels: { device },
-      value: Number(readFileSync(path.join(sys, 'class/net', device, 'statistics/rx_nohandler'), 'utf8')),
-    }));
-    const got = sink.families.get('node_network_receive_nohandler_total')!;
-    expect(got.type).toBe('counter');
-    expect([...got.values].sort((a, b) => a.labels.device!.localeCompare(b.labels.device!))).toEqual(want);
-    const pi = new MetricSink();
-    await netdevCollector({
-      proc: path.join(FIXTURES, 'raspberry-pi/proc'),
-      sys: path.join(FIXTURES, 'raspberry-pi/sys'),
-      rootfs: '/',
-    }).update(pi, new AbortController().signal);
-    expect(pi.families.get('node_network_receive_nohandler_total')?.values ?? []).toEqual([]);
   });
 });
