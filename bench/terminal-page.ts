@@ -18,7 +18,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { browserMissing, launchBrowser } from '@vigil/console/testing';
 import { WebSocketServer } from 'ws';
@@ -45,7 +45,7 @@ const SIZES = [4096, 65536] as const;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 // The console's xterm.js, served as it is installed.
-const require = createRequire(path.join(import.meta.dirname, '../console/package.json'));
+const require = createRequire(fileURLToPath(import.meta.resolve('@vigil/console/package.json')));
 const files: Record<string, [string, string]> = {
   '/xterm.mjs': [require.resolve('@xterm/xterm/lib/xterm.mjs'), 'text/javascript'],
   '/addon-webgl.mjs': [require.resolve('@xterm/addon-webgl/lib/addon-webgl.mjs'), 'text/javascript'],

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod/mini';
 import { checkVariableDocs, readmeVariablesTable, type VariableDocs, variablesTable } from '../variables.js';
@@ -19,9 +19,17 @@ export function variableDocProblems<S extends z.ZodMiniObject>(program: string, 
   const described = Object.keys(docs).sort();
   if (read.join() !== described.join()) problems.push(`read: ${read.join(', ')}; described: ${described.join(', ')}`);
   for (const name of read) if (!help.includes(name)) problems.push(`--help does not name ${name}`);
-  const table = readmeVariablesTable(readFileSync(README, 'utf8'), program);
+  const readme = readFileSync(README, 'utf8');
+  const table = readmeVariablesTable(readme, program);
   const expected = variablesTable(docs as Record<string, never>);
-  if (table === null) problems.push(`README.md has no <!-- variables:${program} --> table; put this one there:\n${expected}`);
-  else if (table !== expected) problems.push(`README.md's ${program} table is not the one its docs make; it should read:\n${expected}`);
+  if (table === null) problems.push(`README.md has no <!-- variables:${program} --> … <!-- /variables:${program} --> markers`);
+  else if (table !== expected) {
+    // As a snapshot is updated: on request, the README gets the table the docs make.
+    if (process.env.VIGIL_UPDATE_README === '1') writeFileSync(README, readme.replace(table, expected));
+    else
+      problems.push(
+        `README.md's ${program} table is not the one its docs make; run this test with VIGIL_UPDATE_README=1 to write it:\n${expected}`,
+      );
+  }
   return problems;
 }
