@@ -71,7 +71,7 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       const issue = checked.error.issues[0]!;
       const field = String(issue.path[0] ?? '');
       if (field === 'name') throw new UsageError(`target name "${name}" must be letters, digits, dot, dash or underscore (at most 63)`);
-      if (field === 'url') throw new UsageError(`"${maskUrl(url)}" ${issue.message.replace(/^not a URL/, 'is not a URL')}`);
+      if (field === 'url') checkTargetUrl(url); // throws, saying what is wrong with it
       if (field === 'interval_seconds')
         throw new UsageError(`--interval "${values.interval}" must be whole seconds from ${minI} s to ${maxI / 3600} h (e.g. 15s, 1m)`);
       if (field === 'timeout_seconds')

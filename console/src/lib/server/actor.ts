@@ -5,9 +5,9 @@
  */
 import type { RequestEvent } from '@sveltejs/kit';
 import { type Account, writeAudit } from '@vigil/db';
+import { principalOf } from './api';
 import { clientAddress } from './auth';
 import { getDb } from './db';
-import { ApiError } from './errors';
 import { endStreamsOf } from './live';
 
 /** The user a request acts as, and where it came from. */
@@ -18,9 +18,7 @@ export interface Actor {
 
 /** The request's actor; the policy in hooks.server.ts has made sure there is one. @throws ApiError 401 */
 export function actorOf(event: RequestEvent): Actor {
-  const p = event.locals.principal;
-  if (!p) throw new ApiError(401, 'unauthenticated', 'sign in first (or send an API key)');
-  return { user: p.user, clientAddress: clientAddress(event) };
+  return { user: principalOf(event).user, clientAddress: clientAddress(event) };
 }
 
 /**

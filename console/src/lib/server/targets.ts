@@ -8,6 +8,7 @@ import {
   addTarget,
   getTarget,
   getTargetWithHeartbeat,
+  listTargets,
   queryTargets,
   removeTargetById,
   setPaused,
@@ -26,6 +27,11 @@ import { targetView } from './views';
 export async function listTargetViews(query: TargetQuery & { page: number; perPage: number }): Promise<Page<TargetView>> {
   const { items, total } = await queryTargets(await getDb(), query);
   return { items: items.map((t) => targetView(t, t.heartbeat)), total, page: query.page, per_page: query.perPage };
+}
+
+/** Every target by name, without heartbeats (the admin page's list). */
+export async function allTargetViews(): Promise<TargetView[]> {
+  return (await listTargets(await getDb())).map((t) => targetView(t));
 }
 
 /** One target with its newest heartbeat. @throws ApiError 404 */

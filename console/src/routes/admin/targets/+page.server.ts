@@ -1,10 +1,10 @@
 import { actorOf } from '$lib/server/actor';
 import { formAction, formFields, optionalNumber, parseLabels } from '$lib/server/forms';
-import { changeTarget, createTarget, listTargetViews, removeTarget, scrapeUrl } from '$lib/server/targets';
+import { allTargetViews, changeTarget, createTarget, removeTarget, scrapeUrl } from '$lib/server/targets';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => ({
-  targets: (await listTargetViews({ page: 1, perPage: 100_000 })).items,
+  targets: await allTargetViews(),
 });
 
 /** The new-target form as the API's body (empty fields left out). */
