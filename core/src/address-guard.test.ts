@@ -37,6 +37,7 @@ describe('guarded addresses', () => {
     expect(mayDial('10.0.0.5', null)).toBe(true);
     expect(() => addressAllowList(['metadata'])).toThrow(/"metadata" is not an IP address or a CIDR range/);
     expect(() => addressAllowList(['169.254.0.0/33'])).toThrow(/not an IP address or a CIDR range/);
+    expect(() => addressAllowList(['169.254.0.0/'])).toThrow(/not an IP address or a CIDR range/);
   });
 });
 

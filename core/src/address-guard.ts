@@ -32,6 +32,21 @@ export function isLinkLocalOrMetadata(address: string): boolean {
 }
 
 /**
+ * An address or a CIDR range (`10.0.0.0/8`, `fe80::1`, `[::1]/128`) as
+ * BlockList takes it; null for an entry with no address (a host name), and
+ * `bad prefix` for an address whose prefix length is out of range.
+ */
+export function parseAddressRange(entry: string): { address: string; bits: number; type: 'ipv4' | 'ipv6' } | 'bad prefix' | null {
+  const slash = entry.indexOf('/');
+  const [address, family] = normaliseAddress(slash < 0 ? entry : entry.slice(0, slash));
+  if (family === 0) return null;
+  const max = family === 4 ? 32 : 128;
+  const bits = slash < 0 ? max : Number(entry.slice(slash + 1));
+  if (!Number.isInteger(bits) || bits < 0 || bits > max || (slash >= 0 && entry.slice(slash + 1).trim() === '')) return 'bad prefix';
+  return { address, bits, type: family === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/**
  * The addresses and CIDR ranges that may be dialled although guarded
  * (e.g. `169.254.10.0/24`), from a setting's entries.
  * @throws Error naming an entry that is neither an address nor a CIDR range
@@ -41,12 +56,10 @@ export function addressAllowList(entries: readonly string[]): BlockList {
   for (const raw of entries) {
     const e = raw.trim();
     if (!e) continue;
-    const slash = e.indexOf('/');
-    const [addr, family] = normaliseAddress(slash < 0 ? e : e.slice(0, slash));
-    const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(e.slice(slash + 1));
-    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128))
+    const range = parseAddressRange(e);
+    if (range === null || range === 'bad prefix')
       throw new Error(`"${e.slice(0, 60)}" is not an IP address or a CIDR range such as 169.254.10.0/24`);
-    list.addSubnet(addr, bits, family === 4 ? 'ipv4' : 'ipv6');
+    list.addSubnet(range.address, range.bits, range.type);
   }
   return list;
 }

@@ -1,5 +1,5 @@
-import { BlockList, isIP } from 'node:net';
-import { isLinkLocalOrMetadata, normaliseAddress } from '@vigil/core/address-guard';
+import { BlockList } from 'node:net';
+import { isLinkLocalOrMetadata, normaliseAddress, parseAddressRange } from '@vigil/core/address-guard';
 
 /**
  * Which targets `/probe` may reach: without it, anyone who may scrape the
@@ -25,13 +25,10 @@ export class ProbeAllowList {
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean);
     for (const e of this.entries) {
-      const slash = e.indexOf('/');
-      const addr = slash < 0 ? e : e.slice(0, slash);
-      const family = isIP(addr);
-      if (family) {
-        const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(e.slice(slash + 1));
-        if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) throw new Error(`"${e}": bad prefix length`);
-        this.#addresses.addSubnet(addr, bits, family === 4 ? 'ipv4' : 'ipv6');
+      const range = parseAddressRange(e);
+      if (range === 'bad prefix') throw new Error(`"${e}": bad prefix length`);
+      if (range) {
+        this.#addresses.addSubnet(range.address, range.bits, range.type);
         this.#hasAddresses = true;
       } else if (e.startsWith('*.') && isHostName(e.slice(2))) this.#domains.push(e.slice(1));
       else if (isHostName(e)) this.#names.add(e);

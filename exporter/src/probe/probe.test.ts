@@ -110,7 +110,7 @@ describe('allow-list', () => {
     expect(probeRefusal('web.example', '203.0.113.9')).toBe('web.example (203.0.113.9) is not in VIGIL_PROBE_ALLOW');
   });
 
-  it.each(['10.0.0.0/33', 'exa mple', '*.', 'http://x/'])('refuses the entry %j', (entry) => {
+  it.each(['10.0.0.0/33', '10.0.0.0/', 'exa mple', '*.', 'http://x/'])('refuses the entry %j', (entry) => {
     expect(() => new ProbeAllowList(entry)).toThrow(/expected a host name|bad prefix length/);
   });
 
