@@ -19,12 +19,13 @@ const { values } = parseArgs({
     entry: { type: 'string' },
     outfile: { type: 'string' },
     external: { type: 'string', multiple: true },
+    target: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help || !values.entry || !values.outfile) {
   process.stdout.write(
-    'usage: node scripts/bundle.mjs --entry SRC.ts --outfile OUT.mjs [--external PACKAGE ...]\n' +
+    'usage: node scripts/bundle.mjs --entry SRC.ts --outfile OUT.mjs [--external PACKAGE ...] [--target node18]\n' +
       'Bundles a program and what it imports into one ES module with its source map.\n' +
       'Packages named with --external are loaded from node_modules at run time instead.\n',
   );
@@ -39,7 +40,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: values.target ?? 'node20',
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { ConfigError, integer, listenAddress, parseDuration, parseEnv, seconds, showValue } from './config.js';
+import { ConfigError, integer, listenAddress, parseDuration, parseEnv, readSecretFiles, seconds, showValue } from './config.js';
 import { createLogger, silentLogger } from './log.js';
 import { captureLog } from './testing/log.js';
 
@@ -91,5 +94,42 @@ describe('logged errors', () => {
       message: 'Parse Error: Invalid character in chunk size',
       code: 'HPE_INVALID_CHUNK_SIZE',
     });
+  });
+});
+
+describe('readSecretFiles', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-secrets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  it('reads NAME from NAME_FILE, dropping the trailing newline only', () => {
+    const p = file('token', ' s3cret-token-0123456789 \r\n');
+    const env = readSecretFiles({ TOKEN_FILE: p, OTHER: 'x' }, ['TOKEN']);
+    expect(env).toEqual({ TOKEN_FILE: p, TOKEN: ' s3cret-token-0123456789 ', OTHER: 'x' });
+  });
+
+  it('leaves the environment as it is without NAME_FILE, or with it empty', () => {
+    expect(readSecretFiles({ TOKEN: 'a' }, ['TOKEN'])).toEqual({ TOKEN: 'a' });
+    expect(readSecretFiles({ TOKEN: 'a', TOKEN_FILE: '' }, ['TOKEN'])).toEqual({ TOKEN: 'a', TOKEN_FILE: '' });
+  });
+
+  it('refuses both at once, an unreadable file and an empty one, naming the file and never a secret', () => {
+    const p = file('both', 'from-the-file-0123456789');
+    expect(() => readSecretFiles({ TOKEN: 'from-the-env-0123456789', TOKEN_FILE: p }, ['TOKEN'])).toThrow(
+      /TOKEN_FILE: TOKEN is set too; set one of them/,
+    );
+    const missing = path.join(dir, 'missing');
+    expect(() => readSecretFiles({ TOKEN_FILE: missing }, ['TOKEN'])).toThrow(new RegExp(`cannot read "${missing}" \\(ENOENT\\)`));
+    expect(() => readSecretFiles({ TOKEN_FILE: file('empty', '\n') }, ['TOKEN'])).toThrow(/is empty/);
+    try {
+      readSecretFiles({ TOKEN: 'from-the-env-0123456789', TOKEN_FILE: p }, ['TOKEN']);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).not.toMatch(/from-the/);
+    }
   });
 });

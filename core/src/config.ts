@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { maskUrl } from './secrets.js';
@@ -128,6 +129,46 @@ export const flag = z.pipe(
   z.optional(z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { message: 'expected 1 or 0 (true/false, yes/no)' })),
   z.transform((v) => v === '1' || v === 'true' || v === 'yes'),
 );
+
+/**
+ * Secrets given as files: for each NAME, when `NAME_FILE` is set (a Docker or
+ * compose secret under /run/secrets, a systemd credential under
+ * $CREDENTIALS_DIRECTORY, a token file only root can read), its contents less
+ * the trailing newline become NAME. Read once, at start.
+ * @returns a copy of env with those secrets filled in (NAME_FILE kept)
+ * @throws ConfigError when both NAME and NAME_FILE are set, or the file cannot be
+ *   read or is empty: naming the variable and the file, never its contents
+ */
+export function readSecretFiles(env: Record<string, string | undefined>, names: readonly string[]): Record<string, string | undefined> {
+  const out = { ...env };
+  const problems: string[] = [];
+  for (const name of names) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`  ${name}_FILE: ${name} is set too; set one of them`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      problems.push(
+        `  ${name}_FILE: cannot read ${JSON.stringify(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and that this user may read it`,
+      );
+      continue;
+    }
+    let end = text.length;
+    while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+    if (end === 0) problems.push(`  ${name}_FILE: ${JSON.stringify(file)} is empty`);
+    else out[name] = text.slice(0, end);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return out;
+}
+
+/** `VIGIL_EXPORTER_TOKEN_FILE`: the token read from a file (see {@link readSecretFiles}). */
+export const tokenFileSchema = z.optional(z.string());
 
 /** `VIGIL_EXPORTER_TOKEN`, the secret between exporters and the scraper: one variable, both sides. */
 export const tokenSchema = z.optional(

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, parseDuration } from '@vigil/core/config';
 import { describe, expect, it } from 'vitest';
 import { loadExporterConfig } from './config.js';
@@ -63,6 +66,22 @@ describe('loadExporterConfig', () => {
       expect.unreachable();
     } catch (e) {
       expect(String(e)).not.toContain('tiny-secret');
+    }
+  });
+
+  it('reads the token from VIGIL_EXPORTER_TOKEN_FILE (install.sh and compose secrets), and checks it as if set directly', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-token-'));
+    try {
+      writeFileSync(path.join(dir, 'token'), 'token-from-a-file-0123456789\n');
+      writeFileSync(path.join(dir, 'short'), 'tiny-secret\n');
+      expect(loadExporterConfig({ VIGIL_EXPORTER_TOKEN_FILE: path.join(dir, 'token'), VIGIL_EXPORTER_LISTEN: ':9110' }).token).toBe(
+        'token-from-a-file-0123456789',
+      );
+      expect(() => loadExporterConfig({ VIGIL_EXPORTER_TOKEN_FILE: path.join(dir, 'short') })).toThrow(
+        /VIGIL_EXPORTER_TOKEN: expected at least 16/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -10,7 +10,9 @@ import {
   listenAddress,
   logLevel,
   parseEnv,
+  readSecretFiles,
   seconds,
+  tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
 import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
@@ -29,6 +31,7 @@ import type { PtyOptions } from './pty.js';
 const schema = z.object({
   VIGIL_EXPORTER_LISTEN: listenAddress('127.0.0.1:9110'),
   VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_EXPORTER_TOKEN_FILE: tokenFileSchema,
   VIGIL_EXPORTER_INSECURE: flag,
   VIGIL_HOST_ROOT: z.optional(z.string()),
   VIGIL_PROC: z.optional(z.string()),
@@ -119,6 +122,9 @@ export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_EXPORTER_TOKEN: {
     meaning:
       'when set, every endpoint but /health needs "Authorization: Bearer <token>" (16+ characters; make one with: openssl rand -hex 32); required when listening beyond loopback, unless VIGIL_EXPORTER_INSECURE=1',
+  },
+  VIGIL_EXPORTER_TOKEN_FILE: {
+    meaning: 'a file holding the token instead (a systemd credential, a compose secret): read at start, trailing newline dropped',
   },
   VIGIL_EXPORTER_INSECURE: { meaning: '1 to listen beyond loopback without a token, on purpose' },
   VIGIL_HOST_ROOT: { defaultText: '/', meaning: "prefix of the host's /proc, /sys and / (/host in a container with -v /:/host:ro)" },
@@ -266,7 +272,7 @@ export interface PtyConfig {
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadExporterConfig(env: Record<string, string | undefined> = process.env): ExporterConfig {
-  const e = parseEnv(schema, env);
+  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN']));
   if ((e.VIGIL_TLS_CERT === undefined) !== (e.VIGIL_TLS_KEY === undefined)) {
     throw new ConfigError(
       'invalid configuration:\n  VIGIL_TLS_CERT and VIGIL_TLS_KEY: set both (PEM certificate and key files) or neither',

@@ -1,3 +1,4 @@
+import './compat.js';
 import { ConfigError } from '@vigil/core/config';
 import { createLogger, type Logger } from '@vigil/core/log';
 import { variablesHelp } from '@vigil/core/variables';

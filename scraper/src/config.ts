@@ -1,6 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { scrapeAllow } from '@vigil/core/address-guard';
-import { flag, integer, type ListenAddress, listenAddress, logLevel, parseEnv, tokenSchema } from '@vigil/core/config';
+import {
+  flag,
+  integer,
+  type ListenAddress,
+  listenAddress,
+  logLevel,
+  parseEnv,
+  readSecretFiles,
+  tokenFileSchema,
+  tokenSchema,
+} from '@vigil/core/config';
 import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
@@ -8,6 +18,7 @@ import * as z from 'zod/mini';
 const schema = z.object({
   DATABASE_URL,
   VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_EXPORTER_TOKEN_FILE: tokenFileSchema,
   VIGIL_SCRAPER_LISTEN: listenAddress('127.0.0.1:9111'),
   VIGIL_SCRAPE_CONCURRENCY: integer(64, { min: 1, max: 10_000 }),
   VIGIL_SCRAPE_BODY_LIMIT: integer(16 * 1024 * 1024, { min: 1024 }),
@@ -28,6 +39,7 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
       'postgres://user@host:5432/db, pglite://<dir>, or unset for the embedded database a running `vigil start` serves (.vigil/pgdata)',
   },
   VIGIL_EXPORTER_TOKEN: { meaning: 'bearer token sent to exporters (16+ characters); a target may have its own' },
+  VIGIL_EXPORTER_TOKEN_FILE: { meaning: 'a file holding that token instead (a compose secret, a systemd credential)' },
   VIGIL_SCRAPER_LISTEN: { default: '127.0.0.1:9111', meaning: 'address of /metrics, /sd and /health' },
   VIGIL_SCRAPE_CONCURRENCY: { default: '64', meaning: 'scrapes at once' },
   VIGIL_SCRAPE_BODY_LIMIT: { default: '16777216', meaning: 'largest exposition accepted, bytes' },
@@ -75,7 +87,7 @@ export interface ScraperConfig {
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadScraperConfig(env: Record<string, string | undefined> = process.env): ScraperConfig {
-  const e = parseEnv(schema, env);
+  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN']));
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     token: e.VIGIL_EXPORTER_TOKEN,
