@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,27 @@ describe('vigil targets and migrate', () => {
     );
     await expect(run('targets', 'add', 'pi-2', 'http://x/metrics', '--label', '__name__=x')).rejects.toThrow(/Prometheus' own/);
     await expect(run('targets', 'add', 'pi-2')).rejects.toThrow(/usage: npx vigil targets add/);
+    // A host's own token (install.sh's /etc/vigil/exporter.token), from a file; listed only as has_token.
+    const tokenDir = mkdtempSync(path.join(tmpdir(), 'vigil-token-'));
+    try {
+      writeFileSync(path.join(tokenDir, 'good'), 'a-host-of-its-own-0123456789\n');
+      writeFileSync(path.join(tokenDir, 'short'), 'short\n');
+      expect(await run('targets', 'add', 'pi-3', 'http://pi-3.lan:9110', '--token-file', path.join(tokenDir, 'good'))).toBe(
+        'added pi-3 (http://pi-3.lan:9110/metrics, every 15s, with its own token)\n',
+      );
+      const listed = await run('targets', 'list', '--json');
+      expect(JSON.parse(listed).find((t: { name: string }) => t.name === 'pi-3')).toMatchObject({ has_token: true });
+      expect(listed).not.toContain('a-host-of-its-own');
+      await expect(run('targets', 'add', 'pi-4', 'http://x/metrics', '--token-file', path.join(tokenDir, 'short'))).rejects.toThrow(
+        /--token-file .*short: the token must be 16 to 200 printable characters/,
+      );
+      await expect(run('targets', 'add', 'pi-4', 'http://x/metrics', '--token-file', path.join(tokenDir, 'none'))).rejects.toThrow(
+        /--token-file .*none: cannot read it \(ENOENT\)/,
+      );
+      expect(await run('targets', 'remove', 'pi-3')).toBe('removed pi-3\n');
+    } finally {
+      rmSync(tokenDir, { recursive: true, force: true });
+    }
     await expect(run('targets', 'frobnicate')).rejects.toThrow(/unknown command "vigil targets frobnicate"/);
     expect(await run('targets', 'remove', 'pi-1')).toBe('removed pi-1\n');
     await expect(run('targets', 'remove', 'pi-1')).rejects.toThrow(/no target named "pi-1"/);

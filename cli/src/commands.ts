@@ -44,7 +44,7 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
   ${VIGIL} console [--help]        run the console alone
   ${VIGIL} migrate [--down]        bring the database schema up to date (or revert the last migration)
   ${VIGIL} targets list [--json]   list targets with their state
-  ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...]
+  ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...] [--token-file FILE]
                                     add a target; URL is the exporter's metrics URL,
                                     e.g. http://pi-1.lan:9110/metrics
   ${VIGIL} targets remove NAME     remove a target with its heartbeats and events

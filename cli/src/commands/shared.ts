@@ -8,7 +8,7 @@ export const VIGIL = 'npx vigil';
 /** The subcommands of \`vigil targets\`, \`vigil channels\` and \`vigil users\`, listed when one is given alone. */
 export const SUBCOMMANDS: Record<string, string> = {
   targets: `usage: ${VIGIL} targets list [--json]
-       ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...]
+       ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...] [--token-file FILE]
        ${VIGIL} targets remove NAME`,
   channels: `usage: ${VIGIL} channels list
        ${VIGIL} channels add NAME (--webhook URL | --slack URL | --alertmanager URL)

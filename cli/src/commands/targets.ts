@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
@@ -14,6 +15,19 @@ export function checkTargetUrl(raw: string): string {
   const r = z.safeParse(targetUrl, raw);
   if (r.success) return r.data;
   throw new UsageError(`"${maskUrl(raw)}" ${r.error.issues[0]!.message.replace(/^not a URL/, 'is not a URL')}`);
+}
+
+/** Reads a token file (trailing newline dropped). @throws UsageError naming the file, never its contents */
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--token-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+  return text.slice(0, end);
 }
 
 /** `vigil targets list|add|remove`: reads the command line (throwing UsageError), returns the database work. */
@@ -41,10 +55,15 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
     };
   }
   if (sub === 'add') {
-    const usage = `usage: ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value]`;
+    const usage = `usage: ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value] [--token-file FILE]`;
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { interval: { type: 'string' }, timeout: { type: 'string' }, label: { type: 'string', multiple: true } },
+      options: {
+        interval: { type: 'string' },
+        timeout: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        'token-file': { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -59,6 +78,8 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       if (eq < 1) throw new UsageError(`--label "${l}" must be key=value with a Prometheus label name as key`);
       labels[l.slice(0, eq)] = l.slice(eq + 1);
     }
+    // This exporter's own token (install.sh's /etc/vigil/exporter.token), from a file: never on the command line.
+    const token = values['token-file'] === undefined ? undefined : readTokenFile(values['token-file']);
     const { minIntervalSeconds: minI, maxIntervalSeconds: maxI, minTimeoutSeconds: minT } = TARGET_LIMITS;
     const checked = z.safeParse(newTarget, {
       name,
@@ -66,6 +87,7 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       interval_seconds: interval ?? Number.NaN,
       timeout_seconds: timeout ?? Number.NaN,
       labels,
+      ...(token === undefined ? {} : { token }),
     });
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
@@ -77,6 +99,8 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       if (field === 'timeout_seconds')
         throw new UsageError(`--timeout "${values.timeout}" must be a duration from ${minT * 1000} ms to the interval (${interval}s)`);
       if (field === 'labels') throw new UsageError(`--label: ${issue.message}`);
+      if (field === 'token')
+        throw new UsageError(`--token-file ${values['token-file']}: the token must be 16 to 200 printable characters without spaces`);
       throw new UsageError(issue.message);
     }
     const input = checked.data;
@@ -84,7 +108,7 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       await requireCurrentSchema(db, `${VIGIL} migrate`);
       try {
         const t = await addTarget(db, { ...input, source: 'cli' });
-        out(`added ${t.name} (${maskUrl(t.url)}, every ${t.interval_seconds}s)\n`);
+        out(`added ${t.name} (${maskUrl(t.url)}, every ${t.interval_seconds}s${t.token === null ? '' : ', with its own token'})\n`);
       } catch (e) {
         if (e instanceof TargetExistsError) throw new UsageError(e.message);
         throw e;
