@@ -6,16 +6,14 @@ import { createInterface } from 'node:readline';
 import { ConfigError, listenAddress, parseEnv, seconds } from '@vigil/core/config';
 import type { VariableDocs } from '@vigil/core/variables';
 import {
-  countUsers,
   createDb,
-  createUser,
+  createFirstAdmin,
   type EmbeddedPostgres,
-  generatePassword,
+  firstAdminMessage,
   migrateToLatest,
   parseDatabaseUrl,
   startEmbeddedPostgres,
   upsertTarget,
-  writeAudit,
 } from '@vigil/db';
 import * as z from 'zod/mini';
 import { type Program, programBin } from './programs.js';
@@ -136,21 +134,8 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
       out(`target: ${target.name} → ${target.url}\n`);
       // The very first start: nobody could sign in, so an admin is made and its
       // password printed this once (the only place it ever appears).
-      if ((await countUsers(db)) === 0) {
-        const password = generatePassword();
-        const admin = await createUser(db, { name: 'admin', role: 'admin', password });
-        await writeAudit(db, {
-          user: null,
-          action: 'user.create',
-          objectType: 'user',
-          objectId: admin.id,
-          after: { name: 'admin', role: 'admin' },
-        });
-        out(
-          `\nfirst start: created the console user "admin" with the password\n\n    ${password}\n\n` +
-            `(shown this once; change it on the console's account page, or set one with \`npx vigil users reset-password admin\`)\n\n`,
-        );
-      }
+      const first = await createFirstAdmin(db);
+      if (first) out(firstAdminMessage(first.password, 'npx vigil users reset-password admin'));
     } finally {
       await db.destroy();
     }

@@ -3,6 +3,7 @@ import { type Handle, type HandleServerError, isHttpError, json, redirect, type 
 import { authenticate, authorize, credentialOf, isSafeMethod, SESSION_COOKIE } from '$lib/server/auth';
 import { consoleConfig, hostAllowed } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
+import { firstStart } from '$lib/server/first-start';
 import { log } from '$lib/server/log';
 import { closeTerminals, SHUTDOWN_HANDLER, terminalHub, UPGRADE_HANDLER } from '$lib/server/terminal';
 
@@ -11,11 +12,18 @@ import { closeTerminals, SHUTDOWN_HANDLER, terminalHub, UPGRADE_HANDLER } from '
  * terminal upgrade handler, so terminals share this app's database, sessions
  * and stream registry, and the function that ends them at shutdown.
  */
-export const init: ServerInit = () => {
+export const init: ServerInit = async () => {
   (globalThis as Record<symbol, unknown>)[UPGRADE_HANDLER] = async (
     ...args: Parameters<import('$lib/server/terminal').TerminalHub['handleUpgrade']>
   ) => (await terminalHub()).handleUpgrade(...args);
   (globalThis as Record<symbol, unknown>)[SHUTDOWN_HANDLER] = closeTerminals;
+  // A fresh install (docker compose up): the first admin, its password in the log once.
+  await firstStart(
+    getDb,
+    consoleConfig().adminPassword,
+    (s) => process.stdout.write(s),
+    (m) => log().warn(m),
+  );
 };
 
 /** Headers on every answer: no framing, no sniffing, no referrer leaving the console, HSTS over https. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { isRole, ROLES } from '@vigil/core/states';
 import type { Kysely } from 'kysely';
+import { writeAudit } from './audit.js';
 import type { Database, Role, User } from './database.js';
 
 export { ROLES, roleAtLeast } from '@vigil/core/states';
@@ -114,6 +115,42 @@ export async function countUsers(db: Kysely<Database>): Promise<number> {
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(n);
+}
+
+/** The first admin's text, printed once where the first start's output goes (`vigil start`, `docker compose logs console`). */
+export function firstAdminMessage(password: string, resetHint: string): string {
+  return (
+    `\nfirst start: created the console user "admin" with the password\n\n    ${password}\n\n` +
+    `(shown this once; change it on the console's account page, or set one with \`${resetHint}\`)\n\n`
+  );
+}
+
+/**
+ * On a fresh install, when there is no user at all, creates the user `admin`
+ * (role admin, audited as made by nobody) so that someone can sign in. The
+ * password is `password` when given (VIGIL_ADMIN_PASSWORD), else generated.
+ * Safe to race: of several processes starting at once, one creates it.
+ * @returns the password when this call created the admin (to be shown once), else null
+ * @throws AccountError (invalid) when the password given is too short or too long
+ */
+export async function createFirstAdmin(db: Kysely<Database>, password?: string): Promise<{ password: string; generated: boolean } | null> {
+  if ((await countUsers(db)) > 0) return null;
+  const chosen = password ?? generatePassword();
+  let admin: Account;
+  try {
+    admin = await createUser(db, { name: 'admin', role: 'admin', password: chosen });
+  } catch (e) {
+    if (e instanceof AccountError && e.code === 'exists') return null; // another process made it a moment ago
+    throw e;
+  }
+  await writeAudit(db, {
+    user: null,
+    action: 'user.create',
+    objectType: 'user',
+    objectId: admin.id,
+    after: { name: 'admin', role: 'admin' },
+  });
+  return { password: chosen, generated: password === undefined };
 }
 
 /** The user `name`, or null. */

@@ -1,7 +1,17 @@
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { scrapeAllow } from '@vigil/core/address-guard';
-import { ConfigError, integer, listenAddress, logLevel, parseEnv, seconds, tokenSchema } from '@vigil/core/config';
+import {
+  ConfigError,
+  integer,
+  listenAddress,
+  logLevel,
+  parseEnv,
+  readSecretFiles,
+  seconds,
+  tokenFileSchema,
+  tokenSchema,
+} from '@vigil/core/config';
 import { LOG_LEVEL_DOC, type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
@@ -14,6 +24,9 @@ const schema = z.object({
   VIGIL_SESSION_IDLE: seconds(12 * 3_600, { min: 60, max: 366 * 86_400 }),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_EXPORTER_TOKEN: tokenSchema,
+  VIGIL_EXPORTER_TOKEN_FILE: tokenFileSchema,
+  VIGIL_ADMIN_PASSWORD: z.optional(z.string()),
+  VIGIL_ADMIN_PASSWORD_FILE: z.optional(z.string()),
   VIGIL_CONSOLE_PRIVATE_KEY: z.optional(z.string()),
   VIGIL_TERMINAL_GRACE: seconds(60, { min: 0, max: 3600 }),
   VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
@@ -38,6 +51,11 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_SESSION_IDLE: { default: '12h', meaning: 'a session ends after this long without a request' },
   VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
   VIGIL_EXPORTER_TOKEN: { meaning: "the bearer token a test scrape sends to a target without its own (the scraper's; 16+ characters)" },
+  VIGIL_EXPORTER_TOKEN_FILE: { meaning: 'a file holding that token instead (a compose secret)' },
+  VIGIL_ADMIN_PASSWORD: {
+    meaning: 'on the first start (no user yet), the password of the user "admin" it makes; unset: a generated one, printed once in the log',
+  },
+  VIGIL_ADMIN_PASSWORD_FILE: { meaning: 'a file holding that password instead (a compose secret)' },
   VIGIL_CONSOLE_PRIVATE_KEY: {
     meaning:
       'Ed25519 private key (PKCS#8 PEM, or a file holding it) that signs terminal tickets; the exporters get its public key as VIGIL_CONSOLE_PUBLIC_KEY (`vigil keys` makes a pair); unset: terminals are off',
@@ -84,6 +102,8 @@ export interface ConsoleConfig {
   /** Guarded (link-local, metadata) addresses test scrapes may reach all the same (VIGIL_SCRAPE_ALLOW). */
   scrapeAllow: readonly string[];
   databaseUrl: string | undefined;
+  /** The first admin's password on a fresh install (VIGIL_ADMIN_PASSWORD); undefined: generated. */
+  adminPassword: string | undefined;
   /** The Ed25519 private key (PKCS#8 PEM) that signs terminal tickets; null: terminals are off. */
   terminalKeyPem: string | null;
   /** How long a terminal waits for its browser to come back, seconds. */
@@ -101,7 +121,7 @@ export interface ConsoleConfig {
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
-  const e = parseEnv(schema, env);
+  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN', 'VIGIL_ADMIN_PASSWORD']));
   let origin: URL;
   try {
     origin = new URL(e.VIGIL_CONSOLE_ORIGIN ?? `http://localhost:${e.VIGIL_CONSOLE_LISTEN.port}`);
@@ -121,6 +141,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     exporterToken: e.VIGIL_EXPORTER_TOKEN,
     scrapeAllow: e.VIGIL_SCRAPE_ALLOW,
     databaseUrl: e.DATABASE_URL,
+    adminPassword: e.VIGIL_ADMIN_PASSWORD,
     terminalKeyPem: privateKeyPem(e.VIGIL_CONSOLE_PRIVATE_KEY),
     terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,
     terminalRecordDir: recordDir(e.VIGIL_TERMINAL_RECORD_DIR),
