@@ -28,6 +28,25 @@ describe('loadScraperConfig', () => {
   });
 });
 
+describe('VIGIL_TARGETS', () => {
+  it('reads name=url entries, a bare host getting /metrics', () => {
+    expect(loadScraperConfig({ VIGIL_TARGETS: ' web-1=http://h:9110 ,,db=https://db.lan/metrics' }).staticTargets).toEqual([
+      { name: 'web-1', url: 'http://h:9110/metrics' },
+      { name: 'db', url: 'https://db.lan/metrics' },
+    ]);
+    expect(loadScraperConfig({}).staticTargets).toEqual([]);
+  });
+
+  it('refuses an entry without a name, a bad URL and a name given twice, saying which', () => {
+    expect(() => loadScraperConfig({ VIGIL_TARGETS: 'http://h:9110' })).toThrow(
+      /VIGIL_TARGETS: expected name=url entries separated by commas; "http:\/\/h:9110" has no valid target name/,
+    );
+    expect(() => loadScraperConfig({ VIGIL_TARGETS: 'bad name=http://h' })).toThrow(/"bad name=http:\/\/h" has no valid target name/);
+    expect(() => loadScraperConfig({ VIGIL_TARGETS: 'a=ftp://h' })).toThrow(/VIGIL_TARGETS: target a: .*http/);
+    expect(() => loadScraperConfig({ VIGIL_TARGETS: 'a=http://h,a=http://i' })).toThrow(/target a is named twice/);
+  });
+});
+
 describe("the scraper's variables", () => {
   it('are described once, and its --help, the README and the schema agree (names, defaults, meanings)', () => {
     expect(Object.keys(SCRAPER_VARIABLE_DOCS).length).toBeGreaterThan(8);

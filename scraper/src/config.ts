@@ -3,6 +3,7 @@ import { scrapeAllow } from '@vigil/core/address-guard';
 import {
   flag,
   integer,
+  invalid,
   type ListenAddress,
   listenAddress,
   logLevel,
@@ -11,15 +12,42 @@ import {
   tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
+import { targetName, targetUrl } from '@vigil/core/target-schema';
 import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
+
+/**
+ * `VIGIL_TARGETS`: targets declared where the scraper is deployed (a compose
+ * file's own exporter), `name=url` separated by commas; each is added, or its
+ * URL updated, on every start.
+ */
+const staticTargets = z.pipe(
+  z.optional(z.string()),
+  z.transform((s, ctx) => {
+    const targets: { name: string; url: string }[] = [];
+    for (const entry of (s ?? '').split(',')) {
+      const item = entry.trim();
+      if (item === '') continue;
+      const eq = item.indexOf('=');
+      const name = z.safeParse(targetName, item.slice(0, Math.max(eq, 0)));
+      const url = z.safeParse(targetUrl, item.slice(eq + 1));
+      if (eq < 1 || !name.success)
+        return invalid(ctx, `expected name=url entries separated by commas; "${item.slice(0, 80)}" has no valid target name before "="`);
+      if (!url.success) return invalid(ctx, `target ${name.data}: ${url.error.issues[0]!.message}`);
+      if (targets.some((t) => t.name === name.data)) return invalid(ctx, `target ${name.data} is named twice`);
+      targets.push({ name: name.data, url: url.data });
+    }
+    return targets;
+  }),
+);
 
 const schema = z.object({
   DATABASE_URL,
   VIGIL_EXPORTER_TOKEN: tokenSchema,
   VIGIL_EXPORTER_TOKEN_FILE: tokenFileSchema,
   VIGIL_SCRAPER_LISTEN: listenAddress('127.0.0.1:9111'),
+  VIGIL_TARGETS: staticTargets,
   VIGIL_SCRAPE_CONCURRENCY: integer(64, { min: 1, max: 10_000 }),
   VIGIL_SCRAPE_BODY_LIMIT: integer(16 * 1024 * 1024, { min: 1024 }),
   VIGIL_DOWN_AFTER_INTERVALS: integer(3, { min: 1, max: 100 }),
@@ -41,6 +69,10 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_EXPORTER_TOKEN: { meaning: 'bearer token sent to exporters (16+ characters); a target may have its own' },
   VIGIL_EXPORTER_TOKEN_FILE: { meaning: 'a file holding that token instead (a compose secret, a systemd credential)' },
   VIGIL_SCRAPER_LISTEN: { default: '127.0.0.1:9111', meaning: 'address of /metrics, /sd and /health' },
+  VIGIL_TARGETS: {
+    meaning:
+      "targets added (or their URL updated) at every start, name=url separated by commas, e.g. the compose host's own exporter: web-1=http://host.docker.internal:9110/metrics",
+  },
   VIGIL_SCRAPE_CONCURRENCY: { default: '64', meaning: 'scrapes at once' },
   VIGIL_SCRAPE_BODY_LIMIT: { default: '16777216', meaning: 'largest exposition accepted, bytes' },
   VIGIL_DOWN_AFTER_INTERVALS: { default: '3', meaning: 'intervals without a successful scrape before a target is down' },
@@ -67,6 +99,8 @@ export interface ScraperConfig {
   databaseUrl: string | undefined;
   token: string | undefined;
   listen: ListenAddress;
+  /** Targets declared in VIGIL_TARGETS, added or updated at start. */
+  staticTargets: readonly { name: string; url: string }[];
   concurrency: number;
   bodyLimitBytes: number;
   downAfterIntervals: number;
@@ -92,6 +126,7 @@ export function loadScraperConfig(env: Record<string, string | undefined> = proc
     databaseUrl: e.DATABASE_URL,
     token: e.VIGIL_EXPORTER_TOKEN,
     listen: e.VIGIL_SCRAPER_LISTEN,
+    staticTargets: Object.freeze(e.VIGIL_TARGETS),
     concurrency: e.VIGIL_SCRAPE_CONCURRENCY,
     bodyLimitBytes: e.VIGIL_SCRAPE_BODY_LIMIT,
     downAfterIntervals: e.VIGIL_DOWN_AFTER_INTERVALS,

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@vigil/core/log';
-import { createDb, migrateToLatest, resolveDatabaseUrl } from '@vigil/db';
+import { maskUrl } from '@vigil/core/secrets';
+import { createDb, migrateToLatest, resolveDatabaseUrl, upsertTarget } from '@vigil/db';
 import { createScraperApp } from './app.js';
 import type { ScraperConfig } from './config.js';
 import { Scraper } from './scraper.js';
@@ -26,6 +27,10 @@ export async function runScraper(
   try {
     const applied = await migrateToLatest(db);
     if (applied.length) log.info({ applied }, 'database migrated');
+    for (const t of config.staticTargets) {
+      const target = await upsertTarget(db, { name: t.name, url: t.url, source: 'env' });
+      log.info({ target: target.name, url: maskUrl(target.url) }, 'target from VIGIL_TARGETS');
+    }
   } catch (err) {
     await db.destroy();
     throw err;
