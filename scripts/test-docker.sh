@@ -11,7 +11,11 @@ export DOCKER_HOST=unix://$sock
 mkdir -p "$dir"
 if ! docker version >/dev/null 2>&1; then
   command -v dockerd >/dev/null || { echo "dockerd is missing: apt-get install docker.io" >&2; exit 1; }
-  nohup dockerd --iptables=false --ip6tables=false --bridge=none --host="$DOCKER_HOST" \
+  # host.docker.internal (compose's host-gateway) is this machine's own address: without
+  # the default bridge there is no docker0 for Docker to take it from.
+  gateway=$(ip -4 route get 192.0.2.1 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1) }')
+  [ -n "$gateway" ] || gateway=$(hostname -I 2>/dev/null | awk '{ print $1 }')
+  nohup dockerd --iptables=false --ip6tables=false --bridge=none --host="$DOCKER_HOST" ${gateway:+--host-gateway-ip="$gateway"} \
     --data-root="$dir/data" --exec-root="$dir/exec" --pidfile="$dir/docker.pid" >"$dir/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see $dir/dockerd.log:" >&2; tail -20 "$dir/dockerd.log" >&2; exit 1; }
