@@ -146,11 +146,13 @@ cat <<EOF
 Register this host with the scraper. Copy its token to the machine that runs
 Vigil, into a file only you can read (it is never printed):
 
-  ssh root@$(hostname) cat /etc/vigil/exporter.token > $name.token && chmod 600 $name.token
+  (umask 077 && ssh root@$(hostname) cat /etc/vigil/exporter.token > $name.token)
 
-then, there:
+then, there, from a checkout:
 
-  vigil targets add $name $url --token-file $name.token
+  npx vigil targets add $name $url --token-file $name.token
+
+(or add it on the console's Admin page, with that token).
 
 (With one fleet-wide token instead, put the scraper's VIGIL_EXPORTER_TOKEN in
 /etc/vigil/exporter.token here, or pass it with --token-file, and leave

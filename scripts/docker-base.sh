@@ -65,17 +65,10 @@ with_node() { # image, root tarball, with npm (0/1), docker import --change ...
   rm -rf "$extra" "$combined"
 }
 
-runtime=$(root_tar bookworm-runtime ca-certificates)
-with_node vigil-node:local "$runtime" 0 --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]'
-build=$(root_tar bookworm-build ca-certificates,python3,make,g++,git)
-# node-gyp builds node-pty against the headers copied in, as the official image's npm would after downloading them.
-with_node vigil-node-build:local "$build" 1 --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV npm_config_nodedir=/usr/local' --change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca-certificates.crt' \
-  --change 'CMD ["node"]'
 if [ "${1:-}" = --host ]; then
   if ! docker image inspect vigil-debian12:local >/dev/null 2>&1; then
     log "making vigil-debian12:local (Debian's nodejs 18 and systemd)"
-    docker import --change 'CMD ["/bin/bash"]' "$(root_tar bookworm-host nodejs,systemd,ca-certificates,procps)" vigil-debian12:local >/dev/null
+    docker import --change 'CMD ["/bin/bash"]' "$(root_tar bookworm-host nodejs,systemd,ca-certificates,procps,sudo,hostname)" vigil-debian12:local >/dev/null
   fi
   echo vigil-debian12:local
   exit 0
@@ -125,4 +118,11 @@ SH
   echo vigil-postgres:local
   exit 0
 fi
+runtime=$(root_tar bookworm-runtime ca-certificates)
+with_node vigil-node:local "$runtime" 0 --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]'
+build=$(root_tar bookworm-build ca-certificates,python3,make,g++,git)
+# node-gyp builds node-pty against the headers copied in, as the official image's npm would after downloading them.
+with_node vigil-node-build:local "$build" 1 --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV npm_config_nodedir=/usr/local' --change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca-certificates.crt' \
+  --change 'CMD ["node"]'
 echo "--build-arg NODE_IMAGE=vigil-node:local --build-arg BUILD_IMAGE=vigil-node-build:local"

@@ -20,6 +20,12 @@ if ! docker version >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see $dir/dockerd.log:" >&2; tail -20 "$dir/dockerd.log" >&2; exit 1; }
 fi
+# docker-compose.yml mounts the host's root as node_exporter's documentation does
+# (/:/host:ro,rslave), which needs / to be a shared mount, as systemd makes it at
+# boot; a container or chroot started without systemd may have it private.
+if ! awk '$5 == "/" && /shared:/ { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+  mount --make-rshared / || echo "test-docker: / is not a shared mount and cannot be made one: the compose test will fail" >&2
+fi
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   busybox=$(command -v busybox || true)
   [ -n "$busybox" ] || { echo "busybox is missing: apt-get install busybox-static" >&2; exit 1; }
