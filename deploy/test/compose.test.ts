@@ -121,6 +121,15 @@ describe.skipIf(missing)('Deploy with Docker Compose, as the README prints it', 
     }
     expect(Number(/^DOCKER_GID=(\d+)$/m.exec(dotenv)?.[1])).toBe(statSync(new URL(DOCKER_HOST!).pathname).gid);
     expect(compose('config')).toContain('vigil.monitor');
+    // Terminals: off unless deploy/compose/terminals.yml is added, and then only with a user to run shells as.
+    expect(compose('config')).not.toContain('VIGIL_PTY_HOST_NAMESPACES');
+    const terminals = ['-f', 'docker-compose.yml', '-f', 'deploy/compose/terminals.yml', 'config'];
+    expect(() => compose(...terminals)).toThrow(/set VIGIL_PTY_USER in \.env/);
+    writeFileSync(path.join(dir, '.env'), `${dotenv}VIGIL_PTY_USER=alice\n`);
+    const withTerminals = compose(...terminals);
+    expect(withTerminals).toMatch(/VIGIL_PTY_HOST_NAMESPACES: '1'/);
+    expect(withTerminals).toMatch(/cap_drop:\n\s+- ALL/);
+    writeFileSync(path.join(dir, '.env'), dotenv);
   });
 
   it('builds the images and brings the stack up; the first admin password is in the console log', async () => {
@@ -180,7 +189,13 @@ describe.skipIf(missing)('Deploy with Docker Compose, as the README prints it', 
       expect(image!.Config.User).toBe('10001:10001');
       expect(image!.Config.Healthcheck?.Test.join(' ')).toMatch(/^CMD node \/opt\/vigil\/healthcheck\.mjs VIGIL_\w+_LISTEN /);
       expect(image!.Config.Labels).toMatchObject({ 'org.opencontainers.image.title': `vigil-${program}` });
-      if (program === 'exporter') expect((image!.Size - base.Size) / MiB).toBeLessThan(15);
+      if (program === 'exporter') {
+        expect((image!.Size - base.Size) / MiB).toBeLessThan(15);
+        // What deploy/compose/terminals.yml has it run.
+        expect(docker('run', '--rm', '--network', 'none', '--entrypoint', 'nsenter', `${project}-${program}:latest`, '--version')).toMatch(
+          /util-linux/,
+        );
+      }
     }
     // The health checks pass where they run: in the containers.
     for (const program of ['scraper', 'console', 'exporter']) {

@@ -110,6 +110,8 @@ const schema = z.object({
   VIGIL_PTY_CWD: z.optional(z.string().check(z.regex(/^\//, 'expected an absolute path'))),
   VIGIL_PTY_ENV: z.optional(z.string()),
   VIGIL_PTY_ALLOW_ROOT: flag,
+  VIGIL_PTY_HOST_NAMESPACES: flag,
+  VIGIL_PTY_NAMESPACES_OF: integer(1, { min: 1, max: 4_194_304 }),
   VIGIL_PTY_MAX_SESSIONS: integer(8, { min: 1, max: 1000 }),
   VIGIL_PTY_IDLE_TIMEOUT: seconds(30 * 60, { min: 0, max: 7 * 86_400 }),
   VIGIL_PTY_MAX_DURATION: seconds(8 * 3600, { min: 1, max: 30 * 86_400 }),
@@ -188,6 +190,14 @@ export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_PTY_CWD: { defaultText: "the user's home", meaning: "the shell's working directory" },
   VIGIL_PTY_ENV: { meaning: "NAME=value,… added to the shell's clean environment" },
   VIGIL_PTY_ALLOW_ROOT: { meaning: '1 to allow shells as root (refused otherwise)' },
+  VIGIL_PTY_HOST_NAMESPACES: {
+    meaning:
+      "1 in a container (pid: host): host shells enter the host's namespaces through nsenter, as the host's user (from <root>/etc/passwd); needs root with CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_SETUID, CAP_SETGID (deploy/compose/terminals.yml)",
+  },
+  VIGIL_PTY_NAMESPACES_OF: {
+    default: '1',
+    meaning: "with VIGIL_PTY_HOST_NAMESPACES: the process whose namespaces shells enter (1: the host's init, with pid: host)",
+  },
   VIGIL_PTY_MAX_SESSIONS: { default: '8', meaning: 'open terminal sessions at most' },
   VIGIL_PTY_IDLE_TIMEOUT: { default: '30m', meaning: 'a session without input ends after this long' },
   VIGIL_PTY_MAX_DURATION: { default: '8h', meaning: 'a session ends after this long' },
@@ -355,8 +365,10 @@ function ptyConfig(e: z.infer<typeof schema>, root: string): PtyConfig | null {
   const self = typeof process.getuid === 'function' ? process.getuid() : -1;
   let user: PasswdEntry | undefined;
   if (e.VIGIL_PTY_USER !== undefined) {
-    user = lookupUser(/^\d+$/.test(e.VIGIL_PTY_USER) ? Number(e.VIGIL_PTY_USER) : e.VIGIL_PTY_USER, '/etc/passwd');
-    if (!user) fail('VIGIL_PTY_USER', `no user ${e.VIGIL_PTY_USER} in /etc/passwd`);
+    // In the host's namespaces the user is the host's; else this system's.
+    const users = e.VIGIL_PTY_HOST_NAMESPACES ? passwd : '/etc/passwd';
+    user = lookupUser(/^\d+$/.test(e.VIGIL_PTY_USER) ? Number(e.VIGIL_PTY_USER) : e.VIGIL_PTY_USER, users);
+    if (!user) fail('VIGIL_PTY_USER', `no user ${e.VIGIL_PTY_USER} in ${users}`);
     if (user!.uid !== self && self !== 0)
       fail('VIGIL_PTY_USER', `the exporter runs as uid ${self} and can only start shells as ${user!.name} when it runs as root`);
   } else user = lookupUser(self, existsSync(passwd) ? passwd : '/etc/passwd');
@@ -367,9 +379,11 @@ function ptyConfig(e: z.infer<typeof schema>, root: string): PtyConfig | null {
       'terminals would run shells as root; set VIGIL_PTY_USER to an unprivileged user (the exporter, as root, switches to it), ' +
         'or VIGIL_PTY_ALLOW_ROOT=1 to allow root shells on purpose',
     );
-  const loginShell = user && !/(nologin|false)$/.test(user.shell) && existsSync(user.shell) ? user.shell : undefined;
-  const shell = e.VIGIL_PTY_SHELL ?? loginShell ?? (existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh');
-  const home = user?.home && existsSync(user.home) ? user.home : '/';
+  // Files the shell will see: the host's (under root) when it enters the host's namespaces.
+  const seen = (file: string) => existsSync(e.VIGIL_PTY_HOST_NAMESPACES ? path.join(root, file) : file);
+  const loginShell = user && !/(nologin|false)$/.test(user.shell) && seen(user.shell) ? user.shell : undefined;
+  const shell = e.VIGIL_PTY_SHELL ?? loginShell ?? (seen('/bin/bash') ? '/bin/bash' : '/bin/sh');
+  const home = user?.home && seen(user.home) ? user.home : '/';
   const env: Record<string, string> = {
     TERM: 'xterm-256color',
     HOME: home,
@@ -386,6 +400,43 @@ function ptyConfig(e: z.infer<typeof schema>, root: string): PtyConfig | null {
     env[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   const switchUser = user !== undefined && user.uid !== self;
+  const cwd = e.VIGIL_PTY_CWD ?? home;
+  let spec: PtyOptions['shell'] = Object.freeze({
+    shell,
+    args: Object.freeze(['-l']),
+    cwd,
+    env,
+    ...(switchUser ? { uid: user!.uid, gid: user!.gid } : {}),
+  });
+  if (e.VIGIL_PTY_HOST_NAMESPACES) {
+    if (self !== 0)
+      fail(
+        'VIGIL_PTY_HOST_NAMESPACES',
+        `entering the host's namespaces needs the exporter to run as root (it runs as uid ${self}); see deploy/compose/terminals.yml`,
+      );
+    const nsenter = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter'].find((f) => existsSync(f));
+    if (!nsenter) fail('VIGIL_PTY_HOST_NAMESPACES', 'nsenter is not installed in this image (util-linux)');
+    // nsenter starts as root, enters PID 1's namespaces (the host's, with pid: host),
+    // then becomes the user and runs the shell in the host's own filesystem.
+    spec = Object.freeze({
+      shell: nsenter!,
+      args: Object.freeze([
+        `--target=${e.VIGIL_PTY_NAMESPACES_OF}`,
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--net',
+        '--pid',
+        `--wd=${cwd}`,
+        ...(uid === 0 ? [] : [`--setgid=${user?.gid ?? uid}`, `--setuid=${uid}`]),
+        '--',
+        shell,
+        '-l',
+      ]),
+      cwd: '/',
+      env,
+    });
+  }
   return Object.freeze({
     publicKeyPem,
     exporterId: e.VIGIL_EXPORTER_ID ?? os.hostname(),
@@ -395,13 +446,7 @@ function ptyConfig(e: z.infer<typeof schema>, root: string): PtyConfig | null {
       idleSeconds: e.VIGIL_PTY_IDLE_TIMEOUT,
       maxDurationSeconds: e.VIGIL_PTY_MAX_DURATION,
       containerShell: Object.freeze([e.VIGIL_PTY_CONTAINER_SHELL]),
-      shell: Object.freeze({
-        shell,
-        args: Object.freeze(['-l']),
-        cwd: e.VIGIL_PTY_CWD ?? home,
-        env,
-        ...(switchUser ? { uid: user!.uid, gid: user!.gid } : {}),
-      }),
+      shell: spec,
     }),
   });
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import {
   generateTicketKeys,
@@ -322,6 +322,55 @@ describe('the shell user', () => {
     c.type('echo uid=$(id -u)-end\r');
     await c.waitFor(`uid=${nobody.uid}-end`);
     c.ws.close();
+  });
+
+  it("enters another process's namespaces through nsenter as the host's user, in its home (VIGIL_PTY_HOST_NAMESPACES)", async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('entering namespaces needs the exporter to run as root (CI runs as root)');
+    const nobody = parsePasswd(execFileSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }))[0]!;
+    // This process's own namespaces stand for the host's: PID 1 of a test machine may be out of reach.
+    const { ws } = await start({
+      VIGIL_PTY_HOST_NAMESPACES: '1',
+      VIGIL_PTY_NAMESPACES_OF: String(process.pid),
+      VIGIL_PTY_USER: 'nobody',
+      VIGIL_PTY_ALLOW_ROOT: '',
+      VIGIL_PTY_CWD: os.tmpdir(),
+    });
+    const c = await shell(ws);
+    c.type('echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) cwd=$(pwd) mnt=$(readlink /proc/self/ns/mnt)-end"\r');
+    const line = await c.waitFor(/uid=\d+ .*-end/);
+    expect(line).toContain(
+      `uid=${nobody.uid} gid=${nobody.gid} groups=${nobody.gid} cwd=${os.tmpdir()} mnt=${readlinkSync(`/proc/${process.pid}/ns/mnt`)}-end`,
+    );
+    c.ws.close();
+  });
+
+  it('runs host shells as nsenter into PID 1 (the host, with pid: host), switching user after entering; refused unless root', () => {
+    const env = { VIGIL_CONSOLE_PUBLIC_KEY: keys.publicKeyPem, VIGIL_PTY_HOST_NAMESPACES: '1', VIGIL_HOST_ROOT: '/' };
+    if (process.getuid?.() !== 0) {
+      expect(() => loadExporterConfig({ ...env, VIGIL_PTY_ALLOW_ROOT: '1' })).toThrow(
+        /VIGIL_PTY_HOST_NAMESPACES: entering the host's namespaces needs the exporter to run as root/,
+      );
+      return;
+    }
+    const nobody = parsePasswd(execFileSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }))[0]!;
+    const spec = loadExporterConfig({ ...env, VIGIL_PTY_USER: 'nobody', VIGIL_PTY_SHELL: '/bin/sh' }).pty!.options.shell;
+    expect(spec.shell).toMatch(/\/nsenter$/);
+    expect(spec.args).toEqual([
+      '--target=1',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--net',
+      '--pid',
+      '--wd=/', // nobody's home does not exist
+      `--setgid=${nobody.gid}`,
+      `--setuid=${nobody.uid}`,
+      '--',
+      '/bin/sh',
+      '-l',
+    ]);
+    expect(spec).not.toHaveProperty('uid'); // nsenter switches after entering: node-pty must not drop root first
+    expect(spec.env).not.toHaveProperty('VIGIL_EXPORTER_TOKEN');
   });
 
   it('reads /etc/passwd lines and skips malformed ones', () => {
