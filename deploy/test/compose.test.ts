@@ -130,6 +130,15 @@ describe.skipIf(missing)('Deploy with Docker Compose, as the README prints it', 
     expect(withTerminals).toMatch(/VIGIL_PTY_HOST_NAMESPACES: '1'/);
     expect(withTerminals).toMatch(/cap_drop:\n\s+- ALL/);
     writeFileSync(path.join(dir, '.env'), dotenv);
+    // Every other Docker host: the exporter alone, with the same host access and the same refusal of a missing token.
+    const alone = ['-f', 'deploy/compose/exporter.yml', '--project-directory', 'deploy/compose', '--env-file', path.join(dir, '.env')];
+    const exporterOnly = compose(...alone, 'config');
+    expect(exporterOnly).toMatch(/network_mode: host/);
+    expect(exporterOnly).toMatch(/- \/:\/host:ro,rslave/);
+    expect(exporterOnly).not.toMatch(/^\s+(postgres|scraper|console):$/m);
+    expect(() => compose(...alone.slice(0, -1), path.join(dir, 'broken.env'), 'config')).toThrow(
+      /set (VIGIL_EXPORTER_TOKEN|DOCKER_GID) in \.env/,
+    );
   });
 
   it('builds the images and brings the stack up; the first admin password is in the console log', async () => {
