@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { maskUrl, maskUrlsIn } from '@vigil/core/secrets';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -78,11 +78,24 @@ export async function checkDatabase(db: Kysely<any>, url: string | undefined): P
   }
 }
 
-/** Opens an embedded PGlite, creating its directory as needed. */
+/**
+ * Opens an embedded PGlite, creating its directory as needed. PGlite (28 MB)
+ * is loaded here, on first use: the images ship without it and use PostgreSQL.
+ * @throws DatabaseUrlError when this installation has no PGlite (an image), saying to use PostgreSQL
+ */
 export async function openPGlite(dataDir: string | 'memory'): Promise<PGlite> {
-  if (dataDir === 'memory') return PGlite.create();
+  let pglite: typeof import('@electric-sql/pglite');
+  try {
+    pglite = await import('@electric-sql/pglite');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new DatabaseUrlError(
+      'this installation has no embedded database (PGlite, left out of the images): set DATABASE_URL=postgres://user:password@host:5432/db',
+    );
+  }
+  if (dataDir === 'memory') return pglite.PGlite.create();
   mkdirSync(dataDir, { recursive: true });
-  return PGlite.create(path.resolve(dataDir));
+  return pglite.PGlite.create(path.resolve(dataDir));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -167,6 +167,19 @@ describe('makeRelease', () => {
       expect(help).toContain(`vigil-${program}`);
     }
     expect((await makeRelease(REPO, 'console', path.join(work, 'vigil-console'))).packages.map((p) => p.name)).toContain('@node-rs/argon2');
+    // PGlite (the embedded database of `vigil start`) is left out; asked for, the scraper says what to use instead.
+    const scraper = await makeRelease(REPO, 'scraper', path.join(work, 'vigil-scraper'));
+    expect(scraper.packages.map((p) => p.name)).not.toContain('@electric-sql/pglite');
+    expect(directorySize(path.join(work, 'vigil-scraper')) / 2 ** 20).toBeLessThan(15); // its two bundles and their maps; PGlite alone was 28 MiB
+    const embedded = spawnSync(process.execPath, [path.join(work, 'vigil-scraper/bin/vigil-scraper.js')], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH, DATABASE_URL: 'pglite://memory', VIGIL_SCRAPER_LISTEN: '127.0.0.1:0' },
+      encoding: 'utf8',
+    });
+    expect(embedded.status).toBe(1);
+    expect(embedded.stderr).toContain(
+      'this installation has no embedded database (PGlite, left out of the images): set DATABASE_URL=postgres://',
+    );
   });
 
   it('refuses to make one from an unbuilt workspace, saying how to build it', async () => {

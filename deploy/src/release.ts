@@ -244,8 +244,13 @@ export interface ReleaseManifest {
   packages: { name: string; version: string; license: string }[];
 }
 
-/** Packages that the programs import but may run without; their absence is said at run time. */
-const OPTIONAL_AT_RUN_TIME = new Set(['pino-pretty', 'pg-native']);
+/**
+ * Packages that the programs import but may run without, and are left out;
+ * their absence is said at run time: pino-pretty (only for VIGIL_LOG_PRETTY),
+ * pg-native (pg's optional driver, never used), and PGlite (28 MB; the embedded
+ * database of `vigil start`, loaded only for a pglite:// DATABASE_URL).
+ */
+const OPTIONAL_AT_RUN_TIME = new Set(['pino-pretty', 'pg-native', '@electric-sql/pglite']);
 
 /**
  * Makes `out`, a self-contained directory of one program: its bin, its bundle,
@@ -259,7 +264,6 @@ export async function makeRelease(repo: string, program: Program, out: string): 
   const layout = LAYOUT[program];
   const traced = await externalPackages(layout.entries.map((e) => path.join(workspace, e)));
   const external = [...new Set([...traced, ...declaredExternals(workspace)])];
-  // pino-pretty is loaded only for VIGIL_LOG_PRETTY (a terminal's nicety): not shipped.
   const wanted = external.filter((n) => !OPTIONAL_AT_RUN_TIME.has(n));
   const nodeModules = path.join(repo, 'node_modules');
   const packages = packageClosure(nodeModules, wanted);
