@@ -52,7 +52,7 @@ const body = [
   ...rows,
   '',
   `- node_exporter's image is its binary on busybox: the binary (Debian's 1.5) is ${(nodeExporter / MB).toFixed(1)} MB, and prom/node-exporter's images are 21–25 MB in all; Beszel's agent image is one stripped Go binary on \`scratch\` (its Dockerfile), so about its binary's size. The Vigil exporter adds its release directory (bundle, source map, node-pty, koffi, yaml, re2js) to a Node.js base; a host that has Node.js already gets the same directory from install.sh without any image.`,
-  '- the scraper is the largest: it carries PGlite (28 MB), which @vigil/db imports for the embedded database; the images need DATABASE_URL=postgres://… and never use it.',
+  '- none carries PGlite (28 MB, the embedded database of `vigil start`): @vigil/db loads it on first use, and the images use PostgreSQL (DATABASE_URL=postgres://…).',
 ].join('\n');
 process.stdout.write(`${body}\n`);
 if (values.record) recordSection('Image sizes', body);
