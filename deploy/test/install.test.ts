@@ -56,6 +56,14 @@ describe.skipIf(missing)('Add a host, as the README prints it', () => {
     // No checkout and no npm on the host: only what the tarball holds.
     expect(inHost('command -v npm || echo none')).toBe('none');
     expect(inHost('node --version')).toMatch(/^v18\.20\./);
+    // Run again (an upgrade): the program replaced, the settings and the token kept.
+    const token = inHost('cat /etc/vigil/exporter.token');
+    inHost("echo 'VIGIL_LOG_LEVEL=debug' >> /etc/vigil/exporter.env");
+    const again = inHost(`${installSh} 2>&1`);
+    expect(again).not.toContain('made a new token');
+    expect(inHost('cat /etc/vigil/exporter.token')).toBe(token);
+    expect(inHost('cat /etc/vigil/exporter.env')).toContain('VIGIL_LOG_LEVEL=debug');
+    expect(inHost('ls /opt/vigil')).toBe('exporter');
   });
 
   it("installs a unit that passes systemd-analyze verify, run by the host's Node.js with the exporter's flags", () => {
