@@ -251,6 +251,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
       least: 'admin',
     },
     { method: 'GET', label: '/api/v1/audit', path: () => '/api/v1/audit', least: 'admin' },
+    { method: 'GET', label: '/api/v1/terminal-sessions', path: () => '/api/v1/terminal-sessions', least: 'viewer' },
     { method: 'GET', label: '/ (fleet page)', path: () => '/', least: 'viewer' },
     { method: 'GET', label: '/events', path: () => '/events', least: 'viewer' },
     { method: 'GET', label: '/hosts/:id', path: () => `/hosts/${targetId}`, least: 'viewer' },

@@ -74,3 +74,46 @@ export async function listTerminalSessions(
   if (filter.targetId !== undefined) q = q.where('target_id', '=', filter.targetId);
   return q.execute();
 }
+
+/** Which terminal sessions to list: any of a user, a target, a time window on the start, open or ended. */
+export interface TerminalSessionFilter {
+  userId?: number;
+  /** The user's name when the session opened (kept after the user is removed). */
+  userName?: string;
+  targetId?: number;
+  /** Sessions started at or after this time. */
+  since?: Date;
+  /** Sessions started before this time. */
+  until?: Date;
+  /** true: still open; false: ended; unset: both. */
+  open?: boolean;
+}
+
+/**
+ * A page of terminal sessions, newest first, with how many match in all
+ * (`GET /api/v1/terminal-sessions`).
+ */
+export async function queryTerminalSessions(
+  db: Kysely<Database>,
+  filter: TerminalSessionFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: TerminalSession[]; total: number }> {
+  let q = db.selectFrom('terminal_sessions');
+  if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+  if (filter.userName !== undefined) q = q.where('user_name', '=', filter.userName);
+  if (filter.targetId !== undefined) q = q.where('target_id', '=', filter.targetId);
+  if (filter.since !== undefined) q = q.where('started_at', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('started_at', '<', filter.until);
+  if (filter.open !== undefined) q = q.where('ended_at', filter.open ? 'is' : 'is not', null);
+  const [rows, total] = await Promise.all([
+    q.selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+/** One terminal session by id (a decimal string of its bigint), or null. */
+export async function getTerminalSession(db: Kysely<Database>, id: string): Promise<TerminalSession | null> {
+  if (!/^\d{1,18}$/.test(id)) return null;
+  return (await db.selectFrom('terminal_sessions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+}

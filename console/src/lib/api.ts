@@ -190,3 +190,26 @@ export interface ChannelView {
   enabled: boolean;
   created_at: string;
 }
+
+/** A terminal session (`GET /api/v1/terminal-sessions`): who opened what, when, and how it ended. */
+export interface TerminalSessionView {
+  id: string;
+  user_id: number | null;
+  user_name: string;
+  target_id: number | null;
+  target_name: string;
+  kind: 'shell' | 'exec' | 'logs';
+  container: string | null;
+  client_ip: string | null;
+  started_at: string;
+  /** null while it is open. */
+  ended_at: string | null;
+  /** Keystrokes sent to the host and output received, bytes. */
+  bytes_in: number;
+  bytes_out: number;
+  exit_code: number | null;
+  exit_signal: string | null;
+  end_reason: string | null;
+  /** Its asciicast v2 recording (`GET …/recording`), when it was recorded and has ended; else null. */
+  recording: { url: string } | null;
+}

@@ -66,6 +66,10 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/users': { read: 'admin', write: 'admin' },
   '/api/v1/users/[name]': { read: 'admin', write: 'admin' },
   '/api/v1/audit': { read: 'admin', write: null },
+  // Anyone's own sessions (a viewer has none); admins everyone's: the handlers filter.
+  '/api/v1/terminal-sessions': { read: 'viewer', write: null },
+  '/api/v1/terminal-sessions/[id]': { read: 'viewer', write: null },
+  '/api/v1/terminal-sessions/[id]/recording': { read: 'viewer', write: null },
 };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
