@@ -10,22 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, recordSection } from './lib.js';
+import { benchDocker, REPO, recordSection } from './lib.js';
 
 const { values } = parseArgs({ options: { record: { type: 'boolean' }, help: { type: 'boolean' } } });
 if (values.help) {
   process.stdout.write('usage: node --import tsx bench/images.ts [--record]\n');
   process.exit(0);
 }
-const env = Object.fromEntries(
-  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
-    .replace(/^export /, '')
-    .trim()
-    .split(/\s+/)
-    .map((kv) => kv.split('=') as [string, string]),
-);
-const dockerEnv = { ...process.env, DOCKER_HOST: env.VIGIL_TEST_DOCKER_HOST! };
-const docker = (...args: string[]) => execFileSync('docker', args, { env: dockerEnv, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+const { dockerHost, docker } = benchDocker();
+const dockerEnv = { ...process.env, DOCKER_HOST: dockerHost };
 const buildArgs = execFileSync(path.join(REPO, 'scripts/docker-base.sh'), { env: dockerEnv, encoding: 'utf8' }).trim().split(/\s+/);
 const nodeImage = /NODE_IMAGE=(\S+)/.exec(buildArgs.join(' '))![1]!;
 const size = (image: string) => Number(docker('image', 'inspect', '--format', '{{.Size}}', image));

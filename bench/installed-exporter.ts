@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeRelease } from '@vigil/deploy/release';
-import { cpuSeconds, freePort, quantile, REPO, recordSection, residentMemory, startProcess } from './lib.js';
+import { benchDocker, cpuSeconds, freePort, quantile, REPO, recordSection, residentMemory, startProcess } from './lib.js';
 
 const { values } = parseArgs({
   options: { scrapes: { type: 'string', default: '1000' }, record: { type: 'boolean' }, help: { type: 'boolean' } },
@@ -33,15 +33,8 @@ const release = path.join(REPO, 'bench/out/vigil-exporter');
 await makeRelease(REPO, 'exporter', release);
 const { NODE_FLAGS } = (await import(path.join(release, 'bin/node-flags.js'))) as { NODE_FLAGS: string[] };
 
-const env = Object.fromEntries(
-  execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
-    .replace(/^export /, '')
-    .trim()
-    .split(/\s+/)
-    .map((kv) => kv.split('=') as [string, string]),
-);
-const dockerEnv = { ...process.env, DOCKER_HOST: env.VIGIL_TEST_DOCKER_HOST! };
-const docker = (...args: string[]) => execFileSync('docker', args, { env: dockerEnv, encoding: 'utf8' }).trim();
+const { dockerHost, docker } = benchDocker();
+const dockerEnv = { ...process.env, DOCKER_HOST: dockerHost };
 const debian = execFileSync(path.join(REPO, 'scripts/docker-base.sh'), ['--host'], { env: dockerEnv, encoding: 'utf8' }).trim();
 const node18Version = docker('run', '--rm', debian, 'node', '--version');
 

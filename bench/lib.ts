@@ -1,9 +1,20 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureBuilt, packageBin } from '@vigil/core/testing';
+import { ensureBuilt, packageBin, startTestDocker } from '@vigil/core/testing';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The private test Docker engine (scripts/test-docker.sh, started if needed):
+ * its address, its busybox image, and the docker CLI pointed at it (trimmed output).
+ */
+export function benchDocker() {
+  const { host: dockerHost, image } = startTestDocker(REPO);
+  const docker = (...args: string[]) =>
+    execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+  return { dockerHost, image, docker };
+}
 
 /**
  * The private test Docker engine (scripts/test-docker.sh, started if needed)
@@ -11,22 +22,12 @@ export const REPO = path.resolve(import.meta.dirname, '..');
  * when done.
  */
 export function benchContainers(n: number, prefix: string) {
-  const env = Object.fromEntries(
-    execFileSync('bash', ['scripts/test-docker.sh'], { cwd: REPO, encoding: 'utf8' })
-      .replace(/^export /, '')
-      .trim()
-      .split(/\s+/)
-      .map((kv) => kv.split('=') as [string, string]),
-  );
-  const dockerHost = env.VIGIL_TEST_DOCKER_HOST!;
-  const docker = (...args: string[]) =>
-    execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8' }).trim();
+  const { dockerHost, docker, image } = benchDocker();
   const run = `${prefix}${Date.now().toString(36)}`;
   const label = `vigil.bench=${run}`;
   const names = Array.from({ length: n }, (_, i) => `${run}-${i}`);
   process.stderr.write(`starting ${n} containers…\n`);
-  for (const name of names)
-    docker('run', '-d', '--network', 'none', '--name', name, '--label', label, env.VIGIL_TEST_DOCKER_IMAGE!, 'sleep', '3600');
+  for (const name of names) docker('run', '-d', '--network', 'none', '--name', name, '--label', label, image, 'sleep', '3600');
   return { dockerHost, docker, label, names, remove: () => (names.length ? docker('rm', '-f', ...names) : '') };
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { closedPort, until } from '@vigil/core/testing';
+import { closedPort, TEST_DOCKER_IMAGE, until } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseImages, DOCKER_HOST, docker, dockerEnv, dockerMissing, REPO, readmeBlocks, run } from './docker.js';
 
@@ -175,7 +175,7 @@ describe.skipIf(missing)('Deploy with Docker Compose, as the README prints it', 
   });
 
   it('lists a labelled container started beside the stack on the host page, and not an unlabelled one', async () => {
-    const image = process.env.VIGIL_TEST_DOCKER_IMAGE ?? 'vigil-busybox:test';
+    const image = TEST_DOCKER_IMAGE;
     docker('run', '-d', '--name', `${project}-beside`, '--network', 'none', '--label', 'vigil.monitor=true', image, 'sleep', '600');
     docker('run', '-d', '--name', `${project}-unlabelled`, '--network', 'none', image, 'sleep', '600');
     const cookie = await signIn();

@@ -1,18 +1,13 @@
 import { type ExecFileSyncOptions, execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { dockerMissing, TEST_DOCKER_HOST } from '@vigil/core/testing';
 
 /** The repository's root. */
 export const REPO = path.resolve(import.meta.dirname, '../..');
 
 /** The private test engine from scripts/test-docker.sh (CI exports it). */
-export const DOCKER_HOST = process.env.VIGIL_TEST_DOCKER_HOST;
-
-/** Why Docker tests cannot run here, or null when they can; in CI a missing engine is a failure, not a skip. */
-export function dockerMissing(): string | null {
-  if (DOCKER_HOST) return null;
-  if (process.env.CI) throw new Error('VIGIL_TEST_DOCKER_HOST is unset: .ci/run must start the test engine with scripts/test-docker.sh');
-  return 'no test Docker engine (run: eval "$(scripts/test-docker.sh)")';
-}
+export const DOCKER_HOST = TEST_DOCKER_HOST;
+export { dockerMissing };
 
 /** The environment every docker and docker-compose command of these tests runs with. */
 export function dockerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -4,6 +4,7 @@
 
 export * from './bins.js';
 export * from './build.js';
+export * from './docker.js';
 export * from './fixtures.js';
 export * from './log.js';
 export * from './promtool.js';
