@@ -5,7 +5,7 @@ import { addTarget, createUser, endTerminalSession, startTerminalSession } from 
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from './auth';
-import { listTerminalSessionsFor, terminalSessionFor, terminalSessionView } from './terminal-sessions';
+import { listTerminalSessionsFor, recordingResponse, terminalSessionFor, terminalSessionView } from './terminal-sessions';
 
 describe.each(testDatabases())('terminal sessions in the API on $name', (engine) => {
   it('shows admins everyone’s, others only their own, with filters and the recording once ended', async () => {
@@ -67,6 +67,15 @@ describe.each(testDatabases())('terminal sessions in the API on $name', (engine)
       });
       expect(JSON.stringify(view)).not.toContain(dir);
       expect((await list(as(alice), '?open=false')).items.map((s) => s.id)).toEqual([mine]);
+      // The recording itself (the API's and the admin page's replay): its bytes once ended; 409 while open; 404 unrecorded or gone.
+      const served = recordingResponse(await terminalSessionFor(db, as(alice), mine));
+      expect(served.headers.get('content-type')).toBe('application/x-asciicast');
+      expect(await served.text()).toBe('{"version": 2, "width": 80, "height": 24}\n');
+      const live = await terminalSessionFor(db, as(root), theirs); // never recorded, still open
+      expect(() => recordingResponse(live)).toThrow(/was not recorded/);
+      expect(() => recordingResponse({ ...live, recording: cast })).toThrow(/still open/);
+      rmSync(cast);
+      expect(() => recordingResponse({ ...live, recording: cast, ended_at: new Date() })).toThrow(/file is gone/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await drop();

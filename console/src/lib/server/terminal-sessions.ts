@@ -1,3 +1,5 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { type Database, getTerminalSession, queryTerminalSessions, type TerminalSession, type TerminalSessionFilter } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import type { Page, TerminalSessionView } from '$lib/api';
@@ -76,4 +78,23 @@ export async function terminalSessionFor(db: Kysely<Database>, principal: Princi
     throw new ApiError(404, 'not_found', `no terminal session with id ${id.slice(0, 20)}`);
   }
   return s;
+}
+
+/**
+ * A session's asciicast v2 recording as an HTTP answer, streamed from
+ * VIGIL_TERMINAL_RECORD_DIR (the admin page's replay and the API both serve it).
+ * @throws ApiError 404 when it was not recorded or its file is gone, 409 while the session is open
+ */
+export function recordingResponse(s: TerminalSession): Response {
+  if (!s.recording) throw new ApiError(404, 'not_found', 'that session was not recorded (VIGIL_TERMINAL_RECORD_DIR was unset)');
+  if (!s.ended_at) throw new ApiError(409, 'conflict', 'the session is still open; its recording is served once it ends');
+  let size: number;
+  try {
+    size = statSync(s.recording).size;
+  } catch {
+    throw new ApiError(404, 'not_found', 'the recording file is gone from VIGIL_TERMINAL_RECORD_DIR');
+  }
+  return new Response(Readable.toWeb(createReadStream(s.recording)) as ReadableStream, {
+    headers: { 'content-type': 'application/x-asciicast', 'content-length': String(size), 'cache-control': 'no-store' },
+  });
 }
