@@ -130,6 +130,13 @@ export const flag = z.pipe(
   z.transform((v) => v === '1' || v === 'true' || v === 'yes'),
 );
 
+/** A secret file's text without the line ends after it (`echo` and editors add one), in linear time. */
+export function withoutLineEnds(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+  return text.slice(0, end);
+}
+
 /**
  * Secrets given as files: for each NAME, when `NAME_FILE` is set (a Docker or
  * compose secret under /run/secrets, a systemd credential under
@@ -158,10 +165,9 @@ export function readSecretFiles(env: Record<string, string | undefined>, names: 
       );
       continue;
     }
-    let end = text.length;
-    while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
-    if (end === 0) problems.push(`  ${name}_FILE: ${JSON.stringify(file)} is empty`);
-    else out[name] = text.slice(0, end);
+    const secret = withoutLineEnds(text);
+    if (secret === '') problems.push(`  ${name}_FILE: ${JSON.stringify(file)} is empty`);
+    else out[name] = secret;
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return out;

@@ -25,6 +25,10 @@ export interface VariableDoc {
 /** `VIGIL_LOG_LEVEL` and `VIGIL_LOG_PRETTY`, which every program reads (core's logLevel and flag schemas). */
 export const LOG_LEVEL_DOC: VariableDoc = { default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' };
 export const LOG_PRETTY_DOC: VariableDoc = { meaning: '1 for human-readable logs instead of JSON lines' };
+/** `VIGIL_EXPORTER_TOKEN_FILE`, read by config's readSecretFiles in every program that has the token. */
+export const EXPORTER_TOKEN_FILE_DOC: VariableDoc = {
+  meaning: 'a file holding VIGIL_EXPORTER_TOKEN instead (a systemd credential, a compose secret): read at start, trailing newline dropped',
+};
 
 /** One {@link VariableDoc} per variable the schema reads, no more and no fewer. */
 export type VariableDocs<S extends z.ZodMiniObject> = { readonly [K in keyof S['shape']]: VariableDoc };

@@ -15,7 +15,7 @@ import {
   tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
-import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
+import { EXPORTER_TOKEN_FILE_DOC, LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
 import { DEFAULT_DISK_EXCLUDE } from './collectors/diskstats.js';
@@ -125,9 +125,7 @@ export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     meaning:
       'when set, every endpoint but /health needs "Authorization: Bearer <token>" (16+ characters; make one with: openssl rand -hex 32); required when listening beyond loopback, unless VIGIL_EXPORTER_INSECURE=1',
   },
-  VIGIL_EXPORTER_TOKEN_FILE: {
-    meaning: 'a file holding the token instead (a systemd credential, a compose secret): read at start, trailing newline dropped',
-  },
+  VIGIL_EXPORTER_TOKEN_FILE: EXPORTER_TOKEN_FILE_DOC,
   VIGIL_EXPORTER_INSECURE: { meaning: '1 to listen beyond loopback without a token, on purpose' },
   VIGIL_HOST_ROOT: { defaultText: '/', meaning: "prefix of the host's /proc, /sys and / (/host in a container with -v /:/host:ro)" },
   VIGIL_PROC: { defaultText: '<root>/proc', meaning: "the host's /proc" },

@@ -13,7 +13,7 @@ import {
   tokenSchema,
 } from '@vigil/core/config';
 import { targetName, targetUrl } from '@vigil/core/target-schema';
-import { LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
+import { EXPORTER_TOKEN_FILE_DOC, LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -67,7 +67,7 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
       'postgres://user@host:5432/db, pglite://<dir>, or unset for the embedded database a running `vigil start` serves (.vigil/pgdata)',
   },
   VIGIL_EXPORTER_TOKEN: { meaning: 'bearer token sent to exporters (16+ characters); a target may have its own' },
-  VIGIL_EXPORTER_TOKEN_FILE: { meaning: 'a file holding that token instead (a compose secret, a systemd credential)' },
+  VIGIL_EXPORTER_TOKEN_FILE: EXPORTER_TOKEN_FILE_DOC,
   VIGIL_SCRAPER_LISTEN: { default: '127.0.0.1:9111', meaning: 'address of /metrics, /sd and /health' },
   VIGIL_TARGETS: {
     meaning:

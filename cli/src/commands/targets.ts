@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '@vigil/core/config';
+import { parseDuration, withoutLineEnds } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import { newTarget, TARGET_LIMITS, targetUrl } from '@vigil/core/target-schema';
 import { addTarget, queryTargets, removeTarget, requireCurrentSchema, TargetExistsError } from '@vigil/db';
@@ -25,9 +25,7 @@ function readTokenFile(file: string): string {
   } catch (e) {
     throw new UsageError(`--token-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let end = text.length;
-  while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
-  return text.slice(0, end);
+  return withoutLineEnds(text);
 }
 
 /** `vigil targets list|add|remove`: reads the command line (throwing UsageError), returns the database work. */

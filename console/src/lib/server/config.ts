@@ -12,7 +12,7 @@ import {
   tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
-import { LOG_LEVEL_DOC, type VariableDocs, variablesHelp } from '@vigil/core/variables';
+import { EXPORTER_TOKEN_FILE_DOC, LOG_LEVEL_DOC, type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
 
@@ -51,7 +51,7 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_SESSION_IDLE: { default: '12h', meaning: 'a session ends after this long without a request' },
   VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
   VIGIL_EXPORTER_TOKEN: { meaning: "the bearer token a test scrape sends to a target without its own (the scraper's; 16+ characters)" },
-  VIGIL_EXPORTER_TOKEN_FILE: { meaning: 'a file holding that token instead (a compose secret)' },
+  VIGIL_EXPORTER_TOKEN_FILE: EXPORTER_TOKEN_FILE_DOC,
   VIGIL_ADMIN_PASSWORD: {
     meaning: 'on the first start (no user yet), the password of the user "admin" it makes; unset: a generated one, printed once in the log',
   },
