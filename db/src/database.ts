@@ -31,6 +31,8 @@ export interface TargetTable {
   token: ColumnType<string | null, string | null | undefined, string | null>;
   /** The target's PTY socket (`ws://host:port/pty`) when not beside its metrics; null: the metrics URL's host and port. */
   pty_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The scraper replica that owns its scrapes and liveness (`scrapers.id`); null until one takes it. */
+  scraper_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -85,6 +87,9 @@ export interface NotificationDeliveryTable {
   next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The scraper replica sending it now, and until when its claim holds (past that, another may). */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  claimed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
 
@@ -203,6 +208,23 @@ export interface HeartbeatHourlyTable {
   load1_max: number | null;
 }
 
+/** `scrapers`: one row per running scraper replica; `last_seen` is the database's clock at its latest membership heartbeat. */
+export interface ScraperTable {
+  /** Random, made at each start (`<hostname>-<pid>-<random>`). */
+  id: string;
+  hostname: string;
+  pid: number;
+  version: string;
+  started_at: CreatedAt;
+  last_seen: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** `login_failures`: one row per failed sign-in, per key (`u:<account>` or `a:<address>`), shared by the console's replicas. */
+export interface LoginFailureTable {
+  key: string;
+  at: CreatedAt;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   targets: TargetTable;
@@ -217,6 +239,8 @@ export interface Database {
   target_inventory: TargetInventoryTable;
   heartbeats_hourly: HeartbeatHourlyTable;
   terminal_sessions: TerminalSessionTable;
+  scrapers: ScraperTable;
+  login_failures: LoginFailureTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -235,6 +259,7 @@ export type TerminalSession = Selectable<TerminalSessionTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type TargetInventory = Selectable<TargetInventoryTable>;
 export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;
+export type ScraperMember = Selectable<ScraperTable>;
 
 /** The columns of `targets`, for queries that name them (reading rows whole, without key scans). */
 export const TARGET_COLUMNS = [
@@ -250,6 +275,7 @@ export const TARGET_COLUMNS = [
   'paused',
   'token',
   'pty_url',
+  'scraper_id',
   'created_at',
 ] as const satisfies readonly (keyof TargetTable)[];
 

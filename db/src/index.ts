@@ -11,6 +11,7 @@ export * from './inventory.js';
 export * from './migrate.js';
 export * from './notifications.js';
 export * from './partitions.js';
+export * from './scrapers.js';
 export * from './series.js';
 export * from './sessions.js';
 export * from './targets.js';

@@ -86,6 +86,36 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     expect((await deliveriesOfEvents(db, [])).size).toBe(0);
   });
 
+  it('gives each due delivery to one claimant at a time, until it is recorded or its claim lapses', async () => {
+    const t = await addTarget(db, { name: 'pi-10', url: 'http://pi-10:9110/metrics' });
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: new Date(), message: 'pi-10 is down' }]);
+    expect(await enqueueDeliveries(db)).toBe(1);
+    const later = new Date(Date.now() + 1000);
+    // Two replicas asking at once: one gets it, the other nothing.
+    const [a, b] = await Promise.all([dueDeliveries(db, later, 100, 'replica-a'), dueDeliveries(db, later, 100, 'replica-b')]);
+    expect([a.length, b.length].sort()).toEqual([0, 1]);
+    const [d] = [...a, ...b];
+    expect(await dueDeliveries(db, later, 100, 'replica-c')).toEqual([]);
+    const row = await db
+      .selectFrom('notification_deliveries')
+      .select(['claimed_by', 'claimed_until'])
+      .where('id', '=', d!.id)
+      .executeTakeFirstOrThrow();
+    expect(row.claimed_by).toBe(a.length ? 'replica-a' : 'replica-b');
+    // A claimant that died mid-send: its claim lapses and another replica sends.
+    await db
+      .updateTable('notification_deliveries')
+      .set({ claimed_until: new Date(Date.now() - 1000) })
+      .where('id', '=', d!.id)
+      .execute();
+    expect((await dueDeliveries(db, later, 100, 'replica-c')).map((x) => x.id)).toEqual([d!.id]);
+    await recordDeliveryAttempt(db, d!.id, { sent: false, error: 'HTTP 502', retryAt: later });
+    // Recorded: the claim is released, and the retry is due to anyone.
+    expect((await dueDeliveries(db, later, 100, 'replica-a')).map((x) => x.id)).toEqual([d!.id]);
+    await recordDeliveryAttempt(db, d!.id, { sent: true, at: later });
+    expect(await dueDeliveries(db, new Date(Date.now() + 100_000), 100, 'replica-b')).toEqual([]);
+  });
+
   it('does not send a new channel the events from before it existed', async () => {
     await new Promise((r) => setTimeout(r, 10)); // past the last event's time
     await addChannel(db, { name: 'late', kind: 'slack', url: 'https://hooks.example/late' });

@@ -110,8 +110,37 @@ export interface DueDelivery {
   target: Pick<Target, 'id' | 'name' | 'url' | 'labels'>;
 }
 
-/** Pending deliveries whose next attempt is due at `now`, oldest event first. */
-export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100): Promise<DueDelivery[]> {
+/** How long a replica's claim on a delivery holds (seconds): past it, a claim by a replica that died mid-send lapses and another sends. */
+export const DELIVERY_CLAIM_SECONDS = 60;
+
+/**
+ * Claims the pending deliveries whose next attempt is due at `now` and that no
+ * other replica holds (`FOR UPDATE SKIP LOCKED`, then `claimed_by` and
+ * `claimed_until` = the database's now + DELIVERY_CLAIM_SECONDS), oldest
+ * event first, and returns them with what they are about. Two replicas
+ * calling at once never get the same delivery.
+ */
+export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100, claimedBy = 'scraper'): Promise<DueDelivery[]> {
+  const claimed = await db
+    .updateTable('notification_deliveries')
+    .set({ claimed_by: claimedBy, claimed_until: sql<Date>`now() + make_interval(secs => ${DELIVERY_CLAIM_SECONDS})` })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('notification_deliveries as d')
+        .innerJoin('events as e', 'e.id', 'd.event_id')
+        .select('d.id')
+        .where('d.status', '=', 'pending')
+        .where('d.next_attempt_at', '<=', now)
+        .where((w) => w.or([w('d.claimed_until', 'is', null), w('d.claimed_until', '<', sql<Date>`now()`)]))
+        .orderBy('e.time')
+        .orderBy('d.id')
+        .limit(limit)
+        .forUpdate('d')
+        .skipLocked(),
+    )
+    .returning('id')
+    .execute();
+  if (claimed.length === 0) return [];
   const rows = await db
     .selectFrom('notification_deliveries as d')
     .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
@@ -134,11 +163,13 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
       't.url as target_url',
       't.labels',
     ])
-    .where('d.status', '=', 'pending')
-    .where('d.next_attempt_at', '<=', now)
+    .where(
+      'd.id',
+      'in',
+      claimed.map((c) => c.id),
+    )
     .orderBy('e.time')
     .orderBy('d.id')
-    .limit(limit)
     .execute();
   return rows.map((r) => ({
     id: r.id,
@@ -160,7 +191,9 @@ export async function recordDeliveryAttempt(
 ): Promise<void> {
   const q = db.updateTable('notification_deliveries').where('id', '=', id);
   if (outcome.sent)
-    await q.set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null })).execute();
+    await q
+      .set((eb) => ({ status: 'sent', sent_at: outcome.at, attempts: eb('attempts', '+', 1), last_error: null, claimed_until: null }))
+      .execute();
   else
     await q
       .set((eb) => ({
@@ -168,6 +201,7 @@ export async function recordDeliveryAttempt(
         next_attempt_at: outcome.retryAt ?? new Date(),
         attempts: eb('attempts', '+', 1),
         last_error: outcome.error,
+        claimed_until: null,
       }))
       .execute();
 }

@@ -7,6 +7,7 @@ import * as m20261125b from './2026-11-25T12-00-accounts.js';
 import * as m20261126 from './2026-11-26T00-00-inventory-rollups.js';
 import * as m20261126b from './2026-11-26T06-00-inventory-fingerprint.js';
 import * as m20261127 from './2026-11-27T00-00-terminal-sessions.js';
+import * as m20261204 from './2026-12-04T00-00-scraper-replicas.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T00-00-inventory-rollups': m20261126,
   '2026-11-26T06-00-inventory-fingerprint': m20261126b,
   '2026-11-27T00-00-terminal-sessions': m20261127,
+  '2026-12-04T00-00-scraper-replicas': m20261204,
 };

@@ -28,6 +28,16 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       .values({ name: 'was-stopped', url: 'http://s/metrics', state: 'stopped' })
       .returning('id')
       .execute();
+    // Expand only: what the previous version writes still works on this schema.
+    await sql`insert into targets (name, url) values ('old-writer', 'http://o/metrics')`.execute(db);
+    await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
+    await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
+    await db.deleteFrom('notification_channels').execute();
+    const replicas = await migrateDown(db);
+    expect(replicas).toEqual(['2026-12-04T00-00-scraper-replicas']);
+    await expect(db.selectFrom('scrapers').selectAll().execute()).rejects.toThrow(/scrapers/);
+    await expect(sql`select scraper_id from targets`.execute(db)).rejects.toThrow(/scraper_id/);
+    await expect(sql`select claimed_by from notification_deliveries`.execute(db)).rejects.toThrow(/claimed_by/);
     const terminals = await migrateDown(db);
     expect(terminals).toEqual(['2026-11-27T00-00-terminal-sessions']);
     await expect(db.selectFrom('terminal_sessions').selectAll().execute()).rejects.toThrow(/terminal_sessions/);
@@ -66,6 +76,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...inventory,
       ...fingerprint,
       ...terminals,
+      ...replicas,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
