@@ -56,6 +56,7 @@ const schema = z.object({
   VIGIL_HEARTBEAT_QUEUE_LIMIT: integer(100_000, { min: 100 }),
   VIGIL_SCRAPE_THREADS: integer(availableParallelism(), { min: 0, max: 64 }),
   VIGIL_SCRAPE_ALLOW: scrapeAllow,
+  VIGIL_SCRAPER_MEMBER_TIMEOUT: integer(10, { min: 2, max: 3600 }),
   VIGIL_LOG_LEVEL: logLevel,
   VIGIL_LOG_PRETTY: flag,
 });
@@ -87,6 +88,10 @@ export const SCRAPER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     meaning:
       'link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) that may be scraped all the same, comma-separated addresses or CIDR ranges; unset: none is',
   },
+  VIGIL_SCRAPER_MEMBER_TIMEOUT: {
+    default: '10',
+    meaning: 'seconds a scraper replica may go unseen before its targets move to the others (by the database clock)',
+  },
   VIGIL_LOG_LEVEL: LOG_LEVEL_DOC,
   VIGIL_LOG_PRETTY: LOG_PRETTY_DOC,
 };
@@ -112,6 +117,8 @@ export interface ScraperConfig {
   scrapeThreads: number;
   /** Guarded (link-local, metadata) addresses and ranges that may be scraped all the same. */
   scrapeAllow: readonly string[];
+  /** Seconds a replica may go unseen before its targets move to the others. */
+  memberTimeoutSeconds: number;
   logLevel: string;
   logPretty: boolean;
 }
@@ -135,6 +142,7 @@ export function loadScraperConfig(env: Record<string, string | undefined> = proc
     queueLimit: e.VIGIL_HEARTBEAT_QUEUE_LIMIT,
     scrapeThreads: e.VIGIL_SCRAPE_THREADS,
     scrapeAllow: e.VIGIL_SCRAPE_ALLOW,
+    memberTimeoutSeconds: e.VIGIL_SCRAPER_MEMBER_TIMEOUT,
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
   });

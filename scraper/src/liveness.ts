@@ -56,15 +56,19 @@ export function downSince(
   return Math.min(nowMs, reference + downAfterIntervals * t.interval_seconds * 1000);
 }
 
-/** The transitions to apply for a set of targets at `nowMs`, with a message each; a down one dated when it became down. */
+/**
+ * The transitions to apply for a set of targets at `nowMs`, with a message each; a down one dated when it became down.
+ * @param since when watching began (ms), for all targets or per target id (when this replica took it)
+ */
 export function decideTransitions(
   targets: readonly JudgedTarget[],
   nowMs: number,
-  startedAt: number,
+  since: number | ((targetId: number) => number),
   downAfterIntervals: number,
 ): Transition[] {
   const out: Transition[] = [];
   for (const t of targets) {
+    const startedAt = typeof since === 'number' ? since : since(t.id);
     const to = nextState(t, nowMs, startedAt, downAfterIntervals);
     if (!to) continue;
     const message =

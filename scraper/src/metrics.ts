@@ -4,6 +4,7 @@
  * the scrape pool and the scheduler count (read from them at collection time).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Membership } from './membership.js';
 import type { Notifier } from './notify.js';
 import type { ScrapePool } from './scrape-pool.js';
 import type { HeartbeatWriter } from './writer.js';
@@ -17,6 +18,7 @@ export interface MetricSources {
   targets: () => number;
   /** Scrapes skipped because the previous one of the target ran through a whole slot. */
   skipped: () => number;
+  membership: Membership;
 }
 
 /**
@@ -108,10 +110,53 @@ export function scraperMetrics(registry: Registry, sources: MetricSources) {
   });
   new Gauge({
     name: 'vigil_scraper_targets',
-    help: 'Targets known to the scraper.',
+    help: 'Targets this replica scrapes (owns, or handed on moments ago).',
     registers,
     collect() {
       this.set(sources.targets());
+    },
+  });
+  const { membership } = sources;
+  new Gauge({
+    name: 'vigil_scraper_replica_info',
+    help: 'This scraper replica: its id in the scrapers table (always 1).',
+    labelNames: ['replica'],
+    registers,
+    collect() {
+      this.set({ replica: membership.id }, 1);
+    },
+  });
+  new Gauge({
+    name: 'vigil_scraper_owned_targets',
+    help: 'Targets this replica owns: it scrapes them, judges their liveness and sends their alerts.',
+    registers,
+    collect() {
+      this.set(membership.owned.size);
+    },
+  });
+  new Gauge({
+    name: 'vigil_scraper_live_replicas',
+    help: 'Scraper replicas seen within the membership timeout at the last heartbeat, this one included.',
+    registers,
+    collect() {
+      this.set(membership.liveMembers);
+    },
+  });
+  new Counter({
+    name: 'vigil_scraper_rebalance_moves_total',
+    help: 'Targets this replica moved between replicas when it shared them out.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(membership.moves);
+    },
+  });
+  new Gauge({
+    name: 'vigil_scraper_clock_offset_seconds',
+    help: "The database's clock minus this machine's, in seconds (the scraper keeps time by the database's).",
+    registers,
+    collect() {
+      this.set(membership.offsetMs / 1000);
     },
   });
   new Gauge({

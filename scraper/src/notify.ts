@@ -100,6 +100,10 @@ export interface NotifierOptions {
   maxAttempts?: number;
   /** The clock (tests move it forward to skip backoff waits). */
   now?: () => Date;
+  /** Who claims the deliveries it sends (this scraper replica's id). */
+  claimant?: string;
+  /** Whether this replica speaks for a target (owns it): only those of its down targets are re-sent to Alertmanager. */
+  judges?: (targetId: number) => boolean;
 }
 
 /** Counts since start, for the scraper's /metrics. */
@@ -113,8 +117,10 @@ export interface NotifierStats {
  * Sends target down and recovery events to the notification channels: queues
  * a delivery per channel and event in the database, sends what is due, and
  * retries failures with backoff (5 s doubling to 10 min) until sent or given up
- * after `maxAttempts`. Delivery is at least once: a receiver may see an event
- * twice if the scraper stops between sending and recording.
+ * after `maxAttempts`. Each delivery is claimed in the database before it is
+ * sent, so of several replicas only one sends it. Delivery is at least once: a
+ * receiver may see an event twice if the scraper dies between sending and
+ * recording (another replica sends it again when the claim lapses).
  *
  * Alertmanager channels get alerts (`POST <url>/api/v2/alerts`), resolved on
  * recovery; `refreshAlertmanagers` re-sends every down target's alert so it
@@ -125,6 +131,8 @@ export class Notifier {
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #now: () => Date;
+  readonly #claimant: string;
+  readonly #judges: (targetId: number) => boolean;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -134,6 +142,8 @@ export class Notifier {
     this.#timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
     this.#maxAttempts = opts.maxAttempts ?? 10;
     this.#now = opts.now ?? (() => new Date());
+    this.#claimant = opts.claimant ?? 'scraper';
+    this.#judges = opts.judges ?? (() => true);
   }
 
   /**
@@ -145,7 +155,7 @@ export class Notifier {
   async deliverDue(): Promise<void> {
     await enqueueDeliveries(this.db);
     const failing = new Set<number>();
-    for (const d of await dueDeliveries(this.db, this.#now())) {
+    for (const d of await dueDeliveries(this.db, this.#now(), 100, this.#claimant)) {
       if (failing.has(d.channel.id)) continue;
       const now = this.#now();
       try {
@@ -180,7 +190,7 @@ export class Notifier {
     if (channels.length === 0) return;
     const now = this.#now();
     const alerts = (await listTargets(this.db))
-      .filter((t) => t.state === 'down' && !t.paused)
+      .filter((t) => t.state === 'down' && !t.paused && this.#judges(t.id))
       .map((t) => alertmanagerAlert(t, `${t.name} is down`, t.state_changed_at, { now }));
     alerts.push(watchdogAlert(now));
     for (const c of channels) {

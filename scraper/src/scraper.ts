@@ -9,15 +9,19 @@ import {
   ensureHeartbeatPartitions,
   listTargets,
   pruneRollups,
+  pruneScrapers,
+  REBALANCE_LOCK,
   rollupHeartbeats,
   type Target,
   targetLiveness,
 } from '@vigil/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Registry } from 'prom-client';
+import pkg from '../package.json' with { type: 'json' };
 import { InventoryKeeper } from './inventory.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
+import { Membership } from './membership.js';
 import { scraperMetrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { OutageLog } from './outage.js';
@@ -42,7 +46,16 @@ export interface ScraperOptions {
   writerBackoffSeconds?: number;
   /** Link-local and metadata addresses or CIDR ranges that may be scraped all the same (VIGIL_SCRAPE_ALLOW); others are refused. */
   scrapeAllow?: readonly string[];
+  /** A replica not seen for this long is dead and its targets move to the others, seconds (default 10). */
+  memberTimeoutSeconds?: number;
+  /** Seconds between membership heartbeats (default 1). */
+  memberBeatSeconds?: number;
+  /** This process's clock, ms since the epoch (tests skew it); the scraper keeps time by the database's. */
+  now?: () => number;
 }
+
+/** Key of the advisory lock under which one replica at a time maintains partitions and rollups. */
+const RETENTION_LOCK = REBALANCE_LOCK + 1;
 
 /**
  * The scraper: each target's scrapes start at its own phase within its
@@ -55,6 +68,11 @@ export interface ScraperOptions {
  * each minute re-sends firing alerts to Alertmanagers); an inventory job
  * writes containers and services that changed; an hourly retention job keeps
  * day partitions ahead, drops those past retention and rolls heartbeats up by hour.
+ *
+ * Replicas: any number of scrapers share one database. Each scrapes, judges
+ * and notifies only the targets it owns (see Membership); heartbeats and
+ * liveness use the database's clock, so a replica whose own clock is off
+ * neither calls live targets down nor misses dead ones.
  */
 export class Scraper {
   readonly registry = new Registry();
@@ -66,6 +84,10 @@ export class Scraper {
   readonly outage: OutageLog;
   /** Each target's latest containers and services, written when they change. */
   readonly inventory = new InventoryKeeper();
+  /** This replica's membership: its id, what it owns, the database's clock. */
+  readonly membership: Membership;
+  /** Every unpaused target, as last read; `#targets` is the part this replica scrapes. */
+  #all: Target[] = [];
   #targets: Target[] = [];
   #targetsLoadedAt = 0;
   #scheduler = new PacedScheduler<Target>();
@@ -92,6 +114,12 @@ export class Scraper {
     private readonly log: Logger,
   ) {
     this.outage = new OutageLog(log);
+    this.membership = new Membership(db, log, {
+      timeoutSeconds: options.memberTimeoutSeconds ?? 10,
+      beatSeconds: options.memberBeatSeconds,
+      version: pkg.version,
+      now: options.now,
+    });
     this.pool = new ScrapePool(options.scrapeThreads ?? availableParallelism());
     this.writer = new HeartbeatWriter(
       db,
@@ -103,7 +131,7 @@ export class Scraper {
       },
       this.outage,
     );
-    this.notifier = new Notifier(db, log);
+    this.notifier = new Notifier(db, log, { claimant: this.membership.id, judges: (id) => this.membership.judges(id) });
     this.#semaphore = new Semaphore(options.concurrency);
     this.#m = scraperMetrics(this.registry, {
       writer: this.writer,
@@ -111,17 +139,56 @@ export class Scraper {
       pool: this.pool,
       targets: () => this.#targets.length,
       skipped: () => this.#scheduler.skipped,
+      membership: this.membership,
     });
   }
 
-  /** The targets as last read from the database. */
+  /** The targets this replica scrapes, as last read from the database. */
   get targets(): readonly Target[] {
     return this.#targets;
   }
 
-  /** Re-reads the target list now (paused ones left out); forgets what it kept of removed and paused targets (their up series, cpu sample). */
+  /**
+   * A membership heartbeat (see Membership.beat), then the target list read
+   * again now (paused ones left out) and cut to what this replica scrapes.
+   */
   async refreshTargets(): Promise<void> {
-    const next = (await listTargets(this.db)).filter((t) => !t.paused);
+    await this.#beat();
+    await this.#readTargets();
+  }
+
+  async #readTargets(): Promise<void> {
+    this.#all = (await listTargets(this.db)).filter((t) => !t.paused);
+    this.#targetsLoadedAt = Date.now();
+    this.#applyOwnership();
+  }
+
+  async #beat(): Promise<boolean> {
+    try {
+      return await this.membership.beat();
+    } catch (err) {
+      this.membership.lost();
+      throw err;
+    }
+  }
+
+  /** The membership job: a heartbeat, and the scraped set changed when the owners did (the list read again when it names a target not known here). */
+  async beatMembership(): Promise<void> {
+    let changed: boolean;
+    try {
+      changed = await this.#beat();
+    } catch (err) {
+      this.outage.failed('scraper membership', err, { scraping: this.#targets.length });
+      return;
+    }
+    const known = new Set(this.#all.map((t) => t.id));
+    if ([...this.membership.owned].some((id) => !known.has(id))) await this.#readTargets();
+    else if (changed || this.#targets.some((t) => !this.membership.scrapes(t.id))) this.#applyOwnership();
+  }
+
+  /** Cuts the list to the targets this replica scrapes; forgets what it kept of the others (their up series, cpu sample). */
+  #applyOwnership(): void {
+    const next = this.#all.filter((t) => this.membership.scrapes(t.id));
     const ids = new Set(next.map((t) => t.id));
     for (const t of this.#targets) {
       if (ids.has(t.id)) continue;
@@ -131,8 +198,7 @@ export class Scraper {
       this.#m.targetUp.remove({ target: t.name });
     }
     this.#targets = next;
-    this.#targetsLoadedAt = Date.now();
-    this.#scheduler.setTargets(next, this.#targetsLoadedAt);
+    this.#scheduler.setTargets(next, Date.now());
     this.#wake();
   }
 
@@ -140,7 +206,7 @@ export class Scraper {
   async refreshIfDue(nowMs: number = Date.now()): Promise<void> {
     if (nowMs - this.#targetsLoadedAt < (this.options.targetRefreshSeconds ?? 5) * 1000) return;
     try {
-      await this.refreshTargets();
+      await this.#readTargets();
     } catch (err) {
       this.outage.failed('target list', err, { scraping: this.#targets.length });
       this.#targetsLoadedAt = nowMs;
@@ -192,7 +258,7 @@ export class Scraper {
   }
 
   /** Scrapes one target now and queues its heartbeat; `time` is when the scrape counts as started (now by default). */
-  async scrapeOnce(t: Target, time: Date = new Date()): Promise<void> {
+  async scrapeOnce(t: Target, time: Date = new Date(this.membership.now())): Promise<void> {
     // A CPU figure needs a window of at least half the interval: the first
     // scrape of a new target and the scheduled one a moment later would
     // otherwise give the busy % of a fraction of a second (100 % seen).
@@ -240,7 +306,7 @@ export class Scraper {
   async checkLiveness(nowMs?: number): Promise<void> {
     // A call while a pass runs waits for it, then makes its own.
     while (this.#liveness) await this.#liveness;
-    this.#liveness = this.#livenessPass(nowMs ?? Date.now()).finally(() => {
+    this.#liveness = this.#livenessPass(nowMs ?? this.membership.now()).finally(() => {
       this.#liveness = null;
     });
     return this.#liveness;
@@ -248,8 +314,13 @@ export class Scraper {
 
   async #livenessPass(nowMs: number): Promise<void> {
     try {
-      const targets = (await targetLiveness(this.db)).map((t) => mergeSeen(t, this.#seen.get(t.id)));
-      const applied = await applyTransitions(this.db, decideTransitions(targets, nowMs, this.#startedAt, this.options.downAfterIntervals));
+      // Only the targets this replica owns, each judged from when it took it:
+      // a target handed over a moment ago is not silent for the time before.
+      const targets = (await targetLiveness(this.db))
+        .filter((t) => this.membership.judges(t.id))
+        .map((t) => mergeSeen(t, this.#seen.get(t.id)));
+      const since = (id: number) => Math.max(this.#startedAt, this.membership.acquiredAt(id));
+      const applied = await applyTransitions(this.db, decideTransitions(targets, nowMs, since, this.options.downAfterIntervals));
       this.outage.ok({ heartbeatsQueued: this.writer.queued });
       for (const t of applied) {
         this.#m.transitions.inc({ state: t.to });
@@ -265,17 +336,23 @@ export class Scraper {
    * retention, rolls the completed hours' heartbeats up into hourly rows (a day
    * at a time, logged, when catching up) and deletes rollups past theirs.
    */
-  async maintainPartitions(now: Date = new Date()): Promise<void> {
+  async maintainPartitions(now: Date = new Date(this.membership.now())): Promise<void> {
     try {
-      const created = await ensureHeartbeatPartitions(this.db, now, 2);
-      const dropped = await dropExpiredHeartbeatPartitions(this.db, this.options.retentionDays, now);
-      if (created.length || dropped.length) this.log.info({ created, dropped }, 'heartbeat partitions maintained');
-      const rolled = await rollupHeartbeats(this.db, now, (p) => {
-        if (p.to.getTime() - p.from.getTime() >= 86_400_000)
-          this.log.info({ from: p.from, to: p.to, rows: p.rows }, 'rolling heartbeats up');
+      // One replica at a time (the others skip): two creating the same partition at once would collide.
+      await this.db.transaction().execute(async (tx) => {
+        const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${RETENTION_LOCK}) as ok`.execute(tx);
+        if (!lock.rows[0]?.ok) return this.log.debug('another scraper replica is maintaining the partitions');
+        const created = await ensureHeartbeatPartitions(tx, now, 2);
+        const dropped = await dropExpiredHeartbeatPartitions(tx, this.options.retentionDays, now);
+        if (created.length || dropped.length) this.log.info({ created, dropped }, 'heartbeat partitions maintained');
+        const rolled = await rollupHeartbeats(tx, now, (p) => {
+          if (p.to.getTime() - p.from.getTime() >= 86_400_000)
+            this.log.info({ from: p.from, to: p.to, rows: p.rows }, 'rolling heartbeats up');
+        });
+        const pruned = await pruneRollups(tx, this.options.rollupRetentionDays ?? 365, now);
+        const replicas = await pruneScrapers(tx, 86_400);
+        this.log.debug({ ...rolled, pruned, replicas }, 'hourly rollups maintained');
       });
-      const pruned = await pruneRollups(this.db, this.options.rollupRetentionDays ?? 365, now);
-      this.log.debug({ ...rolled, pruned }, 'hourly rollups maintained');
     } catch (err) {
       this.outage.failed('retention', err);
     }
@@ -308,6 +385,7 @@ export class Scraper {
       this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.outage.failed(name, err)), { name, noOverlap: true }));
     this.#pacing = true;
     this.#wake();
+    job(`*/${this.membership.beatSeconds} * * * * *`, 'membership', () => this.beatMembership());
     job('* * * * * *', 'targets', () => this.refreshIfDue());
     job('* * * * * *', 'flush', () => this.writer.flush());
     job('*/2 * * * * *', 'inventory', () => this.flushInventory());
@@ -315,7 +393,7 @@ export class Scraper {
     job('*/2 * * * * *', 'notify', () => this.notifier.deliverDue());
     job('30 * * * * *', 'alertmanager', () => this.notifier.refreshAlertmanagers());
     job('0 7 * * * *', 'retention', () => this.maintainPartitions());
-    this.log.info({ targets: this.#targets.length }, 'scraper started');
+    this.log.info({ targets: this.#targets.length, replica: this.membership.id, replicas: this.membership.liveMembers }, 'scraper started');
   }
 
   /** Resolves when the scrapes running now have finished and queued their heartbeats. */
@@ -323,8 +401,22 @@ export class Scraper {
     await Promise.allSettled([...this.#running]);
   }
 
-  /** Stops the jobs, waits for running scrapes and writes what is queued. */
+  /**
+   * Stops: leaves the replicas (its targets go to the others at once) and
+   * keeps scraping them until the others have taken over, then stops the jobs,
+   * waits for running scrapes and writes what is queued.
+   */
   async stop(): Promise<void> {
+    try {
+      await this.membership.leave();
+      const drain = this.membership.drainMs();
+      if (drain > 0) {
+        this.log.info({ drainSeconds: drain / 1000 }, 'left the scraper replicas; scraping until the others take over');
+        await new Promise((r) => setTimeout(r, drain));
+      }
+    } catch (err) {
+      this.outage.failed('scraper membership', err);
+    }
     this.#pacing = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
