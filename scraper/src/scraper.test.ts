@@ -47,6 +47,8 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
   afterEach(async () => {
     await Promise.all(cleanup.splice(0).map((c) => c()));
     await db.deleteFrom('targets').execute();
+    // A test's scraper that was never stopped would stay a live replica for its timeout, owning a share of the next test's targets.
+    await db.deleteFrom('scrapers').execute();
   });
   afterAll(() => drop());
 
