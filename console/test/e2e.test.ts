@@ -188,6 +188,24 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     expect(await page.locator('table[data-audit]').textContent()).toMatch(/target\.create.*second/s);
     second.close();
 
+    // Who watches the watcher: the scraper replicas, then none: every page says so, the open fleet page without a reload.
+    await page.goto(`${vigil.consoleUrl}/admin/scrapers`);
+    expect(await page.locator('[data-live-scrapers]').textContent()).toBe('1 live.');
+    expect(await page.locator('tr[data-scraper]').count()).toBe(1);
+    expect(await page.locator('[data-unwatched]').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'admin-scrapers.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.goto(vigil.consoleUrl);
+    await page.locator('[data-live="live"]').waitFor();
+    process.kill(vigil.pids.scraper!, 'SIGTERM');
+    await page.locator('[data-unwatched]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-unwatched]').textContent()).toMatch(/No scraper is running/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.goto(`${vigil.consoleUrl}/events`);
+    await page.locator('[data-unwatched]').waitFor();
+    await page.goto(`${vigil.consoleUrl}/admin/scrapers`);
+    expect(await page.locator('[data-live-scrapers]').textContent()).toMatch(/No scraper is live/);
+
     // Signed out, every page refuses you again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);

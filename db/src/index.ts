@@ -8,6 +8,7 @@ export * from './events.js';
 export * from './fleet.js';
 export * from './heartbeats.js';
 export * from './inventory.js';
+export * from './login-failures.js';
 export * from './migrate.js';
 export * from './notifications.js';
 export * from './partitions.js';

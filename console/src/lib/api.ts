@@ -162,9 +162,28 @@ export interface FleetRowView {
  * every host, then an `update` with the hosts that changed or appeared and the
  * ids of those removed, whenever something did. `server_time` is Unix ms.
  */
+/**
+ * The fleet stream's events. `scrapers` is how many scraper replicas are live:
+ * 0 means nobody is watching and the states are as last seen.
+ */
 export type FleetEvent =
-  | { type: 'snapshot'; rows: FleetRowView[]; server_time: number }
-  | { type: 'update'; rows: FleetRowView[]; removed: number[]; server_time: number };
+  | { type: 'snapshot'; rows: FleetRowView[]; scrapers: number; server_time: number }
+  | { type: 'update'; rows: FleetRowView[]; removed: number[]; scrapers: number; server_time: number };
+
+/** `GET /scrapers`: one scraper replica (times ISO 8601, by the database's clock). */
+export interface ScraperView {
+  /** `<hostname>-<pid>-<random>`, made at each start. */
+  id: string;
+  hostname: string;
+  pid: number;
+  version: string;
+  started_at: string;
+  last_seen: string;
+  /** Seen within VIGIL_SCRAPER_MEMBER_TIMEOUT. */
+  live: boolean;
+  /** Unpaused targets it scrapes, judges and notifies. */
+  owned_targets: number;
+}
 
 /** `POST /targets/scrape` and `POST /targets/:id/scrape`: what one scrape gave, as the scraper would record it (nothing is written). */
 export interface ScrapeTestView {

@@ -93,12 +93,13 @@ describe('fleet filters and sorting', () => {
 
 describe('applyFleetEvent', () => {
   it('takes a snapshot whole, and an update host by host', () => {
-    const snap = applyFleetEvent([], { type: 'snapshot', rows: fleet, server_time: NOW });
+    const snap = applyFleetEvent([], { type: 'snapshot', rows: fleet, scrapers: 1, server_time: NOW });
     expect(names(snap)).toEqual(['pi-1', 'pi-2', 'vps', 'lab']);
     const next = applyFleetEvent(snap, {
       type: 'update',
       rows: [row(2, 'pi-2', { state: 'up' }), row(9, 'new')],
       removed: [3],
+      scrapers: 1,
       server_time: NOW,
     });
     expect(next.map((r) => [r.name, r.state])).toEqual([

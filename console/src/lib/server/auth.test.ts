@@ -1,6 +1,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import type { Database } from '@vigil/db';
+import { testDatabases } from '@vigil/db/testing';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, credentialOf, originAllowed, POLICY } from './auth';
 import { LoginThrottle } from './throttle';
 
@@ -59,33 +62,49 @@ describe('the access policy', () => {
   });
 });
 
-describe('LoginThrottle', () => {
-  it('refuses an account after 5 failures until the oldest leaves the 15-minute window', () => {
-    let now = 0;
-    const t = new LoginThrottle(5, 20, 900, () => now);
+describe.each(testDatabases())('LoginThrottle on $name', (engine) => {
+  let db: Kysely<Database>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await engine.open());
+  });
+  afterAll(() => drop());
+  /** Moves every recorded failure `seconds` into the past. */
+  const age = (seconds: number) =>
+    db.updateTable('login_failures').set({ at: sql`at - make_interval(secs => ${seconds})` }).execute();
+
+  it('refuses an account after 5 failures until the oldest leaves the 15-minute window', async () => {
+    const t = new LoginThrottle(5, 20, 900);
     for (let i = 0; i < 5; i++) {
-      expect(t.retryAfter('ada', '192.0.2.1')).toBe(0);
-      t.fail('ada', '192.0.2.1');
-      now += 1000;
+      expect(await t.retryAfter(db, 'ada', '192.0.2.1')).toBe(0);
+      await t.fail(db, 'ada', '192.0.2.1');
+      await age(1);
     }
-    expect(t.retryAfter('ada', '192.0.2.9')).toBe(895);
-    expect(t.retryAfter('bob', '192.0.2.9')).toBe(0);
-    now = 900_001;
-    expect(t.retryAfter('ada', '192.0.2.1')).toBe(0);
+    // The oldest failure is 5 s old: 895 s to go (give or take the test's own second).
+    expect(await t.retryAfter(db, 'ada', '192.0.2.9')).toBeGreaterThanOrEqual(894);
+    expect(await t.retryAfter(db, 'ada', '192.0.2.9')).toBeLessThanOrEqual(896);
+    expect(await t.retryAfter(db, 'bob', '192.0.2.9')).toBe(0);
+    // A second console replica, its own throttle object, sees the same counts.
+    expect(await new LoginThrottle(5, 20, 900).retryAfter(db, 'ada', null)).toBeGreaterThan(0);
+    await age(900);
+    expect(await t.retryAfter(db, 'ada', '192.0.2.1')).toBe(0);
+    // Failures past the window are deleted at the next failure.
+    await t.fail(db, 'eve', null);
+    expect((await db.selectFrom('login_failures').select('key').execute()).map((r) => r.key)).toEqual(['u:eve']);
   });
 
-  it('refuses an address after 20 failures whatever the names', () => {
-    const t = new LoginThrottle(5, 20, 900, () => 0);
-    for (let i = 0; i < 20; i++) t.fail(`user${i}`, '192.0.2.1');
-    expect(t.retryAfter('someone', '192.0.2.1')).toBe(900);
-    expect(t.retryAfter('someone', '192.0.2.2')).toBe(0);
+  it('refuses an address after 20 failures whatever the names', async () => {
+    const t = new LoginThrottle(5, 20, 900);
+    for (let i = 0; i < 20; i++) await t.fail(db, `user${i}`, '192.0.2.50');
+    expect(await t.retryAfter(db, 'someone', '192.0.2.50')).toBeGreaterThan(890);
+    expect(await t.retryAfter(db, 'someone', '192.0.2.51')).toBe(0);
   });
 
-  it('forgets an account’s failures once it signs in', () => {
-    const t = new LoginThrottle(2, 20, 900, () => 0);
-    t.fail('ada', null);
-    t.succeed('ada');
-    t.fail('ada', null);
-    expect(t.retryAfter('ada', null)).toBe(0);
+  it('forgets an account’s failures once it signs in', async () => {
+    const t = new LoginThrottle(2, 20, 900);
+    await t.fail(db, 'zed', null);
+    await t.succeed(db, 'zed');
+    await t.fail(db, 'zed', null);
+    expect(await t.retryAfter(db, 'zed', null)).toBe(0);
   });
 });

@@ -31,6 +31,7 @@ const schema = z.object({
   VIGIL_TERMINAL_GRACE: seconds(60, { min: 0, max: 3600 }),
   VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
   VIGIL_SCRAPE_ALLOW: scrapeAllow,
+  VIGIL_SCRAPER_MEMBER_TIMEOUT: integer(10, { min: 2, max: 3600 }),
   DATABASE_URL,
 });
 
@@ -68,6 +69,10 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_SCRAPE_ALLOW: {
     meaning:
       'link-local and cloud metadata addresses that test scrapes may reach all the same, as the scraper reads it (comma-separated addresses or CIDR ranges); unset: none',
+  },
+  VIGIL_SCRAPER_MEMBER_TIMEOUT: {
+    default: '10',
+    meaning: "seconds a scraper replica may go unseen before it counts as gone, as the scrapers read it (a console with none live says so on every page)",
   },
   DATABASE_URL: { meaning: 'postgres://…, or unset for the embedded database a running `vigil start` serves' },
 };
@@ -110,6 +115,8 @@ export interface ConsoleConfig {
   terminalGraceSeconds: number;
   /** Where terminal sessions are recorded (asciicast v2); null: not recorded. */
   terminalRecordDir: string | null;
+  /** Seconds a scraper replica may go unseen before it counts as gone. */
+  scraperTimeoutSeconds: number;
 }
 
 /**
@@ -145,6 +152,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     terminalKeyPem: privateKeyPem(e.VIGIL_CONSOLE_PRIVATE_KEY),
     terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,
     terminalRecordDir: recordDir(e.VIGIL_TERMINAL_RECORD_DIR),
+    scraperTimeoutSeconds: e.VIGIL_SCRAPER_MEMBER_TIMEOUT,
   });
 }
 

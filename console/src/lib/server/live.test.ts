@@ -8,7 +8,8 @@ import { FleetFeed } from './live';
 describe.each(testDatabases())('the fleet feed on $name', (engine) => {
   it('reads once per update for any number of pages, and sends each only what changed', async () => {
     const { db, drop } = await engine.open();
-    const feed = new FleetFeed(() => loadFleet(db), 3_600_000); // refreshed by hand below
+    let scrapers = 1;
+    const feed = new FleetFeed(async () => ({ rows: await loadFleet(db), scrapers }), 3_600_000); // refreshed by hand below
     try {
       const a = await addTarget(db, { name: 'a', url: 'http://a/metrics' });
       await addTarget(db, { name: 'b', url: 'http://b/metrics' });
@@ -32,6 +33,13 @@ describe.each(testDatabases())('the fleet feed on $name', (engine) => {
       }
       await feed.refresh(); // nothing changed: nothing sent
       expect(pages[0]).toHaveLength(2);
+      // The last scraper stopped: every page is told, though no host changed.
+      scrapers = 0;
+      await feed.refresh();
+      expect(pages[3]![2]).toMatchObject({ type: 'update', rows: [], removed: [], scrapers: 0 });
+      scrapers = 1;
+      await feed.refresh();
+      for (const events of pages) events.splice(2, 2);
       await removeTargetById(db, c.id);
       await feed.refresh();
       expect(pages[7]![2]).toMatchObject({ type: 'update', rows: [], removed: [c.id] });
@@ -41,7 +49,8 @@ describe.each(testDatabases())('the fleet feed on $name', (engine) => {
       // Back after everyone left: read afresh, not the idle feed's stale copy.
       const again: FleetEvent[] = [];
       const off = await feed.subscribe((e) => again.push(e));
-      expect(feed.reads).toBe(5);
+      expect(feed.reads).toBe(7);
+      expect(again[0]).toMatchObject({ type: 'snapshot', scrapers: 1 });
       expect(again[0]!.rows.map((r) => r.name)).toEqual(['a', 'b']);
       off();
       off(); // twice is harmless
@@ -54,7 +63,7 @@ describe.each(testDatabases())('the fleet feed on $name', (engine) => {
     let fail = true;
     const feed = new FleetFeed(async () => {
       if (fail) throw new Error('connect ECONNREFUSED');
-      return [];
+      return { rows: [], scrapers: 1 };
     }, 3_600_000);
     await expect(feed.subscribe(() => {})).rejects.toThrow(/ECONNREFUSED/);
     expect(feed.listeners).toBe(0);

@@ -2,6 +2,13 @@ import type { FleetEvent, FleetRowView } from '$lib/api';
 import { getDb } from './db';
 import { loadFleet } from './fleet';
 import { log } from './log';
+import { liveScrapers } from './scrapers';
+
+/** What the feed reads each time: the fleet's rows, and how many scraper replicas are live. */
+export interface FleetState {
+  rows: FleetRowView[];
+  scrapers: number;
+}
 
 /** Receives the feed's events. */
 export type FleetListener = (event: FleetEvent) => void;
@@ -17,6 +24,8 @@ export class FleetFeed {
   #listeners = new Set<FleetListener>();
   /** Each host's row and its JSON (to tell what changed). */
   #rows = new Map<number, { row: FleetRowView; json: string }>();
+  /** Live scraper replicas at the last read (a change is sent, even with no host changed). */
+  #scrapers = 0;
   #loaded = false;
   #timer: NodeJS.Timeout | null = null;
   #tick: Promise<void> | null = null;
@@ -25,7 +34,7 @@ export class FleetFeed {
   reads = 0;
 
   constructor(
-    private readonly load: () => Promise<FleetRowView[]>,
+    private readonly load: () => Promise<FleetState>,
     private readonly intervalMs = 2000,
   ) {}
 
@@ -41,7 +50,7 @@ export class FleetFeed {
    */
   async subscribe(listener: FleetListener): Promise<() => void> {
     if (!this.#loaded) await this.refresh(true);
-    listener({ type: 'snapshot', rows: [...this.#rows.values()].map((r) => r.row), server_time: Date.now() });
+    listener({ type: 'snapshot', rows: [...this.#rows.values()].map((r) => r.row), scrapers: this.#scrapers, server_time: Date.now() });
     this.#listeners.add(listener);
     this.#timer ??= setInterval(() => void this.refresh().catch(() => {}), this.intervalMs);
     return () => {
@@ -72,9 +81,10 @@ export class FleetFeed {
 
   async #read(): Promise<void> {
     let rows: FleetRowView[];
+    let scrapers: number;
     try {
       this.reads++;
-      rows = await this.load();
+      ({ rows, scrapers } = await this.load());
       if (this.#failing) log().info('fleet feed: database reachable again');
       this.#failing = false;
     } catch (err) {
@@ -98,9 +108,11 @@ export class FleetFeed {
         removed.push(id);
       }
     const first = !this.#loaded;
+    const watchers = scrapers !== this.#scrapers;
     this.#loaded = true;
-    if (first || (changed.length === 0 && removed.length === 0)) return;
-    const event: FleetEvent = { type: 'update', rows: changed, removed, server_time: Date.now() };
+    this.#scrapers = scrapers;
+    if (first || (changed.length === 0 && removed.length === 0 && !watchers)) return;
+    const event: FleetEvent = { type: 'update', rows: changed, removed, scrapers, server_time: Date.now() };
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -115,7 +127,11 @@ let shared: FleetFeed | null = null;
 
 /** This console's one fleet feed (every stream shares it). */
 export function fleetFeed(): FleetFeed {
-  shared ??= new FleetFeed(async () => loadFleet(await getDb()));
+  shared ??= new FleetFeed(async () => {
+    const db = await getDb();
+    const [rows, scrapers] = await Promise.all([loadFleet(db), liveScrapers(db)]);
+    return { rows, scrapers };
+  });
   return shared;
 }
 

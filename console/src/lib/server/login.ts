@@ -15,7 +15,7 @@ export type LoginOutcome = { ok: true; user: Account } | { ok: false; status: 40
  * Checks a name and password; on success starts a new session (a fresh id,
  * whatever cookie came in) and sets its cookie: HttpOnly, SameSite=Lax,
  * Path=/, Secure when the console's origin is https. Failures are throttled
- * per account and per address, and logged (name and address, never the password).
+ * per account and per address (counted in the database, shared by replicas), and logged (name and address, never the password).
  */
 export async function signIn(
   db: Kysely<Database>,
@@ -24,18 +24,18 @@ export async function signIn(
   meta: { clientAddress: string | null; userAgent: string | null },
 ): Promise<LoginOutcome> {
   const name = form.name.trim().toLowerCase().slice(0, 64);
-  const wait = throttle.retryAfter(name, meta.clientAddress);
+  const wait = await throttle.retryAfter(db, name, meta.clientAddress);
   if (wait > 0) {
     log().warn({ user: name, address: meta.clientAddress, retryAfterSeconds: wait }, 'sign-in throttled');
     return { ok: false, status: 429, message: `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} min.` };
   }
   const user = name && form.password ? await verifyLogin(db, name, form.password) : null;
   if (!user) {
-    throttle.fail(name, meta.clientAddress);
+    await throttle.fail(db, name, meta.clientAddress);
     log().warn({ user: name, address: meta.clientAddress }, 'sign-in failed');
     return { ok: false, status: 400, message: 'Wrong name or password.' };
   }
-  throttle.succeed(name);
+  await throttle.succeed(db, name);
   const old = cookies.get(SESSION_COOKIE);
   if (old) await deleteSession(db, old);
   const { session } = consoleConfig();
