@@ -114,7 +114,8 @@ const stop = (r: Replica, signal: NodeJS.Signals) =>
 async function scrapes(r: Replica): Promise<number> {
   const text = await (await fetch(`${r.url}/metrics`)).text();
   let s = 0;
-  for (const line of text.split('\n')) if (line.startsWith('vigil_scraper_scrapes_total{')) s += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith('vigil_scraper_scrapes_total{')) s += Number(line.slice(line.lastIndexOf(' ') + 1));
   return s;
 }
 
@@ -133,7 +134,8 @@ async function main(): Promise<void> {
   const replicas: Replica[] = [];
   try {
     await migrateToLatest(db);
-    for (let i = 0; i < N; i++) await addTarget(db, { name: `t-${i}`, url: `http://${address(i)}:${port}/metrics`, interval_seconds: INTERVAL });
+    for (let i = 0; i < N; i++)
+      await addTarget(db, { name: `t-${i}`, url: `http://${address(i)}:${port}/metrics`, interval_seconds: INTERVAL });
     const xactCommits = async () =>
       Number((await admin.query<{ x: string }>('select xact_commit as x from pg_stat_database where datname = $1', [name])).rows[0]!.x);
 
@@ -142,7 +144,15 @@ async function main(): Promise<void> {
       for (let i = 0; i < count; i++) replicas.push(await startReplica(url));
       const running = replicas.slice(-count);
       await sleep(3 * INTERVAL + 5);
-      const hb = async () => Number((await db.selectFrom('heartbeats').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+      const hb = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('heartbeats')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       const x0 = await xactCommits();
       const h0 = await hb();
       const s0 = (await Promise.all(running.map(scrapes))).reduce((a, b) => a + b, 0);
@@ -161,7 +171,12 @@ async function main(): Promise<void> {
         cpuPer1000: ((c1 - c0) / (s1 - s0)) * 1000,
         xactPerHeartbeat: (x1 - x0) / (h1 - h0),
         owned: (
-          await db.selectFrom('targets').select(['scraper_id']).select((eb) => eb.fn.countAll<string>().as('n')).groupBy('scraper_id').execute()
+          await db
+            .selectFrom('targets')
+            .select(['scraper_id'])
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .groupBy('scraper_id')
+            .execute()
         ).map((r) => Number(r.n)),
       };
     };

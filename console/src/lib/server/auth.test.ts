@@ -71,7 +71,10 @@ describe.each(testDatabases())('LoginThrottle on $name', (engine) => {
   afterAll(() => drop());
   /** Moves every recorded failure `seconds` into the past. */
   const age = (seconds: number) =>
-    db.updateTable('login_failures').set({ at: sql`at - make_interval(secs => ${seconds})` }).execute();
+    db
+      .updateTable('login_failures')
+      .set({ at: sql`at - make_interval(secs => ${seconds})` })
+      .execute();
 
   it('refuses an account after 5 failures until the oldest leaves the 15-minute window', async () => {
     const t = new LoginThrottle(5, 20, 900);

@@ -72,7 +72,8 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   },
   VIGIL_SCRAPER_MEMBER_TIMEOUT: {
     default: '10',
-    meaning: "seconds a scraper replica may go unseen before it counts as gone, as the scrapers read it (a console with none live says so on every page)",
+    meaning:
+      'seconds a scraper replica may go unseen before it counts as gone, as the scrapers read it (a console with none live says so on every page)',
   },
   DATABASE_URL: { meaning: 'postgres://…, or unset for the embedded database a running `vigil start` serves' },
 };

@@ -1,0 +1,171 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ensureBuilt, freePort, packageBin, until } from '@vigil/core/testing';
+import { addTarget, createDb, createUser, type Database, joinScrapers, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetEvent } from '$lib/api';
+
+// Two console processes on one database, as behind a load balancer: a session
+// made on one works on the other, sign-in failures are counted across both,
+// a sign-out on one ends the session on the other, and the fleet stream of
+// each sees a change made through the other.
+describe('two console replicas on one database', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-consoles-'));
+  const cleanups: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  let db: Kysely<Database>;
+  const consoles: string[] = [];
+  let origin = '';
+
+  beforeAll(async () => {
+    ensureBuilt('console', 'dist/server.mjs', ['console/src', 'core/src', 'db/src', 'migrations/src']);
+    let dbUrl: string;
+    const server = process.env.TEST_DATABASE_URL;
+    if (server) {
+      const name = `vigil_consoles_${process.pid}`;
+      const admin = new pg.Client({ connectionString: server });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      await admin.end();
+      dbUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+      cleanups.push(async () => {
+        const a = new pg.Client({ connectionString: server });
+        await a.connect();
+        await a.query(`drop database if exists ${name} with (force)`);
+        await a.end();
+      });
+    } else {
+      // PGlite served on loopback: several processes, one database.
+      const embedded = await startEmbeddedPostgres(path.join(dir, 'pgdata'));
+      dbUrl = embedded.url;
+      cleanups.push(() => embedded.stop());
+    }
+    db = await createDb(dbUrl, { max: 2 });
+    cleanups.push(() => db.destroy());
+    await migrateToLatest(db);
+    await createUser(db, { name: 'ada', role: 'operator', password: 'ada-long-password-1' });
+    await addTarget(db, { name: 'first', url: 'http://127.0.0.1:9/metrics' });
+    await joinScrapers(db, { id: 'watching', hostname: 'h', pid: 1, version: '0' });
+    const ports = [await freePort(), await freePort()];
+    // One origin for both, as behind the proxy browsers reach.
+    origin = `http://localhost:${ports[0]}`;
+    for (const port of ports) {
+      const child = spawn(packageBin('@vigil/console', 'vigil-console', import.meta.url), [], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: dbUrl,
+          VIGIL_CONSOLE_LISTEN: `127.0.0.1:${port}`,
+          VIGIL_CONSOLE_ORIGIN: origin,
+          VIGIL_SCRAPER_MEMBER_TIMEOUT: '3600',
+          VIGIL_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      cleanups.push(() => child.kill('SIGKILL'));
+      await listening(child);
+      consoles.push(`http://127.0.0.1:${port}`);
+    }
+  });
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  const signIn = (base: string, name: string, password: string) =>
+    fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name, password }),
+    });
+  const me = (base: string, cookie: string) => fetch(`${base}/api/v1/me`, { headers: { cookie } });
+
+  it('takes a session made on one replica on the other, and a sign-out on either ends it on both', async () => {
+    const [a, b] = consoles as [string, string];
+    const r = await signIn(a, 'ada', 'ada-long-password-1');
+    expect(r.status).toBe(303);
+    const cookie = r.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await (await me(b, cookie)).json()).name).toBe('ada');
+    expect((await me(a, cookie)).status).toBe(200);
+    await fetch(`${b}/logout`, { method: 'POST', redirect: 'manual', headers: { origin, cookie } });
+    expect((await me(a, cookie)).status).toBe(401);
+  });
+
+  it('counts failed sign-ins across replicas: five wrong passwords, spread over both, lock the account on both', async () => {
+    const [a, b] = consoles as [string, string];
+    for (let i = 0; i < 5; i++) expect((await signIn(i % 2 ? b : a, 'ada', 'wrong-password')).status).toBe(400);
+    expect((await signIn(a, 'ada', 'ada-long-password-1')).status).toBe(429);
+    expect((await signIn(b, 'ada', 'ada-long-password-1')).status).toBe(429);
+    await db.deleteFrom('login_failures').execute();
+  });
+
+  it('streams the fleet on both: a target added through one appears on the other, and so does the last scraper leaving', async () => {
+    const [a, b] = consoles as [string, string];
+    const cookie = (await signIn(a, 'ada', 'ada-long-password-1')).headers.get('set-cookie')!.split(';')[0]!;
+    const streams = await Promise.all(consoles.map((base) => openStream(`${base}/api/v1/fleet/stream`, cookie)));
+    cleanups.push(() => streams.forEach((s) => s.close()));
+    for (const s of streams) {
+      const snapshot = await s.next((e) => e.type === 'snapshot');
+      expect(snapshot.rows.map((r) => r.name)).toEqual(['first']);
+      expect(snapshot.scrapers).toBe(1);
+    }
+    const added = await fetch(`${b}/api/v1/targets`, {
+      method: 'POST',
+      headers: { origin, cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'second', url: 'http://127.0.0.1:9/metrics' }),
+    });
+    expect(added.status).toBe(201);
+    for (const s of streams) await s.next((e) => e.type === 'update' && e.rows.some((r) => r.name === 'second'));
+    await db.deleteFrom('scrapers').execute();
+    for (const s of streams) await s.next((e) => e.type === 'update' && e.scrapers === 0);
+  });
+});
+
+async function listening(child: ChildProcess): Promise<void> {
+  const output: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    for (const s of [child.stdout!, child.stderr!])
+      createInterface({ input: s }).on('line', (l) => {
+        output.push(l);
+        if (/^console listening/.test(l)) resolve();
+      });
+    child.once('exit', (code) => reject(new Error(`vigil-console exited with ${code}:\n${output.join('\n')}`)));
+  });
+}
+
+/** A Server-Sent Events stream read as it comes: `next(match)` resolves with the first event (from the start) that matches. */
+async function openStream(url: string, cookie: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { cookie, accept: 'text/event-stream' }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const events: FleetEvent[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const data = buffer
+          .slice(0, end)
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
+        buffer = buffer.slice(end + 2);
+        if (data) events.push(JSON.parse(data));
+      }
+    }
+  })();
+  return {
+    next: (match: (e: FleetEvent) => boolean) => until('a fleet event', 15, async () => events.find(match)),
+    close: () => {
+      controller.abort();
+      return pump;
+    },
+  };
+}
