@@ -106,7 +106,7 @@ describe('two console replicas on one database', () => {
     const [a, b] = consoles as [string, string];
     const cookie = (await signIn(a, 'ada', 'ada-long-password-1')).headers.get('set-cookie')!.split(';')[0]!;
     const streams = await Promise.all(consoles.map((base) => openStream(`${base}/api/v1/fleet/stream`, cookie)));
-    cleanups.push(() => streams.forEach((s) => s.close()));
+    cleanups.push(() => Promise.all(streams.map((s) => s.close())));
     for (const s of streams) {
       const snapshot = await s.next((e) => e.type === 'snapshot');
       expect(snapshot.rows.map((r) => r.name)).toEqual(['first']);
