@@ -26,11 +26,12 @@ export async function loginFailureWait(db: Kysely<Database>, key: string, limit:
  * what the limits let through in one window.
  */
 export async function recordLoginFailure(db: Kysely<Database>, keys: readonly string[], windowSeconds: number): Promise<void> {
-  await db
-    .deleteFrom('login_failures')
-    .where('at', '<', sql<Date>`now() - make_interval(secs => ${windowSeconds})`)
-    .execute();
-  if (keys.length) await db.insertInto('login_failures').values(keys.map((key) => ({ key }))).execute();
+  await db.deleteFrom('login_failures').where('at', '<', sql<Date>`now() - make_interval(secs => ${windowSeconds})`).execute();
+  if (keys.length)
+    await db
+      .insertInto('login_failures')
+      .values(keys.map((key) => ({ key })))
+      .execute();
 }
 
 /** Forgets a key's failures (an account that signed in). */
