@@ -121,6 +121,9 @@ describe('two console replicas on one database', () => {
     for (const s of streams) await s.next((e) => e.type === 'update' && e.rows.some((r) => r.name === 'second'));
     await db.deleteFrom('scrapers').execute();
     for (const s of streams) await s.next((e) => e.type === 'update' && e.scrapers === 0);
+    // Signed out through one replica: the other's stream ends at its next check of the credential.
+    await fetch(`${a}/logout`, { method: 'POST', redirect: 'manual', headers: { origin, cookie } });
+    await until('the other replica’s stream to end', 20, async () => streams[1]!.ended());
   });
 });
 
@@ -144,10 +147,14 @@ async function openStream(url: string, cookie: string) {
   const events: FleetEvent[] = [];
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  let ended = false;
   const pump = (async () => {
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
+      if (done) {
+        ended = true;
+        return;
+      }
       buffer += value;
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const data = buffer
@@ -163,6 +170,7 @@ async function openStream(url: string, cookie: string) {
   })();
   return {
     next: (match: (e: FleetEvent) => boolean) => until('a fleet event', 15, async () => events.find(match)),
+    ended: () => ended,
     close: () => {
       controller.abort();
       return pump;

@@ -1,11 +1,14 @@
 import type { FleetEvent } from '$lib/api';
 import { ApiError, api, principalOf } from '$lib/server/api';
+import { authenticate, credentialOf } from '$lib/server/auth';
+import { consoleConfig } from '$lib/server/config';
+import { getDb } from '$lib/server/db';
 import { fleetFeed, registerStream } from '$lib/server/live';
 import type { RequestHandler } from './$types';
 
 /** A stream is closed after this long; the browser reconnects at once, and the hook checks its session again. */
 const MAX_STREAM_MS = 5 * 60_000;
-/** A comment this often keeps proxies from timing the stream out. */
+/** A comment this often keeps proxies from timing the stream out, and the stream's credential is checked again. */
 const KEEP_ALIVE_MS = 15_000;
 
 const encoder = new TextEncoder();
@@ -15,8 +18,10 @@ const encoder = new TextEncoder();
  * `update` (the hosts that changed, the ids removed) as the shared feed sees
  * them; one database read per update whatever the number of pages open.
  * 503 when the database cannot be read. A stream ends after 5 minutes, and at
- * once when its user signs out or their account, role or keys change: the
- * browser reconnects, and the hook checks it again.
+ * once when its user signs out or their account, role or keys change on this
+ * console, within 15 s when that happened on another replica (the credential
+ * is checked again with each keep-alive): the browser reconnects, and the
+ * hook checks it again.
  */
 export const GET: RequestHandler = api(async (event) => {
   const { request } = event;
@@ -45,7 +50,17 @@ export const GET: RequestHandler = api(async (event) => {
   } catch {
     throw new ApiError(503, 'unavailable', 'the database cannot be read now; try again shortly');
   }
-  const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  const credential = credentialOf(request.headers, event.cookies);
+  const keepAlive = setInterval(() => {
+    write(': keep-alive\n\n');
+    // Signed out through another console replica: this one learns it from the database.
+    void getDb()
+      .then((db) => authenticate(db, credential, consoleConfig().session))
+      .then((still) => {
+        if (!still) end();
+      })
+      .catch(() => {}); // the database away: the stream goes on, and the next check decides
+  }, KEEP_ALIVE_MS);
   const end = () => {
     stop();
     try {
