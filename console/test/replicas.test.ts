@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureBuilt, freePort, packageBin, until } from '@vigil/core/testing';
+import { ensureBuilt, freePort, packageBin, REPO, requireCommand, until } from '@vigil/core/testing';
 import { addTarget, createDb, createUser, type Database, joinScrapers, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
@@ -19,6 +19,7 @@ describe('two console replicas on one database', () => {
   const cleanups: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
   let db: Kysely<Database>;
   const consoles: string[] = [];
+  const pids: number[] = [];
   let origin = '';
 
   beforeAll(async () => {
@@ -67,6 +68,7 @@ describe('two console replicas on one database', () => {
       });
       cleanups.push(() => child.kill('SIGKILL'));
       await listening(child);
+      pids.push(child.pid!);
       consoles.push(`http://127.0.0.1:${port}`);
     }
   });
@@ -124,6 +126,63 @@ describe('two console replicas on one database', () => {
     // Signed out through one replica: the other's stream ends at its next check of the credential.
     await fetch(`${a}/logout`, { method: 'POST', redirect: 'manual', headers: { origin, cookie } });
     await until('the other replica’s stream to end', 20, async () => streams[1]!.ended());
+  });
+
+  it('behind nginx with deploy/compose/nginx.conf: signs in, streams, keeps a session on one console, and fails over to the other', async (ctx) => {
+    requireCommand('nginx', 'nginx', (note) => ctx.skip(note), ['-v']);
+    // The shipped file, its two upstreams pointed at the two consoles and its port at a free one.
+    const proxyPort = await freePort();
+    const shipped = readFileSync(path.join(REPO, 'deploy/compose/nginx.conf'), 'utf8');
+    const conf = shipped
+      .replace('server console:3000', `server ${new URL(consoles[0]!).host}`)
+      .replace('server console-2:3000', `server ${new URL(consoles[1]!).host}`)
+      .replace('listen 8080;', `listen 127.0.0.1:${proxyPort};`);
+    expect(conf).not.toMatch(/console(-2)?:3000|listen 8080/);
+    const nginxDir = mkdtempSync(path.join(tmpdir(), 'vigil-nginx-'));
+    chmodSync(nginxDir, 0o755);
+    cleanups.push(() => rmSync(nginxDir, { recursive: true, force: true }));
+    writeFileSync(path.join(nginxDir, 'vigil.conf'), conf);
+    writeFileSync(
+      path.join(nginxDir, 'nginx.conf'),
+      `pid ${nginxDir}/nginx.pid;\nerror_log ${nginxDir}/error.log;\nevents {}\nhttp {\n` +
+        `  log_format upstream '$upstream_addr $cookie_vigil_session';\n  access_log ${nginxDir}/access.log upstream;\n` +
+        `  client_body_temp_path ${nginxDir}/body; proxy_temp_path ${nginxDir}/proxy;\n  include ${nginxDir}/vigil.conf;\n}\n`,
+    );
+    const nginx = spawn('nginx', ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+    cleanups.push(() => nginx.kill('SIGKILL'));
+    const proxy = `http://127.0.0.1:${proxyPort}`;
+    await until('nginx to answer', 10, async () => (await fetch(`${proxy}/api/v1/health`)).ok);
+
+    await db
+      .insertInto('users')
+      .values({
+        name: 'bea',
+        role: 'viewer',
+        password_hash: (await db.selectFrom('users').select('password_hash').where('name', '=', 'ada').executeTakeFirstOrThrow())
+          .password_hash,
+      })
+      .execute();
+    const r = await signIn(proxy, 'bea', 'ada-long-password-1');
+    expect(r.status).toBe(303);
+    const cookie = r.headers.get('set-cookie')!.split(';')[0]!;
+    // Server-Sent Events pass through unbuffered: the snapshot arrives at once.
+    const stream = await openStream(`${proxy}/api/v1/fleet/stream`, cookie);
+    cleanups.push(() => stream.close());
+    expect((await stream.next((e) => e.type === 'snapshot')).rows.length).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await me(proxy, cookie)).status).toBe(200);
+    // Sticky: every request of this session went to one console.
+    const session = cookie.split('=')[1]!;
+    const upstreams = readFileSync(path.join(nginxDir, 'access.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.endsWith(` ${session}`))
+      .map((l) => l.split(' ')[0]);
+    expect(upstreams.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(upstreams).size).toBe(1);
+    // That console dies: the next request goes to the other, where the session is as good.
+    const sticky = consoles.findIndex((c) => new URL(c).host === upstreams[0]);
+    expect(sticky).toBeGreaterThanOrEqual(0);
+    process.kill(pids[sticky]!, 'SIGKILL');
+    expect((await (await me(proxy, cookie)).json()).name).toBe('bea');
   });
 });
 

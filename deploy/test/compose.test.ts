@@ -141,6 +141,19 @@ describe.skipIf(missing)('Deploy with Docker Compose, as the README prints it', 
     );
   });
 
+  it('adds a second scraper, a second console and nginx in front with deploy/compose/replicas.yml', () => {
+    const replicas = compose('-f', 'docker-compose.yml', '-f', 'deploy/compose/replicas.yml', 'config');
+    for (const service of ['postgres', 'scraper', 'scraper-2', 'console', 'console-2', 'proxy', 'exporter'])
+      expect(replicas).toMatch(new RegExp(`^  ${service}:$`, 'm'));
+    // Both consoles behind the proxy, which nginx.conf names by their service names.
+    expect(replicas.match(/VIGIL_CONSOLE_PROXY_HOPS: '1'/g)).toHaveLength(2);
+    expect(replicas).toMatch(/deploy\/compose\/nginx\.conf:\/etc\/nginx\/conf\.d\/default\.conf:ro/);
+    const nginx = readFileSync(path.join(dir, 'deploy/compose/nginx.conf'), 'utf8');
+    expect([...nginx.matchAll(/^\s+server (\S+):3000/gm)].map((m) => m[1])).toEqual(['console', 'console-2']);
+    expect(nginx).toMatch(/^\s+listen 8080;$/m);
+    expect(replicas).toMatch(/published: 8080\n\s+target: 8080|127\.0\.0\.1:8080:8080/);
+  });
+
   it('builds the images and brings the stack up; the first admin password is in the console log', async () => {
     const lines = setup!.split(/\n(?!\s)/);
     expect(lines.slice(1)).toEqual(['docker compose up -d --build', "docker compose logs console | grep -A 2 'first start'"]);
