@@ -122,7 +122,11 @@ export class Membership {
       const r = await rebalanceTargets(this.db, this.timeoutSeconds);
       if (r?.moves.length) {
         this.moves += r.moves.length;
-        this.log.info({ replicas: r.members.length, moved: r.moves.length }, 'targets shared out among the scraper replicas');
+        // Alone, it simply takes every target: worth saying only when there are others.
+        this.log[r.members.length > 1 ? 'info' : 'debug'](
+          { replicas: r.members.length, moved: r.moves.length },
+          'targets shared out among the scraper replicas',
+        );
       }
     }
     return this.#setOwned(await ownedTargetIds(this.db, this.id));

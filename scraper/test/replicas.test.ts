@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { httpServer, until } from '@vigil/core/testing';
 import { addChannel, addTarget, type Database, listScrapers } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
@@ -14,6 +15,16 @@ const TARGETS = 200;
 const INTERVAL = 2;
 const TIMEOUT = 3; // VIGIL_SCRAPER_MEMBER_TIMEOUT
 const DOWN_AFTER = 3;
+
+/** Debian's libfaketime (package faketime): its path, or the test skipped (a failure in CI, which installs it). */
+function faketimeLibrary(skip: (note: string) => void): string {
+  const files = spawnSync('dpkg', ['-L', 'libfaketime'], { encoding: 'utf8' }).stdout ?? '';
+  const lib = files.split('\n').find((f) => f.endsWith('/libfaketime.so.1'));
+  if (lib) return lib;
+  if (process.env.CI) throw new Error("libfaketime is missing: .ci/run must install Debian's faketime package");
+  skip('libfaketime is not installed (apt-get install faketime)');
+  return '';
+}
 
 /** Waits for `probe` to give a value (checked every 100 ms), at most `ms`. */
 const waitFor = <T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 20_000) =>
@@ -72,12 +83,13 @@ describe.skipIf(!server)('scraper replicas (three processes, 200 targets; needs 
     await drop();
   });
 
-  const start = async () => {
+  const start = async (env: Record<string, string> = {}) => {
     const r = await startScraperProcess({
       DATABASE_URL: url,
       VIGIL_SCRAPER_MEMBER_TIMEOUT: String(TIMEOUT),
       VIGIL_DOWN_AFTER_INTERVALS: String(DOWN_AFTER),
       VIGIL_SCRAPE_THREADS: '1',
+      ...env,
     });
     replicas.push(r);
     return r;
@@ -97,8 +109,11 @@ describe.skipIf(!server)('scraper replicas (three processes, 200 targets; needs 
     return new Map(rows.rows.map((r) => [r.target_id, Number(r.gap)]));
   };
 
-  it('shares the targets evenly: each replica within ±10 % of a third, every target scraped and up', async () => {
-    await Promise.all([start(), start(), start()]);
+  it('shares the targets evenly: each replica within ±10 % of a third, every target scraped and up; one whose clock is a minute fast keeps the database’s time', async (ctx) => {
+    const libfaketime = faketimeLibrary((note) => ctx.skip(note));
+    // The third replica's machine clock is a minute ahead (libfaketime, preloaded; timers keep real time).
+    const minuteAhead = { LD_PRELOAD: libfaketime, FAKETIME: '+60s', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+    const [, , fast] = await Promise.all([start(), start(), start(minuteAhead)]);
     const third = TARGETS / 3;
     const split = await waitFor(async () => {
       const o = await owners();
@@ -114,6 +129,18 @@ describe.skipIf(!server)('scraper replicas (three processes, 200 targets; needs 
       'every target up',
       30_000,
     );
+    // The fast one said so, and stamped its heartbeats with the database's time, not a minute ahead.
+    expect(fast!.log.some((l) => /clock is 60\.\d s ahead of the database's/.test(String(l.msg)))).toBe(true);
+    const fastTargets = (await db.selectFrom('targets').select('id').where('scraper_id', '=', replicaId(fast!)).execute()).map((t) => t.id);
+    expect(fastTargets.length).toBeGreaterThan(50);
+    const ahead = await sql<{ n: string }>`select count(*) as n from heartbeats where time > now() + interval '5 seconds'`.execute(db);
+    expect(Number(ahead.rows[0]!.n)).toBe(0);
+    const recent = await sql<{
+      n: string;
+    }>`select count(distinct target_id) as n from heartbeats where target_id = any(${fastTargets}) and time > now() - interval '5 seconds'`.execute(
+      db,
+    );
+    expect(Number(recent.rows[0]!.n)).toBe(fastTargets.length);
     // Each replica's /metrics names what it owns and the live replicas.
     for (const r of replicas) {
       const text = await (await fetch(`${r.url}/metrics`)).text();

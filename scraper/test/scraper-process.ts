@@ -18,10 +18,13 @@ export interface ScraperProcess {
 /**
  * Starts the scraper program (built, as npm links it) with `env` added to this
  * environment, listening on 127.0.0.1:0, and resolves once it says where it listens.
+ * @param wrapper a command that runs it (e.g. `faketime -f +60s`, a clock a minute fast)
  * @throws when it exits before listening, with what it printed
  */
-export function startScraperProcess(env: Record<string, string>): Promise<ScraperProcess> {
-  const child = spawn(packageBin('@vigil/scraper', 'vigil-scraper', import.meta.url), [], {
+export function startScraperProcess(env: Record<string, string>, wrapper: readonly string[] = []): Promise<ScraperProcess> {
+  const bin = packageBin('@vigil/scraper', 'vigil-scraper', import.meta.url);
+  const [cmd, ...args] = [...wrapper, bin];
+  const child = spawn(cmd!, args, {
     env: { ...process.env, VIGIL_SCRAPER_LISTEN: '127.0.0.1:0', VIGIL_LOG_LEVEL: 'info', VIGIL_LOG_PRETTY: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
