@@ -122,6 +122,10 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
       expect(Number(await figure.getAttribute('data-points'))).toBeGreaterThan(0);
       await figure.locator('canvas').waitFor();
     }
+    // Availability: up, then down a moment ago; one bar per day for 90 days, today's drawn.
+    expect(await page.locator('[data-uptime] li[data-day]').count()).toBe(90);
+    expect(await page.locator('[data-uptime] li[data-day]').last().getAttribute('class')).toMatch(/good|fair|poor|bad/);
+    expect(await page.locator('[data-window="24h"] dd').textContent()).toMatch(/^\d{1,3}\.\d\d %$/);
     await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.locator('[data-range="7d"]').click();

@@ -40,3 +40,30 @@ export async function queryEvents(
   ]);
   return { items, total: Number(total.n) };
 }
+
+/** A change of a target's state as its events record it: a liveness transition, a pause or a resume. */
+export interface StateEvent {
+  time: Date;
+  type: 'state' | 'paused' | 'resumed';
+  /** The state it moved to (`paused` events: the state it was paused in). */
+  to_state: Event['to_state'];
+}
+
+/**
+ * A target's state changes since `since` (oldest first), with the last one
+ * before it (null when none: a target starts `unknown`), from `events`
+ * (types `state`, `paused`, `resumed`), for availability over a window.
+ */
+export async function stateHistory(
+  db: Kysely<Database>,
+  targetId: number,
+  since: Date,
+): Promise<{ before: StateEvent | null; changes: StateEvent[] }> {
+  const kinds = ['state', 'paused', 'resumed'];
+  const base = db.selectFrom('events').select(['time', 'type', 'to_state']).where('target_id', '=', targetId).where('type', 'in', kinds);
+  const [before, changes] = await Promise.all([
+    base.where('time', '<', since).orderBy('time', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst(),
+    base.where('time', '>=', since).orderBy('time').orderBy('id').execute(),
+  ]);
+  return { before: (before as StateEvent | undefined) ?? null, changes: changes as StateEvent[] };
+}

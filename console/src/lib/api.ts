@@ -232,3 +232,20 @@ export interface TerminalSessionView {
   /** Its asciicast v2 recording (`GET …/recording`), when it was recorded and has ended; else null. */
   recording: { url: string } | null;
 }
+
+/**
+ * `GET /targets/:id/uptime`: availability, up / (up + down) from 0 to 1 (null
+ * with neither), and the seconds in each state (paused, stopped and unknown
+ * are not counted as downtime), over 24 h, 7 d, 30 d and 90 d, and per UTC day
+ * for the last 90 days (oldest first).
+ */
+export interface UptimeView {
+  windows: Record<'24h' | '7d' | '30d' | '90d', UptimeFigures>;
+  days: (UptimeFigures & { day: string })[];
+}
+
+/** Seconds in each state, and the availability. */
+export interface UptimeFigures {
+  seconds: { up: number; down: number; stopped: number; paused: number; unknown: number };
+  availability: number | null;
+}

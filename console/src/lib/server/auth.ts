@@ -55,6 +55,7 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/targets/[id]/heartbeats': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/events': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/inventory': { read: 'viewer', write: null },
+  '/api/v1/targets/[id]/uptime': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/scrape': { read: null, write: 'operator' },
   '/api/v1/targets/scrape': { read: null, write: 'operator' },
   '/api/v1/channels': { read: 'viewer', write: 'admin' },

@@ -5,6 +5,7 @@ import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
+import { targetUptime } from '$lib/server/uptime';
 import { inventoryView } from '$lib/server/views';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -15,7 +16,7 @@ function hostId(raw: string): number {
   return id;
 }
 
-/** The host, its charts over `?range=` (1h (default), 24h, 7d, 30d), its containers and services, its events. */
+/** The host, its charts over `?range=` (1h (default), 24h, 7d, 30d), its availability, its containers and services, its events. */
 export const load: PageServerLoad = async ({ params, locals, url }) => {
   const id = hostId(params.id);
   const db = await getDb();
@@ -28,6 +29,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     getInventory(db, id),
   ]);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
+  const uptime = await targetUptime(db, host.target, now);
   const role = locals.principal?.user.role;
   return {
     ...host,
@@ -36,6 +38,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     window: { from: now / 1000 - seconds, to: now / 1000 },
     series,
     inventory: inventoryView(inventory),
+    uptime,
     serverTime: now,
     canOperate: role !== undefined && roleAtLeast(role, 'operator'),
     canTerminal: role !== undefined && roleAtLeast(role, 'developer'),

@@ -1,0 +1,15 @@
+import { json } from '@sveltejs/kit';
+import { getTarget } from '@vigil/db';
+import { ApiError, api, idOf } from '$lib/server/api';
+import { getDb } from '$lib/server/db';
+import { targetUptime } from '$lib/server/uptime';
+import type { RequestHandler } from './$types';
+
+/** A target's availability over 24 h, 7 d, 30 d and 90 d, and per day for 90 days, from its state events. */
+export const GET: RequestHandler = api(async ({ params }) => {
+  const id = idOf(params.id);
+  const db = await getDb();
+  const target = await getTarget(db, id);
+  if (!target) throw new ApiError(404, 'not_found', `no target with id ${id}`);
+  return json(await targetUptime(db, target));
+});
