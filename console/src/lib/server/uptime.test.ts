@@ -23,13 +23,13 @@ describe.each(testDatabases())('a target’s availability from its events on $na
       await setPaused(db, t.id, true, 'test');
       await db
         .updateTable('events')
-        .set({ time: h(2) })
+        .set({ time: h(2) } as never)
         .where('type', '=', 'paused')
         .execute();
       await setPaused(db, t.id, false, 'test');
       await db
         .updateTable('events')
-        .set({ time: h(1) })
+        .set({ time: h(1) } as never)
         .where('type', '=', 'resumed')
         .execute();
       await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'up', at: h(0.5), message: 'up' }]);
