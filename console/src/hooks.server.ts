@@ -6,6 +6,7 @@ import { getDb } from '$lib/server/db';
 import { firstStart } from '$lib/server/first-start';
 import { log } from '$lib/server/log';
 import { closeTerminals, SHUTDOWN_HANDLER, terminalHub, UPGRADE_HANDLER } from '$lib/server/terminal';
+import { THEME_COOKIE, themeOf } from '$lib/theme';
 
 /**
  * Hands the console's Node server (src/server.ts, a separate bundle) the
@@ -90,7 +91,9 @@ export const handle: Handle = async ({ event, resolve }) => {
       https,
     );
   }
-  return secure(await resolve(event), https);
+  // The theme chosen with the switch, on <html> as the page is rendered (no flash of the other one).
+  const theme = themeOf(event.cookies.get(THEME_COOKIE));
+  return secure(await resolve(event, { transformPageChunk: ({ html }) => html.replace('%vigil.theme%', theme) }), https);
 };
 
 /** Unexpected errors: logged with an id, shown to the user as that id and a safe message only. */

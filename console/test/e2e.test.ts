@@ -128,6 +128,24 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     expect(await page.locator('[data-window="24h"] dd').textContent()).toMatch(/^\d{1,3}\.\d\d %$/);
     await page.screenshot({ path: path.join(SHOTS, 'host.png'), fullPage: true });
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // The dark theme, chosen with the switch: at once, kept over a reload (rendered on the server), and as readable.
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const light = await background();
+    await page.locator('[data-theme-switch]').selectOption('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    expect(await background()).not.toBe(light);
+    await page.reload();
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    expect(await page.locator('[data-theme-switch]').inputValue()).toBe('dark');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'host-dark.png'), fullPage: true });
+    // On a phone: nothing pushed off to the side, once the charts have followed the new width (their ResizeObserver).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'host-phone-dark.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.locator('[data-theme-switch]').selectOption('system');
+    expect(await background()).toBe(light);
     await page.locator('[data-range="7d"]').click();
     await page.locator('section[data-resolution="hourly"]').waitFor();
     expect(Number(await page.locator('figure[data-chart="Memory"]').getAttribute('data-points'))).toBeGreaterThan(0);
