@@ -8,13 +8,12 @@
  *     node --import tsx bench/console-api.ts [--targets 1000] [--rounds 40] [--record]
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureBuilt, packageBin } from '@vigil/core/testing';
 import { createApiKey, createDb, createUser, ensureHeartbeatPartitions, migrateToLatest, rollupHeartbeats } from '@vigil/db';
 import pg from 'pg';
-import { freePort, quantile, recordSection } from './lib.js';
+import { countingProxy, freePort, quantile, recordSection } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,53 +39,6 @@ const TARGETS = Number(values.targets);
 const ROUNDS = Number(values.rounds);
 const PAGES = Number(values.pages);
 const log = (m: string) => process.stderr.write(`${m}\n`);
-
-/**
- * A TCP proxy in front of PostgreSQL that counts the statements its clients
- * run: each simple Query ('Q') and each Execute ('E') of the extended protocol,
- * read from the frontend's message stream (after the length-prefixed startup
- * message). The console connects through it, so only its statements count.
- */
-async function countingProxy(target: URL): Promise<{ port: number; statements: () => number; close(): void }> {
-  let statements = 0;
-  const proxy = net.createServer((client) => {
-    const upstream = net.connect({ port: Number(target.port || 5432), host: target.hostname, noDelay: true });
-    client.setNoDelay(true); // no Nagle delays: the proxy adds a hop, not 40 ms stalls
-    let buffered = Buffer.alloc(0);
-    let started = false;
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        if (!started) {
-          if (buffered.length < 4) break;
-          const len = buffered.readInt32BE(0);
-          if (buffered.length < len) break;
-          const code = buffered.readInt32BE(4);
-          buffered = buffered.subarray(len);
-          // An SSL request (80877103) is answered 'N' and followed by the real startup message.
-          if (code !== 80877103) started = true;
-          continue;
-        }
-        if (buffered.length < 5) break;
-        const len = buffered.readInt32BE(1);
-        if (buffered.length < len + 1) break;
-        const type = String.fromCharCode(buffered[0]!);
-        if (type === 'Q' || type === 'E') statements++;
-        buffered = buffered.subarray(len + 1);
-      }
-    });
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  return { port: (proxy.address() as net.AddressInfo).port, statements: () => statements, close: () => proxy.close() };
-}
 
 const server = process.env.TEST_DATABASE_URL;
 if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');

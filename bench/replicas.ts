@@ -6,9 +6,11 @@
  * with a ~1,000-line node_exporter body (bench/scrape-throughput.ts's).
  *
  * Figures: scrapes/s, CPU seconds per 1,000 scrapes (all replicas together,
- * threads included), database transactions per heartbeat (pg_stat_database's
- * xact_commit of the bench database: membership heartbeats, share-outs,
- * batches, liveness, notifications), and the handover after a kill -9: the
+ * threads included), database statements per heartbeat (each simple query and
+ * each execute the replicas send, counted by a proxy between them and
+ * PostgreSQL: membership heartbeats, share-outs, batches, liveness,
+ * notifications) and transactions per heartbeat (pg_stat_database's
+ * xact_commit), and the handover after a kill -9: the
  * longest wait, by the database's clock, from the kill to the first heartbeat
  * of each of the dead replica's targets from another.
  *
@@ -23,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { ensureBuilt } from '@vigil/core/testing';
 import { addTarget, createDb, migrateToLatest } from '@vigil/db';
 import pg from 'pg';
-import { cpuSeconds, freePort, REPO, recordSection } from './lib.js';
+import { countingProxy, cpuSeconds, freePort, REPO, recordSection } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -129,6 +131,9 @@ async function main(): Promise<void> {
   await admin.query(`create database ${name}`);
   const url = Object.assign(new URL(server!), { pathname: `/${name}` }).toString();
   const db = await createDb(url);
+  // The replicas reach the database through a proxy that counts their statements (the bench's own go direct).
+  const counter = await countingProxy(new URL(url));
+  const viaProxy = Object.assign(new URL(url), { hostname: '127.0.0.1', port: String(counter.port) }).toString();
   const port = await freePort();
   const fleet = await serveFleet(N, port);
   const replicas: Replica[] = [];
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
 
     /** Runs `count` replicas, warms up, measures for SECONDS. */
     const phase = async (count: number) => {
-      for (let i = 0; i < count; i++) replicas.push(await startReplica(url));
+      for (let i = 0; i < count; i++) replicas.push(await startReplica(viaProxy));
       const running = replicas.slice(-count);
       await sleep(3 * INTERVAL + 5);
       const hb = async () =>
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
           ).n,
         );
       const x0 = await xactCommits();
+      const q0 = counter.statements();
       const h0 = await hb();
       const s0 = (await Promise.all(running.map(scrapes))).reduce((a, b) => a + b, 0);
       const c0 = running.map((r) => cpuSeconds(r.child.pid!)).reduce((a, b) => a + b, 0);
@@ -165,11 +171,13 @@ async function main(): Promise<void> {
       await sleep(1.5); // pg_stat_database is flushed about once a second
       const h1 = await hb();
       const x1 = await xactCommits();
+      const q1 = counter.statements();
       return {
         count,
         rate: (s1 - s0) / elapsed,
         cpuPer1000: ((c1 - c0) / (s1 - s0)) * 1000,
         xactPerHeartbeat: (x1 - x0) / (h1 - h0),
+        statementsPerHeartbeat: (q1 - q0) / (h1 - h0),
         owned: (
           await db
             .selectFrom('targets')
@@ -211,14 +219,14 @@ async function main(): Promise<void> {
     const lines = [
       `Command: \`TEST_DATABASE_URL=… node --import tsx bench/replicas.ts --targets ${N} --interval ${INTERVAL} --seconds ${SECONDS} --timeout ${TIMEOUT} --record\`; ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} cores, Node ${process.version}, PostgreSQL (TEST_DATABASE_URL).`,
       '',
-      `${N} targets every ${INTERVAL} s (${N / INTERVAL} scrapes/s), each its own loopback address serving a ~1,000-line node_exporter body; one replica, then two, on the same targets and database, each measured for ${SECONDS} s after ${3 * INTERVAL + 5} s of warm-up. CPU is user + system of all replicas together, threads included; transactions are the database's commits (pg_stat_database.xact_commit) per heartbeat written. The simulated fleet shares the machine's cores.`,
+      `${N} targets every ${INTERVAL} s (${N / INTERVAL} scrapes/s), each its own loopback address serving a ~1,000-line node_exporter body; one replica, then two, on the same targets and database, each measured for ${SECONDS} s after ${3 * INTERVAL + 5} s of warm-up. CPU is user + system of all replicas together, threads included; statements are every simple query and execute the replicas sent (counted by a proxy between them and PostgreSQL), transactions the database's commits (pg_stat_database.xact_commit), each per heartbeat written. The simulated fleet shares the machine's cores.`,
       '',
-      '| replicas | targets each | scrapes/s | CPU s / 1,000 scrapes | DB transactions / heartbeat |',
-      '|---|---|---|---|---|',
-      `| 1 | ${one.owned.join(', ')} | ${f(one.rate, 0)} | ${f(one.cpuPer1000)} | ${f(one.xactPerHeartbeat, 3)} |`,
-      `| 2 | ${two.owned.join(', ')} | ${f(two.rate, 0)} | ${f(two.cpuPer1000)} | ${f(two.xactPerHeartbeat, 3)} |`,
+      '| replicas | targets each | scrapes/s | CPU s / 1,000 scrapes | DB statements / heartbeat | DB transactions / heartbeat |',
+      '|---|---|---|---|---|---|',
+      `| 1 | ${one.owned.join(', ')} | ${f(one.rate, 0)} | ${f(one.cpuPer1000)} | ${f(one.statementsPerHeartbeat, 3)} | ${f(one.xactPerHeartbeat, 3)} |`,
+      `| 2 | ${two.owned.join(', ')} | ${f(two.rate, 0)} | ${f(two.cpuPer1000)} | ${f(two.statementsPerHeartbeat, 3)} | ${f(two.xactPerHeartbeat, 3)} |`,
       '',
-      `- ratio, two replicas to one: CPU per 1,000 scrapes **${f(two.cpuPer1000 / one.cpuPer1000)}**, transactions per heartbeat **${f(two.xactPerHeartbeat / one.xactPerHeartbeat)}**`,
+      `- ratio, two replicas to one: CPU per 1,000 scrapes **${f(two.cpuPer1000 / one.cpuPer1000)}**, statements per heartbeat **${f(two.statementsPerHeartbeat / one.statementsPerHeartbeat)}**, transactions per heartbeat **${f(two.xactPerHeartbeat / one.xactPerHeartbeat)}**`,
       `- handover after \`kill -9\` of one of the two (${theirs.length} targets; VIGIL_SCRAPER_MEMBER_TIMEOUT=${TIMEOUT}, interval ${INTERVAL} s): every one of its targets scraped by the other within **${f(handover, 1)} s** of the kill (bound: timeout + one interval + two membership heartbeats = ${TIMEOUT + INTERVAL + 2} s)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -226,6 +234,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(replicas.map((r) => stop(r, 'SIGKILL')));
     for (const c of fleet) c.kill();
+    counter.close();
     await db.destroy();
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
