@@ -210,6 +210,15 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     expect(await page.locator('table[data-audit]').textContent()).toMatch(/target\.create.*second/s);
     second.close();
 
+    // A status page, made by the admin, read signed out below.
+    await page.goto(`${vigil.consoleUrl}/admin/status-pages`);
+    await page.getByLabel('Slug').fill('lab');
+    await page.getByLabel('Title').fill('The lab');
+    await page.locator('textarea[name="groups"]').fill('Everything\nRack B: rack=b');
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.locator('tr[data-status-page="lab"]').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
     // Who watches the watcher: the scraper replicas, then none: every page says so, the open fleet page without a reload.
     await page.goto(`${vigil.consoleUrl}/admin/scrapers`);
     expect(await page.locator('[data-live-scrapers]').textContent()).toBe('1 live.');
@@ -233,6 +242,17 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await page.waitForURL(/\/login$/);
     await page.goto(`${vigil.consoleUrl}/events`);
     await page.waitForURL(/\/login\?next=%2Fevents$/);
+    // The status page needs no session, shows states and availability, and nothing internal.
+    const status = await page.goto(`${vigil.consoleUrl}/status/lab`);
+    expect(status?.status()).toBe(200);
+    expect(status?.headers()['cache-control']).toMatch(/^public, max-age=\d+$/);
+    await page.locator(`[data-host="${os.hostname()}"]`).first().waitFor();
+    expect(await page.locator('[data-host="second"]').count()).toBe(2); // in both groups
+    const html = await page.content();
+    for (const internal of ['127.0.0.1', '/metrics', 'refused', 'exporter', 'token']) expect(html).not.toContain(internal);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'status-page.png'), fullPage: true });
+    expect((await page.goto(`${vigil.consoleUrl}/status/nope`))?.status()).toBe(404);
     expect(errors).toEqual([]);
   }, 120_000);
 

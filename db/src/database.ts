@@ -225,6 +225,24 @@ export interface LoginFailureTable {
   at: CreatedAt;
 }
 
+/** One group of a status page: its name, and the labels a host must have to be in it (all of them; none: every host). */
+export interface StatusPageGroup {
+  name: string;
+  selector: Record<string, string>;
+}
+
+/** `status_pages`: a public, read-only page of hosts' states and availability, at /status/<slug>. */
+export interface StatusPageTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  groups: ColumnType<StatusPageGroup[], string, string>;
+  /** A note or incident message shown at the top, or null. */
+  note: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   targets: TargetTable;
@@ -241,6 +259,7 @@ export interface Database {
   terminal_sessions: TerminalSessionTable;
   scrapers: ScraperTable;
   login_failures: LoginFailureTable;
+  status_pages: StatusPageTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -260,6 +279,7 @@ export type AuditEntry = Selectable<AuditLogTable>;
 export type TargetInventory = Selectable<TargetInventoryTable>;
 export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;
 export type ScraperMember = Selectable<ScraperTable>;
+export type StatusPage = Selectable<StatusPageTable>;
 
 /** The columns of `targets`, for queries that name them (reading rows whole, without key scans). */
 export const TARGET_COLUMNS = [

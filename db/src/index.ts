@@ -15,6 +15,7 @@ export * from './partitions.js';
 export * from './scrapers.js';
 export * from './series.js';
 export * from './sessions.js';
+export * from './status-pages.js';
 export * from './targets.js';
 export * from './terminals.js';
 export * from './users.js';

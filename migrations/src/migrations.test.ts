@@ -33,6 +33,9 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
     await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
     await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
     await db.deleteFrom('notification_channels').execute();
+    const statusPages = await migrateDown(db);
+    expect(statusPages).toEqual(['2026-12-04T06-00-status-pages']);
+    await expect(db.selectFrom('status_pages').selectAll().execute()).rejects.toThrow(/status_pages/);
     const replicas = await migrateDown(db);
     expect(replicas).toEqual(['2026-12-04T00-00-scraper-replicas']);
     await expect(db.selectFrom('scrapers').selectAll().execute()).rejects.toThrow(/scrapers/);
@@ -77,6 +80,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...fingerprint,
       ...terminals,
       ...replicas,
+      ...statusPages,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);

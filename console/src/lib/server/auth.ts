@@ -37,6 +37,9 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/account': { read: 'viewer', write: 'viewer' },
   '/admin/targets': { read: 'operator', write: 'operator' },
   '/admin/scrapers': { read: 'operator', write: null },
+  '/admin/status-pages': { read: 'admin', write: 'admin' },
+  // Public and read-only: states and availability, nothing internal.
+  '/status/[slug]': { read: 'public', write: null },
   '/admin/channels': { read: 'operator', write: 'admin' },
   '/admin/users': { read: 'admin', write: 'admin' },
   '/admin/keys': { read: 'admin', write: 'admin' },
