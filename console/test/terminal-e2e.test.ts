@@ -100,6 +100,13 @@ describe.skipIf(missing)(`a terminal in the browser${missing ? ` (skipped: ${mis
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'terminal.png') });
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // On a phone: the shell is told the narrower size, and the page fits the screen's width.
+    const cols800 = (await size())[1]!;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(async () => (await size())[1], { timeout: 10_000 }).toBeLessThan(cols800);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'terminal-phone.png') });
+    await page.setViewportSize({ width: 800, height: 600 });
 
     // The connection drops (not a close by the user): the page re-attaches to the same shell.
     await page.evaluate(() => (window as unknown as { vigilTerminalSocket: () => WebSocket }).vigilTerminalSocket().close(3001, 'network'));
