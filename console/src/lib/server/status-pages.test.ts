@@ -2,7 +2,7 @@ import { addStatusPage, addTarget, applyTransitions, insertHeartbeats, removeSta
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors';
-import { allowStatusRead, parseGroups, publicStatusPage, STATUS_PAGE_READS_PER_MINUTE } from './status-pages';
+import { allowStatusRead, dayRuns, parseGroups, publicStatusPage, STATUS_PAGE_READS_PER_MINUTE } from './status-pages';
 
 describe('parseGroups', () => {
   it('reads "Name: key=value, …" lines, and a name alone as every host', () => {
@@ -28,6 +28,19 @@ describe('parseGroups', () => {
     expect(refusal('Web: __meta=x')).toMatch(/line 1: .*__/);
     expect(refusal('  \n ')).toMatch(/at least one line/);
     expect(refusal(Array.from({ length: 21 }, (_, i) => `g${i}`).join('\n'))).toMatch(/at most 20/);
+  });
+});
+
+describe('dayRuns', () => {
+  it('merges consecutive days of one class, oldest first', () => {
+    const days = [null, null, 1, 1, 0.5, 1].map((availability, i) => ({ day: `2026-11-0${i + 1}`, availability }));
+    expect(dayRuns(days)).toEqual([
+      { class: 'none', from: '2026-11-01', to: '2026-11-02', days: 2 },
+      { class: 'good', from: '2026-11-03', to: '2026-11-04', days: 2 },
+      { class: 'bad', from: '2026-11-05', to: '2026-11-05', days: 1 },
+      { class: 'good', from: '2026-11-06', to: '2026-11-06', days: 1 },
+    ]);
+    expect(dayRuns([])).toEqual([]);
   });
 });
 
@@ -75,12 +88,15 @@ describe.each(testDatabases())('a public status page on $name', (engine) => {
         ['Web', ['web-1 down']],
         ['All', ['db-1 unknown', 'web-1 down']],
       ]);
-      expect(view.groups[0]!.hosts[0]!.days).toHaveLength(90);
+      const runs = view.groups[0]!.hosts[0]!.runs;
+      expect(runs.reduce((n, r) => n + r.days, 0)).toBe(90);
+      expect(runs.at(-1)!.class).toBe('bad'); // down today
+      expect(runs.length).toBeLessThanOrEqual(3);
       const text = JSON.stringify(view);
       for (const internal of ['10.9.8.7', 'secret', 'connection refused', 'a-target-token', 'metrics'])
         expect(text).not.toContain(internal);
       for (const g of view.groups)
-        for (const h of g.hosts) expect(Object.keys(h).sort()).toEqual(['availability', 'days', 'name', 'state']);
+        for (const h of g.hosts) expect(Object.keys(h).sort()).toEqual(['availability', 'name', 'runs', 'state']);
       // Reused: removed a moment ago, it still answers until its 30 s are up.
       await removeStatusPage(db, page.id);
       expect((await publicStatusPage(db, 'lab', now + 10_000))?.title).toBe('The lab');

@@ -95,8 +95,30 @@ export interface PublicHost {
   state: 'up' | 'down' | 'unknown' | 'stopped' | 'paused';
   /** Over 30 days, 0..1, or null. */
   availability: number | null;
-  /** The last 90 UTC days, oldest first. */
-  days: { day: string; class: ReturnType<typeof availabilityClass> }[];
+  /** The last 90 UTC days, oldest first, as runs of days of the same class (a page of many hosts stays small). */
+  runs: DayRun[];
+}
+
+/** Consecutive days of one availability class: the first and last day (`YYYY-MM-DD`) and how many. */
+export interface DayRun {
+  class: ReturnType<typeof availabilityClass>;
+  from: string;
+  to: string;
+  days: number;
+}
+
+/** Days (oldest first) as runs of the same class. */
+export function dayRuns(days: readonly { day: string; availability: number | null }[]): DayRun[] {
+  const runs: DayRun[] = [];
+  for (const d of days) {
+    const c = availabilityClass(d.availability);
+    const last = runs.at(-1);
+    if (last && last.class === c) {
+      last.to = d.day;
+      last.days++;
+    } else runs.push({ class: c, from: d.day, to: d.day, days: 1 });
+  }
+  return runs;
 }
 
 /** A public status page: its title, note, groups of hosts, and when it was made (ISO). */
@@ -145,7 +167,7 @@ async function buildPublicPage(db: Kysely<Database>, slug: string, now: number):
       name: t.name,
       state: t.paused ? 'paused' : t.state,
       availability: u.windows['30d'].availability,
-      days: u.days.map((d) => ({ day: d.day, class: availabilityClass(d.availability) })),
+      runs: dayRuns(u.days),
     };
     uptimes.set(t.id, host);
     return host;

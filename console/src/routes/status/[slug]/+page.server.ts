@@ -4,6 +4,9 @@ import { getDb } from '$lib/server/db';
 import { allowStatusRead, publicStatusPage, STATUS_PAGE_MAX_AGE } from '$lib/server/status-pages';
 import type { PageServerLoad } from './$types';
 
+/** Rendered on the server only: no script, no second copy of the data for hydration. */
+export const csr = false;
+
 /**
  * A public status page: no session needed; states and availability only.
  * Cacheable for STATUS_PAGE_MAX_AGE seconds; limited per client address.
