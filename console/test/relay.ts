@@ -5,8 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateTicketKeys } from '@vigil/core/pty';
 import { ensureBuilt, freePort, packageBin, REPO, until } from '@vigil/core/testing';
-import { addTarget, createDb, createSession, createUser, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
-import pg from 'pg';
+import { addTarget, createDb, createSession, createUser, migrateToLatest } from '@vigil/db';
+import { sharedTestDatabase } from './database.js';
 
 /** A console and an exporter, each its own built program, with terminals on, and a developer signed in. */
 export interface Relay {
@@ -20,7 +20,8 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-async function started(child: ChildProcess, line: RegExp, what: string): Promise<void> {
+/** Resolves once `child` prints a line matching `line` (stdout or stderr). @throws when it exits first, with what it printed */
+export async function started(child: ChildProcess, line: RegExp, what: string): Promise<void> {
   const output: string[] = [];
   await new Promise<void>((resolve, reject) => {
     for (const s of [child.stdout!, child.stderr!])
@@ -47,28 +48,9 @@ export async function startRelay(exporterEnv: Record<string, string> = {}): Prom
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    let dbUrl: string;
-    const server = process.env.TEST_DATABASE_URL;
-    if (server) {
-      const name = `vigil_relay_${process.pid}_${Date.now() % 100000}`;
-      const admin = new pg.Client({ connectionString: server });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const u = new URL(server);
-      u.pathname = `/${name}`;
-      dbUrl = u.toString();
-      cleanups.push(async () => {
-        const a = new pg.Client({ connectionString: server });
-        await a.connect();
-        await a.query(`drop database if exists ${name} with (force)`);
-        await a.end();
-      });
-    } else {
-      const embedded = await startEmbeddedPostgres(path.join(dir, 'pgdata'));
-      dbUrl = embedded.url;
-      cleanups.push(() => embedded.stop());
-    }
+    const database = await sharedTestDatabase(dir, 'vigil_relay');
+    const dbUrl = database.url;
+    cleanups.push(() => database.drop());
     const keys = await generateTicketKeys();
     writeFileSync(path.join(dir, 'key.pem'), keys.privateKeyPem, { mode: 0o600 });
     const exporterPort = await freePort();

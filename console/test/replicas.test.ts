@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { ensureBuilt, freePort, packageBin, REPO, requireCommand, until } from '@vigil/core/testing';
-import { addTarget, createDb, createUser, type Database, joinScrapers, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
+import { addTarget, createDb, createUser, type Database, joinScrapers, migrateToLatest } from '@vigil/db';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '$lib/api';
+import { sharedTestDatabase } from './database.js';
+import { started } from './relay.js';
 
 // Two console processes on one database, as behind a load balancer: a session
 // made on one works on the other, sign-in failures are counted across both,
@@ -24,27 +24,10 @@ describe('two console replicas on one database', () => {
 
   beforeAll(async () => {
     ensureBuilt('console', 'dist/server.mjs', ['console/src', 'core/src', 'db/src', 'migrations/src']);
-    let dbUrl: string;
-    const server = process.env.TEST_DATABASE_URL;
-    if (server) {
-      const name = `vigil_consoles_${process.pid}`;
-      const admin = new pg.Client({ connectionString: server });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      dbUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
-      cleanups.push(async () => {
-        const a = new pg.Client({ connectionString: server });
-        await a.connect();
-        await a.query(`drop database if exists ${name} with (force)`);
-        await a.end();
-      });
-    } else {
-      // PGlite served on loopback: several processes, one database.
-      const embedded = await startEmbeddedPostgres(path.join(dir, 'pgdata'));
-      dbUrl = embedded.url;
-      cleanups.push(() => embedded.stop());
-    }
+    // Several processes, one database: TEST_DATABASE_URL's server, else PGlite served on loopback.
+    const database = await sharedTestDatabase(dir, 'vigil_consoles');
+    const dbUrl = database.url;
+    cleanups.push(() => database.drop());
     db = await createDb(dbUrl, { max: 2 });
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);
@@ -67,7 +50,7 @@ describe('two console replicas on one database', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       cleanups.push(() => child.kill('SIGKILL'));
-      await listening(child);
+      await started(child, /^console listening/, 'vigil-console');
       pids.push(child.pid!);
       consoles.push(`http://127.0.0.1:${port}`);
     }
@@ -185,18 +168,6 @@ describe('two console replicas on one database', () => {
     expect((await (await me(proxy, cookie)).json()).name).toBe('bea');
   });
 });
-
-async function listening(child: ChildProcess): Promise<void> {
-  const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    for (const s of [child.stdout!, child.stderr!])
-      createInterface({ input: s }).on('line', (l) => {
-        output.push(l);
-        if (/^console listening/.test(l)) resolve();
-      });
-    child.once('exit', (code) => reject(new Error(`vigil-console exited with ${code}:\n${output.join('\n')}`)));
-  });
-}
 
 /** A Server-Sent Events stream read as it comes: `next(match)` resolves with the first event (from the start) that matches. */
 async function openStream(url: string, cookie: string) {

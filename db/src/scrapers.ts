@@ -176,7 +176,11 @@ export async function rebalanceTargets(db: Kysely<Database>, timeoutSeconds: num
     }
     const moves = planRebalance(owned, orphans);
     const to = new Map<string, number[]>();
-    for (const m of moves) to.set(m.to, [...(to.get(m.to) ?? []), m.targetId]);
+    for (const m of moves) {
+      const ids = to.get(m.to);
+      if (ids) ids.push(m.targetId);
+      else to.set(m.to, [m.targetId]);
+    }
     for (const [member, ids] of to) await tx.updateTable('targets').set({ scraper_id: member }).where('id', 'in', ids).execute();
     return { members: [...owned.keys()].sort(), moves };
   });
