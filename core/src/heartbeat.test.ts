@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExposition } from './exposition.js';
 import { cpuUsagePercent } from './figures.js';
-import { deriveFigures } from './heartbeat.js';
+import { deriveFigures, NO_FIGURES } from './heartbeat.js';
 import { fixtureTree } from './testing/index.js';
 
 /** A /proc/meminfo field of the fixture in bytes, read plainly (kB × 1024). */
@@ -26,7 +26,7 @@ describe('deriveFigures', () => {
     const first = deriveFigures(parseExposition(cpuLines(100, 900, 0)), undefined, 0);
     expect(first.figures.cpu_usage_percent).toBeNull(); // needs two samples
     // Δuser 30, Δidle 60, Δiowait 10 → busy (30 + 10) / 100
-    const second = deriveFigures(parseExposition(cpuLines(130, 960, 10)), first.cpu!, 15);
+    const second = deriveFigures(parseExposition(cpuLines(130, 960, 10)), first.counters, 15);
     expect(second.figures.cpu_usage_percent).toBe(40);
   });
 
@@ -56,6 +56,7 @@ describe('deriveFigures', () => {
     ].join('\n');
     const { figures } = deriveFigures(parseExposition(text), undefined, 0);
     expect(figures).toEqual({
+      ...NO_FIGURES,
       samples: 10,
       cpu_usage_percent: null,
       memory_total_bytes: value('MemTotal'),
@@ -78,20 +79,10 @@ describe('deriveFigures', () => {
   });
 
   it('gives nulls for an exporter that is not a node exporter', () => {
-    const { figures, cpu } = deriveFigures(parseExposition('http_requests_total 5\nprocess_cpu_seconds_total 1'), undefined, 0);
-    expect(cpu).toBeNull();
-    expect(figures).toEqual({
-      samples: 2,
-      cpu_usage_percent: null,
-      memory_total_bytes: null,
-      memory_used_bytes: null,
-      disk_total_bytes: null,
-      disk_used_bytes: null,
-      disk_avail_bytes: null,
-      load1: null,
-      uptime_seconds: null,
-      pty_sessions: null,
-    });
+    const { figures, counters } = deriveFigures(parseExposition('http_requests_total 5\nprocess_cpu_seconds_total 1'), undefined, 0);
+    expect(counters).toEqual({ time: 0, cpu: null, net: {}, disk: null, containers: {} });
+    expect(figures).toEqual({ ...NO_FIGURES, samples: 2 });
+    expect(Object.values(NO_FIGURES).every((v) => v === null)).toBe(true);
   });
 
   it('ignores NaN and infinite values', () => {

@@ -206,6 +206,31 @@ export interface HeartbeatHourlyTable {
   load1_min: number | null;
   load1_avg: number | null;
   load1_max: number | null;
+  net_rx_min: number | null;
+  net_rx_avg: number | null;
+  net_rx_max: number | null;
+  net_tx_min: number | null;
+  net_tx_avg: number | null;
+  net_tx_max: number | null;
+  disk_read_min: number | null;
+  disk_read_avg: number | null;
+  disk_read_max: number | null;
+  disk_write_min: number | null;
+  disk_write_avg: number | null;
+  disk_write_max: number | null;
+  disk_reads_min: number | null;
+  disk_reads_avg: number | null;
+  disk_reads_max: number | null;
+  disk_writes_min: number | null;
+  disk_writes_avg: number | null;
+  disk_writes_max: number | null;
+  temperature_min: number | null;
+  temperature_avg: number | null;
+  temperature_max: number | null;
+  /** Each interface's hourly average: {device: [rx, tx]} bytes per second. */
+  net_interfaces: Record<string, [number, number]> | null;
+  /** Each container's hourly average: {name: [cpu %, memory bytes, rx, tx]}. */
+  container_figures: Record<string, (number | null)[]> | null;
 }
 
 /** `scrapers`: one row per running scraper replica; `last_seen` is the database's clock at its latest membership heartbeat. */
@@ -315,4 +340,21 @@ export const HEARTBEAT_COLUMNS = [
   'load1',
   'uptime_seconds',
   'pty_sessions',
+  'net_receive_bytes_per_second',
+  'net_transmit_bytes_per_second',
+  'net_interfaces',
+  'disk_read_bytes_per_second',
+  'disk_written_bytes_per_second',
+  'disk_reads_per_second',
+  'disk_writes_per_second',
+  'temperature_celsius',
+  'container_figures',
 ] as const satisfies readonly (keyof HeartbeatTable)[];
+
+/** The per-name figures of a heartbeat (JSON, per interface and per container): left out where only the host's figures are shown. */
+export type NamedHeartbeatFigures = 'net_interfaces' | 'container_figures';
+
+/** {@link HEARTBEAT_COLUMNS} but the per-name JSON figures: what a fleet view reads for each target. */
+export const SCALAR_HEARTBEAT_COLUMNS = HEARTBEAT_COLUMNS.filter(
+  (c): c is Exclude<(typeof HEARTBEAT_COLUMNS)[number], NamedHeartbeatFigures> => c !== 'net_interfaces' && c !== 'container_figures',
+);

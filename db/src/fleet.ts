@@ -1,5 +1,12 @@
 import { type Kysely, sql } from 'kysely';
-import { type Database, HEARTBEAT_COLUMNS, type Heartbeat, TARGET_COLUMNS, type Target } from './database.js';
+import {
+  type Database,
+  type Heartbeat,
+  type NamedHeartbeatFigures,
+  SCALAR_HEARTBEAT_COLUMNS,
+  TARGET_COLUMNS,
+  type Target,
+} from './database.js';
 import {
   columnsOf,
   heartbeatOf,
@@ -13,7 +20,8 @@ import {
 export interface FleetEntry {
   target: Target;
   heartbeat: Pick<Heartbeat, 'time' | 'up' | 'error'> | null;
-  figures: Heartbeat | null;
+  /** Its figures but the per-interface and per-container ones. */
+  figures: Omit<Heartbeat, NamedHeartbeatFigures> | null;
 }
 
 const LATEST_COLUMNS = ['time', 'up', 'error'] as const satisfies readonly (keyof Heartbeat)[];
@@ -26,7 +34,7 @@ const LATEST_COLUMNS = ['time', 'up', 'error'] as const satisfies readonly (keyo
 export async function fleetSnapshot(db: Kysely<Database>, withinSeconds = NEWEST_HEARTBEAT_WINDOW_SECONDS): Promise<FleetEntry[]> {
   const since = newestHeartbeatSince(withinSeconds);
   const { rows } = await sql<Record<string, unknown>>`
-    select ${sql.join(TARGET_COLUMNS.map((c) => sql.ref(`t.${c}`)))}, ${prefixedColumns('h', LATEST_COLUMNS)}, ${prefixedColumns('f', HEARTBEAT_COLUMNS)}
+    select ${sql.join(TARGET_COLUMNS.map((c) => sql.ref(`t.${c}`)))}, ${prefixedColumns('h', LATEST_COLUMNS)}, ${prefixedColumns('f', SCALAR_HEARTBEAT_COLUMNS)}
     from targets t
     left join ${newestHeartbeatOf('t.id', since, { columns: LATEST_COLUMNS })} h on true
     left join ${newestHeartbeatOf('t.id', since, { upOnly: true })} f on true
@@ -36,7 +44,7 @@ export async function fleetSnapshot(db: Kysely<Database>, withinSeconds = NEWEST
     return {
       target,
       heartbeat: r.h_time === null ? null : columnsOf<FleetEntry['heartbeat'] & object>(r, LATEST_COLUMNS, 'h_'),
-      figures: heartbeatOf(r, target.id, 'f_'),
+      figures: heartbeatOf(r, target.id, 'f_', SCALAR_HEARTBEAT_COLUMNS),
     };
   });
 }

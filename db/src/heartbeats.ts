@@ -52,9 +52,14 @@ export function prefixedColumns(alias: string, columns: readonly string[], prefi
 }
 
 /** A joined row's heartbeat (see {@link prefixedColumns}), or null when the join found none. */
-export function heartbeatOf(row: Readonly<Record<string, unknown>>, targetId: number, prefix: string): Heartbeat | null {
+export function heartbeatOf(
+  row: Readonly<Record<string, unknown>>,
+  targetId: number,
+  prefix: string,
+  columns: readonly (keyof Heartbeat & string)[] = HEARTBEAT_COLUMNS,
+): Heartbeat | null {
   if (row[`${prefix}time`] === null || row[`${prefix}time`] === undefined) return null;
-  const h = columnsOf<Heartbeat>(row, HEARTBEAT_COLUMNS, prefix);
+  const h = columnsOf<Heartbeat>(row, columns, prefix);
   h.target_id = targetId;
   return h;
 }

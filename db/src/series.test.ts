@@ -8,6 +8,7 @@ import {
   getInventory,
   insertHeartbeats,
   type NewHeartbeat,
+  namedSeries,
   pruneRollups,
   removeTargetById,
   rollupHeartbeats,
@@ -54,6 +55,11 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
         disk_total_bytes: down ? null : 100e9,
         disk_avail_bytes: down ? null : 50e9 - i * 1e9,
         load1: down ? null : i / 4,
+        net_receive_bytes_per_second: down ? null : 1000 * i,
+        disk_reads_per_second: down ? null : i / 2,
+        temperature_celsius: down ? null : 40 + (i % 5),
+        net_interfaces: down ? null : { eth0: [100 * i, 10 * i], ...(i % 2 === 0 ? { wlan0: [1, 2] } : {}) },
+        container_figures: down ? null : { web: [i, 1000, 5 * i, null] },
       });
     }
     rows.push({ target_id: b, time: new Date(start + 20 * MIN), up: true, duration_seconds: 0.02, error: null, cpu_usage_percent: 99 });
@@ -66,6 +72,9 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     memory: r.memory_used_bytes != null ? (r.memory_used_bytes / r.memory_total_bytes!) * 100 : null,
     disk: r.disk_used_bytes != null ? (r.disk_used_bytes / (r.disk_used_bytes + r.disk_avail_bytes!)) * 100 : null,
     load1: r.load1 ?? null,
+    net_rx: r.net_receive_bytes_per_second ?? null,
+    disk_reads: r.disk_reads_per_second ?? null,
+    temperature: r.temperature_celsius ?? null,
   });
   /** What one bucket of target a's heartbeats should read. */
   const expected = (from: number, to: number) => {
@@ -78,6 +87,9 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
       memory: stats(f.map((x) => x.memory)),
       disk: stats(f.map((x) => x.disk)),
       load1: stats(f.map((x) => x.load1)),
+      net_rx: stats(f.map((x) => x.net_rx)),
+      disk_reads: stats(f.map((x) => x.disk_reads)),
+      temperature: stats(f.map((x) => x.temperature)),
     };
   };
   const bucket = (s: Awaited<ReturnType<typeof figureSeries>>, i: number) => ({
@@ -87,11 +99,14 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     memory: [s.memory.min[i], s.memory.avg[i], s.memory.max[i]],
     disk: [s.disk.min[i], s.disk.avg[i], s.disk.max[i]],
     load1: [s.load1.min[i], s.load1.avg[i], s.load1.max[i]],
+    net_rx: [s.net_rx.min[i], s.net_rx.avg[i], s.net_rx.max[i]],
+    disk_reads: [s.disk_reads.min[i], s.disk_reads.avg[i], s.disk_reads.max[i]],
+    temperature: [s.temperature.min[i], s.temperature.avg[i], s.temperature.max[i]],
   });
   const close = (got: unknown, want: ReturnType<typeof expected>) => {
     const g = got as ReturnType<typeof bucket>;
     expect([g.scrapes, g.up]).toEqual([want.scrapes, want.up]);
-    for (const k of ['cpu', 'memory', 'disk', 'load1'] as const)
+    for (const k of ['cpu', 'memory', 'disk', 'load1', 'net_rx', 'disk_reads', 'temperature'] as const)
       for (let j = 0; j < 3; j++) {
         if (want[k][j] === null) expect(g[k][j]).toBeNull();
         else expect(g[k][j]).toBeCloseTo(want[k][j]!, 9);
@@ -108,6 +123,34 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     expect(s.up[2]).toBe(1);
   });
 
+  /** The average of value `k` of `name` in each heartbeat of target a in [from, to) that carried it. */
+  const namedAvg = (column: 'net_interfaces' | 'container_figures', name: string, k: number, from: number, to: number) => {
+    const v = rows
+      .filter((r) => r.target_id === a && +r.time >= from && +r.time < to)
+      .map((r) => (r[column] as Record<string, (number | null)[]> | null | undefined)?.[name]?.[k] ?? null);
+    return stats(v)[1];
+  };
+
+  it('buckets per-interface and per-container figures, each name a column of values', async () => {
+    const s = await namedSeries(db, 'interfaces', a, new Date(start), new Date(start + 3 * HOUR), 1800);
+    expect(s.resolution).toBe('raw');
+    expect(s.time).toEqual([0, 1, 2, 3, 4, 5].map((i) => (start + i * 30 * MIN) / 1000));
+    expect(Object.keys(s.series)).toEqual(['eth0', 'wlan0']);
+    for (let i = 0; i < 6; i++) {
+      const from = start + i * 30 * MIN;
+      expect(s.series.eth0![0]![i]).toBeCloseTo(namedAvg('net_interfaces', 'eth0', 0, from, from + 30 * MIN)!, 9);
+      expect(s.series.eth0![1]![i]).toBeCloseTo(namedAvg('net_interfaces', 'eth0', 1, from, from + 30 * MIN)!, 9);
+    }
+    const c = await namedSeries(db, 'containers', a, new Date(start), new Date(start + 3 * HOUR), 1800);
+    expect(Object.keys(c.series)).toEqual(['web']);
+    expect(c.series.web).toHaveLength(4);
+    expect(c.series.web![3]!.every((v) => v === null)).toBe(true); // tx never known
+    expect(c.series.web![1]![0]).toBe(1000);
+    // A range with nothing: no buckets, no names.
+    const none = await namedSeries(db, 'containers', a, new Date(start - 2 * HOUR), new Date(start), 600);
+    expect(none).toEqual({ resolution: 'raw', stepSeconds: 600, time: [], series: {} });
+  });
+
   it('rolls up completed hours, and serves whole-hour steps from them', async () => {
     const r = await rollupHeartbeats(db, new Date(start + 3 * HOUR + 10 * MIN));
     expect(r.rows).toBe(4); // a: three hours; b: one
@@ -122,6 +165,19 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     expect(two.time).toEqual([first / 1000, first / 1000 + 7200]);
     close(bucket(two, 0), expected(first, first + 2 * HOUR));
     close(bucket(two, 1), expected(first + 2 * HOUR, first + 4 * HOUR));
+    // Per-name hourly averages, rounded as the rollup stores them (bytes whole, cpu to two decimals).
+    const hourly = await namedSeries(db, 'interfaces', a, new Date(start), new Date(start + 3 * HOUR), 3600);
+    expect(hourly.resolution).toBe('hourly');
+    expect(hourly.time).toEqual([0, 1, 2].map((i) => (start + i * HOUR) / 1000));
+    for (let i = 0; i < 3; i++)
+      expect(hourly.series.eth0![0]![i]).toBe(Math.round(namedAvg('net_interfaces', 'eth0', 0, start + i * HOUR, start + (i + 1) * HOUR)!));
+    const c = await namedSeries(db, 'containers', a, new Date(start), new Date(start + 3 * HOUR), 3600);
+    for (let i = 0; i < 3; i++)
+      expect(c.series.web![0]![i]).toBeCloseTo(
+        Math.round(100 * namedAvg('container_figures', 'web', 0, start + i * HOUR, start + (i + 1) * HOUR)!) / 100,
+        9,
+      );
+    expect(c.series.web![3]).toEqual([null, null, null]);
   });
 
   it('reaches now: the hours not rolled yet come from heartbeats in the same query', async () => {
@@ -139,6 +195,14 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     const s = await figureSeries(db, a, new Date(start), new Date(start + 4 * HOUR), 3600);
     expect(s.time.at(-1)).toBe((start + 3 * HOUR) / 1000);
     close(bucket(s, 3), expected(start + 3 * HOUR, start + 4 * HOUR));
+    // The per-name figures reach now too: the late heartbeat carried none, so the last hour has no names.
+    const lateNamed: NewHeartbeat = { ...late, time: new Date(start + 3 * HOUR + 6 * MIN), net_interfaces: { eth0: [7, 8] } };
+    rows.push(lateNamed);
+    await insertHeartbeats(db, [lateNamed]);
+    const n = await namedSeries(db, 'interfaces', a, new Date(start), new Date(start + 4 * HOUR), 3600);
+    expect(n.time.at(-1)).toBe((start + 3 * HOUR) / 1000);
+    expect(n.series.eth0!.map((col) => col.at(-1))).toEqual([7, 8]);
+    expect(n.series.wlan0!.map((col) => col.at(-1))).toEqual([null, null]);
   });
 
   it('counts heartbeats written late into an hour already rolled, when it rolls again', async () => {

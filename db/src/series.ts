@@ -13,9 +13,11 @@ export interface Band {
 /**
  * A target's figures over a range, bucketed, in columns (what a chart library
  * such as uPlot takes as is). cpu, memory and disk are percent (memory used /
- * total; disk used / (used + avail), as df), load1 as the kernel reports it.
+ * total; disk used / (used + avail), as df), load1 as the kernel reports it;
+ * net_rx/net_tx and disk_read/disk_write bytes per second, disk_reads/disk_writes
+ * operations per second (IOPS), temperature °C (core's rates.ts).
  */
-export interface FigureSeries {
+export interface FigureSeries extends Record<Figure, Band> {
   /** `raw`: buckets of heartbeats; `hourly`: buckets of hourly rollups (plus raw for the hours not rolled up yet). */
   resolution: 'raw' | 'hourly';
   stepSeconds: number;
@@ -24,13 +26,23 @@ export interface FigureSeries {
   /** Scrapes in the bucket, and how many of them succeeded. */
   scrapes: number[];
   up: number[];
-  cpu: Band;
-  memory: Band;
-  disk: Band;
-  load1: Band;
 }
 
-const FIGURES = ['cpu', 'memory', 'disk', 'load1'] as const;
+/** The figures charted, by their names in `heartbeats_hourly`. */
+export const FIGURES = [
+  'cpu',
+  'memory',
+  'disk',
+  'load1',
+  'net_rx',
+  'net_tx',
+  'disk_read',
+  'disk_write',
+  'disk_reads',
+  'disk_writes',
+  'temperature',
+] as const;
+export type Figure = (typeof FIGURES)[number];
 
 /** The percent figures of a heartbeat row, as one derived table (`h`) from `heartbeats`. */
 function heartbeatFigures(where: RawBuilder<unknown>) {
@@ -40,7 +52,14 @@ function heartbeatFigures(where: RawBuilder<unknown>) {
       -- The per-heartbeat rules of core/figures.ts (memoryUsagePercent, rootDiskUsagePercent), in SQL so buckets aggregate them.
       memory_used_bytes / nullif(memory_total_bytes, 0) * 100 as memory,
       coalesce(disk_used_bytes / nullif(disk_used_bytes + disk_avail_bytes, 0), disk_used_bytes / nullif(disk_total_bytes, 0)) * 100 as disk,
-      load1
+      load1,
+      net_receive_bytes_per_second as net_rx,
+      net_transmit_bytes_per_second as net_tx,
+      disk_read_bytes_per_second as disk_read,
+      disk_written_bytes_per_second as disk_write,
+      disk_reads_per_second as disk_reads,
+      disk_writes_per_second as disk_writes,
+      temperature_celsius as temperature
     from heartbeats where ${where}
   ) h`;
 }
@@ -66,6 +85,44 @@ const ROLLUP_AGGREGATES = sql.raw(
     ]),
   ].join(', '),
 );
+
+/** The columns of `heartbeats_hourly` the scalar rollup writes, in RAW_AGGREGATES' order. */
+const ROLLUP_COLUMNS = sql.raw(
+  ['target_id', 'hour', 'scrapes', 'up_scrapes', ...FIGURES.flatMap((f) => [`${f}_min`, `${f}_avg`, `${f}_max`])].join(', '),
+);
+
+/**
+ * The figures kept per name (JSON objects of arrays in a heartbeat): per
+ * network interface [rx, tx] bytes/s; per container [cpu %, memory bytes,
+ * rx, tx bytes/s]. `digits` rounds each value of an hourly average.
+ */
+const NAMED = {
+  interfaces: { column: 'net_interfaces', digits: [0, 0] },
+  containers: { column: 'container_figures', digits: [2, 0, 0, 0] },
+} as const;
+export type NamedKind = keyof typeof NAMED;
+
+/** avg(value[i]) as v<i> over the rows of `jsonb_each(<column>) e`. */
+const namedAverages = (kind: NamedKind) => sql.raw(NAMED[kind].digits.map((_, i) => `avg((e.value->>${i})::float8) as v${i}`).join(', '));
+
+/** Fills the hourly rows' per-name averages (`net_interfaces`, `container_figures`) for the hours in [from, to). */
+async function rollupNamed(db: Kysely<Database>, kind: NamedKind, from: Date, to: Date): Promise<void> {
+  const { column, digits } = NAMED[kind];
+  const col = sql.ref(column);
+  const arr = sql.raw(`jsonb_build_array(${digits.map((d, i) => `round(v${i}::numeric, ${d})`).join(', ')})`);
+  await sql`
+    update heartbeats_hourly r set ${col} = x.j
+    from (
+      select target_id, hour, jsonb_object_agg(name, ${arr}) as j
+      from (
+        select h.target_id, ${bin(3600, sql`h.time`)} as hour, e.key as name, ${namedAverages(kind)}
+        from heartbeats h, jsonb_each(h.${col}) e
+        where h.time >= ${from} and h.time < ${to} and h.${col} is not null
+        group by 1, 2, 3
+      ) s group by 1, 2
+    ) x
+    where r.target_id = x.target_id and r.hour = x.hour`.execute(db);
+}
 
 /** `date_bin` on UTC boundaries, whatever the session's time zone. */
 const bin = (stepSeconds: number, column: RawBuilder<unknown>) =>
@@ -102,11 +159,12 @@ export async function rollupHeartbeats(
         .join(', '),
     );
     const r = await sql`
-      insert into heartbeats_hourly
+      insert into heartbeats_hourly (${ROLLUP_COLUMNS})
       select target_id, ${bin(3600, sql`time`)} as hour, ${RAW_AGGREGATES}
       from ${heartbeatFigures(sql`time >= ${from} and time < ${to}`)}
       group by 1, 2
       on conflict (target_id, hour) do update set ${updates}`.execute(db);
+    for (const kind of Object.keys(NAMED) as NamedKind[]) await rollupNamed(db, kind, from, to);
     const n = Number(r.numAffectedRows ?? 0);
     rows += n;
     onProgress?.({ from, to, rows: n });
@@ -133,22 +191,20 @@ type BucketRow = { t: number; scrapes: number; up_scrapes: number } & Record<
 >;
 
 function toSeries(rows: BucketRow[], resolution: FigureSeries['resolution'], stepSeconds: number): FigureSeries {
-  const band = (f: (typeof FIGURES)[number]): Band => ({
+  const band = (f: Figure): Band => ({
     min: rows.map((r) => r[`${f}_min`]),
     avg: rows.map((r) => r[`${f}_avg`]),
     max: rows.map((r) => r[`${f}_max`]),
   });
-  return {
+  const out = {
     resolution,
     stepSeconds,
     time: rows.map((r) => Number(r.t)),
     scrapes: rows.map((r) => r.scrapes),
     up: rows.map((r) => r.up_scrapes),
-    cpu: band('cpu'),
-    memory: band('memory'),
-    disk: band('disk'),
-    load1: band('load1'),
-  };
+  } as FigureSeries;
+  for (const f of FIGURES) out[f] = band(f);
+  return out;
 }
 
 /**
@@ -189,4 +245,91 @@ export async function figureSeries(
     select extract(epoch from ${bin(stepSeconds, sql`hour`)})::float8 as t, ${ROLLUP_AGGREGATES}
     from hours group by 1 order by 1`.execute(db);
   return toSeries(rows, 'hourly', stepSeconds);
+}
+
+/**
+ * Per-name figures over a range, bucketed like {@link figureSeries}: each
+ * network interface's [rx, tx] bytes per second, or each container's [cpu %
+ * of one core, memory working set bytes, rx, tx bytes per second], averaged per
+ * bucket; null where a name had no figure in a bucket.
+ */
+export interface NamedSeries {
+  resolution: 'raw' | 'hourly';
+  stepSeconds: number;
+  /** Each bucket's start, Unix seconds, oldest first; buckets where no name had figures are left out. */
+  time: number[];
+  /** Per name (sorted), one column per value, aligned with `time`. */
+  series: Record<string, (number | null)[][]>;
+}
+
+/**
+ * A target's per-interface or per-container figures from `from` (inclusive) to
+ * `to` (exclusive) in buckets of `stepSeconds`: from heartbeats, or for whole
+ * hours from the hourly rollups (weighted by their up scrapes) and the
+ * heartbeats after the newest rolled hour. At most `limit` names (by name). One query.
+ */
+export async function namedSeries(
+  db: Kysely<Database>,
+  kind: NamedKind,
+  targetId: number,
+  from: Date,
+  to: Date,
+  stepSeconds: number,
+  limit = 100,
+): Promise<NamedSeries> {
+  const width = NAMED[kind].digits.length;
+  const col = sql.ref(NAMED[kind].column);
+  const hourly = stepSeconds >= 3600 && stepSeconds % 3600 === 0;
+  type Row = { t: number; name: string } & Record<string, number | null>;
+  let rows: Row[];
+  if (!hourly) {
+    ({ rows } = await sql<Row>`
+      select extract(epoch from ${bin(stepSeconds, sql`h.time`)})::float8 as t, e.key as name, ${namedAverages(kind)}
+      from heartbeats h, jsonb_each(h.${col}) e
+      where h.target_id = ${targetId} and h.time >= ${from} and h.time < ${to} and h.${col} is not null
+      group by 1, 2 order by 1, 2`.execute(db));
+  } else {
+    const weighted = sql.raw(
+      NAMED[kind].digits.map((_, i) => `sum(v${i} * w) / nullif(sum(w) filter (where v${i} is not null), 0) as v${i}`).join(', '),
+    );
+    const fromRollup = sql.raw(NAMED[kind].digits.map((_, i) => `(e.value->>${i})::float8 as v${i}`).join(', '));
+    ({ rows } = await sql<Row>`
+      with rolled as (
+        select hour, up_scrapes, ${col} as j from heartbeats_hourly
+        where target_id = ${targetId} and hour >= ${from} and hour < ${to}
+      ), parts as (
+        select r.hour, e.key as name, r.up_scrapes::float8 as w, ${fromRollup}
+        from rolled r, jsonb_each(r.j) e where r.j is not null
+        union all
+        select ${bin(3600, sql`h.time`)}, e.key, count(*)::float8, ${namedAverages(kind)}
+        from heartbeats h, jsonb_each(h.${col}) e
+        where h.target_id = ${targetId} and h.time < ${to} and h.${col} is not null
+          and h.time >= greatest(${from}::timestamptz, coalesce((select max(hour) from rolled) + interval '1 hour', ${from}::timestamptz))
+        group by 1, 2
+      )
+      select extract(epoch from ${bin(stepSeconds, sql`hour`)})::float8 as t, name, ${weighted}
+      from parts group by 1, 2 order by 1, 2`.execute(db));
+  }
+  const times: number[] = [];
+  const index = new Map<number, number>();
+  for (const r of rows) {
+    const t = Number(r.t);
+    if (!index.has(t)) {
+      index.set(t, times.length);
+      times.push(t);
+    }
+  }
+  const names = [...new Set(rows.map((r) => r.name))].sort().slice(0, limit);
+  const series: NamedSeries['series'] = {};
+  for (const n of names) series[n] = Array.from({ length: width }, () => new Array<number | null>(times.length).fill(null));
+  for (const r of rows) {
+    const cols = series[r.name];
+    if (!cols) continue;
+    const i = index.get(Number(r.t))!;
+    for (let k = 0; k < width; k++) {
+      const v = r[`v${k}`];
+      cols[k]![i] = v === null || v === undefined ? null : Number(v);
+    }
+  }
+  return { resolution: hourly ? 'hourly' : 'raw', stepSeconds, time: times, series };
 }

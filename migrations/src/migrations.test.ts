@@ -33,6 +33,14 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
     await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
     await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
     await db.deleteFrom('notification_channels').execute();
+    await sql`insert into heartbeats (target_id, time, up, duration_seconds, cpu_usage_percent) values (${t!.id}, now(), true, 0.1, 5)`.execute(
+      db,
+    );
+    const rates = await migrateDown(db);
+    expect(rates).toEqual(['2026-12-04T12-00-heartbeat-rates']);
+    await expect(sql`select net_interfaces from heartbeats`.execute(db)).rejects.toThrow(/net_interfaces/);
+    await expect(sql`select temperature_max from heartbeats_hourly`.execute(db)).rejects.toThrow(/temperature_max/);
+    await db.deleteFrom('heartbeats').execute();
     const statusPages = await migrateDown(db);
     expect(statusPages).toEqual(['2026-12-04T06-00-status-pages']);
     await expect(db.selectFrom('status_pages').selectAll().execute()).rejects.toThrow(/status_pages/);
@@ -81,6 +89,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...terminals,
       ...replicas,
       ...statusPages,
+      ...rates,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);

@@ -28,7 +28,7 @@ describe('ScrapePool', () => {
       timeoutSeconds: 30,
       bodyLimitBytes: 64 << 20,
       intervalSeconds: 15,
-      previousCpu: undefined,
+      previous: undefined,
       scrapeTime: Date.now() / 1000,
     };
     try {
@@ -68,7 +68,7 @@ describe('ScrapePool', () => {
         timeoutSeconds: 5,
         bodyLimitBytes: 1 << 20,
         intervalSeconds: 15,
-        previousCpu: undefined,
+        previous: undefined,
         scrapeTime: Date.now() / 1000,
       });
       expect(r).toMatchObject({ up: true, parsed: { figures: { load1: 1.5 } } });

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { type CpuTotals, NO_FIGURES } from '@vigil/core/heartbeat';
+import { type Counters, NO_FIGURES } from '@vigil/core/heartbeat';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -95,7 +95,7 @@ export class Scraper {
   #pacing = false;
   #semaphore: Semaphore;
   /** Each target's CPU totals from its last scrape that started a window, and when (ms). */
-  #previousCpu = new Map<number, { totals: CpuTotals; at: number }>();
+  #previous = new Map<number, Counters>();
   #tasks: ScheduledTask[] = [];
   #running = new Set<Promise<void>>();
   #startedAt = Date.now();
@@ -192,7 +192,7 @@ export class Scraper {
     const ids = new Set(next.map((t) => t.id));
     for (const t of this.#targets) {
       if (ids.has(t.id)) continue;
-      this.#previousCpu.delete(t.id);
+      this.#previous.delete(t.id);
       this.#seen.delete(t.id);
       this.inventory.forget(t.id);
       this.#m.targetUp.remove({ target: t.name });
@@ -259,11 +259,12 @@ export class Scraper {
 
   /** Scrapes one target now and queues its heartbeat; `time` is when the scrape counts as started (now by default). */
   async scrapeOnce(t: Target, time: Date = new Date(this.membership.now())): Promise<void> {
-    // A CPU figure needs a window of at least half the interval: the first
-    // scrape of a new target and the scheduled one a moment later would
-    // otherwise give the busy % of a fraction of a second (100 % seen).
-    const previous = this.#previousCpu.get(t.id);
-    const wide = previous !== undefined && time.getTime() - previous.at >= (t.interval_seconds * 1000) / 2;
+    // A rate needs a window of at least half the interval: the first scrape of
+    // a new target and the scheduled one a moment later would otherwise give
+    // the CPU busy % of a fraction of a second (100 % seen).
+    const previous = this.#previous.get(t.id);
+    const at = previous ? previous.time * 1000 : 0;
+    const wide = previous !== undefined && time.getTime() - at >= (t.interval_seconds * 1000) / 2;
     const result = await this.pool.scrape(t.id, {
       url: t.url,
       token: t.token ?? this.options.token,
@@ -271,7 +272,7 @@ export class Scraper {
       bodyLimitBytes: this.options.bodyLimitBytes,
       intervalSeconds: t.interval_seconds,
       allowAddresses: this.options.scrapeAllow,
-      previousCpu: wide ? previous.totals : undefined,
+      previous: wide ? previous : undefined,
       scrapeTime: time.getTime() / 1000,
     });
     this.#m.scrapes.inc({ result: result.up ? 'up' : 'down' });
@@ -286,10 +287,9 @@ export class Scraper {
         : { ...seen, lastError: result.error, goodbyeMs: result.stopping ? time.getTime() : seen.goodbyeMs },
     );
     if (result.up) {
-      const { figures, cpu, inventory } = result.parsed;
+      const { figures, counters, inventory } = result.parsed;
       this.inventory.observe(t.id, time, inventory);
-      if (cpu && (wide || previous === undefined || time.getTime() - previous.at >= t.interval_seconds * 1000))
-        this.#previousCpu.set(t.id, { totals: cpu, at: time.getTime() });
+      if (wide || previous === undefined || time.getTime() - at >= t.interval_seconds * 1000) this.#previous.set(t.id, counters);
       this.writer.push({ ...base, error: null, ...figures });
     } else {
       this.log.debug({ target: t.name, url: maskUrl(t.url), err: result.error }, 'scrape failed');

@@ -154,7 +154,7 @@ export interface FleetRowView {
   /** The newest scrape within two days, or null. */
   heartbeat: { time: string; up: boolean; error: string | null } | null;
   /** The figures of the newest successful scrape (older than `heartbeat` when the last scrapes failed), or null. */
-  figures: Omit<HeartbeatView, 'up' | 'duration_seconds' | 'error'> | null;
+  figures: Omit<HeartbeatView, 'up' | 'duration_seconds' | 'error' | 'net_interfaces' | 'container_figures'> | null;
 }
 
 /**

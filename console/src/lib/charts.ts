@@ -35,3 +35,18 @@ export function withGaps(
   }
   return [t, ...out];
 }
+
+/**
+ * Line colours for charts of several figures (Okabe and Ito's palette, told
+ * apart with colour blindness, readable on the light and the dark theme).
+ */
+export const LINE_COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#999999'] as const;
+
+/** A per-name series (db's namedSeries) as chart lines: value `k` of each name, labelled by name (and `suffix`). */
+export function namedLines(
+  series: Readonly<Record<string, readonly (readonly (number | null)[])[]>>,
+  k: number,
+  suffix = '',
+): { label: string; values: readonly (number | null)[] }[] {
+  return Object.entries(series).map(([name, cols]) => ({ label: suffix ? `${name} ${suffix}` : name, values: cols[k] ?? [] }));
+}

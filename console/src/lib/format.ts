@@ -32,3 +32,16 @@ export function formatAge(time: Date | string | null | undefined, now: number): 
   if (!time) return 'never';
   return `${formatDuration((now - new Date(time).getTime()) / 1000)} ago`;
 }
+
+/** A rate of bytes per second in IEC units: `1.50 MiB/s`; `—` when unknown. */
+export function formatByteRate(bytesPerSecond: number | null | undefined): string {
+  const b = formatBytes(bytesPerSecond);
+  return b === '—' ? b : `${b}/s`;
+}
+
+/** A plain figure with the digits that matter at its size (`0.25`, `12.5`, `340`) and a unit; `—` when unknown. */
+export function formatFigure(v: number | null | undefined, unit = ''): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  return `${v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2)}${unit}`;
+}

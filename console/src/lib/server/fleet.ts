@@ -39,6 +39,13 @@ export function fleetRowView({ target: t, heartbeat: h, figures: f }: FleetEntry
       load1: f.load1,
       uptime_seconds: f.uptime_seconds,
       pty_sessions: f.pty_sessions,
+      net_receive_bytes_per_second: f.net_receive_bytes_per_second,
+      net_transmit_bytes_per_second: f.net_transmit_bytes_per_second,
+      disk_read_bytes_per_second: f.disk_read_bytes_per_second,
+      disk_written_bytes_per_second: f.disk_written_bytes_per_second,
+      disk_reads_per_second: f.disk_reads_per_second,
+      disk_writes_per_second: f.disk_writes_per_second,
+      temperature_celsius: f.temperature_celsius,
     },
   };
 }

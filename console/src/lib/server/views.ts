@@ -25,6 +25,15 @@ export function heartbeatView(h: Heartbeat): HeartbeatView {
     load1: h.load1,
     uptime_seconds: h.uptime_seconds,
     pty_sessions: h.pty_sessions,
+    net_receive_bytes_per_second: h.net_receive_bytes_per_second,
+    net_transmit_bytes_per_second: h.net_transmit_bytes_per_second,
+    net_interfaces: h.net_interfaces,
+    disk_read_bytes_per_second: h.disk_read_bytes_per_second,
+    disk_written_bytes_per_second: h.disk_written_bytes_per_second,
+    disk_reads_per_second: h.disk_reads_per_second,
+    disk_writes_per_second: h.disk_writes_per_second,
+    temperature_celsius: h.temperature_celsius,
+    container_figures: h.container_figures,
   };
 }
 

@@ -1,5 +1,5 @@
 import { error, fail } from '@sveltejs/kit';
-import { figureSeries, getInventory, roleAtLeast, setPaused, writeAudit } from '@vigil/db';
+import { figureSeries, getInventory, namedSeries, roleAtLeast, setPaused, writeAudit } from '@vigil/db';
 import { CHART_RANGES, chartRange } from '$lib/charts';
 import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
@@ -16,16 +16,24 @@ function hostId(raw: string): number {
   return id;
 }
 
-/** The host, its charts over `?range=` (1h (default), 24h, 7d, 30d), its availability, its containers and services, its events. */
+/**
+ * The host, its charts over `?range=` (1h (default), 24h, 7d, 30d): the host's
+ * figures, up to 8 interfaces and 12 containers (by name); its availability,
+ * its containers and services, its events.
+ */
 export const load: PageServerLoad = async ({ params, locals, url }) => {
   const id = hostId(params.id);
   const db = await getDb();
   const range = chartRange(url.searchParams.get('range'));
   const { seconds, step } = CHART_RANGES[range];
   const now = Date.now();
-  const [host, series, inventory] = await Promise.all([
+  const from = new Date(now - seconds * 1000);
+  const to = new Date(now);
+  const [host, series, interfaces, containers, inventory] = await Promise.all([
     loadHost(db, id),
-    figureSeries(db, id, new Date(now - seconds * 1000), new Date(now), step),
+    figureSeries(db, id, from, to, step),
+    namedSeries(db, 'interfaces', id, from, to, step, 8),
+    namedSeries(db, 'containers', id, from, to, step, 12),
     getInventory(db, id),
   ]);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
@@ -37,6 +45,8 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     /** The charts' range, Unix seconds. */
     window: { from: now / 1000 - seconds, to: now / 1000 },
     series,
+    interfaces,
+    containers,
     inventory: inventoryView(inventory),
     uptime,
     serverTime: now,
