@@ -174,6 +174,8 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     { method: 'GET', label: '/api/v1/targets', path: () => '/api/v1/targets', least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id', path: () => `/api/v1/targets/${targetId}`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/heartbeats', path: () => `/api/v1/targets/${targetId}/heartbeats`, least: 'viewer' },
+    { method: 'GET', label: '/api/v1/targets/:id/interfaces', path: () => `/api/v1/targets/${targetId}/interfaces`, least: 'viewer' },
+    { method: 'GET', label: '/api/v1/targets/:id/containers', path: () => `/api/v1/targets/${targetId}/containers`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/events', path: () => `/api/v1/targets/${targetId}/events`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets/:id/inventory', path: () => `/api/v1/targets/${targetId}/inventory`, least: 'viewer' },
     { method: 'GET', label: '/api/v1/events', path: () => '/api/v1/events', least: 'viewer' },
@@ -479,6 +481,14 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     const series = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/heartbeats?step=60`)).json();
     expect(series.series).toMatchObject({ resolution: 'raw', stepSeconds: 60, time: [], cpu: { min: [], avg: [], max: [] } });
     expect(await get('/api/v1/targets/424242/inventory')).toBe(404);
+    // Per-interface and per-container figures take the same range; without a step, one with at most 500 buckets.
+    const named = await (
+      await call('viewer', 'GET', `/api/v1/targets/${targetId}/interfaces?from=${Math.floor(Date.now() / 1000) - 86_400}`)
+    ).json();
+    expect(named.series).toEqual({ resolution: 'raw', stepSeconds: 300, time: [], series: {} });
+    expect(await get(`/api/v1/targets/${targetId}/containers?step=0`)).toBe(400);
+    expect(await get(`/api/v1/targets/${targetId}/containers?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`)).toBe(400);
+    expect(await get('/api/v1/targets/424242/containers')).toBe(404);
     const fleet = await (await call('viewer', 'GET', '/api/v1/fleet')).json();
     expect(fleet).toMatchObject({
       type: 'snapshot',

@@ -41,6 +41,8 @@ const ROUTES: { method: string; path: string }[] = [
   { method: 'DELETE', path: '/api/v1/targets/:id' },
   { method: 'GET', path: '/api/v1/targets/:id/heartbeats' },
   { method: 'GET', path: '/api/v1/targets/:id/events' },
+  { method: 'GET', path: '/api/v1/targets/:id/interfaces' },
+  { method: 'GET', path: '/api/v1/targets/:id/containers' },
   { method: 'GET', path: '/api/v1/targets/:id/inventory' },
   { method: 'POST', path: '/api/v1/targets/:id/scrape' },
   { method: 'GET', path: '/api/v1/channels' },

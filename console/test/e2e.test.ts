@@ -4,7 +4,16 @@ import type { AddressInfo } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@vigil/core/testing';
-import { addChannel, createDb, resolveDatabaseUrl } from '@vigil/db';
+import {
+  addChannel,
+  addTarget,
+  createDb,
+  ensureHeartbeatPartitions,
+  insertHeartbeats,
+  type NewHeartbeat,
+  resolveDatabaseUrl,
+  setPaused,
+} from '@vigil/db';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser, seriousAxeViolations } from './browser.js';
@@ -34,6 +43,8 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     await vigil?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  let seededId = 0;
 
   it('shows this host up with its figures, then down without a reload when its exporter stops, with the event', async () => {
     const page = await browser.newPage();
@@ -78,6 +89,34 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     const db = await createDb(resolveDatabaseUrl(`pglite://${dir}/pgdata`), { max: 1 });
     try {
       await addChannel(db, { name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/vigil` });
+      // A host with every figure the host page charts, a heartbeat a minute over the last hour (paused: its URL answers nothing).
+      const seeded = await addTarget(db, { name: 'seeded-pi', url: 'http://127.0.0.1:9/metrics' });
+      await setPaused(db, seeded.id, true, 'e2e');
+      const rows: NewHeartbeat[] = [];
+      for (let i = 60; i >= 1; i--)
+        rows.push({
+          target_id: seeded.id,
+          time: new Date(Date.now() - i * 60_000),
+          up: true,
+          duration_seconds: 0.01,
+          error: null,
+          cpu_usage_percent: 20 + (i % 10),
+          memory_used_bytes: 2 ** 30,
+          memory_total_bytes: 2 ** 32,
+          load1: 0.5,
+          net_receive_bytes_per_second: 150_000,
+          net_transmit_bytes_per_second: 20_000,
+          net_interfaces: { eth0: [100_000, 15_000], wlan0: [50_000, 5_000] },
+          disk_read_bytes_per_second: 4096 * i,
+          disk_written_bytes_per_second: 8192,
+          disk_reads_per_second: 3,
+          disk_writes_per_second: 12,
+          temperature_celsius: 55 + (i % 5),
+          container_figures: { web: [12.5, 80 * 2 ** 20, 3000, 1000], db: [40, 300 * 2 ** 20, 500, 9000] },
+        });
+      await ensureHeartbeatPartitions(db, new Date(Date.now() - 3_600_000), 1); // the last hour may begin yesterday (UTC)
+      await insertHeartbeats(db, rows);
+      seededId = seeded.id;
     } finally {
       await db.destroy();
     }
@@ -151,13 +190,50 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     expect(Number(await page.locator('figure[data-chart="Memory"]').getAttribute('data-points'))).toBeGreaterThan(0);
     await page.locator('figure[data-chart="Memory"] canvas').waitFor();
 
+    // Every chart of a host with all the figures: network and containers one line per interface or container, each named.
+    await page.goto(`${vigil.consoleUrl}/hosts/${seededId}`);
+    for (const chart of [
+      'CPU',
+      'Network received',
+      'Network sent',
+      'Disk throughput',
+      'Disk operations',
+      'Temperature',
+      'Container CPU (% of a core)',
+      'Container memory',
+      'Container network received',
+      'Container network sent',
+    ]) {
+      const figure = page.locator(`figure[data-chart="${chart}"]`);
+      expect(Number(await figure.getAttribute('data-points')), chart).toBeGreaterThan(0);
+      await figure.locator('canvas').waitFor();
+    }
+    // 100,000 and 50,000 bytes a second.
+    expect(await page.locator('figure[data-chart="Network received"] [data-line]').allTextContents()).toEqual(['eth0 97.7 KiB/s', 'wlan0 48.8 KiB/s']);
+    expect(await page.locator('figure[data-chart="Container memory"] [data-line]').allTextContents()).toEqual([
+      'db 300 MiB',
+      'web 80.0 MiB',
+    ]);
+    expect(await page.locator('figure[data-chart="Temperature"] figcaption').textContent()).toMatch(/5\d(\.\d)? °C/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'host-charts.png'), fullPage: true });
+    // The fleet table: a cpu and a memory trend per host, from the same page load (no request per row).
+    const trendRequests: string[] = [];
+    page.on('request', (r) => trendRequests.push(r.url()));
+    await page.goto(vigil.consoleUrl);
+    const seededRow = page.locator('tr[data-target="seeded-pi"]');
+    expect(await seededRow.locator('svg[data-sparkline="CPU"]').getAttribute('aria-label')).toMatch(/^CPU over the last hour: 2\d–2\d %$/);
+    expect(await seededRow.locator('svg[data-sparkline="Memory"]').getAttribute('aria-label')).toBe('Memory over the last hour: 25–25 %');
+    expect(await row.locator('svg[data-sparkline="CPU"]').count()).toBe(1);
+    expect(trendRequests.filter((u) => u.includes('/api/')).length).toBeLessThanOrEqual(1); // the fleet stream only
+
     await expect.poll(() => received.map((b) => `${b.target.name} ${b.event.to}`), { timeout: 15_000 }).toEqual([`${os.hostname()} down`]);
     hook.close();
     await page.goto(`${vigil.consoleUrl}/events`);
-    // Filtered by kind: only pauses (none yet), then any kind again.
+    // Filtered by kind: only pauses (the seeded host's, none of this host), then any kind again.
     await page.locator('[data-filter-type]').selectOption('paused');
     await page.waitForURL(/type=paused/);
-    await expect.poll(() => page.locator('main').textContent()).toMatch(/No event matches/);
+    await expect.poll(() => page.locator('table tbody tr').allTextContents()).toEqual([expect.stringMatching(/seeded-pi.*paused by e2e/s)]);
     await page.locator('[data-filter-type]').selectOption('');
     await page.waitForURL((u) => !u.search.includes('type='));
     const upRow = page.locator('table tbody tr', { hasText: 'unknown → up' });

@@ -5,6 +5,7 @@ import {
   type Database,
   ensureHeartbeatPartitions,
   figureSeries,
+  fleetTrends,
   getInventory,
   insertHeartbeats,
   type NewHeartbeat,
@@ -221,6 +222,22 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     close(bucket(s, 0), expected(start + 2 * HOUR, start + 3 * HOUR));
     close(bucket(s, 1), expected(start + 3 * HOUR, start + 4 * HOUR));
     expect(await db.selectFrom('heartbeats_hourly').select('hour').where('target_id', '=', a).execute()).toHaveLength(4);
+  });
+
+  it("gives each target's cpu and memory trend in one query, a bucket per slice of the window", async () => {
+    // Target a's heartbeats every 15 min from start: over 3 h in 12 buckets of 15 min, one heartbeat each but the failed one.
+    const trends = await fleetTrends(db, new Date(start + 3 * HOUR), 12, 900);
+    const t = trends.get(a)!;
+    const inWindow = rows.filter((r) => r.target_id === a && +r.time >= start && +r.time < start + 3 * HOUR);
+    for (let i = 0; i < 12; i++) {
+      const r = inWindow.filter((h) => +h.time >= start + i * 15 * MIN && +h.time < start + (i + 1) * 15 * MIN && h.up);
+      const want = stats(r.map((h) => pct(h).cpu))[1];
+      expect(t.cpu[i]).toBe(want === null ? null : Math.round(want * 10) / 10);
+    }
+    expect(t.cpu[5]).toBeNull(); // the failed scrape
+    expect(t.memory[0]).toBeCloseTo((2 ** 28 / 2 ** 32) * 100, 1);
+    expect(trends.get(b)!.cpu.filter((v) => v !== null)).toEqual([99]);
+    expect((await fleetTrends(db, new Date(start - HOUR))).size).toBe(0);
   });
 
   it('prunes rollups past their retention', async () => {

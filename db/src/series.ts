@@ -333,3 +333,40 @@ export async function namedSeries(
   }
   return { resolution: hourly ? 'hourly' : 'raw', stepSeconds, time: times, series };
 }
+
+/** A target's recent cpu and memory (percent), oldest bucket first; null where a bucket had no successful scrape. */
+export interface Trend {
+  cpu: (number | null)[];
+  memory: (number | null)[];
+}
+
+/**
+ * Every target's cpu and memory trend over the `buckets` × `bucketSeconds`
+ * before `now` (default an hour in 12 buckets of 5 minutes): the average of its
+ * successful heartbeats per bucket, for the fleet table's sparklines. One
+ * query for the whole fleet; targets with no heartbeat in the window are left out.
+ */
+export async function fleetTrends(
+  db: Kysely<Database>,
+  now: Date = new Date(),
+  buckets = 12,
+  bucketSeconds = 300,
+): Promise<Map<number, Trend>> {
+  const from = new Date(now.getTime() - buckets * bucketSeconds * 1000);
+  const { rows } = await sql<{ target_id: number; b: number; cpu: number | null; memory: number | null }>`
+    select target_id, floor(extract(epoch from time - ${from}::timestamptz) / ${bucketSeconds})::int as b,
+      avg(cpu_usage_percent) as cpu,
+      avg(memory_used_bytes / nullif(memory_total_bytes, 0) * 100) as memory
+    from heartbeats
+    where time >= ${from} and time < ${now} and up
+    group by 1, 2`.execute(db);
+  const out = new Map<number, Trend>();
+  for (const r of rows) {
+    if (r.b < 0 || r.b >= buckets) continue;
+    let t = out.get(r.target_id);
+    if (!t) out.set(r.target_id, (t = { cpu: new Array(buckets).fill(null), memory: new Array(buckets).fill(null) }));
+    t.cpu[r.b] = r.cpu === null ? null : Math.round(Number(r.cpu) * 10) / 10;
+    t.memory[r.b] = r.memory === null ? null : Math.round(Number(r.memory) * 10) / 10;
+  }
+  return out;
+}

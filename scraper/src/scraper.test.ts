@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@vigil/core/log';
 import { closedPort, fixtureTree, httpServer, until } from '@vigil/core/testing';
@@ -121,6 +122,50 @@ describe.each(testDatabases())('scraper on $name', (engine) => {
     await scraper.writer.flush();
     const [second] = await recentHeartbeats(db, good.id, 1);
     expect(second?.cpu_usage_percent).toBeNull(); // the fixture's counters do not move: Δtotal = 0
+  });
+
+  it("rates between scrapes from a real exporter: the host's network and disk traffic, per interface too", async () => {
+    // The exporter reads a copy of the fixture's /proc, whose counters this test moves by known amounts.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-rates-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    cpSync(FIXTURE_PROC, dir, { recursive: true });
+    const netDev = readFileSync(path.join(dir, 'net/dev'), 'utf8');
+    const diskstats = readFileSync(path.join(dir, 'diskstats'), 'utf8');
+    const exporter = await exporterOn(0, { VIGIL_PROC: dir });
+    cleanup.push(exporter.close);
+    const t = await addTarget(db, { name: 'moving', url: `${exporter.url}/metrics` });
+    const scraper = new Scraper(db, options, silent);
+    const start = Date.now();
+    await scraper.scrapeOnce(t, new Date(start));
+    // 15 s later: eth0 received 1.5 MB and sent 30 kB; lo moved too, and is not the host's traffic.
+    writeFileSync(
+      path.join(dir, 'net/dev'),
+      netDev
+        .replace('eth0: 503745680   16094', `eth0: ${503745680 + 1_500_000}   16094`)
+        .replace('  1057070    9485', `  ${1057070 + 30_000}    9485`)
+        .replace('lo:  166205', `lo:  ${166205 + 9_999_999}`),
+    );
+    // vda: 300 more reads of 6000 sectors (3 MB), 150 more writes of 3000 sectors.
+    writeFileSync(
+      path.join(dir, 'diskstats'),
+      diskstats.replace(
+        'vda 124858 16648 4594266 30763 44850 53503 5846872',
+        `vda ${124858 + 300} 16648 ${4594266 + 6000} 30763 ${44850 + 150} 53503 ${5846872 + 3000}`,
+      ),
+    );
+    await scraper.scrapeOnce(t, new Date(start + 15_000));
+    await scraper.writer.flush();
+    const [first, second] = (await recentHeartbeats(db, t.id, 2)).reverse();
+    expect(first?.net_receive_bytes_per_second).toBeNull(); // a rate needs two scrapes
+    expect(second).toMatchObject({
+      net_receive_bytes_per_second: 100_000,
+      net_transmit_bytes_per_second: 2_000,
+      net_interfaces: { eth0: [100_000, 2_000] },
+      disk_read_bytes_per_second: Math.round((6000 * 512) / 15),
+      disk_written_bytes_per_second: Math.round((3000 * 512) / 15),
+      disk_reads_per_second: 20,
+      disk_writes_per_second: 10,
+    });
   });
 
   it('on its own schedule: down within 3 intervals of the exporter dying, up again when it returns, an event each', async () => {

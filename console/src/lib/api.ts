@@ -6,10 +6,10 @@
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, Inventory, ServiceInventory } from '@vigil/core/inventory';
 import type { Role, TargetState } from '@vigil/core/states';
-import type { FigureSeries } from '@vigil/db';
+import type { FigureSeries, NamedSeries } from '@vigil/db';
 
 export type { Role, TargetState } from '@vigil/core/states';
-export type { Band, FigureSeries } from '@vigil/db';
+export type { Band, FigureSeries, NamedSeries } from '@vigil/db';
 
 /** Every error: `{error: {code, message, field?}}` with the HTTP status saying the kind. */
 export interface ApiErrorBody {
@@ -125,6 +125,13 @@ export interface SeriesResponse {
   from: string;
   to: string;
   series: FigureSeries;
+}
+
+/** `GET /api/v1/targets/:id/interfaces` and `/containers`: per-name figures in buckets (db's NamedSeries). */
+export interface NamedSeriesResponse {
+  from: string;
+  to: string;
+  series: NamedSeries;
 }
 
 /** A container as the host's latest scrape showed it (bytes, percent of one core, Unix seconds). */

@@ -24,4 +24,12 @@ describe('withGaps', () => {
       [1, null],
     ]);
   });
+
+  it('takes a host scraped less often than the step as it is: a gap is 1.5 times its own spacing', () => {
+    // Every 60 s in 15 s buckets: a line; then 5 minutes without a scrape: a gap.
+    expect(withGaps([0, 60, 120, 180, 480, 540], [[1, 2, 3, 4, 5, 6]], 15)).toEqual([
+      [0, 60, 120, 180, 240, 480, 540],
+      [1, 2, 3, 4, null, 5, 6],
+    ]);
+  });
 });

@@ -17,17 +17,27 @@ export function chartRange(value: string | null, fallback: ChartRange = '1h'): C
   return value !== null && Object.hasOwn(CHART_RANGES, value) ? (value as ChartRange) : fallback;
 }
 
-/** Columns with nulls put in where buckets are missing (more than 1.5 steps apart), so a chart shows the gap instead of a line across it. */
+/**
+ * Columns with nulls put in where buckets are missing, so a chart shows the
+ * gap instead of a line across it. Missing means more than 1.5 times the
+ * usual spacing apart: the step, or the data's own median spacing when that is
+ * wider (a host scraped every minute fills one 15 s bucket in four, and that
+ * is no gap).
+ */
 export function withGaps(
   time: readonly number[],
   columns: readonly (readonly (number | null)[])[],
   step: number,
 ): [number[], ...(number | null)[][]] {
+  const spacings: number[] = [];
+  for (let i = 1; i < time.length; i++) spacings.push(time[i]! - time[i - 1]!);
+  spacings.sort((a, b) => a - b);
+  const usual = Math.max(step, spacings.length ? spacings[Math.floor(spacings.length / 2)]! : step);
   const t: number[] = [];
   const out: (number | null)[][] = columns.map(() => []);
   for (let i = 0; i < time.length; i++) {
-    if (i > 0 && time[i]! - time[i - 1]! > 1.5 * step) {
-      t.push(time[i - 1]! + step);
+    if (i > 0 && time[i]! - time[i - 1]! > 1.5 * usual) {
+      t.push(time[i - 1]! + usual);
       for (const o of out) o.push(null);
     }
     t.push(time[i]!);

@@ -59,6 +59,8 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/targets/[id]/events': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/inventory': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/uptime': { read: 'viewer', write: null },
+  '/api/v1/targets/[id]/interfaces': { read: 'viewer', write: null },
+  '/api/v1/targets/[id]/containers': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/scrape': { read: null, write: 'operator' },
   '/api/v1/targets/scrape': { read: null, write: 'operator' },
   '/api/v1/channels': { read: 'viewer', write: 'admin' },
