@@ -113,6 +113,7 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
           disk_writes_per_second: 12,
           temperature_celsius: 55 + (i % 5),
           container_figures: { web: [12.5, 80 * 2 ** 20, 3000, 1000], db: [40, 300 * 2 ** 20, 500, 9000] },
+          probe_results: { 'https://pi.home': i % 4 === 0 ? 0 : 1 },
         });
       await ensureHeartbeatPartitions(db, new Date(Date.now() - 3_600_000), 1); // the last hour may begin yesterday (UTC)
       await insertHeartbeats(db, rows);
@@ -209,12 +210,20 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
       await figure.locator('canvas').waitFor();
     }
     // 100,000 and 50,000 bytes a second.
-    expect(await page.locator('figure[data-chart="Network received"] [data-line]').allTextContents()).toEqual(['eth0 97.7 KiB/s', 'wlan0 48.8 KiB/s']);
+    expect(await page.locator('figure[data-chart="Network received"] [data-line]').allTextContents()).toEqual([
+      'eth0 97.7 KiB/s',
+      'wlan0 48.8 KiB/s',
+    ]);
     expect(await page.locator('figure[data-chart="Container memory"] [data-line]').allTextContents()).toEqual([
       'db 300 MiB',
       'web 80.0 MiB',
     ]);
     expect(await page.locator('figure[data-chart="Temperature"] figcaption').textContent()).toMatch(/5\d(\.\d)? °C/);
+    // Its probe's availability from its results: 45 of 60 succeeded (every fourth failed).
+    const probe = page.locator('[data-probe-uptime] tr[data-probe="https://pi.home"]');
+    expect(await probe.locator('[data-window="24h"]').textContent()).toBe('75.00 %');
+    expect(await probe.locator('li[data-day]').count()).toBe(90);
+    expect(await probe.locator('li[data-day]').last().getAttribute('class')).toMatch(/bad/);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'host-charts.png'), fullPage: true });
     // The fleet table: a cpu and a memory trend per host, from the same page load (no request per row).

@@ -39,6 +39,8 @@ export interface HeartbeatFigures {
   temperature_celsius: number | null;
   /** Per container name: [cpu % of one core, memory working set bytes, receive bytes/s, transmit bytes/s], null where unknown. */
   container_figures: Record<string, [number | null, number | null, number | null, number | null]> | null;
+  /** Per probed service: 1 when its probe succeeded (`probe_success`), 0 when it failed; null without probes. */
+  probe_results: Record<string, 0 | 1> | null;
 }
 
 /** The figures of a failed scrape: none. */
@@ -62,6 +64,7 @@ export const NO_FIGURES: Readonly<HeartbeatFigures> = Object.freeze({
   disk_writes_per_second: null,
   temperature_celsius: null,
   container_figures: null,
+  probe_results: null,
 });
 
 /**
@@ -115,6 +118,7 @@ export function deriveFigures(
       disk_writes_per_second: r.diskWritesPerSecond,
       temperature_celsius: hostTemperature(get),
       container_figures: r.containers,
+      probe_results: inventory.services.length ? Object.fromEntries(inventory.services.map((v) => [v.name, v.success ? 1 : 0])) : null,
     },
   };
 }

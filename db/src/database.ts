@@ -231,6 +231,8 @@ export interface HeartbeatHourlyTable {
   net_interfaces: Record<string, [number, number]> | null;
   /** Each container's hourly average: {name: [cpu %, memory bytes, rx, tx]}. */
   container_figures: Record<string, (number | null)[]> | null;
+  /** Each probe's hour: {service: [successes, results]}. */
+  probe_results: Record<string, [number, number]> | null;
 }
 
 /** `scrapers`: one row per running scraper replica; `last_seen` is the database's clock at its latest membership heartbeat. */
@@ -349,12 +351,14 @@ export const HEARTBEAT_COLUMNS = [
   'disk_writes_per_second',
   'temperature_celsius',
   'container_figures',
+  'probe_results',
 ] as const satisfies readonly (keyof HeartbeatTable)[];
 
 /** The per-name figures of a heartbeat (JSON, per interface and per container): left out where only the host's figures are shown. */
-export type NamedHeartbeatFigures = 'net_interfaces' | 'container_figures';
+export type NamedHeartbeatFigures = 'net_interfaces' | 'container_figures' | 'probe_results';
 
 /** {@link HEARTBEAT_COLUMNS} but the per-name JSON figures: what a fleet view reads for each target. */
 export const SCALAR_HEARTBEAT_COLUMNS = HEARTBEAT_COLUMNS.filter(
-  (c): c is Exclude<(typeof HEARTBEAT_COLUMNS)[number], NamedHeartbeatFigures> => c !== 'net_interfaces' && c !== 'container_figures',
+  (c): c is Exclude<(typeof HEARTBEAT_COLUMNS)[number], NamedHeartbeatFigures> =>
+    c !== 'net_interfaces' && c !== 'container_figures' && c !== 'probe_results',
 );

@@ -10,6 +10,7 @@ import {
   insertHeartbeats,
   type NewHeartbeat,
   namedSeries,
+  probeHistory,
   pruneRollups,
   removeTargetById,
   rollupHeartbeats,
@@ -61,6 +62,7 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
         temperature_celsius: down ? null : 40 + (i % 5),
         net_interfaces: down ? null : { eth0: [100 * i, 10 * i], ...(i % 2 === 0 ? { wlan0: [1, 2] } : {}) },
         container_figures: down ? null : { web: [i, 1000, 5 * i, null] },
+        probe_results: down ? null : { https: i % 4 === 0 ? 0 : 1, ...(i >= 6 ? { dns: 1 as const } : {}) },
       });
     }
     rows.push({ target_id: b, time: new Date(start + 20 * MIN), up: true, duration_seconds: 0.02, error: null, cpu_usage_percent: 99 });
@@ -152,6 +154,37 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
     expect(none).toEqual({ resolution: 'raw', stepSeconds: 600, time: [], series: {} });
   });
 
+  /** What probeHistory should say at `now`, counted here from the rows written. */
+  const expectedProbes = (now: number) => {
+    const out = new Map<string, { last24h: { ok: number; total: number }; days: Map<string, { ok: number; total: number }> }>();
+    for (const r of rows) {
+      if (r.target_id !== a || !r.probe_results || +r.time >= now) continue;
+      for (const [name, v] of Object.entries(r.probe_results)) {
+        let p = out.get(name);
+        if (!p) out.set(name, (p = { last24h: { ok: 0, total: 0 }, days: new Map() }));
+        const day = new Date(r.time).toISOString().slice(0, 10);
+        const d = p.days.get(day) ?? { ok: 0, total: 0 };
+        d.ok += v;
+        d.total += 1;
+        p.days.set(day, d);
+        p.last24h.ok += v;
+        p.last24h.total += 1;
+      }
+    }
+    return [...out.entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([name, p]) => ({ name, last24h: p.last24h, days: [...p.days.entries()].sort().map(([day, c]) => ({ day, ...c })) }));
+  };
+
+  it("counts each probe's results per day and over the last 24 hours, from heartbeats", async () => {
+    const h = await probeHistory(db, a, new Date(start + 3 * HOUR));
+    expect(h.map((p) => p.name)).toEqual(['dns', 'https']);
+    expect(h).toEqual(expectedProbes(start + 3 * HOUR));
+    // https failed at i = 0, 4, 8 of the 11 results (i = 5 was a failed scrape: no result either way).
+    expect(h[1]!.last24h).toEqual({ ok: 8, total: 11 });
+    expect(await probeHistory(db, b, new Date(start + 3 * HOUR))).toEqual([]);
+  });
+
   it('rolls up completed hours, and serves whole-hour steps from them', async () => {
     const r = await rollupHeartbeats(db, new Date(start + 3 * HOUR + 10 * MIN));
     expect(r.rows).toBe(4); // a: three hours; b: one
@@ -179,6 +212,15 @@ describe.each(testDatabases())('rollups, figure series and inventories on $name'
         9,
       );
     expect(c.series.web![3]).toEqual([null, null, null]);
+    // Probe counts read from the rollups give what the heartbeats gave.
+    expect(await probeHistory(db, a, new Date(start + 3 * HOUR))).toEqual(expectedProbes(start + 3 * HOUR));
+    const rolledProbes = await db
+      .selectFrom('heartbeats_hourly')
+      .select('probe_results')
+      .where('target_id', '=', a)
+      .orderBy('hour')
+      .execute();
+    expect(rolledProbes[0]!.probe_results).toEqual({ https: [3, 4] });
   });
 
   it('reaches now: the hours not rolled yet come from heartbeats in the same query', async () => {

@@ -124,6 +124,22 @@ async function rollupNamed(db: Kysely<Database>, kind: NamedKind, from: Date, to
     where r.target_id = x.target_id and r.hour = x.hour`.execute(db);
 }
 
+/** Fills the hourly rows' per-probe counts (`probe_results`: {service: [successes, results]}) for the hours in [from, to). */
+async function rollupProbes(db: Kysely<Database>, from: Date, to: Date): Promise<void> {
+  await sql`
+    update heartbeats_hourly r set probe_results = x.j
+    from (
+      select target_id, hour, jsonb_object_agg(name, jsonb_build_array(ok, n)) as j
+      from (
+        select h.target_id, ${bin(3600, sql`h.time`)} as hour, e.key as name, sum((e.value)::int)::int as ok, count(*)::int as n
+        from heartbeats h, jsonb_each(h.probe_results) e
+        where h.time >= ${from} and h.time < ${to} and h.probe_results is not null
+        group by 1, 2, 3
+      ) s group by 1, 2
+    ) x
+    where r.target_id = x.target_id and r.hour = x.hour`.execute(db);
+}
+
 /** `date_bin` on UTC boundaries, whatever the session's time zone. */
 const bin = (stepSeconds: number, column: RawBuilder<unknown>) =>
   sql`date_bin(make_interval(secs => ${stepSeconds}), ${column}, timestamptz '2000-01-01 00:00:00+00')`;
@@ -165,6 +181,7 @@ export async function rollupHeartbeats(
       group by 1, 2
       on conflict (target_id, hour) do update set ${updates}`.execute(db);
     for (const kind of Object.keys(NAMED) as NamedKind[]) await rollupNamed(db, kind, from, to);
+    await rollupProbes(db, from, to);
     const n = Number(r.numAffectedRows ?? 0);
     rows += n;
     onProgress?.({ from, to, rows: n });
@@ -369,4 +386,59 @@ export async function fleetTrends(
     t.memory[r.b] = r.memory === null ? null : Math.round(Number(r.memory) * 10) / 10;
   }
   return out;
+}
+
+/** A probe's successes and results over a span. */
+export interface ProbeCount {
+  ok: number;
+  total: number;
+}
+
+/** One probed service's results over the last `days` UTC days. */
+export interface ProbeHistory {
+  name: string;
+  /** The 24 hours before now (by whole hours). */
+  last24h: ProbeCount;
+  /** Per UTC day (`YYYY-MM-DD`), oldest first; days without results are left out. */
+  days: (ProbeCount & { day: string })[];
+}
+
+/**
+ * Each probed service's results of a target (`probe_success` per scrape,
+ * kept in heartbeats' `probe_results`): successes and results per UTC day for
+ * the `days` days up to `now`, and over the last 24 hours; from the hourly
+ * rollups, and the heartbeats after the newest rolled hour. A scrape that
+ * failed, a pause, a stop or a database outage gives no result, so it counts
+ * neither way. One query. Names sorted.
+ */
+export async function probeHistory(db: Kysely<Database>, targetId: number, now: Date = new Date(), days = 90): Promise<ProbeHistory[]> {
+  const DAY = 86_400_000;
+  const since = new Date(Math.floor(now.getTime() / DAY) * DAY - (days - 1) * DAY);
+  const dayAgo = new Date(now.getTime() - DAY);
+  const { rows } = await sql<{ name: string; day: string; ok: number; total: number; ok24: number | null; total24: number | null }>`
+    with rolled as (
+      select hour, probe_results as j from heartbeats_hourly where target_id = ${targetId} and hour >= ${since} and hour < ${now}
+    ), parts as (
+      select r.hour, e.key as name, (e.value->>0)::int as ok, (e.value->>1)::int as n
+      from rolled r, jsonb_each(r.j) e where r.j is not null
+      union all
+      select ${bin(3600, sql`h.time`)}, e.key, sum((e.value)::int)::int, count(*)::int
+      from heartbeats h, jsonb_each(h.probe_results) e
+      where h.target_id = ${targetId} and h.probe_results is not null and h.time < ${now}
+        and h.time >= greatest(${since}::timestamptz, coalesce((select max(hour) from rolled) + interval '1 hour', ${since}::timestamptz))
+      group by 1, 2
+    )
+    select name, to_char(${bin(86_400, sql`hour`)} at time zone 'UTC', 'YYYY-MM-DD') as day,
+      sum(ok)::int as ok, sum(n)::int as total,
+      sum(ok) filter (where hour >= ${dayAgo})::int as ok24, sum(n) filter (where hour >= ${dayAgo})::int as total24
+    from parts group by 1, 2 order by 1, 2`.execute(db);
+  const out = new Map<string, ProbeHistory>();
+  for (const r of rows) {
+    let p = out.get(r.name);
+    if (!p) out.set(r.name, (p = { name: r.name, last24h: { ok: 0, total: 0 }, days: [] }));
+    p.days.push({ day: r.day, ok: r.ok, total: r.total });
+    p.last24h.ok += r.ok24 ?? 0;
+    p.last24h.total += r.total24 ?? 0;
+  }
+  return [...out.values()];
 }

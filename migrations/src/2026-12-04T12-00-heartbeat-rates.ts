@@ -18,19 +18,23 @@ const ROLLUP_NAMES = ['net_rx', 'net_tx', 'disk_read', 'disk_write', 'disk_reads
  * More of the host per heartbeat: network and disk rates (bytes and
  * operations per second since the previous scrape), the temperature, and two
  * JSON figures, per interface (`net_interfaces`: {device: [rx, tx]}) and per
- * container (`container_figures`: {name: [cpu %, memory bytes, rx, tx]}). The
- * hourly rollups gain the same, averaged. Expand only: every column is
- * nullable and the previous version's writes leave them null.
+ * container (`container_figures`: {name: [cpu %, memory bytes, rx, tx]}); and
+ * each probe's result (`probe_results`: {service: 1 | 0}), for its
+ * availability. The hourly rollups gain the same, averaged, and per probe
+ * [successes, results]. Expand only: every column is nullable and the
+ * previous version's writes leave them null.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql
     .raw(
-      `alter table heartbeats ${[...RATE_COLUMNS.map((c) => `add column ${c} double precision`), 'add column net_interfaces jsonb', 'add column container_figures jsonb'].join(', ')}`,
+      `alter table heartbeats ${[...RATE_COLUMNS.map((c) => `add column ${c} double precision`), 'add column net_interfaces jsonb', 'add column container_figures jsonb', 'add column probe_results jsonb'].join(', ')}`,
     )
     .execute(db);
   const stats = ROLLUP_NAMES.flatMap((n) => ['min', 'avg', 'max'].map((s) => `add column ${n}_${s} double precision`));
   await sql
-    .raw(`alter table heartbeats_hourly ${[...stats, 'add column net_interfaces jsonb', 'add column container_figures jsonb'].join(', ')}`)
+    .raw(
+      `alter table heartbeats_hourly ${[...stats, 'add column net_interfaces jsonb', 'add column container_figures jsonb', 'add column probe_results jsonb'].join(', ')}`,
+    )
     .execute(db);
 }
 
@@ -40,6 +44,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     .raw(`alter table heartbeats_hourly ${[...stats, 'drop column net_interfaces', 'drop column container_figures'].join(', ')}`)
     .execute(db);
   await sql
-    .raw(`alter table heartbeats ${[...RATE_COLUMNS, 'net_interfaces', 'container_figures'].map((c) => `drop column ${c}`).join(', ')}`)
+    .raw(
+      `alter table heartbeats ${[...RATE_COLUMNS, 'net_interfaces', 'container_figures', 'probe_results'].map((c) => `drop column ${c}`).join(', ')}`,
+    )
     .execute(db);
 }

@@ -161,7 +161,7 @@ export interface FleetRowView {
   /** The newest scrape within two days, or null. */
   heartbeat: { time: string; up: boolean; error: string | null } | null;
   /** The figures of the newest successful scrape (older than `heartbeat` when the last scrapes failed), or null. */
-  figures: Omit<HeartbeatView, 'up' | 'duration_seconds' | 'error' | 'net_interfaces' | 'container_figures'> | null;
+  figures: Omit<HeartbeatView, 'up' | 'duration_seconds' | 'error' | 'net_interfaces' | 'container_figures' | 'probe_results'> | null;
 }
 
 /**
@@ -249,6 +249,25 @@ export interface TerminalSessionView {
 export interface UptimeView {
   windows: Record<'24h' | '7d' | '30d' | '90d', UptimeFigures>;
   days: (UptimeFigures & { day: string })[];
+}
+
+/** Successes over results of one probe, and their ratio (null without results). */
+export interface ProbeFigures {
+  ok: number;
+  total: number;
+  availability: number | null;
+}
+
+/** A probed service's availability: its results' success ratio over 24 h, 7 d, 30 d, 90 d and per UTC day for 90 days. */
+export interface ProbeUptimeView {
+  name: string;
+  windows: Record<'24h' | '7d' | '30d' | '90d', ProbeFigures>;
+  days: (ProbeFigures & { day: string })[];
+}
+
+/** `GET /api/v1/targets/:id/uptime`: the host's availability and each probe's. */
+export interface TargetUptimeResponse extends UptimeView {
+  probes: ProbeUptimeView[];
 }
 
 /** Seconds in each state, and the availability. */

@@ -1,7 +1,7 @@
-import { addTarget, applyTransitions, setPaused } from '@vigil/db';
+import { addTarget, applyTransitions, ensureHeartbeatPartitions, insertHeartbeats, type NewHeartbeat, setPaused } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
-import { targetUptime } from './uptime';
+import { probeUptime, targetUptime } from './uptime';
 
 describe.each(testDatabases())('a target’s availability from its events on $name', (engine) => {
   it('counts up over up and down from the transitions, leaves a pause out, and gives 90 days of bars', async () => {
@@ -46,6 +46,41 @@ describe.each(testDatabases())('a target’s availability from its events on $na
       expect(u.days).toHaveLength(90);
       expect(u.days.at(-1)!.day).toBe(new Date(now).toISOString().slice(0, 10));
       expect(u.days.slice(0, 80).every((d) => d.availability === null)).toBe(true);
+    } finally {
+      await drop();
+    }
+  });
+
+  it("gives each probe's availability from its results: windows by whole days, a bar a day, failed scrapes left out", async () => {
+    const { db, drop } = await engine.open();
+    try {
+      const DAY = 86_400_000;
+      const now = Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000; // noon today, UTC
+      const t = await addTarget(db, { name: 'probed', url: 'http://probed/metrics' });
+      await ensureHeartbeatPartitions(db, new Date(now - 10 * DAY), 11);
+      const rows: NewHeartbeat[] = [];
+      const beat = (at: number, probes: Record<string, 0 | 1> | null, up = true) =>
+        rows.push({ target_id: t.id, time: new Date(at), up, duration_seconds: 0.01, error: up ? null : 'refused', probe_results: probes });
+      // Ten days ago: 4 results, 3 good. Two days ago: 2 of 2. Today, 2 h ago: 1 of 2, and a failed scrape (no result).
+      for (let i = 0; i < 4; i++) beat(now - 10 * DAY + i * 60_000, { api: i === 0 ? 0 : 1 });
+      beat(now - 2 * DAY, { api: 1, dns: 1 });
+      beat(now - 2 * DAY + 60_000, { api: 1, dns: 0 });
+      beat(now - 2 * 3_600_000, { api: 1 });
+      beat(now - 2 * 3_600_000 + 60_000, { api: 0 });
+      beat(now - 3_600_000, null, false);
+      await insertHeartbeats(db, rows);
+
+      const [api, dns] = await probeUptime(db, t.id, now);
+      expect(api!.name).toBe('api');
+      expect(api!.windows['24h']).toEqual({ ok: 1, total: 2, availability: 0.5 });
+      expect(api!.windows['7d']).toEqual({ ok: 3, total: 4, availability: 0.75 });
+      expect(api!.windows['90d']).toEqual({ ok: 6, total: 8, availability: 0.75 });
+      expect(api!.days).toHaveLength(90);
+      expect(api!.days.at(-1)).toEqual({ day: new Date(now).toISOString().slice(0, 10), ok: 1, total: 2, availability: 0.5 });
+      expect(api!.days.at(-11)).toMatchObject({ ok: 3, total: 4 });
+      expect(api!.days.filter((d) => d.availability === null)).toHaveLength(87);
+      expect(dns!.windows['24h']).toEqual({ ok: 0, total: 0, availability: null });
+      expect(dns!.windows['7d'].availability).toBe(0.5);
     } finally {
       await drop();
     }

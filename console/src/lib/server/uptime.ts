@@ -1,6 +1,6 @@
-import { type Database, type StateEvent, stateHistory, type Target } from '@vigil/db';
+import { type Database, probeHistory, type StateEvent, stateHistory, type Target } from '@vigil/db';
 import type { Kysely } from 'kysely';
-import type { UptimeView } from '$lib/api';
+import type { ProbeFigures, ProbeUptimeView, UptimeView } from '$lib/api';
 import { type StateChange, UPTIME_WINDOWS, type UptimeState, type UptimeWindow, uptimeDays, uptimeIn } from '$lib/uptime';
 
 /** The longest window (90 days), and the days of the strip. */
@@ -30,4 +30,37 @@ export async function targetUptime(db: Kysely<Database>, target: Pick<Target, 'i
     ]),
   ) as UptimeView['windows'];
   return { windows, days: uptimeDays(initial, list, now, DAYS, created) };
+}
+
+const figures = (ok: number, total: number): ProbeFigures => ({ ok, total, availability: total > 0 ? ok / total : null });
+
+/**
+ * Each probed service's availability on a target: successful results over
+ * results (one per successful scrape, from db's probeHistory) in the last
+ * 24 hours, the last 7, 30 and 90 UTC days (today included), and per day for
+ * 90 days, oldest first. Scrapes that failed, pauses, stops and database
+ * outages give no result and count neither way.
+ */
+export async function probeUptime(db: Kysely<Database>, targetId: number, now = Date.now()): Promise<ProbeUptimeView[]> {
+  const DAY = 86_400_000;
+  const today = Math.floor(now / DAY) * DAY;
+  const dayKeys = Array.from({ length: DAYS }, (_, i) => new Date(today - (DAYS - 1 - i) * DAY).toISOString().slice(0, 10));
+  return (await probeHistory(db, targetId, new Date(now), DAYS)).map((p) => {
+    const byDay = new Map(p.days.map((d) => [d.day, d]));
+    const days = dayKeys.map((day) => ({ day, ...figures(byDay.get(day)?.ok ?? 0, byDay.get(day)?.total ?? 0) }));
+    const lastDays = (n: number) => {
+      let ok = 0;
+      let total = 0;
+      for (const d of days.slice(-n)) {
+        ok += d.ok;
+        total += d.total;
+      }
+      return figures(ok, total);
+    };
+    return {
+      name: p.name,
+      windows: { '24h': figures(p.last24h.ok, p.last24h.total), '7d': lastDays(7), '30d': lastDays(30), '90d': lastDays(90) },
+      days,
+    };
+  });
 }

@@ -34,6 +34,7 @@ export function heartbeatView(h: Heartbeat): HeartbeatView {
     disk_writes_per_second: h.disk_writes_per_second,
     temperature_celsius: h.temperature_celsius,
     container_figures: h.container_figures,
+    probe_results: h.probe_results,
   };
 }
 

@@ -5,7 +5,7 @@ import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { loadHost } from '$lib/server/fleet';
-import { targetUptime } from '$lib/server/uptime';
+import { probeUptime, targetUptime } from '$lib/server/uptime';
 import { inventoryView } from '$lib/server/views';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -37,7 +37,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     getInventory(db, id),
   ]);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
-  const uptime = await targetUptime(db, host.target, now);
+  const [uptime, probes] = await Promise.all([targetUptime(db, host.target, now), probeUptime(db, id, now)]);
   const role = locals.principal?.user.role;
   return {
     ...host,
@@ -49,6 +49,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     containers,
     inventory: inventoryView(inventory),
     uptime,
+    probes,
     serverTime: now,
     canOperate: role !== undefined && roleAtLeast(role, 'operator'),
     canTerminal: role !== undefined && roleAtLeast(role, 'developer'),
