@@ -112,6 +112,32 @@ export interface SessionTable {
   expires_at: ColumnType<Date, Date | string, Date | string>;
   client_address: string | null;
   user_agent: string | null;
+  /** The password was right; the second factor (a TOTP or recovery code) is still to come. Such a session signs in nobody. */
+  second_factor_pending: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+/** `user_totp`: a user's TOTP (RFC 6238) secret, base32; `pending_secret` while it is being set up; `last_step` the last 30 s step accepted. */
+export interface UserTotpTable {
+  user_id: number;
+  secret: string | null;
+  pending_secret: string | null;
+  enabled_at: Date | null;
+  last_step: ColumnType<string | null, number | string | null, number | string | null>;
+}
+
+/** `recovery_codes`: single-use codes for a user who lost their authenticator, stored as SHA-256. */
+export interface RecoveryCodeTable {
+  user_id: number;
+  code_hash: string;
+  created_at: CreatedAt;
+  used_at: Date | null;
+}
+
+/** `settings`: console-wide settings an admin changes, by key. */
+export interface SettingTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 /** `api_keys`: a key acts as its user, with that user's role; only its SHA-256 and a display prefix are kept. */
@@ -287,6 +313,9 @@ export interface Database {
   scrapers: ScraperTable;
   login_failures: LoginFailureTable;
   status_pages: StatusPageTable;
+  user_totp: UserTotpTable;
+  recovery_codes: RecoveryCodeTable;
+  settings: SettingTable;
 }
 
 export type Target = Selectable<TargetTable>;

@@ -18,4 +18,5 @@ export * from './sessions.js';
 export * from './status-pages.js';
 export * from './targets.js';
 export * from './terminals.js';
+export * from './two-factor.js';
 export * from './users.js';

@@ -26,7 +26,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = { maxAgeSeconds: 7 * 86_400
 export async function createSession(
   db: Kysely<Database>,
   userId: number,
-  meta: { clientAddress?: string | null; userAgent?: string | null } = {},
+  meta: { clientAddress?: string | null; userAgent?: string | null; secondFactorPending?: boolean } = {},
   limits: SessionLimits = DEFAULT_SESSION_LIMITS,
 ): Promise<{ token: string; session: Session }> {
   const token = randomBytes(32).toString('base64url');
@@ -38,6 +38,7 @@ export async function createSession(
       expires_at: new Date(Date.now() + limits.maxAgeSeconds * 1000),
       client_address: meta.clientAddress ?? null,
       user_agent: meta.userAgent?.slice(0, 200) ?? null,
+      second_factor_pending: meta.secondFactorPending ?? false,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -68,6 +69,7 @@ export async function sessionUser(
       'sessions.expires_at',
       'sessions.client_address',
       'sessions.user_agent',
+      'sessions.second_factor_pending',
       'users.name',
       'users.role',
       'users.created_at as user_created_at',
@@ -102,8 +104,23 @@ export async function sessionUser(
       expires_at: row.expires_at,
       client_address: row.client_address,
       user_agent: row.user_agent,
+      second_factor_pending: row.second_factor_pending,
     },
   };
+}
+
+/**
+ * Marks a session's second factor as given: from now on it signs its user
+ * in. @returns false when the token names no session waiting for one
+ */
+export async function completeSecondFactor(db: Kysely<Database>, token: string): Promise<boolean> {
+  const r = await db
+    .updateTable('sessions')
+    .set({ second_factor_pending: false, last_seen_at: new Date() })
+    .where('id_hash', '=', secretHash(token))
+    .where('second_factor_pending', '=', true)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /** Ends a session (sign-out); nothing when the token names none. */

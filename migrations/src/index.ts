@@ -10,6 +10,7 @@ import * as m20261127 from './2026-11-27T00-00-terminal-sessions.js';
 import * as m20261204 from './2026-12-04T00-00-scraper-replicas.js';
 import * as m20261204b from './2026-12-04T06-00-status-pages.js';
 import * as m20261204c from './2026-12-04T12-00-heartbeat-rates.js';
+import * as m20261204d from './2026-12-04T18-00-two-factor.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T00-00-scraper-replicas': m20261204,
   '2026-12-04T06-00-status-pages': m20261204b,
   '2026-12-04T12-00-heartbeat-rates': m20261204c,
+  '2026-12-04T18-00-two-factor': m20261204d,
 };

@@ -33,6 +33,10 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
     await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
     await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
     await db.deleteFrom('notification_channels').execute();
+    const twoFactor = await migrateDown(db);
+    expect(twoFactor).toEqual(['2026-12-04T18-00-two-factor']);
+    await expect(sql`select second_factor_pending from sessions`.execute(db)).rejects.toThrow(/second_factor_pending/);
+    await expect(sql`select * from user_totp`.execute(db)).rejects.toThrow(/user_totp/);
     await sql`insert into heartbeats (target_id, time, up, duration_seconds, cpu_usage_percent) values (${t!.id}, now(), true, 0.1, 5)`.execute(
       db,
     );
@@ -90,6 +94,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...replicas,
       ...statusPages,
       ...rates,
+      ...twoFactor,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
