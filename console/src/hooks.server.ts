@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Handle, type HandleServerError, isHttpError, json, redirect, type ServerInit } from '@sveltejs/kit';
-import { authenticate, authorize, credentialOf, isSafeMethod, SESSION_COOKIE } from '$lib/server/auth';
+import { authenticate, authorize, credentialOf, isSafeMethod, PENDING_ROUTES, type PendingSignIn, SESSION_COOKIE } from '$lib/server/auth';
 import { consoleConfig, hostAllowed } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { firstStart } from '$lib/server/first-start';
@@ -65,10 +65,33 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   const api = event.url.pathname.startsWith('/api/');
   const credential = credentialOf(event.request.headers, event.cookies);
-  event.locals.principal = credential ? await authenticate(await getDb(), credential, session) : null;
+  event.locals.pending = null;
+  event.locals.principal = credential
+    ? await authenticate(await getDb(), credential, session, (p) => {
+        event.locals.pending = p;
+      })
+    : null;
+  const pending = event.locals.pending as PendingSignIn | null;
   // A cookie that names no live session (expired, signed out elsewhere): dropped.
-  if (credential && 'session' in credential && !event.locals.principal) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  if (credential && 'session' in credential && !event.locals.principal && !pending) event.cookies.delete(SESSION_COOKIE, { path: '/' });
   const method = event.request.method;
+  // Half signed in: only the page that completes the sign-in, and signing out.
+  if (pending && !PENDING_ROUTES[pending.stage].includes(event.route.id ?? '')) {
+    const where = pending.stage === 'verify' ? '/login/two-factor' : '/account/two-factor';
+    if (!api && isSafeMethod(method)) {
+      const next = event.url.pathname + event.url.search;
+      redirect(303, `${where}${next === '/' || pending.stage === 'enrol' ? '' : `?next=${encodeURIComponent(next)}`}`);
+    }
+    const [status, code, message] =
+      pending.stage === 'verify'
+        ? [401, 'second_factor_required', 'enter your two-factor code first (/login/two-factor)']
+        : [
+            403,
+            'two_factor_setup_required',
+            `the ${pending.user.role} role must sign in with two factors: set them up at /account/two-factor`,
+          ];
+    return secure(json({ error: { code, message } }, { status }), https);
+  }
   const decision = authorize(
     event.route.id,
     method,

@@ -76,6 +76,8 @@ export interface UserView {
   role: Role;
   created_at: string;
   password_changed_at: string;
+  /** Whether they sign in with two factors (in lists of users and a user's own view). */
+  two_factor?: boolean;
 }
 
 export interface ApiKeyView {
@@ -111,6 +113,8 @@ export interface MeView {
   name: string;
   role: Role;
   via: 'session' | 'api_key';
+  /** Whether they sign in with a TOTP code as well as the password. */
+  two_factor: boolean;
 }
 
 /** `GET /targets/:id/heartbeats` without `step`: each heartbeat in the range, oldest first. */

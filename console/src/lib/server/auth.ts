@@ -7,6 +7,7 @@
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { type Account, apiKeyUser, type Database, type Role, roleAtLeast, sessionUser } from '@vigil/db';
 import type { Kysely } from 'kysely';
+import { mustEnrol } from './two-factor';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'vigil_session';
@@ -28,7 +29,11 @@ export type Need = Role | 'public';
  */
 export const POLICY: Record<string, { read: Need | null; write: Need | null }> = {
   '/login': { read: 'public', write: 'public' },
-  '/logout': { read: null, write: 'viewer' },
+  // The second step of a sign-in, and setting up two factors: the handlers check the half-signed-in session (hooks.server.ts).
+  '/login/two-factor': { read: 'public', write: 'public' },
+  '/account/two-factor': { read: 'public', write: 'public' },
+  // Anyone may end the session their cookie names (a half-signed-in one too); the Origin check still applies.
+  '/logout': { read: null, write: 'public' },
   '/': { read: 'viewer', write: null },
   '/events': { read: 'viewer', write: null },
   '/hosts/[id]': { read: 'viewer', write: 'operator' },
@@ -106,6 +111,7 @@ export async function authenticate(
   db: Kysely<Database>,
   credential: ReturnType<typeof credentialOf>,
   limits: { maxAgeSeconds: number; idleSeconds: number },
+  onPending?: (pending: PendingSignIn) => void,
 ): Promise<Principal | null> {
   if (!credential) return null;
   if ('apiKey' in credential) {
@@ -113,8 +119,35 @@ export async function authenticate(
     return found ? { user: found.user, via: 'api_key' } : null;
   }
   const found = await sessionUser(db, credential.session, limits);
-  return found ? { user: found.user, via: 'session' } : null;
+  if (!found) return null;
+  // Half a sign-in signs nobody in: the code is still to come, or the role needs two factors and there are none yet.
+  if (found.session.second_factor_pending) {
+    onPending?.({ user: found.user, stage: 'verify' });
+    return null;
+  }
+  if (await mustEnrol(db, found.user)) {
+    onPending?.({ user: found.user, stage: 'enrol' });
+    return null;
+  }
+  return { user: found.user, via: 'session' };
 }
+
+/**
+ * A session whose password was right but which signs nobody in yet: its
+ * second factor is to be given (`verify`, at /login/two-factor), or its
+ * user's role must use two factors and they have none (`enrol`, at
+ * /account/two-factor). Those pages, and signing out, are all it may reach.
+ */
+export interface PendingSignIn {
+  user: Account;
+  stage: 'verify' | 'enrol';
+}
+
+/** The pages a half-signed-in session may reach, by stage: where it completes, and sign-out. */
+export const PENDING_ROUTES: Record<PendingSignIn['stage'], readonly string[]> = {
+  verify: ['/login/two-factor', '/logout'],
+  enrol: ['/account/two-factor', '/logout'],
+};
 
 /**
  * Whether an unsafe request (POST, PATCH, DELETE…) may come from where it says:

@@ -1,5 +1,5 @@
 import type { Cookies } from '@sveltejs/kit';
-import { type Account, createSession, type Database, deleteSession, verifyLogin } from '@vigil/db';
+import { type Account, createSession, type Database, deleteSession, totpEnabled, verifyLogin } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import { SESSION_COOKIE } from './auth';
 import { consoleConfig } from './config';
@@ -8,20 +8,24 @@ import { LoginThrottle } from './throttle';
 
 const throttle = new LoginThrottle();
 
-/** What a sign-in attempt came to. */
-export type LoginOutcome = { ok: true; user: Account } | { ok: false; status: 400 | 429; message: string };
+/** What a sign-in attempt came to; `secondFactor`: the session waits for a TOTP or recovery code. */
+export type LoginOutcome = { ok: true; user: Account; secondFactor: boolean } | { ok: false; status: 400 | 429; message: string };
 
 /**
  * Checks a name and password; on success starts a new session (a fresh id,
  * whatever cookie came in) and sets its cookie: HttpOnly, SameSite=Lax,
  * Path=/, Secure when the console's origin is https. Failures are throttled
  * per account and per address (counted in the database, shared by replicas), and logged (name and address, never the password).
+ * A user with two-factor sign-in gets a session that signs nobody in until
+ * their code is given (/login/two-factor), unless `secondFactorGiven` (a
+ * password change in a session that gave it already).
  */
 export async function signIn(
   db: Kysely<Database>,
   cookies: Cookies,
   form: { name: string; password: string },
   meta: { clientAddress: string | null; userAgent: string | null },
+  secondFactorGiven = false,
 ): Promise<LoginOutcome> {
   const name = form.name.trim().toLowerCase().slice(0, 64);
   const wait = await throttle.retryAfter(db, name, meta.clientAddress);
@@ -39,7 +43,8 @@ export async function signIn(
   const old = cookies.get(SESSION_COOKIE);
   if (old) await deleteSession(db, old);
   const { session } = consoleConfig();
-  const { token } = await createSession(db, user.id, meta, session);
+  const secondFactor = !secondFactorGiven && (await totpEnabled(db, [user.id])).has(user.id);
+  const { token } = await createSession(db, user.id, { ...meta, secondFactorPending: secondFactor }, session);
   cookies.set(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
@@ -47,8 +52,11 @@ export async function signIn(
     secure: consoleConfig().origin.protocol === 'https:',
     maxAge: session.maxAgeSeconds,
   });
-  log().info({ user: user.name, address: meta.clientAddress }, 'signed in');
-  return { ok: true, user };
+  log().info(
+    { user: user.name, address: meta.clientAddress },
+    secondFactor ? 'password right; waiting for the second factor' : 'signed in',
+  );
+  return { ok: true, user, secondFactor };
 }
 
 /** Ends the request's session and drops its cookie. */

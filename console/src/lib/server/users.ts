@@ -3,7 +3,7 @@
  * write, audit, answer. The rules themselves (names, roles, passwords, the last
  * admin) are the database package's, refused with an AccountError.
  */
-import { createUser, getUser, isUserName, listUsers, removeUser, setPassword, setRole } from '@vigil/db';
+import { createUser, disableTotp, getUser, isUserName, listUsers, removeUser, setPassword, setRole, totpEnabled } from '@vigil/db';
 import * as z from 'zod/mini';
 import type { UserView } from '$lib/api';
 import { type Actor, recordAudit } from './actor';
@@ -15,11 +15,22 @@ import { userView } from './views';
 export const newUser = z.strictObject({ name: z.string(), role: z.string(), password: z.string() });
 
 /** A change to a user: `{role?, password?}`. */
-export const userPatch = z.strictObject({ role: z.optional(z.string()), password: z.optional(z.string()) });
+export const userPatch = z.strictObject({
+  role: z.optional(z.string()),
+  password: z.optional(z.string()),
+  /** `false` resets their two-factor sign-in (a lost phone); they set it up again at their next sign-in if their role needs it. */
+  two_factor: z.optional(z.literal(false)),
+});
 
 /** Every user, by name. */
 export async function listUserViews(): Promise<UserView[]> {
-  return (await listUsers(await getDb())).map(userView);
+  const db = await getDb();
+  const users = await listUsers(db);
+  const on = await totpEnabled(
+    db,
+    users.map((u) => u.id),
+  );
+  return users.map((u) => userView(u, on.has(u.id)));
 }
 
 /** Adds a user, audited as `user.create`. @throws AccountError (409 taken, 422 bad name, role or password) */
@@ -49,7 +60,10 @@ export async function changeUser(actor: Actor, name: string, input: unknown): Pr
     await setPassword(db, name, change.password);
     await recordAudit(actor, 'user.reset_password', 'user', before.id);
   }
-  return userView((await getUser(db, name)) ?? before);
+  if (change.two_factor === false && (await disableTotp(db, before.id)))
+    await recordAudit(actor, 'user.reset_two_factor', 'user', before.id);
+  const after = (await getUser(db, name)) ?? before;
+  return userView(after, (await totpEnabled(db, [after.id])).has(after.id));
 }
 
 /**

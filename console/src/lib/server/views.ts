@@ -83,13 +83,14 @@ export function channelView(c: NotificationChannel): ChannelView {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A user as the API shows it (never a password hash). */
-export function userView(u: Account): UserView {
+export function userView(u: Account, twoFactor?: boolean): UserView {
   return {
     id: u.id,
     name: u.name,
     role: u.role,
     created_at: u.created_at.toISOString(),
     password_changed_at: u.password_changed_at.toISOString(),
+    ...(twoFactor === undefined ? {} : { two_factor: twoFactor }),
   };
 }
 

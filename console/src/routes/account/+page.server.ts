@@ -1,4 +1,4 @@
-import { setPassword, verifyLogin } from '@vigil/db';
+import { setPassword, totpEnabled, verifyLogin } from '@vigil/db';
 import { actorOf, recordAudit } from '$lib/server/actor';
 import { listApiKeyViews, makeApiKey, revokeKey } from '$lib/server/api-keys';
 import { getDb } from '$lib/server/db';
@@ -7,7 +7,11 @@ import { formAction, formFields } from '$lib/server/forms';
 import { signIn } from '$lib/server/login';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async (event) => ({ keys: await listApiKeyViews(actorOf(event)) });
+export const load: PageServerLoad = async (event) => {
+  const actor = actorOf(event);
+  const [keys, on] = await Promise.all([listApiKeyViews(actor), totpEnabled(await getDb(), [actor.user.id])]);
+  return { keys, twoFactor: on.has(actor.user.id) };
+};
 
 export const actions: Actions = {
   /** Changes one's own password (the current one first); every session ends, and this browser signs in again with the new one. */
@@ -26,6 +30,7 @@ export const actions: Actions = {
         event.cookies,
         { name: actor.user.name, password: f.password ?? '' },
         { clientAddress: actor.clientAddress, userAgent: event.request.headers.get('user-agent') },
+        true, // this session gave its second factor already
       );
       return { action: 'password', changed: true };
     }),

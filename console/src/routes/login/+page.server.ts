@@ -20,6 +20,8 @@ export const actions: Actions = {
       { clientAddress: clientAddress(event), userAgent: event.request.headers.get('user-agent') },
     );
     if (!outcome.ok) return fail(outcome.status, { name, message: outcome.message });
-    redirect(303, safeNext(String(form.get('next') ?? '/')));
+    const next = safeNext(String(form.get('next') ?? '/'));
+    if (outcome.secondFactor) redirect(303, `/login/two-factor${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`);
+    redirect(303, next);
   },
 };
