@@ -369,7 +369,7 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
     const again = (await form('operator', 'operator-password-1')).headers.get('set-cookie')!.split(';')[0];
     expect(again).not.toBe(session);
     const me = await fetch(`${server.url}/api/v1/me`, { headers: { cookie: session } });
-    expect(await me.json()).toEqual({ name: 'operator', role: 'operator', via: 'session' });
+    expect(await me.json()).toEqual({ name: 'operator', role: 'operator', via: 'session', two_factor: false });
     const out = await fetch(`${server.url}/logout`, {
       method: 'POST',
       headers: { origin, cookie: session },

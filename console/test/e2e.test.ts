@@ -14,7 +14,8 @@ import {
   resolveDatabaseUrl,
   setPaused,
 } from '@vigil/db';
-import type { Browser } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser, seriousAxeViolations } from './browser.js';
 import { type RunningVigil, startVigil } from './vigil.js';
@@ -340,6 +341,118 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     expect((await page.goto(`${vigil.consoleUrl}/status/nope`))?.status()).toBe(404);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  /** The code an authenticator app shows for `secret` at `ms` (the otpauth library, as such apps compute it). */
+  const codeAt = (secret: string, ms: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
+  async function passwordSignIn(page: Page, name: string, password: string) {
+    await page.goto(`${vigil.consoleUrl}/login`);
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+  /** Sets up two factors on /account/two-factor: the secret as the QR code's text gives it, a wrong code, the right one; the recovery codes shown. */
+  async function setUpTwoFactor(page: Page): Promise<{ secret: string; recovery: string[] }> {
+    await page.getByRole('button', { name: 'Set up' }).click();
+    const secret = (await page.locator('[data-secret]').textContent())!;
+    expect(await page.locator('[data-setup] svg').count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel('Code the app shows now').fill(codeAt(secret, Date.now() + 600_000)); // ten minutes off
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await expect.poll(() => page.locator('[data-two-factor-error]').textContent()).toMatch(/Wrong code/);
+    await page.getByLabel('Code the app shows now').fill(codeAt(secret, Date.now()));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.locator('[data-recovery-codes]').waitFor();
+    const recovery = await page.locator('[data-recovery-codes] code').allTextContents();
+    expect(recovery).toHaveLength(10);
+    return { secret, recovery };
+  }
+
+  it('signs in with two factors: set up by the QR code, a wrong code refused, recovery codes once, and a role that must use them', async () => {
+    const page = await browser.newPage();
+    await passwordSignIn(page, 'admin', vigil.adminPassword!);
+    await page.waitForURL(`${vigil.consoleUrl}/`);
+    await page.goto(`${vigil.consoleUrl}/account`);
+    expect(await page.locator('[data-two-factor-state]').textContent()).toMatch(/^Off\./);
+    await page.getByRole('link', { name: 'Set up' }).click();
+    const { secret, recovery } = await setUpTwoFactor(page);
+    await page.screenshot({ path: path.join(SHOTS, 'two-factor-codes.png'), fullPage: true });
+    expect(await (await page.request.get(`${vigil.consoleUrl}/api/v1/me`)).json()).toMatchObject({ name: 'admin', two_factor: true });
+
+    // Signed out and in again: the password alone reaches only the code page; pages and the API say so.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await passwordSignIn(page, 'admin', vigil.adminPassword!);
+    await page.waitForURL(/\/login\/two-factor$/);
+    await page.goto(`${vigil.consoleUrl}/events`);
+    await page.waitForURL(/\/login\/two-factor\?next=%2Fevents$/);
+    const half = await page.request.get(`${vigil.consoleUrl}/api/v1/me`);
+    expect(half.status()).toBe(401);
+    expect((await half.json()).error.code).toBe('second_factor_required');
+    await page.getByLabel('Code').fill(codeAt(secret, Date.now() - 600_000));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.locator('[data-two-factor-error]').textContent()).toBe('Wrong code.');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // The next step's code: later than the one that turned it on, so never a replay of it.
+    await page.getByLabel('Code').fill(codeAt(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${vigil.consoleUrl}/events`);
+
+    // A recovery code signs in once.
+    let signedIn = true;
+    for (const [code, works] of [
+      [recovery[0]!, true],
+      [recovery[0]!, false],
+      [recovery[1]!.toUpperCase(), true],
+    ] as const) {
+      // Half signed in, the code page's own way out.
+      await page.getByRole('button', { name: signedIn ? 'Sign out' : 'Sign in as someone else' }).click();
+      await page.waitForURL(/\/login$/);
+      signedIn = works;
+      await passwordSignIn(page, 'admin', vigil.adminPassword!);
+      await page.getByLabel('Code').fill(code);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      if (works) await page.waitForURL(`${vigil.consoleUrl}/`);
+      else await expect.poll(() => page.locator('[data-two-factor-error]').textContent()).toBe('Wrong code.');
+    }
+
+    // The admin requires two factors of viewers, and adds one: at her first sign-in she must set them up before anything else.
+    await page.goto(`${vigil.consoleUrl}/admin/users`);
+    await page.locator('[data-required-roles] input[value="viewer"]').check();
+    await page.locator('[data-required-roles] button').click();
+    await expect.poll(() => page.locator('[data-done]').textContent()).toBe('Two-factor sign-in required for: viewer.');
+    await page.locator('[data-add-user] input[name="name"]').fill('val');
+    await page.locator('[data-add-user] select[name="role"]').selectOption('viewer');
+    await page.locator('[data-add-user] input[name="password"]').fill('val-password-12');
+    await page.locator('[data-add-user] input[name="confirm"]').fill('val-password-12');
+    await page.locator('[data-add-user] button').click();
+    await page.locator('tr[data-user-row="val"]').waitFor();
+    expect(await page.locator('tr[data-user-row="admin"] [data-two-factor]').textContent()).toMatch(/on/);
+    const val = await browser.newPage();
+    await passwordSignIn(val, 'val', 'val-password-12');
+    await val.waitForURL(/\/account\/two-factor$/);
+    await val.locator('[data-must-enrol]').waitFor();
+    await val.goto(vigil.consoleUrl);
+    await val.waitForURL(/\/account\/two-factor$/);
+    const refused = await val.request.get(`${vigil.consoleUrl}/api/v1/fleet`);
+    expect(refused.status()).toBe(403);
+    expect((await refused.json()).error.code).toBe('two_factor_setup_required');
+    expect(await seriousAxeViolations(val)).toEqual([]);
+    await setUpTwoFactor(val);
+    await val.goto(vigil.consoleUrl);
+    await val.locator('[data-live]').waitFor();
+    // The admin resets it (a lost phone): off again, so at her next request she sets it up anew.
+    await page.reload();
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('tr[data-user-row="val"] [data-two-factor]').getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => page.locator('tr[data-user-row="val"] [data-two-factor]').textContent()).toMatch(/off/);
+    await val.goto(vigil.consoleUrl);
+    await val.waitForURL(/\/account\/two-factor$/);
+    await page.goto(`${vigil.consoleUrl}/admin/audit`);
+    expect(await page.locator('table[data-audit]').textContent()).toMatch(
+      /user\.reset_two_factor.*user\.two_factor_on.*settings\.two_factor_roles.*user\.recovery_code_used/s,
+    );
+    await val.close();
+    await page.close();
+  });
 
   it('the accessibility check finds what it should (so its silence on our pages means something)', async () => {
     const page = await browser.newPage();

@@ -27,8 +27,10 @@ describe('console routes', () => {
   });
 
   it('loads the fleet, a host, and events', async () => {
-    const fleet = await (await import('./+page.server')).load({} as never);
-    expect(fleet).toMatchObject({ rows: [{ name: 'pi-1', state: 'unknown', heartbeat: null }] });
+    const depends: string[] = [];
+    const fleet = await (await import('./+page.server')).load({ depends: (d: string) => depends.push(d) } as never);
+    expect(fleet).toMatchObject({ rows: [{ name: 'pi-1', state: 'unknown', heartbeat: null }], trends: {} });
+    expect(depends).toEqual(['vigil:trends']); // read again each minute for the sparklines
     expect((fleet as { serverTime: number }).serverTime).toBeGreaterThan(0);
     const { load: loadHost } = await import('./hosts/[id]/+page.server');
     const as = (role: string | null) =>
@@ -44,6 +46,9 @@ describe('console routes', () => {
       canOperate: true,
       range: '7d',
       series: { resolution: 'hourly', time: [] },
+      interfaces: { resolution: 'hourly', time: [], series: {} },
+      containers: { resolution: 'hourly', time: [], series: {} },
+      probes: [],
       inventory: { containers: [], services: [] },
     });
     expect(await loadHost(as('developer'))).toMatchObject({ canOperate: false });
