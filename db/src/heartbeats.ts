@@ -95,9 +95,15 @@ export async function latestHeartbeats(
   return rows;
 }
 
-/** A target's heartbeats, newest first. */
-export async function recentHeartbeats(db: Kysely<Database>, targetId: number, limit = 100): Promise<Heartbeat[]> {
-  return db.selectFrom('heartbeats').selectAll().where('target_id', '=', targetId).orderBy('time', 'desc').limit(limit).execute();
+/** A target's heartbeats, newest first: every column, or `columns` (and the target id) only. */
+export async function recentHeartbeats(
+  db: Kysely<Database>,
+  targetId: number,
+  limit = 100,
+  columns?: readonly (keyof Heartbeat & string)[],
+): Promise<Heartbeat[]> {
+  const q = db.selectFrom('heartbeats').where('target_id', '=', targetId).orderBy('time', 'desc').limit(limit);
+  return (columns ? q.select([...columns, 'target_id'] as never) : q.selectAll()).execute() as Promise<Heartbeat[]>;
 }
 
 /** A target's heartbeats from `from` to `to` (inclusive), oldest first, at most `limit`. */

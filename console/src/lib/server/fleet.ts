@@ -9,8 +9,10 @@ import {
   getTarget,
   type Heartbeat,
   listEvents,
+  type NamedHeartbeatFigures,
   queryEvents,
   recentHeartbeats,
+  SCALAR_HEARTBEAT_COLUMNS,
   type Target,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
@@ -60,10 +62,14 @@ export async function loadHost(
   db: Kysely<Database>,
   id: number,
   limit = 120,
-): Promise<{ target: ReturnType<typeof shown>; heartbeats: Heartbeat[]; events: Event[] } | null> {
+): Promise<{ target: ReturnType<typeof shown>; heartbeats: Omit<Heartbeat, NamedHeartbeatFigures>[]; events: Event[] } | null> {
   const target = await getTarget(db, id);
   if (!target) return null;
-  const [heartbeats, events] = await Promise.all([recentHeartbeats(db, id, limit), listEvents(db, { targetId: id, limit: 50 })]);
+  // The host's own figures only: the per-interface and per-container ones come as series.
+  const [heartbeats, events] = await Promise.all([
+    recentHeartbeats(db, id, limit, SCALAR_HEARTBEAT_COLUMNS),
+    listEvents(db, { targetId: id, limit: 50 }),
+  ]);
   return { target: shown(target), heartbeats, events };
 }
 
