@@ -133,6 +133,15 @@ export interface RecoveryCodeTable {
   used_at: Date | null;
 }
 
+/** `user_identities`: an account at an OpenID Connect provider (issuer, `sub`) linked to a user. */
+export interface UserIdentityTable {
+  issuer: string;
+  subject: string;
+  user_id: number;
+  created_at: CreatedAt;
+  last_sign_in_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** `settings`: console-wide settings an admin changes, by key. */
 export interface SettingTable {
   key: string;
@@ -316,6 +325,7 @@ export interface Database {
   user_totp: UserTotpTable;
   recovery_codes: RecoveryCodeTable;
   settings: SettingTable;
+  user_identities: UserIdentityTable;
 }
 
 export type Target = Selectable<TargetTable>;

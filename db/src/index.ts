@@ -7,6 +7,7 @@ export * from './embedded.js';
 export * from './events.js';
 export * from './fleet.js';
 export * from './heartbeats.js';
+export * from './identities.js';
 export * from './inventory.js';
 export * from './login-failures.js';
 export * from './migrate.js';

@@ -83,7 +83,8 @@ export function checkRole(role: string): Role {
   return role;
 }
 
-const ACCOUNT_COLUMNS = ['id', 'name', 'role', 'created_at', 'password_changed_at'] as const;
+/** The columns of an {@link Account}: every column of `users` but the password hash. */
+export const ACCOUNT_COLUMNS = ['id', 'name', 'role', 'created_at', 'password_changed_at'] as const;
 
 /**
  * Adds a user with an argon2id hash of `password`.

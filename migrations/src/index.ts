@@ -11,6 +11,7 @@ import * as m20261204 from './2026-12-04T00-00-scraper-replicas.js';
 import * as m20261204b from './2026-12-04T06-00-status-pages.js';
 import * as m20261204c from './2026-12-04T12-00-heartbeat-rates.js';
 import * as m20261204d from './2026-12-04T18-00-two-factor.js';
+import * as m20261204e from './2026-12-04T19-00-user-identities.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T06-00-status-pages': m20261204b,
   '2026-12-04T12-00-heartbeat-rates': m20261204c,
   '2026-12-04T18-00-two-factor': m20261204d,
+  '2026-12-04T19-00-user-identities': m20261204e,
 };

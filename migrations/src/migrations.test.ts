@@ -33,6 +33,9 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
     await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
     await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
     await db.deleteFrom('notification_channels').execute();
+    const identities = await migrateDown(db);
+    expect(identities).toEqual(['2026-12-04T19-00-user-identities']);
+    await expect(sql`select * from user_identities`.execute(db)).rejects.toThrow(/user_identities/);
     const twoFactor = await migrateDown(db);
     expect(twoFactor).toEqual(['2026-12-04T18-00-two-factor']);
     await expect(sql`select second_factor_pending from sessions`.execute(db)).rejects.toThrow(/second_factor_pending/);
@@ -95,6 +98,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...statusPages,
       ...rates,
       ...twoFactor,
+      ...identities,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);

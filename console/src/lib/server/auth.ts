@@ -31,6 +31,9 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/login': { read: 'public', write: 'public' },
   // The second step of a sign-in, and setting up two factors: the handlers check the half-signed-in session (hooks.server.ts).
   '/login/two-factor': { read: 'public', write: 'public' },
+  // Sign-in through an OpenID provider: leaving for it, and coming back.
+  '/login/oidc': { read: 'public', write: null },
+  '/login/oidc/callback': { read: 'public', write: null },
   '/account/two-factor': { read: 'public', write: 'public' },
   // Anyone may end the session their cookie names (a half-signed-in one too); the Origin check still applies.
   '/logout': { read: null, write: 'public' },

@@ -12,6 +12,7 @@ import {
   tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
+import { isRole, ROLES, type Role } from '@vigil/core/states';
 import { EXPORTER_TOKEN_FILE_DOC, LOG_LEVEL_DOC, type VariableDocs, variablesHelp } from '@vigil/core/variables';
 import { DATABASE_URL } from '@vigil/db';
 import * as z from 'zod/mini';
@@ -32,6 +33,16 @@ const schema = z.object({
   VIGIL_TERMINAL_RECORD_DIR: z.optional(z.string().check(z.minLength(1))),
   VIGIL_SCRAPE_ALLOW: scrapeAllow,
   VIGIL_SCRAPER_MEMBER_TIMEOUT: integer(10, { min: 2, max: 3600 }),
+  VIGIL_OIDC_ISSUER: z.optional(
+    z.url({ protocol: /^https?$/, error: "expected the provider's issuer URL, e.g. https://auth.example.com/application/o/vigil/" }),
+  ),
+  VIGIL_OIDC_CLIENT_ID: z.optional(z.string().check(z.minLength(1))),
+  VIGIL_OIDC_CLIENT_SECRET: z.optional(z.string()),
+  VIGIL_OIDC_CLIENT_SECRET_FILE: z.optional(z.string()),
+  VIGIL_OIDC_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(40)), 'single sign-on'),
+  VIGIL_OIDC_SCOPES: z._default(z.string().check(z.minLength(1)), 'openid profile email'),
+  VIGIL_OIDC_ROLE_CLAIM: z._default(z.string().check(z.minLength(1)), 'groups'),
+  VIGIL_OIDC_ROLES: z._default(z.string(), ''),
   DATABASE_URL,
 });
 
@@ -74,6 +85,23 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     default: '10',
     meaning:
       'seconds a scraper replica may go unseen before it counts as gone, as the scrapers read it (a console with none live says so on every page)',
+  },
+  VIGIL_OIDC_ISSUER: {
+    meaning:
+      "sign-in through this OpenID Connect provider (Authentik, Keycloak, Authelia, Google…) besides local accounts: its issuer URL (https; http only on a loopback address); the console's redirect URI there is <origin>/login/oidc/callback",
+  },
+  VIGIL_OIDC_CLIENT_ID: { meaning: 'the client id the provider gave the console (needed with VIGIL_OIDC_ISSUER)' },
+  VIGIL_OIDC_CLIENT_SECRET: { meaning: 'its client secret (unset: a public client, PKCE only)' },
+  VIGIL_OIDC_CLIENT_SECRET_FILE: { meaning: 'a file holding that secret instead (a compose secret)' },
+  VIGIL_OIDC_NAME: { default: 'single sign-on', meaning: 'the provider\'s name on the sign-in button ("Sign in with …")' },
+  VIGIL_OIDC_SCOPES: {
+    default: 'openid profile email',
+    meaning: 'the scopes asked for; add the one that carries groups where the provider needs it (Keycloak: a mapper; Authelia: groups)',
+  },
+  VIGIL_OIDC_ROLE_CLAIM: { default: 'groups', meaning: 'the claim (of the ID token, else of userinfo) whose values map to roles' },
+  VIGIL_OIDC_ROLES: {
+    meaning:
+      'which values of that claim give which role, highest first wins: `vigil-admins=admin,homelab=viewer`; `*=viewer` gives anyone the provider signs in a role; unset: nobody signs in through the provider (said so on the sign-in page)',
   },
   DATABASE_URL: { meaning: 'postgres://…, or unset for the embedded database a running `vigil start` serves' },
 };
@@ -118,6 +146,20 @@ export interface ConsoleConfig {
   terminalRecordDir: string | null;
   /** Seconds a scraper replica may go unseen before it counts as gone. */
   scraperTimeoutSeconds: number;
+  /** Sign-in through an OpenID Connect provider; null: off. */
+  oidc: OidcConfig | null;
+}
+
+/** An OpenID Connect provider to sign in through (VIGIL_OIDC_*). */
+export interface OidcConfig {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string | undefined;
+  name: string;
+  scopes: string;
+  roleClaim: string;
+  /** [claim value (`*`: any), role], in the order given. */
+  roles: readonly (readonly [string, Role])[];
 }
 
 /**
@@ -129,7 +171,7 @@ export interface ConsoleConfig {
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
-  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN', 'VIGIL_ADMIN_PASSWORD']));
+  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN', 'VIGIL_ADMIN_PASSWORD', 'VIGIL_OIDC_CLIENT_SECRET']));
   let origin: URL;
   try {
     origin = new URL(e.VIGIL_CONSOLE_ORIGIN ?? `http://localhost:${e.VIGIL_CONSOLE_LISTEN.port}`);
@@ -154,7 +196,44 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     terminalGraceSeconds: e.VIGIL_TERMINAL_GRACE,
     terminalRecordDir: recordDir(e.VIGIL_TERMINAL_RECORD_DIR),
     scraperTimeoutSeconds: e.VIGIL_SCRAPER_MEMBER_TIMEOUT,
+    oidc: oidcConfig(e),
   });
+}
+
+/** VIGIL_OIDC_*: null without an issuer. @throws ConfigError for an issuer without a client id, a plain-http issuer off loopback, or a bad role mapping */
+function oidcConfig(e: z.infer<typeof schema>): OidcConfig | null {
+  if (!e.VIGIL_OIDC_ISSUER) return null;
+  const bad = (m: string) => new ConfigError(`invalid configuration:\n  ${m}`);
+  const issuer = new URL(e.VIGIL_OIDC_ISSUER);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname);
+  if (issuer.protocol === 'http:' && !loopback)
+    throw bad(
+      'VIGIL_OIDC_ISSUER: expected an https:// issuer (tokens over plain http could be read on the way); http is allowed on a loopback address only',
+    );
+  if (!e.VIGIL_OIDC_CLIENT_ID)
+    throw bad('VIGIL_OIDC_CLIENT_ID: expected the client id the provider gave the console (VIGIL_OIDC_ISSUER is set)');
+  const roles: [string, Role][] = [];
+  for (const part of e.VIGIL_OIDC_ROLES.split(',')) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.lastIndexOf('=');
+    const value = p.slice(0, eq).trim();
+    const role = p.slice(eq + 1).trim();
+    if (eq < 1 || !value || !isRole(role))
+      throw bad(
+        `VIGIL_OIDC_ROLES: expected value=role pairs separated by commas, role one of ${ROLES.join(', ')}; got ${JSON.stringify(p.slice(0, 60))}`,
+      );
+    roles.push([value, role]);
+  }
+  return {
+    issuer,
+    clientId: e.VIGIL_OIDC_CLIENT_ID,
+    clientSecret: e.VIGIL_OIDC_CLIENT_SECRET || undefined,
+    name: e.VIGIL_OIDC_NAME,
+    scopes: e.VIGIL_OIDC_SCOPES,
+    roleClaim: e.VIGIL_OIDC_ROLE_CLAIM,
+    roles,
+  };
 }
 
 let config: ConsoleConfig | null = null;

@@ -11,6 +11,7 @@ import {
   acceptTotpStep,
   type Database,
   getSetting,
+  hasIdentity,
   ROLES,
   type Role,
   setSetting,
@@ -89,11 +90,13 @@ export async function setRequiredRoles(db: Kysely<Database>, roles: readonly str
   return known;
 }
 
-/** Whether `user` must set up two factors before anything else: their role needs it and they have none. */
+/** Whether `user` must set up two factors before anything else: their role needs it, they have none, and they do not sign in through an OpenID provider. */
 export async function mustEnrol(db: Kysely<Database>, user: Pick<Account, 'id' | 'role'>): Promise<boolean> {
   const roles = await requiredRoles(db);
   if (!roles.includes(user.role)) return false;
-  return !(await totpEnabled(db, [user.id])).has(user.id);
+  if ((await totpEnabled(db, [user.id])).has(user.id)) return false;
+  // Users of an OpenID provider give their second factor there.
+  return !(await hasIdentity(db, user.id));
 }
 
 /** What checking a second factor came to. */

@@ -1,12 +1,14 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { clientAddress } from '$lib/server/auth';
+import { consoleConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { safeNext, signIn } from '$lib/server/login';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
   if (locals.principal) redirect(303, safeNext(url.searchParams.get('next')));
-  return { next: safeNext(url.searchParams.get('next')) };
+  const oidc = consoleConfig().oidc;
+  return { next: safeNext(url.searchParams.get('next')), oidc: oidc && { name: oidc.name, mapped: oidc.roles.length > 0 } };
 };
 
 export const actions: Actions = {
