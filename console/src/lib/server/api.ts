@@ -6,10 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { json, type RequestEvent } from '@sveltejs/kit';
+import * as z from 'zod/mini';
 import type { ApiErrorBody } from '$lib/api';
 import type { Principal } from './auth';
 import { ApiError, refusalOf } from './errors';
 import { log } from './log';
+import { queryOf } from './openapi';
 
 export { ApiError } from './errors';
 
@@ -88,16 +90,17 @@ export async function jsonBody(event: RequestEvent): Promise<unknown> {
   }
 }
 
-/** `page` (from 1) and `per_page` (1 to 500, default 100) from the query string. @throws ApiError 400 */
+/** A whole number from 1 to `max`, as a query parameter. */
+const wholeNumber = (max: number) =>
+  z.string().check(z.refine((v) => /^\d{1,7}$/.test(v) && Number(v) >= 1 && Number(v) <= max, `expected a whole number from 1 to ${max}`));
+
+/** `page` (from 1) and `per_page` (1 to 500, default 100). */
+export const pageQuery = z.object({ page: z.optional(wholeNumber(1_000_000)), per_page: z.optional(wholeNumber(500)) });
+
+/** `page` (from 1) and `per_page` (1 to 500, default 100) from the query string ({@link pageQuery}). @throws ApiError 400 */
 export function pageOf(url: URL): { page: number; perPage: number } {
-  const num = (name: string, dflt: number, max: number) => {
-    const v = url.searchParams.get(name);
-    if (v === null) return dflt;
-    if (!/^\d{1,6}$/.test(v) || Number(v) < 1 || Number(v) > max)
-      throw new ApiError(400, 'bad_request', `${name} must be a whole number from 1 to ${max}`);
-    return Number(v);
-  };
-  return { page: num('page', 1, 1_000_000), perPage: num('per_page', 100, 500) };
+  const q = queryOf(url, pageQuery);
+  return { page: q.page === undefined ? 1 : Number(q.page), perPage: q.per_page === undefined ? 100 : Number(q.per_page) };
 }
 
 /** A path's id as a PostgreSQL integer, or null for anything else (which must not reach a query). */
@@ -129,24 +132,28 @@ function timeParam(url: URL, name: string, dflt: Date): Date {
   return d;
 }
 
+/** `from`, `to` (ISO 8601 or Unix seconds) and `step` (whole seconds): a time range and its buckets. */
+export const rangeQuery = z.object({
+  from: z.optional(z.string().check(z.maxLength(40))),
+  to: z.optional(z.string().check(z.maxLength(40))),
+  step: z.optional(wholeNumber(9_999_999)),
+});
+
 /**
- * A time range and bucket from the query string: `from` and `to` (ISO 8601 or
+ * A time range and bucket from the query string ({@link rangeQuery}): `from` and `to` (ISO 8601 or
  * Unix seconds; default the hour before now), `step` (whole seconds, or null
  * when not given). Steps under an hour (and no step) reach back at most 31
  * days, whole hours (read from rollups) 400; at most 20,000 buckets.
  * @throws ApiError 400 naming the parameter and what to give instead
  */
 export function rangeOf(url: URL): { from: Date; to: Date; step: number | null } {
+  queryOf(url, rangeQuery);
   const to = timeParam(url, 'to', new Date());
   const from = timeParam(url, 'from', new Date(to.getTime() - 3_600_000));
   if (from > to) throw new ApiError(400, 'bad_request', 'from must be before to');
   const rangeSeconds = (to.getTime() - from.getTime()) / 1000;
   const stepParam = url.searchParams.get('step');
-  let step: number | null = null;
-  if (stepParam !== null) {
-    step = /^\d{1,7}$/.test(stepParam) ? Number(stepParam) : Number.NaN;
-    if (!(step >= 1)) throw new ApiError(400, 'bad_request', 'step must be a whole number of seconds, at least 1');
-  }
+  const step = stepParam === null ? null : Number(stepParam);
   const hourly = step !== null && step % 3600 === 0;
   const max = hourly ? MAX_HOURLY_RANGE : MAX_RAW_RANGE;
   if (rangeSeconds > max)

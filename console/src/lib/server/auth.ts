@@ -60,6 +60,8 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/health': { read: 'public', write: null },
   '/api/v1/health/db': { read: 'public', write: null },
   '/api/v1/me': { read: 'viewer', write: null },
+  // The API's description: what it offers, nothing of what it holds.
+  '/api/v1/openapi.json': { read: 'public', write: null },
   '/api/v1/targets': { read: 'viewer', write: 'operator' },
   '/api/v1/scrapers': { read: 'operator', write: null },
   '/api/v1/targets/[id]': { read: 'viewer', write: 'operator' },

@@ -2,9 +2,11 @@ import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type Database, getTerminalSession, queryTerminalSessions, type TerminalSession, type TerminalSessionFilter } from '@vigil/db';
 import type { Kysely } from 'kysely';
+import * as z from 'zod/mini';
 import type { Page, TerminalSessionView } from '$lib/api';
-import { ApiError, idOf, pageOf } from './api';
+import { ApiError, idOf, pageOf, pageQuery } from './api';
 import type { Principal } from './auth';
+import { queryOf } from './openapi';
 
 /** A terminal session as the API shows it: the recording's path on disk never, only where to fetch it. */
 export function terminalSessionView(s: TerminalSession): TerminalSessionView {
@@ -37,6 +39,15 @@ function timeOf(url: URL, name: string): Date | undefined {
   return t;
 }
 
+/** The filters of `GET /api/v1/terminal-sessions`, and its pages. */
+export const terminalSessionsQuery = z.extend(pageQuery, {
+  host: z.optional(z.string()),
+  user: z.optional(z.string()),
+  since: z.optional(z.string()),
+  until: z.optional(z.string()),
+  open: z.optional(z.enum(['true', 'false'])),
+});
+
 /**
  * `GET /api/v1/terminal-sessions`: open and past sessions, newest first.
  * Admins see everyone's, others their own. Filters: `host` (a target id),
@@ -45,6 +56,7 @@ function timeOf(url: URL, name: string): Date | undefined {
  * @throws ApiError 400 for a malformed filter, 403 for another user's sessions asked by a non-admin
  */
 export async function listTerminalSessionsFor(db: Kysely<Database>, principal: Principal, url: URL): Promise<Page<TerminalSessionView>> {
+  queryOf(url, terminalSessionsQuery);
   const { page, perPage } = pageOf(url);
   const filter: TerminalSessionFilter = {};
   const host = url.searchParams.get('host');

@@ -3,6 +3,7 @@ import type { FleetEvent } from '$lib/api';
 import { api } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
 import { loadFleet } from '$lib/server/fleet';
+import { routeSpec } from '$lib/server/openapi';
 import { liveScrapers } from '$lib/server/scrapers';
 import type { RequestHandler } from './$types';
 
@@ -23,3 +24,5 @@ export const GET: RequestHandler = api(async () => {
   };
   return json(body);
 });
+
+export const _spec = routeSpec({ GET: { summary: 'Every host as the fleet page shows it, and the live scraper replicas' } });

@@ -3,6 +3,7 @@ import { totpEnabled } from '@vigil/db';
 import type { MeView } from '$lib/api';
 import { api, principalOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { routeSpec } from '$lib/server/openapi';
 import type { RequestHandler } from './$types';
 
 /** Who the request acts as, and whether they sign in with two factors. */
@@ -11,3 +12,5 @@ export const GET: RequestHandler = api(async (event) => {
   const twoFactor = (await totpEnabled(await getDb(), [user.id])).has(user.id);
   return json({ name: user.name, role: user.role, via, two_factor: twoFactor } satisfies MeView);
 });
+
+export const _spec = routeSpec({ GET: { summary: 'Who the request acts as, and whether they sign in with two factors' } });

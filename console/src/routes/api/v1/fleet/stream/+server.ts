@@ -4,6 +4,7 @@ import { authenticate, credentialOf } from '$lib/server/auth';
 import { consoleConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { fleetFeed, registerStream } from '$lib/server/live';
+import { routeSpec } from '$lib/server/openapi';
 import type { RequestHandler } from './$types';
 
 /** A stream is closed after this long; the browser reconnects at once, and the hook checks its session again. */
@@ -84,4 +85,8 @@ export const GET: RequestHandler = api(async (event) => {
   return new Response(stream, {
     headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
   });
+});
+
+export const _spec = routeSpec({
+  GET: { summary: 'Server-Sent Events: a snapshot of the fleet, then the hosts that changed', produces: 'text/event-stream' },
 });

@@ -1,6 +1,8 @@
 import { json } from '@sveltejs/kit';
+import { targetPatch } from '@vigil/core/target-schema';
 import { actorOf } from '$lib/server/actor';
 import { api, idOf, jsonBody } from '$lib/server/api';
+import { routeSpec } from '$lib/server/openapi';
 import { changeTarget, removeTarget, showTarget } from '$lib/server/targets';
 import type { RequestHandler } from './$types';
 
@@ -21,4 +23,10 @@ export const PATCH: RequestHandler = api(async (event) => {
 export const DELETE: RequestHandler = api(async (event) => {
   await removeTarget(actorOf(event), idOf(event.params.id));
   return new Response(null, { status: 204 });
+});
+
+export const _spec = routeSpec({
+  GET: { summary: 'One target' },
+  PATCH: { summary: 'Changes a target', body: targetPatch },
+  DELETE: { summary: 'Removes a target with its heartbeats and events', status: 204 },
 });

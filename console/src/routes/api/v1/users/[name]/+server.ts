@@ -1,7 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { actorOf } from '$lib/server/actor';
 import { api, jsonBody } from '$lib/server/api';
-import { changeUser, deleteUser } from '$lib/server/users';
+import { routeSpec } from '$lib/server/openapi';
+import { changeUser, deleteUser, userPatch } from '$lib/server/users';
 import type { RequestHandler } from './$types';
 
 /**
@@ -14,4 +15,9 @@ export const PATCH: RequestHandler = api(async (event) => json(await changeUser(
 export const DELETE: RequestHandler = api(async (event) => {
   await deleteUser(actorOf(event), event.params.name);
   return new Response(null, { status: 204 });
+});
+
+export const _spec = routeSpec({
+  PATCH: { summary: 'Changes a user: role, password (ending their sessions), or resets their second factor', body: userPatch },
+  DELETE: { summary: 'Removes a user with their sessions and keys' },
 });

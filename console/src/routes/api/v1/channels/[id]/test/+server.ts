@@ -2,6 +2,7 @@ import { json } from '@sveltejs/kit';
 import { actorOf } from '$lib/server/actor';
 import { ApiError, api, idOf } from '$lib/server/api';
 import { testChannel } from '$lib/server/channels';
+import { routeSpec } from '$lib/server/openapi';
 import type { RequestHandler } from './$types';
 
 /**
@@ -13,3 +14,5 @@ export const POST: RequestHandler = api(async (event) => {
   if (error !== null) throw new ApiError(502, 'channel_failed', `the channel did not take the test message: ${error}`);
   return json({ sent: true });
 });
+
+export const _spec = routeSpec({ POST: { summary: 'Sends a test message now: `{sent: true}`, or 502 saying why' } });

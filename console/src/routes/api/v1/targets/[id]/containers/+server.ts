@@ -1,5 +1,6 @@
-import { api } from '$lib/server/api';
+import { api, rangeQuery } from '$lib/server/api';
 import { namedSeriesResponse } from '$lib/server/named-series';
+import { routeSpec } from '$lib/server/openapi';
 import type { RequestHandler } from './$types';
 
 /**
@@ -8,3 +9,7 @@ import type { RequestHandler } from './$types';
  * with `series.time`, from `from` to `to` in buckets of `step` seconds.
  */
 export const GET: RequestHandler = api(({ params, url }) => namedSeriesResponse('containers', params.id, url));
+
+export const _spec = routeSpec({
+  GET: { summary: "Each container's cpu %, memory bytes, receive and transmit bytes/s over time", query: rangeQuery },
+});

@@ -1,8 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { figureSeries, getTarget, heartbeatsBetween } from '@vigil/db';
 import type { HeartbeatsResponse, SeriesResponse } from '$lib/api';
-import { ApiError, api, idOf, rangeOf } from '$lib/server/api';
+import { ApiError, api, idOf, rangeOf, rangeQuery } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { routeSpec } from '$lib/server/openapi';
 import { heartbeatView } from '$lib/server/views';
 import type { RequestHandler } from './$types';
 
@@ -25,4 +26,11 @@ export const GET: RequestHandler = api(async ({ params, url }) => {
   const rows = await heartbeatsBetween(db, id, from, to);
   const body: HeartbeatsResponse = { from: from.toISOString(), to: to.toISOString(), items: rows.map(heartbeatView) };
   return json(body);
+});
+
+export const _spec = routeSpec({
+  GET: {
+    summary: "A target's heartbeats, or with `step` its figures in buckets (min/avg/max in columns)",
+    query: rangeQuery,
+  },
 });

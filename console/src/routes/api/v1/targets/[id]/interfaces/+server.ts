@@ -1,5 +1,6 @@
-import { api } from '$lib/server/api';
+import { api, rangeQuery } from '$lib/server/api';
 import { namedSeriesResponse } from '$lib/server/named-series';
+import { routeSpec } from '$lib/server/openapi';
 import type { RequestHandler } from './$types';
 
 /**
@@ -8,3 +9,7 @@ import type { RequestHandler } from './$types';
  * to `to` in buckets of `step` seconds. Loopback, veths and bridges are left out.
  */
 export const GET: RequestHandler = api(({ params, url }) => namedSeriesResponse('interfaces', params.id, url));
+
+export const _spec = routeSpec({
+  GET: { summary: "Each host network interface's receive and transmit bytes/s over time", query: rangeQuery },
+});

@@ -3,6 +3,7 @@ import { getTarget } from '@vigil/db';
 import type { TargetUptimeResponse } from '$lib/api';
 import { ApiError, api, idOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { routeSpec } from '$lib/server/openapi';
 import { probeUptime, targetUptime } from '$lib/server/uptime';
 import type { RequestHandler } from './$types';
 
@@ -21,3 +22,5 @@ export const GET: RequestHandler = api(async ({ params }) => {
   const body: TargetUptimeResponse = { ...host, probes };
   return json(body);
 });
+
+export const _spec = routeSpec({ GET: { summary: "The host's availability over 24 h, 7, 30 and 90 days and per day, and each probe's" } });

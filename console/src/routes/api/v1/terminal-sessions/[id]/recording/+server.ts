@@ -1,5 +1,6 @@
 import { api, principalOf } from '$lib/server/api';
 import { getDb } from '$lib/server/db';
+import { routeSpec } from '$lib/server/openapi';
 import { recordingResponse, terminalSessionFor } from '$lib/server/terminal-sessions';
 import type { RequestHandler } from './$types';
 
@@ -7,3 +8,5 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = api(async (event) =>
   recordingResponse(await terminalSessionFor(await getDb(), principalOf(event), event.params.id)),
 );
+
+export const _spec = routeSpec({ GET: { summary: "A terminal session's recording (asciicast v2)", produces: 'application/x-asciicast' } });
