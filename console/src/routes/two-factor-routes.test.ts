@@ -57,28 +57,30 @@ describe('two-factor pages', () => {
   it('sets up, uses, renews and turns off two factors; and completes a half sign-in', async () => {
     const ada = await createUser(db, { name: 'ada', role: 'operator', password: 'ada-long-password-1' });
     const page = await import('./account/two-factor/+page.server');
+    const acts = page.actions as Record<'begin' | 'confirm' | 'codes' | 'disable', (e: never) => Promise<unknown>>;
     const signedIn = { principal: { user: ada, via: 'session' } };
     expect(await redirected(page.load(event({}) as never) as Promise<unknown>)).toBe('/login?next=/account/two-factor');
     expect(await page.load(event(signedIn))).toMatchObject({ name: 'ada', enabled: false, required: false, mustEnrol: false });
-    expect(await page.actions.confirm(event(signedIn, { code: '123456' }))).toMatchObject({ status: 400, data: { message: /no setup/ } });
-    const begun = (await page.actions.begin(event(signedIn))) as { secret: string; qrSvg: string };
+    expect(await acts.confirm(event(signedIn, { code: '123456' }))).toMatchObject({ status: 400, data: { message: /no setup/ } });
+    const begun = (await acts.begin(event(signedIn))) as { secret: string; qrSvg: string };
     expect(begun.qrSvg).toMatch(/^<svg/);
-    const wrong = (await page.actions.confirm(event(signedIn, { code: codeAt(begun.secret, Date.now() + 600_000) }))) as {
+    const wrong = (await acts.confirm(event(signedIn, { code: codeAt(begun.secret, Date.now() + 600_000) }))) as {
       status: number;
       data: { secret: string };
     };
     expect(wrong).toMatchObject({ status: 400, data: { action: 'begin', secret: begun.secret } });
-    const on = (await page.actions.confirm(event(signedIn, { code: codeAt(begun.secret, Date.now()) }))) as { recoveryCodes: string[] };
+    const on = (await acts.confirm(event(signedIn, { code: codeAt(begun.secret, Date.now()) }))) as { recoveryCodes: string[] };
     expect(on.recoveryCodes).toHaveLength(10);
     expect(await page.load(event(signedIn))).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
     // New recovery codes with a recovery code; then off with another new one.
-    const renewed = (await page.actions.codes(event(signedIn, { code: on.recoveryCodes[0]! }))) as { recoveryCodes: string[] };
+    const renewed = (await acts.codes(event(signedIn, { code: on.recoveryCodes[0]! }))) as { recoveryCodes: string[] };
     expect(renewed.recoveryCodes).toHaveLength(10);
-    expect(await page.actions.codes(event(signedIn, { code: on.recoveryCodes[1]! }))).toMatchObject({ status: 400 }); // the old ones are gone
+    expect(await acts.codes(event(signedIn, { code: on.recoveryCodes[1]! }))).toMatchObject({ status: 400 }); // the old ones are gone
 
     // A half sign-in: the code page, then the session signs its user in.
     const { token } = await createSession(db, ada.id, { secondFactorPending: true });
     const verify = await import('./login/two-factor/+page.server');
+    const submit = verify.actions.default as (e: never) => Promise<unknown>;
     const pending = { pending: { user: ada, stage: 'verify' } };
     expect(await verify.load(event(pending, {}, {}, 'http://localhost/login/two-factor?next=/events'))).toEqual({
       name: 'ada',
@@ -88,15 +90,13 @@ describe('two-factor pages', () => {
     expect(
       await redirected(verify.load(event(signedIn, {}, {}, 'http://localhost/login/two-factor?next=/events')) as Promise<unknown>),
     ).toBe('/events');
-    expect(await verify.actions.default(event(pending, { code: '000000' }, { vigil_session: token }))).toMatchObject({
+    expect(await submit(event(pending, { code: '000000' }, { vigil_session: token }))).toMatchObject({
       status: 400,
       data: { message: 'Wrong code.' },
     });
     expect(
       await redirected(
-        verify.actions.default(
-          event(pending, { code: renewed.recoveryCodes[0]!, next: '/events' }, { vigil_session: token }),
-        ) as Promise<unknown>,
+        submit(event(pending, { code: renewed.recoveryCodes[0]!, next: '/events' }, { vigil_session: token })) as Promise<unknown>,
       ),
     ).toBe('/events');
     expect((await sessionUser(db, token))?.session.second_factor_pending).toBe(false);
@@ -106,10 +106,10 @@ describe('two-factor pages', () => {
     // Off, unless the role must use it.
     const { setRequiredRoles } = await import('$lib/server/two-factor');
     await setRequiredRoles(db, ['operator']);
-    expect(await page.actions.disable(event(signedIn, { code: renewed.recoveryCodes[1]! }))).toMatchObject({ status: 403 });
+    expect(await acts.disable(event(signedIn, { code: renewed.recoveryCodes[1]! }))).toMatchObject({ status: 403 });
     await setRequiredRoles(db, []);
-    expect(await page.actions.disable(event(signedIn, { code: '000000' }))).toMatchObject({ status: 400 });
-    expect(await page.actions.disable(event(signedIn, { code: renewed.recoveryCodes[2]! }))).toEqual({ action: 'disable', disabled: true });
+    expect(await acts.disable(event(signedIn, { code: '000000' }))).toMatchObject({ status: 400 });
+    expect(await acts.disable(event(signedIn, { code: renewed.recoveryCodes[2]! }))).toEqual({ action: 'disable', disabled: true });
     expect(await page.load(event(signedIn))).toMatchObject({ enabled: false, recoveryCodesLeft: 0 });
   });
 });

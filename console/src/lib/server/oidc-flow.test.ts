@@ -50,7 +50,9 @@ function browser() {
       }
       const html = await r.text();
       const action = new URL(/action="([^"]+)"/.exec(html)![1]!, next).href;
-      const form = html.includes('name="login"') ? { prompt: 'login', login, password: 'anything' } : { prompt: 'consent' };
+      const form: Record<string, string> = html.includes('name="login"')
+        ? { prompt: 'login', login, password: 'anything' }
+        : { prompt: 'consent' };
       const posted = await go(action, form);
       next = new URL(posted.headers.get('location')!, action).href;
       if (next.startsWith(until)) return new URL(next);
