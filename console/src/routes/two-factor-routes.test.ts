@@ -57,7 +57,7 @@ describe('two-factor pages', () => {
   it('sets up, uses, renews and turns off two factors; and completes a half sign-in', async () => {
     const ada = await createUser(db, { name: 'ada', role: 'operator', password: 'ada-long-password-1' });
     const page = await import('./account/two-factor/+page.server');
-    const acts = page.actions as Record<'begin' | 'confirm' | 'codes' | 'disable', (e: never) => Promise<unknown>>;
+    const acts = page.actions as unknown as Record<'begin' | 'confirm' | 'codes' | 'disable', (e: never) => Promise<unknown>>;
     const signedIn = { principal: { user: ada, via: 'session' } };
     expect(await redirected(page.load(event({}) as never) as Promise<unknown>)).toBe('/login?next=/account/two-factor');
     expect(await page.load(event(signedIn))).toMatchObject({ name: 'ada', enabled: false, required: false, mustEnrol: false });
