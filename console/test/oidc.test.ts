@@ -60,7 +60,13 @@ describe.skipIf(missing)(`sign-in through an OpenID provider${missing ? ` (skipp
     const server: Server = await new Promise((resolve) => {
       const s = provider.listen(providerPort, '127.0.0.1', () => resolve(s));
     });
-    cleanups.push(() => new Promise((r) => server.close(r)));
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(r);
+        }),
+    );
 
     const child = spawn(packageBin('@vigil/console', 'vigil-console', import.meta.url), [], {
       env: {

@@ -101,6 +101,7 @@ describe.each(testDatabases())('the OpenID sign-in flow, in process, against a r
     };
   });
   afterAll(async () => {
+    server?.closeAllConnections();
     server?.close();
     await drop();
     vi.unstubAllEnvs();
