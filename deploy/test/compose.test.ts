@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closedPort, TEST_DOCKER_IMAGE, until } from '@vigil/core/testing';
@@ -45,15 +46,39 @@ const shell = (line: string) => {
   }
 };
 
-async function signIn(): Promise<string> {
-  const res = await fetch(`${consoleUrl}/login`, {
-    method: 'POST',
-    headers: { origin: consoleUrl, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ name: 'admin', password }),
-    redirect: 'manual',
+/**
+ * Signs in as the admin. On a connection of its own (no keep-alive pool): a
+ * POST sent on a pooled connection just as the console's server closes it
+ * for idleness (5 s) fails with "other side closed", and is not retried.
+ */
+function signIn(): Promise<string> {
+  const body = new URLSearchParams({ name: 'admin', password }).toString();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${consoleUrl}/login`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          origin: consoleUrl,
+          accept: 'text/html',
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        try {
+          expect(res.statusCode).toBe(303);
+          resolve(String(res.headers['set-cookie']?.[0]).split(';')[0]!);
+        } catch (err) {
+          reject(err);
+        }
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  expect(res.status).toBe(303);
-  return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
 interface TargetView {
