@@ -1,8 +1,8 @@
-import { addStatusPage, addTarget, applyTransitions, insertHeartbeats, removeStatusPage } from '@vigil/db';
+import { addStatusPage, addTarget, applyTransitions, insertHeartbeats, removeStatusPage, upsertInventories } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors';
-import { allowStatusRead, dayRuns, parseGroups, publicStatusPage, STATUS_PAGE_READS_PER_MINUTE } from './status-pages';
+import { allowStatusRead, dayRuns, parseGroups, publicProbeName, publicStatusPage, STATUS_PAGE_READS_PER_MINUTE } from './status-pages';
 
 describe('parseGroups', () => {
   it('reads "Name: key=value, …" lines, and a name alone as every host', () => {
@@ -29,6 +29,21 @@ describe('parseGroups', () => {
     expect(refusal('  \n ')).toMatch(/at least one line/);
     expect(refusal(Array.from({ length: 21 }, (_, i) => `g${i}`).join('\n'))).toMatch(/at most 20/);
   });
+});
+
+describe('publicProbeName', () => {
+  it.each([
+    ['web', 'web'],
+    ['mail relay', 'mail relay'],
+    ['api_health-2', 'api_health-2'],
+    ['https://10.0.0.5:8443/health', null],
+    ['10.0.0.5', null],
+    ['nas.home', null],
+    ['db:5432', null],
+    ['ops@example', null],
+    ['', null],
+    ['x'.repeat(41), null],
+  ])('shows %j as %j', (name, shown) => expect(publicProbeName(name)).toBe(shown));
 });
 
 describe('dayRuns', () => {
@@ -68,8 +83,29 @@ describe.each(testDatabases())('a public status page on $name', (engine) => {
       await applyTransitions(db, [
         { targetId: web.id, from: 'unknown', to: 'down', at: new Date(), message: 'web-1 is down: connection refused at 10.9.8.7' },
       ]);
+      // Its probes: one with a plain name (shown), one named by its URL (left out); the plain one failing now.
+      const probes = (web: 0 | 1) => ({ web, 'https://10.9.8.7:8443/health': 1 as const });
       await insertHeartbeats(db, [
+        { target_id: web.id, time: new Date(Date.now() - 120_000), up: true, duration_seconds: 0.1, error: null, probe_results: probes(1) },
+        { target_id: web.id, time: new Date(Date.now() - 60_000), up: true, duration_seconds: 0.1, error: null, probe_results: probes(0) },
         { target_id: web.id, time: new Date(), up: false, duration_seconds: 0.1, error: 'connection refused at 10.9.8.7' },
+      ]);
+      const service = (name: string, success: boolean) => ({
+        name,
+        success,
+        durationSeconds: 0.1,
+        statusCode: success ? 200 : 503,
+        certExpiry: null,
+      });
+      await upsertInventories(db, [
+        {
+          targetId: web.id,
+          containers: [],
+          services: [service('web', false), service('https://10.9.8.7:8443/health', true)],
+          scrapedAt: new Date(),
+          changedAt: new Date(),
+          fingerprint: 'x',
+        },
       ]);
       const page = await addStatusPage(db, {
         slug: 'lab',
@@ -96,7 +132,9 @@ describe.each(testDatabases())('a public status page on $name', (engine) => {
       for (const internal of ['10.9.8.7', 'secret', 'connection refused', 'a-target-token', 'metrics'])
         expect(text).not.toContain(internal);
       for (const g of view.groups)
-        for (const h of g.hosts) expect(Object.keys(h).sort()).toEqual(['availability', 'name', 'runs', 'state']);
+        for (const h of g.hosts) expect(Object.keys(h).sort()).toEqual(['availability', 'name', 'probes', 'runs', 'state']);
+      expect(view.groups[0]!.hosts[0]!.probes).toEqual([{ name: 'web', failing: true, availability: 0.5 }]);
+      expect(text).not.toContain('8443');
       // Reused: removed a moment ago, it still answers until its 30 s are up.
       await removeStatusPage(db, page.id);
       expect((await publicStatusPage(db, 'lab', now + 10_000))?.title).toBe('The lab');

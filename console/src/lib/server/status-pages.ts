@@ -3,6 +3,7 @@ import {
   addStatusPage,
   type Database,
   fleetSnapshot,
+  getInventory,
   getStatusPage,
   listStatusPages,
   removeStatusPage,
@@ -15,7 +16,7 @@ import { availabilityClass } from '$lib/uptime';
 import { type Actor, recordAudit } from './actor';
 import { getDb } from './db';
 import { ApiError, notFound, validate } from './errors';
-import { targetUptime } from './uptime';
+import { probeUptime, targetUptime } from './uptime';
 
 /**
  * A status page's groups as an admin types them, one per line:
@@ -97,6 +98,31 @@ export interface PublicHost {
   availability: number | null;
   /** The last 90 UTC days, oldest first, as runs of days of the same class (a page of many hosts stays small). */
   runs: DayRun[];
+  /** Its probed services that have a plain name (see {@link publicProbeName}), by name. */
+  probes: PublicProbe[];
+}
+
+/** A probed service on a public page: its name, whether its latest result failed, its successes over results in 30 days. */
+export interface PublicProbe {
+  name: string;
+  failing: boolean;
+  /** Over the last 30 UTC days, 0..1, or null without results. */
+  availability: number | null;
+}
+
+/**
+ * A probe's name as a public page may show it, or null to leave the probe
+ * out: a plain name (letters, digits, spaces, `_`, `-`; at most 40) such as
+ * Vigil's services file gives ("web", "mail relay"). A name with a dot, colon,
+ * slash or @ may be a URL, an address or a host name (blackbox_exporter's
+ * targets are named by their URL), which a public page never shows.
+ */
+export function publicProbeName(name: string): string | null {
+  if (name.length === 0 || name.length > 40) return null;
+  for (const ch of name)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch === ' ' || ch === '_' || ch === '-'))
+      return null;
+  return name;
 }
 
 /** Consecutive days of one availability class: the first and last day (`YYYY-MM-DD`) and how many. */
@@ -140,7 +166,8 @@ function forget(slug: string): void {
 
 /**
  * The public view of the status page at `slug` (null when there is none),
- * built from the fleet (one query) and each shown host's state events, and
+ * built from the fleet (one query), each shown host's state events and its
+ * probes' results (those with a plain name: {@link publicProbeName}), and
  * reused for STATUS_PAGE_MAX_AGE seconds: many readers cost one build.
  */
 export async function publicStatusPage(db: Kysely<Database>, slug: string, now = Date.now()): Promise<PublicStatusPage | null> {
@@ -162,12 +189,17 @@ async function buildPublicPage(db: Kysely<Database>, slug: string, now: number):
   const hostOf = async (t: (typeof fleet)[number]['target']): Promise<PublicHost> => {
     const known = uptimes.get(t.id);
     if (known) return known;
-    const u = await targetUptime(db, t, now);
+    const [u, probes, inventory] = await Promise.all([targetUptime(db, t, now), probeUptime(db, t.id, now), getInventory(db, t.id)]);
+    const failing = new Set(inventory?.services.filter((v) => !v.success).map((v) => v.name));
     const host: PublicHost = {
       name: t.name,
       state: t.paused ? 'paused' : t.state,
       availability: u.windows['30d'].availability,
       runs: dayRuns(u.days),
+      probes: probes.flatMap((p) => {
+        const name = publicProbeName(p.name);
+        return name === null ? [] : [{ name, failing: failing.has(p.name), availability: p.windows['30d'].availability }];
+      }),
     };
     uptimes.set(t.id, host);
     return host;
