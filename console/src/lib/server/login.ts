@@ -40,23 +40,37 @@ export async function signIn(
     return { ok: false, status: 400, message: 'Wrong name or password.' };
   }
   await throttle.succeed(db, name);
-  const old = cookies.get(SESSION_COOKIE);
-  if (old) await deleteSession(db, old);
-  const { session } = consoleConfig();
   const secondFactor = !secondFactorGiven && (await totpEnabled(db, [user.id])).has(user.id);
-  const { token } = await createSession(db, user.id, { ...meta, secondFactorPending: secondFactor }, session);
-  cookies.set(SESSION_COOKIE, token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: consoleConfig().origin.protocol === 'https:',
-    maxAge: session.maxAgeSeconds,
-  });
+  await startSession(db, cookies, user.id, { ...meta, secondFactorPending: secondFactor });
   log().info(
     { user: user.name, address: meta.clientAddress },
     secondFactor ? 'password right; waiting for the second factor' : 'signed in',
   );
   return { ok: true, user, secondFactor };
+}
+
+/**
+ * Starts a new session for `userId` (a fresh id, whatever cookie came in,
+ * whose session ends) and sets its cookie: HttpOnly, SameSite=Lax, Path=/,
+ * Secure when the console's origin is https. Every way of signing in ends here.
+ */
+export async function startSession(
+  db: Kysely<Database>,
+  cookies: Cookies,
+  userId: number,
+  meta: { clientAddress: string | null; userAgent: string | null; secondFactorPending?: boolean },
+): Promise<void> {
+  const old = cookies.get(SESSION_COOKIE);
+  if (old) await deleteSession(db, old);
+  const { session, origin } = consoleConfig();
+  const { token } = await createSession(db, userId, meta, session);
+  cookies.set(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: origin.protocol === 'https:',
+    maxAge: session.maxAgeSeconds,
+  });
 }
 
 /** Ends the request's session and drops its cookie. */

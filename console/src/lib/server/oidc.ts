@@ -6,12 +6,12 @@
  * at every sign-in; the account is linked by issuer and `sub`.
  */
 import type { Cookies } from '@sveltejs/kit';
-import { createSession, type Database, deleteSession, linkIdentity, ROLES, type Role, userNameFrom, writeAudit } from '@vigil/db';
+import { type Database, linkIdentity, ROLES, type Role, userNameFrom, writeAudit } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import * as client from 'openid-client';
-import { SESSION_COOKIE } from './auth';
 import { consoleConfig, type OidcConfig } from './config';
 import { log } from './log';
+import { startSession } from './login';
 
 /** The cookie holding a sign-in's state, nonce and PKCE verifier between leaving for the provider and coming back. */
 export const OIDC_COOKIE = 'vigil_oidc';
@@ -183,17 +183,7 @@ export async function finishOidc(
       before: { role: linked.roleBefore },
       after: { role },
     });
-  const old = cookies.get(SESSION_COOKIE);
-  if (old) await deleteSession(db, old);
-  const { session } = consoleConfig();
-  const { token } = await createSession(db, linked.user.id, meta, session);
-  cookies.set(SESSION_COOKIE, token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: consoleConfig().origin.protocol === 'https:',
-    maxAge: session.maxAgeSeconds,
-  });
+  await startSession(db, cookies, linked.user.id, meta);
   log().info({ user: linked.user.name, role, issuer, address: meta.clientAddress }, 'signed in through OpenID Connect');
   return { ok: true, next: flow.next, name: linked.user.name };
 }
