@@ -14,6 +14,8 @@ import {
   predictLinear,
   ruleFor,
   severityAtLeast,
+  silenceActive,
+  silenceProblem,
   targetLabels,
 } from './alerts.js';
 import { type HeartbeatFigures, NO_FIGURES } from './heartbeat.js';
@@ -290,5 +292,33 @@ describe('labels and severities', () => {
     });
     expect(severityAtLeast('critical', 'warning')).toBe(true);
     expect(severityAtLeast('info', 'warning')).toBe(false);
+  });
+});
+
+describe('silences', () => {
+  const at = (iso: string) => new Date(iso);
+  it('hold within their span, and a maintenance window only within its duration after each scheduled time', () => {
+    const one = { matchers: 'rack=a', startsAt: at('2026-12-04T10:00:00Z'), endsAt: at('2026-12-04T11:00:00Z') };
+    expect(silenceActive(one, at('2026-12-04T09:59:59Z'))).toBe(false);
+    expect(silenceActive(one, at('2026-12-04T10:00:00Z'))).toBe(true);
+    expect(silenceActive(one, at('2026-12-04T11:00:00Z'))).toBe(false);
+    // Sundays 02:00 UTC for an hour, for a year.
+    const window = { ...one, endsAt: at('2027-12-04T00:00:00Z'), schedule: '0 2 * * 0', durationSeconds: 3600 };
+    expect(silenceActive(window, at('2026-12-06T02:00:00Z'))).toBe(true);
+    expect(silenceActive(window, at('2026-12-06T02:59:59Z'))).toBe(true);
+    expect(silenceActive(window, at('2026-12-06T03:00:00Z'))).toBe(false);
+    expect(silenceActive(window, at('2026-12-07T02:30:00Z'))).toBe(false);
+  });
+
+  it('refuse what cannot work, naming the field', () => {
+    const ok = { matchers: 'host=a', startsAt: new Date(0), endsAt: new Date(1000) };
+    expect(silenceProblem(ok)).toBeNull();
+    expect(silenceProblem({ ...ok, matchers: '' })?.field).toBe('matchers');
+    expect(silenceProblem({ ...ok, matchers: 'host' })?.field).toBe('matchers');
+    expect(silenceProblem({ ...ok, endsAt: new Date(0) })?.field).toBe('ends_at');
+    expect(silenceProblem({ ...ok, startsAt: new Date(Number.NaN) })?.field).toBe('starts_at');
+    expect(silenceProblem({ ...ok, schedule: 'every sunday' })?.field).toBe('schedule');
+    expect(silenceProblem({ ...ok, schedule: '0 2 * * 0' })?.field).toBe('duration_seconds');
+    expect(silenceProblem({ ...ok, schedule: '0 2 * * 0', durationSeconds: 60 })).toBeNull();
   });
 });

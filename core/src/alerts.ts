@@ -11,6 +11,7 @@
  * never on stale data: a host that stopped answering is the liveness rule's
  * business, and its open alerts stay as they were until it answers again.
  */
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { diskUsagePercent, memoryUsagePercent } from './figures.js';
 import type { HeartbeatFigures } from './heartbeat.js';
@@ -486,4 +487,56 @@ export function alertLabels(
   const colon = subject.indexOf(':');
   if (colon > 0) out[subject.slice(0, colon)] = subject.slice(colon + 1);
   return out;
+}
+
+/** A silence as core judges it: matchers, its span, and for a maintenance window a cron schedule and a duration. */
+export interface SilenceSpec {
+  matchers: string;
+  startsAt: Date;
+  endsAt: Date;
+  /** A cron expression (5 or 6 fields, UTC): each time it names opens a window of `durationSeconds`. */
+  schedule?: string | null;
+  durationSeconds?: number | null;
+}
+
+/**
+ * Whether a silence holds at `now`: within [startsAt, endsAt), and for a
+ * maintenance window also within `durationSeconds` of the latest time its
+ * schedule named (cron-parser, UTC).
+ */
+export function silenceActive(s: SilenceSpec, now: Date): boolean {
+  if (now < s.startsAt || now >= s.endsAt) return false;
+  if (!s.schedule) return true;
+  const opened = CronExpressionParser.parse(s.schedule, { currentDate: new Date(now.getTime() + 1), tz: 'UTC' })
+    .prev()
+    .getTime();
+  return now.getTime() - opened < (s.durationSeconds ?? 0) * 1000;
+}
+
+/**
+ * The problem with a silence, naming the field, or null when it can work:
+ * matchers that cannot be read or are empty (it would hide everything), an
+ * end not after its start, a schedule that is not a cron expression, or a
+ * window without a positive duration.
+ */
+export function silenceProblem(s: SilenceSpec): { field: string; message: string } | null {
+  try {
+    if (parseMatchers(s.matchers).length === 0)
+      return { field: 'matchers', message: 'a silence needs at least one matcher (alertname=…, host=…): it would hide every alert' };
+  } catch (err) {
+    return { field: 'matchers', message: (err as Error).message };
+  }
+  if (Number.isNaN(s.startsAt.getTime())) return { field: 'starts_at', message: 'starts_at is not a time' };
+  if (Number.isNaN(s.endsAt.getTime()) || s.endsAt <= s.startsAt)
+    return { field: 'ends_at', message: 'ends_at must be a time after starts_at' };
+  if (s.schedule) {
+    try {
+      CronExpressionParser.parse(s.schedule, { tz: 'UTC' });
+    } catch (err) {
+      return { field: 'schedule', message: `schedule "${s.schedule.slice(0, 60)}" is not a cron expression: ${(err as Error).message}` };
+    }
+    if (!s.durationSeconds || s.durationSeconds <= 0)
+      return { field: 'duration_seconds', message: 'a maintenance window needs duration_seconds, how long each one lasts' };
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import type { AlertRuleSpec, Severity } from '@vigil/core/alerts';
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
 import type { Role, TargetState } from '@vigil/core/states';
@@ -71,6 +72,82 @@ export interface NotificationChannelTable {
   /** The webhook URL, or the Alertmanager's base URL (`http://alertmanager:9093`). */
   url: string;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  /** Which alerts it receives: label matchers (core's alerts.ts; empty: all) and the least severity. */
+  matchers: ColumnType<string, string | undefined, string>;
+  min_severity: ColumnType<string, string | undefined, string>;
+  /** The labels alerts are grouped by into one message, comma-separated (default `alertname`). */
+  group_by: ColumnType<string, string | undefined, string>;
+  /** Alertmanager's group_wait, group_interval and repeat_interval, seconds. */
+  group_wait_seconds: ColumnType<number, number | undefined, number>;
+  group_interval_seconds: ColumnType<number, number | undefined, number>;
+  repeat_interval_seconds: ColumnType<number, number | undefined, number>;
+}
+
+/** `alert_rules`: a rule's name and its spec (core's alertRuleSchema). */
+export interface AlertRuleTable {
+  id: Generated<number>;
+  name: string;
+  spec: ColumnType<AlertRuleSpec, string, string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Where an alert is: its condition holds but not yet for long enough, it fires, or it is over (kept as history). */
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+/** `alerts`: one per rule, target and subject while open; resolved ones are the history. */
+export interface AlertTable {
+  id: Generated<number>;
+  rule_id: number;
+  target_id: number;
+  /** '' for the host, `container:<name>` or `probe:<name>`. */
+  subject: ColumnType<string, string | undefined, string>;
+  state: AlertState;
+  severity: Severity;
+  summary: string;
+  value: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The labels silences and routes match (core's alertLabels), as when it started. */
+  labels: ColumnType<Record<string, string>, string | undefined, string>;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  fired_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Held back while its host was down, stopped or paused. */
+  inhibited: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The silence that held it back at the last notification pass, or null. */
+  silenced_by: ColumnType<number | null, number | null | undefined, number | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** `alert_sends`: what a channel was told of an alert. */
+export interface AlertSendTable {
+  alert_id: number;
+  channel_id: number;
+  firing_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resolved_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** `alert_groups`: a channel's group of alerts (by its group_by labels) and when it is next due. */
+export interface AlertGroupTable {
+  channel_id: number;
+  group_key: string;
+  labels: ColumnType<Record<string, string>, string | undefined, string>;
+  next_flush_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_flush_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  claimed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** `silences`: alerts whose labels match are not sent from starts_at to ends_at; with a cron `schedule`, for `duration_seconds` from each time it names (a maintenance window). */
+export interface SilenceTable {
+  id: Generated<number>;
+  matchers: string;
+  starts_at: ColumnType<Date, Date | string, Date | string>;
+  ends_at: ColumnType<Date, Date | string, Date | string>;
+  schedule: ColumnType<string | null, string | null | undefined, string | null>;
+  duration_seconds: ColumnType<number | null, number | null | undefined, number | null>;
+  created_by: string;
+  comment: ColumnType<string, string | undefined, string>;
   created_at: CreatedAt;
 }
 
@@ -326,6 +403,11 @@ export interface Database {
   recovery_codes: RecoveryCodeTable;
   settings: SettingTable;
   user_identities: UserIdentityTable;
+  alert_rules: AlertRuleTable;
+  alerts: AlertTable;
+  alert_sends: AlertSendTable;
+  alert_groups: AlertGroupTable;
+  silences: SilenceTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -346,6 +428,9 @@ export type TargetInventory = Selectable<TargetInventoryTable>;
 export type HeartbeatHourly = Selectable<HeartbeatHourlyTable>;
 export type ScraperMember = Selectable<ScraperTable>;
 export type StatusPage = Selectable<StatusPageTable>;
+export type AlertRuleRow = Selectable<AlertRuleTable>;
+export type Alert = Selectable<AlertTable>;
+export type Silence = Selectable<SilenceTable>;
 
 /** The columns of `targets`, for queries that name them (reading rows whole, without key scans). */
 export const TARGET_COLUMNS = [

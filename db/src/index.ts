@@ -1,3 +1,5 @@
+export * from './alert-groups.js';
+export * from './alerts.js';
 export * from './api-keys.js';
 export * from './audit.js';
 export * from './config.js';

@@ -12,6 +12,7 @@ import * as m20261204b from './2026-12-04T06-00-status-pages.js';
 import * as m20261204c from './2026-12-04T12-00-heartbeat-rates.js';
 import * as m20261204d from './2026-12-04T18-00-two-factor.js';
 import * as m20261204e from './2026-12-04T19-00-user-identities.js';
+import * as m20261204f from './2026-12-04T20-00-alerts.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T12-00-heartbeat-rates': m20261204c,
   '2026-12-04T18-00-two-factor': m20261204d,
   '2026-12-04T19-00-user-identities': m20261204e,
+  '2026-12-04T20-00-alerts': m20261204f,
 };

@@ -33,6 +33,27 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
     await sql`insert into notification_channels (name, kind, url) values ('old-channel', 'webhook', 'http://w/')`.execute(db);
     await db.deleteFrom('targets').where('name', '=', 'old-writer').execute();
     await db.deleteFrom('notification_channels').execute();
+    // The alerts' tables hold what an older version never reads; down drops them and the channels' routes.
+    const [rule] = await db
+      .insertInto('alert_rules')
+      .values({ name: 'R', spec: JSON.stringify({ kind: 'probe' }) })
+      .returning('id')
+      .execute();
+    await db
+      .insertInto('alerts')
+      .values({ rule_id: rule!.id, target_id: t!.id, state: 'firing', severity: 'warning', summary: 's', started_at: new Date() })
+      .execute();
+    await expect(
+      db
+        .insertInto('alerts')
+        .values({ rule_id: rule!.id, target_id: t!.id, state: 'pending', severity: 'warning', summary: 's', started_at: new Date() })
+        .execute(),
+    ).rejects.toThrow(/alerts_open/);
+    const alerts = await migrateDown(db);
+    expect(alerts).toEqual(['2026-12-04T20-00-alerts']);
+    for (const table of ['alert_rules', 'alerts', 'alert_sends', 'alert_groups', 'silences'])
+      await expect(sql`select * from ${sql.table(table)}`.execute(db)).rejects.toThrow(new RegExp(table));
+    await expect(sql`select matchers from notification_channels`.execute(db)).rejects.toThrow(/matchers/);
     const identities = await migrateDown(db);
     expect(identities).toEqual(['2026-12-04T19-00-user-identities']);
     await expect(sql`select * from user_identities`.execute(db)).rejects.toThrow(/user_identities/);
