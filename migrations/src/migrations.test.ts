@@ -120,6 +120,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...rates,
       ...twoFactor,
       ...identities,
+      ...alerts,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);
