@@ -4,6 +4,8 @@
  * the scrape pool and the scheduler count (read from them at collection time).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { AlertNotifier } from './alert-notify.js';
+import type { AlertEngine } from './alerts.js';
 import type { Membership } from './membership.js';
 import type { Notifier } from './notify.js';
 import type { ScrapePool } from './scrape-pool.js';
@@ -19,6 +21,8 @@ export interface MetricSources {
   /** Scrapes skipped because the previous one of the target ran through a whole slot. */
   skipped: () => number;
   membership: Membership;
+  alerts: AlertEngine;
+  alertNotifier: AlertNotifier;
 }
 
 /**
@@ -106,6 +110,35 @@ export function scraperMetrics(registry: Registry, sources: MetricSources) {
       this.inc({ result: 'sent' }, notifier.stats.sent);
       this.inc({ result: 'retry' }, notifier.stats.retried);
       this.inc({ result: 'failed' }, notifier.stats.failed);
+    },
+  });
+  new Counter({
+    name: 'vigil_scraper_alert_evaluations_total',
+    help: 'Heartbeats evaluated against the alert rules.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.alerts.stats.evaluated);
+    },
+  });
+  new Counter({
+    name: 'vigil_scraper_alert_changes_total',
+    help: 'Alert changes written: opened (pending or firing), fired, resolved, or cleared.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.alerts.stats.changes);
+    },
+  });
+  new Counter({
+    name: 'vigil_scraper_alert_messages_total',
+    help: 'Grouped alert messages to channels, by result: sent, or failed (tried again later).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'sent' }, sources.alertNotifier.stats.sent);
+      this.inc({ result: 'failed' }, sources.alertNotifier.stats.failed);
     },
   });
   new Gauge({

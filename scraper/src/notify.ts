@@ -8,6 +8,7 @@ import {
   enqueueDeliveries,
   listChannels,
   listTargets,
+  type NotificationChannel,
   recordDeliveryAttempt,
   type Target,
 } from '@vigil/db';
@@ -183,9 +184,10 @@ export class Notifier {
    * Re-sends the alert of every down target to every enabled Alertmanager
    * channel, with `VigilWatchdog`: an alert that fires as long as the scraper
    * runs, for a dead man's switch to notice its absence (down targets' alerts
-   * would otherwise simply resolve if the scraper died).
+   * would otherwise simply resolve if the scraper died); and, from `extra`,
+   * each channel's firing rule alerts.
    */
-  async refreshAlertmanagers(): Promise<void> {
+  async refreshAlertmanagers(extra?: (channel: NotificationChannel) => Promise<AlertmanagerAlert[]>): Promise<void> {
     const channels = (await listChannels(this.db)).filter((c) => c.kind === 'alertmanager' && c.enabled);
     if (channels.length === 0) return;
     const now = this.#now();
@@ -195,7 +197,7 @@ export class Notifier {
     alerts.push(watchdogAlert(now));
     for (const c of channels) {
       try {
-        await this.#send(c, alerts);
+        await this.#send(c, extra ? [...alerts, ...(await extra(c))] : alerts);
       } catch (err) {
         this.log.warn(
           { channel: c.name, error: (err as Error).message },

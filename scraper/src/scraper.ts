@@ -19,6 +19,8 @@ import { type Kysely, sql } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Registry } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
+import { AlertNotifier } from './alert-notify.js';
+import { AlertEngine } from './alerts.js';
 import { InventoryKeeper } from './inventory.js';
 import { decideTransitions, mergeSeen, type Seen } from './liveness.js';
 import { Membership } from './membership.js';
@@ -78,6 +80,10 @@ export class Scraper {
   readonly registry = new Registry();
   readonly writer: HeartbeatWriter;
   readonly notifier: Notifier;
+  /** The alert rules, evaluated on each successful scrape of a target this replica owns. */
+  readonly alerts: AlertEngine;
+  /** Alerts to the channels, grouped. */
+  readonly alertNotifier: AlertNotifier;
   /** Where scrapes run (request, body, parse, figures): worker threads, off the event loop. */
   readonly pool: ScrapePool;
   /** Database outages, logged once when they start and once when they end. */
@@ -132,6 +138,8 @@ export class Scraper {
       this.outage,
     );
     this.notifier = new Notifier(db, log, { claimant: this.membership.id, judges: (id) => this.membership.judges(id) });
+    this.alerts = new AlertEngine(db);
+    this.alertNotifier = new AlertNotifier(db, log, { claimant: this.membership.id });
     this.#semaphore = new Semaphore(options.concurrency);
     this.#m = scraperMetrics(this.registry, {
       writer: this.writer,
@@ -140,6 +148,8 @@ export class Scraper {
       targets: () => this.#targets.length,
       skipped: () => this.#scheduler.skipped,
       membership: this.membership,
+      alerts: this.alerts,
+      alertNotifier: this.alertNotifier,
     });
   }
 
@@ -195,6 +205,7 @@ export class Scraper {
       this.#previous.delete(t.id);
       this.#seen.delete(t.id);
       this.inventory.forget(t.id);
+      this.alerts.forget(t.id);
       this.#m.targetUp.remove({ target: t.name });
     }
     this.#targets = next;
@@ -289,6 +300,7 @@ export class Scraper {
     if (result.up) {
       const { figures, counters, inventory } = result.parsed;
       this.inventory.observe(t.id, time, inventory);
+      this.alerts.observe(t, time, figures, inventory);
       if (wide || previous === undefined || time.getTime() - at >= t.interval_seconds * 1000) this.#previous.set(t.id, counters);
       this.writer.push({ ...base, error: null, ...figures });
     } else {
@@ -367,6 +379,19 @@ export class Scraper {
     }
   }
 
+  /**
+   * The alerts job: writes what the heartbeats since the last pass changed of
+   * the alerts, then sends the groups of alerts that are due.
+   */
+  async checkAlerts(): Promise<void> {
+    try {
+      await this.alerts.pass();
+      await this.alertNotifier.pass();
+    } catch (err) {
+      this.outage.failed('alerts', err, { pending: this.alerts.pending });
+    }
+  }
+
   /** Starts the cron jobs. */
   async start(): Promise<void> {
     this.#startedAt = Date.now();
@@ -381,6 +406,7 @@ export class Scraper {
     });
     await this.maintainPartitions();
     await this.refreshTargets();
+    await this.alerts.loadRules().catch((err) => this.outage.failed('alert rules', err));
     const job = (expr: string, name: string, fn: () => Promise<void>) =>
       this.#tasks.push(cron.schedule(expr, () => fn().catch((err) => this.outage.failed(name, err)), { name, noOverlap: true }));
     this.#pacing = true;
@@ -391,7 +417,8 @@ export class Scraper {
     job('*/2 * * * * *', 'inventory', () => this.flushInventory());
     job('*/2 * * * * *', 'liveness', () => this.checkLiveness());
     job('*/2 * * * * *', 'notify', () => this.notifier.deliverDue());
-    job('30 * * * * *', 'alertmanager', () => this.notifier.refreshAlertmanagers());
+    job('*/2 * * * * *', 'alerts', () => this.checkAlerts());
+    job('30 * * * * *', 'alertmanager', () => this.notifier.refreshAlertmanagers((c) => this.alertNotifier.firingForAlertmanager(c)));
     job('0 7 * * * *', 'retention', () => this.maintainPartitions());
     this.log.info({ targets: this.#targets.length, replica: this.membership.id, replicas: this.membership.liveMembers }, 'scraper started');
   }

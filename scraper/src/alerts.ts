@@ -1,0 +1,120 @@
+import {
+  type AlertRuleSpec,
+  advance,
+  type Condition,
+  evaluate,
+  newHistory,
+  ruleFor,
+  type TargetHistory,
+  targetLabels,
+} from '@vigil/core/alerts';
+import type { HeartbeatFigures } from '@vigil/core/heartbeat';
+import type { Inventory } from '@vigil/core/inventory';
+import { type AlertWrite, applyAlertChanges, type Database, listAlertRules, openAlerts, type Target } from '@vigil/db';
+import type { Kysely } from 'kysely';
+
+/** What the latest heartbeat of a target said, waiting for the next pass to be written. */
+interface Observed {
+  target: Pick<Target, 'id' | 'name' | 'labels'>;
+  /** The heartbeat's time, Unix seconds. */
+  time: number;
+  conditions: Condition[];
+}
+
+/** Counts since start, for the scraper's /metrics. */
+export interface AlertEngineStats {
+  /** Heartbeats evaluated against the rules. */
+  evaluated: number;
+  /** Alert rows changed (opened, fired, resolved, cleared). */
+  changes: number;
+}
+
+/**
+ * Evaluates the alert rules as heartbeats arrive and writes what changes.
+ *
+ * `observe` runs on every successful scrape of a target this replica owns:
+ * it checks the heartbeat's figures and inventory against the rules that
+ * apply to the target (core's `ruleFor` and `evaluate`; cheap, in memory, and
+ * it keeps each target's disk and restart history). `pass` (every 2 s) reads
+ * the targets' open alerts and writes each target's changes from its latest
+ * heartbeat in one transaction (core's `advance`). Nothing is judged without a
+ * heartbeat: a silent host keeps its alerts as they were, and liveness says
+ * it is down. A failed write keeps the observations for the next pass (a
+ * newer heartbeat of the same target replaces its older one).
+ *
+ * The rules are read from the database at each pass; a heartbeat before the
+ * first read is not evaluated.
+ */
+export class AlertEngine {
+  readonly stats: AlertEngineStats = { evaluated: 0, changes: 0 };
+  #rules: { id: number; name: string; spec: AlertRuleSpec }[] | null = null;
+  #history = new Map<number, TargetHistory>();
+  #observed = new Map<number, Observed>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Heartbeats waiting to be written. */
+  get pending(): number {
+    return this.#observed.size;
+  }
+
+  /** Reads the rules now (each pass does). */
+  async loadRules(): Promise<void> {
+    this.#rules = (await listAlertRules(this.db)).map((r) => ({ id: r.id, name: r.name, spec: r.spec }));
+  }
+
+  /** Evaluates one successful scrape of `target` at `time` against the rules. */
+  observe(target: Pick<Target, 'id' | 'name' | 'labels'>, time: Date, figures: HeartbeatFigures, inventory: Inventory): void {
+    if (!this.#rules) return;
+    const labels = targetLabels(target.name, target.labels);
+    const rules: { id: number; spec: AlertRuleSpec }[] = [];
+    for (const r of this.#rules) {
+      const spec = ruleFor(r.spec, labels);
+      if (spec) rules.push({ id: r.id, spec });
+    }
+    let history = this.#history.get(target.id);
+    if (!history) this.#history.set(target.id, (history = newHistory()));
+    const t = time.getTime() / 1000;
+    this.#observed.set(target.id, { target, time: t, conditions: evaluate(rules, t, figures, inventory, history) });
+    this.stats.evaluated++;
+  }
+
+  /** Forgets a target this replica no longer scrapes. */
+  forget(targetId: number): void {
+    this.#history.delete(targetId);
+    this.#observed.delete(targetId);
+  }
+
+  /**
+   * Reads the rules, then writes the alert changes of every target observed
+   * since the last pass.
+   * @returns the changes written
+   * @throws the database's error (the observations are kept for the next pass)
+   */
+  async pass(): Promise<AlertWrite[]> {
+    await this.loadRules();
+    if (this.#observed.size === 0) return [];
+    const batch = [...this.#observed.values()];
+    this.#observed.clear();
+    const names = new Map(this.#rules!.map((r) => [r.id, r.name]));
+    try {
+      const open = await openAlerts(
+        this.db,
+        batch.map((o) => o.target.id),
+      );
+      const writes: AlertWrite[] = [];
+      for (const o of batch) {
+        const at = new Date(o.time * 1000);
+        for (const change of advance(open.get(o.target.id) ?? [], o.conditions, o.time)) {
+          const ruleId = 'condition' in change ? change.condition.ruleId : change.ruleId;
+          writes.push({ target: o.target, ruleName: names.get(ruleId) ?? String(ruleId), change, at });
+        }
+      }
+      this.stats.changes += await applyAlertChanges(this.db, writes);
+      return writes;
+    } catch (err) {
+      for (const o of batch) if (!this.#observed.has(o.target.id)) this.#observed.set(o.target.id, o);
+      throw err;
+    }
+  }
+}
