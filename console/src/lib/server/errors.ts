@@ -4,7 +4,7 @@
  * {@link refusalOf}, so a name taken is a 409 and a bad field a 422 wherever
  * it is asked.
  */
-import { AccountError, ChannelError, StatusPageExistsError, TargetExistsError } from '@vigil/db';
+import { AccountError, AlertRuleError, ChannelError, StatusPageExistsError, TargetExistsError } from '@vigil/db';
 import * as z from 'zod/mini';
 
 /** A refusal with its HTTP status, a code for programs, a message for people and the field it is about. */
@@ -41,6 +41,13 @@ export function refusalOf(err: unknown): Refusal | null {
     return { status: ACCOUNT_STATUS[err.code], code: err.code === 'exists' ? 'conflict' : err.code, message: err.message };
   if (err instanceof TargetExistsError) return { status: 409, code: 'conflict', message: err.message, field: 'name' };
   if (err instanceof StatusPageExistsError) return { status: 409, code: 'conflict', message: err.message, field: 'slug' };
+  if (err instanceof AlertRuleError)
+    return {
+      status: err.code === 'exists' ? 409 : err.code === 'missing' ? 404 : 422,
+      code: err.code === 'exists' ? 'conflict' : err.code === 'missing' ? 'not_found' : 'invalid',
+      message: err.message,
+      field: err.field,
+    };
   if (err instanceof ChannelError)
     return {
       status: err.code === 'exists' ? 409 : 422,

@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addTarget, applyAlertChanges, createDb, createUser, listAudit, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Actor } from './actor';
+import {
+  alertMatchers,
+  changeRule,
+  createRule,
+  createSilence,
+  deleteRule,
+  endSilence,
+  listAlertViews,
+  listRuleViews,
+  listSilenceViews,
+  showAlert,
+  showRule,
+  silenceAlert,
+} from './alerts';
+import { getDb } from './db';
+import { ApiError, refusalOf } from './errors';
+
+// The use cases as the API and the pages call them, against a database served over the wire.
+describe('alert use cases', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-alerts-'));
+  let stop: () => Promise<void>;
+  let actor: Actor;
+  let targetId: number;
+  beforeAll(async () => {
+    const server = await startEmbeddedPostgres(dir);
+    stop = server.stop;
+    const db = await createDb(server.url, { max: 1 });
+    await migrateToLatest(db);
+    targetId = (await addTarget(db, { name: 'pi-1', url: 'http://pi-1/metrics', labels: { rack: 'a' } })).id;
+    const user = await createUser(db, { name: 'ops', role: 'operator', password: 'ops-password-1' });
+    actor = { user, clientAddress: '192.0.2.9' };
+    await db.destroy();
+    vi.stubEnv('DATABASE_URL', server.url);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await (await getDb()).destroy();
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const refusal = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      return refusalOf(err);
+    }
+    throw new Error('accepted');
+  };
+
+  it('adds, changes and removes rules, audited, refusing a bad one with its field and status', async () => {
+    const { rule, warning } = await createRule(actor, { name: 'Hot', kind: 'threshold', figure: 'temperature_celsius', value: 80 });
+    expect(warning).toBeNull();
+    expect(rule.spec).toMatchObject({ kind: 'threshold', value: 80 });
+    expect(await refusal(createRule(actor, { name: 'Hot', kind: 'probe' }))).toMatchObject({
+      status: 409,
+      code: 'conflict',
+      field: 'name',
+    });
+    expect(await refusal(createRule(actor, { name: 'X', kind: 'threshold', figure: 'cpu_usage_percent', value: 'high' }))).toMatchObject({
+      status: 422,
+      code: 'invalid',
+      field: 'value',
+    });
+    const changed = await changeRule(actor, rule.id, {
+      name: 'Hot',
+      kind: 'threshold',
+      figure: 'temperature_celsius',
+      value: 85,
+      selector: 'rack=z',
+    });
+    expect(changed.warning).toContain('matches no host today');
+    expect((await showRule(rule.id)).spec).toMatchObject({ value: 85 });
+    expect(await refusal(changeRule(actor, 9999, { name: 'Y', kind: 'probe' }))).toMatchObject({ status: 404 });
+    expect((await listRuleViews()).map((r) => r.name)).toEqual(['Hot']);
+    const gone = await createRule(actor, { name: 'Gone', kind: 'probe' });
+    expect((await deleteRule(actor, gone.rule.id)).name).toBe('Gone');
+    expect(await refusal(deleteRule(actor, gone.rule.id))).toMatchObject({ status: 404 });
+    const audit = await listAudit(await getDb());
+    expect(audit.rows.map((r) => r.action).reverse()).toEqual([
+      'alert_rule.create',
+      'alert_rule.update',
+      'alert_rule.create',
+      'alert_rule.remove',
+    ]);
+    expect(audit.rows.every((r) => r.user_name === 'ops' && r.client_address === '192.0.2.9')).toBe(true);
+  });
+
+  it('lists alerts with filters, and silences one in one call with matchers that pick it out', async () => {
+    const [rule] = await listRuleViews();
+    const cond = {
+      ruleId: rule!.id,
+      subject: 'probe:site',
+      severity: 'warning' as const,
+      value: null,
+      summary: 'probe site is failing',
+      forSeconds: 0,
+    };
+    const at = new Date();
+    await applyAlertChanges(await getDb(), [
+      {
+        target: { id: targetId, name: 'pi-1', labels: { rack: 'a' } },
+        ruleName: rule!.name,
+        change: { to: 'firing', condition: cond, startedAt: at.getTime() / 1000 },
+        at,
+      },
+    ]);
+    const open = await listAlertViews({});
+    expect(open).toMatchObject({
+      total: 1,
+      page: 1,
+      per_page: 100,
+      items: [{ rule: 'Hot', target: 'pi-1', subject: 'probe:site', state: 'firing' }],
+    });
+    expect((await listAlertViews({ state: 'resolved' })).total).toBe(0);
+    expect((await listAlertViews({ target: String(targetId + 1) })).total).toBe(0);
+    expect((await listAlertViews({ rule: String(rule!.id), page: '2', per_page: '1' })).items).toEqual([]);
+    const alert = await showAlert(open.items[0]!.id);
+    expect(alertMatchers(alert)).toBe('alertname=Hot,host=pi-1,probe=site');
+    await expect(showAlert(99_999)).rejects.toBeInstanceOf(ApiError);
+    const before = Date.now();
+    const silence = await silenceAlert(actor, alert.id, 3600);
+    expect(silence).toMatchObject({
+      matchers: 'alertname=Hot,host=pi-1,probe=site',
+      created_by: 'ops',
+      comment: `silenced from alert ${alert.id}`,
+    });
+    expect(Date.parse(silence.ends_at) - Date.parse(silence.starts_at)).toBe(3_600_000);
+    expect(Date.parse(silence.starts_at)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('adds silences and maintenance windows, ends them, and refuses those that cannot work', async () => {
+    const window = await createSilence(actor, {
+      matchers: 'rack=a',
+      starts_at: '2026-01-01T00:00:00Z',
+      ends_at: '2099-01-01T00:00:00Z',
+      schedule: '0 2 * * 0',
+      window_seconds: 3600,
+      comment: 'Sunday patching',
+    });
+    expect(window).toMatchObject({ schedule: '0 2 * * 0', duration_seconds: 3600 });
+    expect(await refusal(createSilence(actor, { matchers: '' }))).toMatchObject({ status: 422, field: 'matchers' });
+    expect(await refusal(createSilence(actor, { matchers: 'a=b', schedule: 'sometimes', window_seconds: 60 }))).toMatchObject({
+      field: 'schedule',
+    });
+    expect(await refusal(createSilence(actor, { matchers: 'a=b', duration_seconds: -1 }))).toMatchObject({
+      status: 422,
+      field: 'duration_seconds',
+    });
+    expect(await refusal(createSilence(actor, { matchers: 'a=b', colour: 'red' }))).toMatchObject({ status: 422 });
+    expect((await listSilenceViews()).map((s) => s.id)).toContain(window.id);
+    await endSilence(actor, window.id);
+    expect((await listSilenceViews()).map((s) => s.id)).not.toContain(window.id);
+    expect((await listSilenceViews(true)).map((s) => s.id)).toContain(window.id);
+    expect(await refusal(endSilence(actor, window.id))).toMatchObject({ status: 404 });
+  });
+});
