@@ -14,6 +14,7 @@ import {
   listAlertViews,
   listRuleViews,
   listSilenceViews,
+  ruleFromForm,
   showAlert,
   showRule,
   silenceAlert,
@@ -159,5 +160,80 @@ describe('alert use cases', () => {
     expect((await listSilenceViews()).map((s) => s.id)).not.toContain(window.id);
     expect((await listSilenceViews(true)).map((s) => s.id)).toContain(window.id);
     expect(await refusal(endSilence(actor, window.id))).toMatchObject({ status: 404 });
+  });
+
+  it("reads a rule from the page form by its kind, ignoring the other kinds' fields", () => {
+    const common = { name: 'R', severity: 'critical', selector: ' rack=a ', for_seconds: '60', description: '' };
+    expect(ruleFromForm({ ...common, kind: 'threshold', figure: 'load1', op: '>', value: '4', within_days: '3' })).toEqual({
+      name: 'R',
+      kind: 'threshold',
+      severity: 'critical',
+      selector: 'rack=a',
+      for_seconds: 60,
+      figure: 'load1',
+      op: '>',
+      value: 4,
+    });
+    expect(ruleFromForm({ kind: 'disk_full', name: 'D', within_hours: '24', window_seconds: '' })).toEqual({
+      name: 'D',
+      kind: 'disk_full',
+      selector: '',
+      within_hours: 24,
+    });
+    expect(ruleFromForm({ kind: 'container', name: 'C', condition: 'restarting', container: ' web ', window_seconds: '30' })).toMatchObject(
+      {
+        condition: 'restarting',
+        container: 'web',
+        window_seconds: 30,
+      },
+    );
+    expect(ruleFromForm({ kind: 'certificate', name: 'T', within_days: '14', probe: '' })).toMatchObject({ within_days: 14, probe: '' });
+    expect(ruleFromForm({ kind: 'probe', name: 'P', probe: 'site' })).toMatchObject({ probe: 'site' });
+  });
+
+  it('serves the Alerts page: filters, and its actions as operators use them', async () => {
+    const page = await import('../../routes/alerts/+page.server');
+    const get = (search: string, role = 'operator') =>
+      ({ url: new URL(`http://localhost/alerts${search}`), locals: { principal: { user: { ...actor.user, role } } } }) as never;
+    const loaded = (await page.load(get(''))) as { alerts: { id: number }[]; canOperate: boolean; filter: unknown; rules: unknown[] };
+    expect(loaded).toMatchObject({ filter: { state: 'open', held: null, host: null }, canOperate: true });
+    expect(loaded.alerts).toHaveLength(1);
+    expect(await page.load(get(`?state=bogus&held=silenced&host=${targetId}&page=-1`, 'viewer'))).toMatchObject({
+      filter: { state: 'open', held: 'silenced', host: targetId },
+      page: 1,
+      canOperate: false,
+    });
+    const post = (form: Record<string, string>) =>
+      ({
+        request: new Request('http://localhost/alerts', { method: 'POST', body: new URLSearchParams(form) }),
+        locals: { principal: { user: actor.user, via: 'session' } },
+        getClientAddress: () => '192.0.2.9',
+      }) as never;
+    const a = page.actions as Record<string, (e: unknown) => Promise<unknown>>;
+    expect(await a.addRule!(post({ name: 'Loaded', kind: 'threshold', figure: 'load1', value: '8', selector: 'rack=q' }))).toMatchObject({
+      action: 'addRule',
+      added: 'Loaded',
+      warning: expect.stringContaining('matches no host today'),
+    });
+    expect(await a.addRule!(post({ name: 'Broken', kind: 'threshold', figure: 'load1', value: '' }))).toMatchObject({
+      status: 422,
+      data: { field: 'value', action: 'addRule' },
+    });
+    const loadedRule = (await listRuleViews()).find((r) => r.name === 'Loaded')!;
+    expect(await a.toggleRule!(post({ id: String(loadedRule.id), enabled: 'false' }))).toEqual({ action: 'toggleRule', toggled: 'Loaded' });
+    expect((await showRule(loadedRule.id)).spec.enabled).toBe(false);
+    expect(await a.removeRule!(post({ id: String(loadedRule.id) }))).toEqual({ action: 'removeRule', removed: 'Loaded' });
+    expect(await a.silence!(post({ id: String(loaded.alerts[0]!.id), hours: '1' }))).toMatchObject({
+      action: 'silence',
+      silenced: expect.stringContaining('alertname=Hot'),
+    });
+    const added = (await a.addSilence!(
+      post({ matchers: 'rack=a', schedule: '0 3 * * *', window_minutes: '30', comment: 'nightly backup' }),
+    )) as { silenced: string };
+    expect(added.silenced).toBe('rack=a');
+    const windowed = (await listSilenceViews()).find((s) => s.schedule === '0 3 * * *')!;
+    expect(windowed.duration_seconds).toBe(1800);
+    expect(await a.expire!(post({ id: String(windowed.id) }))).toEqual({ action: 'expire', expired: 'rack=a' });
+    expect(await a.addSilence!(post({ matchers: '', hours: '1' }))).toMatchObject({ status: 422, data: { field: 'matchers' } });
   });
 });

@@ -247,3 +247,35 @@ export async function endSilence(actor: Actor, id: number): Promise<SilenceView>
   await recordAudit(actor, 'silence.expire', 'silence', id, { after: view });
   return view;
 }
+
+const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
+
+/**
+ * A rule's definition from the Alerts page's form: the fields its kind uses
+ * (the others are ignored), numbers read as numbers, empty ones left to the
+ * defaults. The result is checked by the same schema as the API's body.
+ */
+export function ruleFromForm(f: Record<string, string>): Record<string, unknown> {
+  const kind = f.kind ?? '';
+  const spec: Record<string, unknown> = {
+    name: (f.name ?? '').trim(),
+    kind,
+    severity: f.severity || undefined,
+    selector: (f.selector ?? '').trim(),
+    for_seconds: num(f.for_seconds),
+    description: (f.description ?? '').trim() || undefined,
+  };
+  if (kind === 'threshold') Object.assign(spec, { figure: f.figure, op: f.op || undefined, value: num(f.value) });
+  if (kind === 'disk_full') Object.assign(spec, { within_hours: num(f.within_hours), window_seconds: num(f.window_seconds) });
+  if (kind === 'container')
+    Object.assign(spec, { condition: f.condition, container: (f.container ?? '').trim(), window_seconds: num(f.window_seconds) });
+  if (kind === 'probe') Object.assign(spec, { probe: (f.probe ?? '').trim() });
+  if (kind === 'certificate') Object.assign(spec, { within_days: num(f.within_days), probe: (f.probe ?? '').trim() });
+  return Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined));
+}
+
+/** Turns a rule on or off, audited as `alert_rule.update`. @throws ApiError 404 */
+export async function setRuleEnabled(actor: Actor, id: number, enabled: boolean): Promise<AlertRuleView> {
+  const rule = await showRule(id);
+  return (await changeRule(actor, id, { ...rule.spec, enabled })).rule;
+}

@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { figureSeries, getInventory, namedSeries, roleAtLeast, setPaused, writeAudit } from '@vigil/db';
 import { CHART_RANGES, chartRange } from '$lib/charts';
+import { listAlertViews } from '$lib/server/alerts';
 import { parseId } from '$lib/server/api';
 import { clientAddress } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
@@ -37,7 +38,11 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     getInventory(db, id),
   ]);
   if (!host) error(404, `No host with id ${id}; it may have been removed`);
-  const [uptime, probes] = await Promise.all([targetUptime(db, host.target, now), probeUptime(db, id, now)]);
+  const [uptime, probes, alerts] = await Promise.all([
+    targetUptime(db, host.target, now),
+    probeUptime(db, id, now),
+    listAlertViews({ state: 'all', target: String(id), per_page: '20' }),
+  ]);
   const role = locals.principal?.user.role;
   return {
     ...host,
@@ -50,6 +55,8 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     inventory: inventoryView(inventory),
     uptime,
     probes,
+    /** Its alerts, open first then the latest resolved (20 at most). */
+    alerts: alerts.items,
     serverTime: now,
     canOperate: role !== undefined && roleAtLeast(role, 'operator'),
     canTerminal: role !== undefined && roleAtLeast(role, 'developer'),
