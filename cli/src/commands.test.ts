@@ -131,6 +131,56 @@ describe('vigil targets and migrate', () => {
     await expect(run('channels', 'remove', 'ops')).rejects.toThrow(/no channel named "ops"/);
   });
 
+  it('manages alert rules and silences, refusing what cannot work with the field, and audits each change', async () => {
+    expect(await run('alerts', 'rules')).toMatch(/^no rules; add the defaults with: npx vigil alerts defaults/);
+    expect(await run('alerts', 'defaults')).toMatch(/^added \d+ default rules\n$/);
+    expect(await run('alerts', 'defaults')).toBe('every default rule is there already (by name)\n');
+    const rules = await run('alerts', 'rules');
+    expect(rules.split('\n')[0]).toMatch(/^NAME\s+KIND\s+SEVERITY\s+ENABLED\s+HOSTS\s+SPEC$/);
+    expect(rules).toMatch(/^HostDiskFull\s+threshold\s+critical\s+yes\s+all\s+figure=disk_usage_percent for_seconds=300 op=> value=90$/m);
+    const file = path.join(dir, 'rule.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'LabHot', kind: 'threshold', figure: 'temperature_celsius', value: 70, selector: 'env=lab' }),
+    );
+    expect(await run('alerts', 'add-rule', file)).toBe(
+      'added the rule LabHot\nwarning: the selector "env=lab" matches no host today: the rule is saved and applies to hosts that match later\n',
+    );
+    writeFileSync(file, JSON.stringify({ name: 'Bad', kind: 'threshold', figure: 'temperature_celsius', value: 70, for_seconds: -1 }));
+    await expect(run('alerts', 'add-rule', file)).rejects.toThrow(/^for_seconds: /);
+    writeFileSync(file, '{ not json');
+    await expect(run('alerts', 'add-rule', file)).rejects.toThrow(/cannot read the rule from .*rule\.json/);
+    expect(await run('alerts', 'remove-rule', 'LabHot')).toBe('removed the rule LabHot and its alerts\n');
+    await expect(run('alerts', 'remove-rule', 'LabHot')).rejects.toThrow(/no rule named "LabHot"/);
+    expect(await run('alerts', 'list')).toBe('nothing is firing or pending\n');
+    expect(await run('alerts', 'list', '--all')).toBe('no alerts yet\n');
+    const silenced = await run('alerts', 'silence', 'rack=a', '--for', '30m', '--comment', 'recabling');
+    expect(silenced).toMatch(/^silence (\d+): rack=a until \d{4}-.*Z\n$/);
+    const window = await run('alerts', 'silence', 'alertname=HostHighCpu', '--schedule', '0 2 * * 0', '--window', '1h');
+    expect(window).toContain('during 0 2 * * 0 (UTC) for 3600 s each');
+    const list = await run('alerts', 'silences');
+    expect(list).toMatch(/^\d+\s+rack=a\s+.*\s+-\s+cli \(.*\)\s+recabling$/m);
+    await expect(run('alerts', 'silence', 'rack')).rejects.toThrow(/matcher "rack": write name=value/);
+    await expect(run('alerts', 'silence', 'a=b', '--schedule', 'often', '--window', '1h')).rejects.toThrow(/is not a cron expression/);
+    await expect(run('alerts', 'silence', 'a=b', '--schedule', '0 2 * * 0')).rejects.toThrow(/needs both --schedule CRON and --window/);
+    await expect(run('alerts', 'silence', 'a=b', '--for', 'soon')).rejects.toThrow(/--for "soon": give a duration/);
+    const id = /^silence (\d+)/.exec(silenced)![1]!;
+    expect(await run('alerts', 'expire', id)).toBe(`ended silence ${id} (rack=a)\n`);
+    await expect(run('alerts', 'expire', id)).rejects.toThrow(/no live silence/);
+    await expect(run('alerts', 'expire', 'x')).rejects.toThrow(/"x" is not a silence id/);
+    await expect(run('alerts', 'frob')).rejects.toThrow(/unknown command "vigil alerts frob"/);
+    await expect(run('alerts', 'rules', 'extra')).rejects.toThrow(/usage: npx vigil alerts list/);
+    const db = await createDb(env.DATABASE_URL!, { max: 1 });
+    try {
+      const actions = (
+        await db.selectFrom('audit_log').select(['action', 'user_name']).where('action', 'like', 'alert_rule.%').execute()
+      ).map((r) => r.action);
+      expect(actions).toEqual(['alert_rule.create', 'alert_rule.remove']);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('refuses bad command lines before touching the database, with the usage or a range', async () => {
     await expect(run('targets')).rejects.toThrow(
       /usage: npx vigil targets list \[--json\]\n.*targets add NAME URL.*\n.*targets remove NAME/s,
@@ -179,7 +229,7 @@ describe('vigil targets and migrate', () => {
     await expect(run('users', 'create', 'a', 'b', '--role', 'admin')).rejects.toThrow(/usage: npx vigil users list/);
     const db = await createDb(env.DATABASE_URL!, { max: 1 });
     try {
-      const audit = await db.selectFrom('audit_log').select(['action', 'user_name', 'before', 'after']).orderBy('id').execute();
+      const audit = await db.selectFrom('audit_log').select(['action', 'user_name', 'before', 'after']).where('object_type', '=', 'user').orderBy('id').execute();
       expect(audit.map((a) => a.action)).toEqual(['user.create', 'user.create', 'user.set_role', 'user.reset_password', 'user.remove']);
       expect(audit[2]).toMatchObject({ before: { name: 'vic', role: 'viewer' }, after: { name: 'vic', role: 'operator' } });
       expect(audit[0]!.user_name).toMatch(/^cli \(/);

@@ -15,6 +15,7 @@ import {
   SchemaBehindError,
 } from '@vigil/db';
 import * as z from 'zod/mini';
+import { ALERTS_SUBCOMMANDS, alertsCommand } from './commands/alerts.js';
 import { channelsCommand } from './commands/channels.js';
 import { migrateCommand } from './commands/migrate.js';
 import { type Out, type PasswordSource, SUBCOMMANDS, UsageError, VIGIL } from './commands/shared.js';
@@ -54,6 +55,12 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
                                     a JSON webhook, a Slack-compatible incoming webhook,
                                     or an Alertmanager (its base URL, e.g. http://am.lan:9093)
   ${VIGIL} channels remove NAME    stop sending to a channel
+  ${VIGIL} alerts list [--all]     open alerts (--all: with the resolved ones)
+  ${VIGIL} alerts rules            the alert rules; add-rule FILE|-, remove-rule NAME, defaults
+  ${VIGIL} alerts silence MATCHERS [--for 2h] [--schedule CRON --window 1h] [--comment TEXT]
+                                    hold back the alerts whose labels match (rack=a,alertname=HostHot);
+                                    with --schedule, a recurring maintenance window (cron, UTC)
+  ${VIGIL} alerts silences         live silences; alerts expire ID ends one now
   ${VIGIL} users list              list console users and their roles
   ${VIGIL} users create NAME --role ROLE [--generate-password]
                                     add a console user (roles: admin, operator, developer,
@@ -88,16 +95,20 @@ export async function runDbCommand(
     throw new UsageError(`unknown command "vigil targets ${sub}"\n${SUBCOMMANDS.targets}`);
   if (cmd === 'channels' && !['list', 'add', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil channels ${sub}"\n${SUBCOMMANDS.channels}`);
+  if (cmd === 'alerts' && !ALERTS_SUBCOMMANDS.includes(sub!))
+    throw new UsageError(`unknown command "vigil alerts ${sub}"\n${SUBCOMMANDS.alerts}`);
   if (cmd === 'users' && !['list', 'create', 'set-role', 'reset-password', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil users ${sub}"\n${SUBCOMMANDS.users}`);
   const work =
     cmd === 'migrate'
       ? migrateCommand(argv.slice(1), out)
-      : cmd === 'channels'
-        ? channelsCommand(sub!, rest, out)
-        : cmd === 'users'
-          ? usersCommand(sub!, rest, out, password)
-          : targetsCommand(sub!, rest, out);
+      : cmd === 'alerts'
+        ? alertsCommand(sub!, rest, out)
+        : cmd === 'channels'
+          ? channelsCommand(sub!, rest, out)
+          : cmd === 'users'
+            ? usersCommand(sub!, rest, out, password)
+            : targetsCommand(sub!, rest, out);
   const url = resolveDatabaseUrl(parseEnv(DATABASE_SCHEMA, env).DATABASE_URL);
   const db = await createDb(url, { max: 2, applicationName: 'vigil-cli' });
   try {

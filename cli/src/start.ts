@@ -12,6 +12,7 @@ import {
   firstAdminMessage,
   migrateToLatest,
   parseDatabaseUrl,
+  seedDefaultAlertRules,
   startEmbeddedPostgres,
   upsertTarget,
 } from '@vigil/db';
@@ -135,7 +136,11 @@ export async function startLocal(env: NodeJS.ProcessEnv, out: Out): Promise<Loca
       // The very first start: nobody could sign in, so an admin is made and its
       // password printed this once (the only place it ever appears).
       const first = await createFirstAdmin(db);
-      if (first) out(firstAdminMessage(first.password, 'npx vigil users reset-password admin'));
+      if (first) {
+        out(firstAdminMessage(first.password, 'npx vigil users reset-password admin'));
+        const rules = await seedDefaultAlertRules(db);
+        if (rules) out(`alert rules: the ${rules} fleet defaults (the console's Alerts page, or \`npx vigil alerts rules\`)\n`);
+      }
     } finally {
       await db.destroy();
     }

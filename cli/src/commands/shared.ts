@@ -7,6 +7,14 @@ export const VIGIL = 'npx vigil';
 
 /** The subcommands of \`vigil targets\`, \`vigil channels\` and \`vigil users\`, listed when one is given alone. */
 export const SUBCOMMANDS: Record<string, string> = {
+  alerts: `usage: ${VIGIL} alerts list [--all]
+       ${VIGIL} alerts rules
+       ${VIGIL} alerts add-rule FILE|-       (a rule as JSON; - reads stdin)
+       ${VIGIL} alerts remove-rule NAME
+       ${VIGIL} alerts defaults            (adds the default rules that are missing)
+       ${VIGIL} alerts silences
+       ${VIGIL} alerts silence MATCHERS [--for 2h] [--schedule CRON --window 1h] [--comment TEXT]
+       ${VIGIL} alerts expire ID`,
   targets: `usage: ${VIGIL} targets list [--json]
        ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...] [--token-file FILE]
        ${VIGIL} targets remove NAME`,

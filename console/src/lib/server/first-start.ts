@@ -1,4 +1,4 @@
-import { createFirstAdmin, type Database, firstAdminMessage } from '@vigil/db';
+import { createFirstAdmin, type Database, firstAdminMessage, seedDefaultAlertRules } from '@vigil/db';
 import type { Kysely } from 'kysely';
 
 /**
@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
  * else a generated one, written to `out` this once (`docker compose logs
  * console` finds it). Never keeps the console from starting: a database not
  * ready yet, or not migrated, is logged and the next start tries again.
+ * With the admin it adds the default alert rules (a fresh install only).
  * @param openDb the console's database (getDb), opened here so that its failure is caught too
  * @returns what happened: `created`, `exists` (there are users), or `failed`
  */
@@ -25,6 +26,8 @@ export async function firstStart(
     return 'failed';
   }
   if (!first) return 'exists';
+  // A fresh install: the fleet's default alert rules too (core's DEFAULT_RULES), once.
+  await seedDefaultAlertRules(await openDb()).catch((e) => warn(`first start: cannot add the default alert rules (${(e as Error).message})`));
   out(
     first.generated
       ? firstAdminMessage(first.password, 'vigil users reset-password admin')
