@@ -109,21 +109,51 @@ describe('vigil targets and migrate', () => {
   it('adds, lists and removes notification channels, refusing bad input with a reason', async () => {
     expect(await run('channels', 'list')).toMatch(/^no channels/);
     expect(await run('channels', 'add', 'ops', '--webhook', 'https://hooks.lan/vigil')).toBe(
-      'added ops (webhook https://hooks.lan/***); it gets the down and recovery events from now on\n',
+      'added ops (webhook https://hooks.lan/***); it gets the down and recovery events, and every alert, from now on\n',
     );
     expect(await run('channels', 'add', 'chat', '--slack', 'https://hooks.slack.com/services/T000/B000/XXXXSECRET')).not.toContain(
       'XXXXSECRET',
     );
     expect(await run('channels', 'add', 'am', '--alertmanager', 'http://am.lan:9093')).toMatch(/^added am \(alertmanager/);
     const table = await run('channels', 'list');
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+ENABLED\s+URL$/);
-    expect(table).toMatch(/^ops\s+webhook\s+yes\s+https:\/\/hooks\.lan\/\*\*\*$/m);
-    expect(table).toMatch(/^am\s+alertmanager\s+yes\s+http:\/\/am\.lan:9093\/$/m);
-    expect(table).toMatch(/^chat\s+slack\s+yes\s+https:\/\/hooks\.slack\.com\/\*\*\*$/m);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+ENABLED\s+URL\s+ALERTS$/);
+    expect(table).toMatch(/^ops\s+webhook\s+yes\s+https:\/\/hooks\.lan\/\*\*\*\s+all$/m);
+    expect(table).toMatch(/^am\s+alertmanager\s+yes\s+http:\/\/am\.lan:9093\/\s+all$/m);
+    expect(table).toMatch(/^chat\s+slack\s+yes\s+https:\/\/hooks\.slack\.com\/\*\*\*\s+all$/m);
+    expect(
+      await run(
+        'channels',
+        'add',
+        'mail',
+        '--email',
+        'smtp://vigil:hunter2@mail.lan:587?from=vigil@lan&to=ops@lan',
+        '--matchers',
+        'rack=a',
+        '--min-severity',
+        'critical',
+      ),
+    ).toBe(
+      'added mail (email smtp://vigil:***@mail.lan:587/***); it gets the down and recovery events, and the alerts matching rack=a of severity critical and worse, from now on\n',
+    );
+    expect(await run('channels', 'list')).toMatch(
+      /^mail\s+email\s+yes\s+smtp:\/\/vigil:\*\*\*@mail\.lan:587\/\*\*\*\s+rack=a \(critical\+\)$/m,
+    );
+    await expect(run('channels', 'add', 'm2', '--email', 'smtp://mail.lan')).rejects.toThrow(/needs \?from=<address>&to=/);
+    await expect(run('channels', 'add', 'p', '--pushover', 'https://api.pushover.net/1/messages.json?token=x')).rejects.toThrow(
+      /needs \?token=/,
+    );
+    await expect(run('channels', 'add', 't', '--telegram', 'https://api.telegram.org/botX/sendMessage')).rejects.toThrow(
+      /needs \?chat_id=/,
+    );
+    await expect(run('channels', 'add', 'r', '--ntfy', 'https://ntfy.sh/t', '--min-severity', 'loud')).rejects.toThrow(
+      /min_severity is one of/,
+    );
+    await expect(run('channels', 'add', 'r', '--ntfy', 'https://ntfy.sh/t', '--matchers', 'rack')).rejects.toThrow(/matcher "rack"/);
+    await expect(run('channels', 'add', 'r', '--ntfy', 'https://ntfy.sh/t', '--group-by', 'a b')).rejects.toThrow(/is not a label name/);
     expect(table).not.toContain('XXXXSECRET');
     await expect(run('channels', 'add', 'ops', '--slack', 'https://x/y')).rejects.toThrow(UsageError);
     await expect(run('channels', 'add', 'two', '--slack', 'https://x/y', '--webhook', 'https://x/z')).rejects.toThrow(
-      /usage: npx vigil channels add NAME/,
+      /usage: npx vigil channels add NAME --KIND URL/,
     );
     await expect(run('channels', 'add', 'x', '--slack', 'not a url')).rejects.toThrow(/is not a URL/);
     await expect(run('channels', 'frob')).rejects.toThrow(/unknown command "vigil channels frob"/);
@@ -229,7 +259,12 @@ describe('vigil targets and migrate', () => {
     await expect(run('users', 'create', 'a', 'b', '--role', 'admin')).rejects.toThrow(/usage: npx vigil users list/);
     const db = await createDb(env.DATABASE_URL!, { max: 1 });
     try {
-      const audit = await db.selectFrom('audit_log').select(['action', 'user_name', 'before', 'after']).where('object_type', '=', 'user').orderBy('id').execute();
+      const audit = await db
+        .selectFrom('audit_log')
+        .select(['action', 'user_name', 'before', 'after'])
+        .where('object_type', '=', 'user')
+        .orderBy('id')
+        .execute();
       expect(audit.map((a) => a.action)).toEqual(['user.create', 'user.create', 'user.set_role', 'user.reset_password', 'user.remove']);
       expect(audit[2]).toMatchObject({ before: { name: 'vic', role: 'viewer' }, after: { name: 'vic', role: 'operator' } });
       expect(audit[0]!.user_name).toMatch(/^cli \(/);

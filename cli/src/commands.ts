@@ -50,10 +50,12 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
                                     e.g. http://pi-1.lan:9110/metrics
   ${VIGIL} targets remove NAME     remove a target with its heartbeats and events
   ${VIGIL} channels list           list notification channels (URLs masked)
-  ${VIGIL} channels add NAME (--webhook URL | --slack URL | --alertmanager URL)
-                                    send every target's down and recovery events there:
-                                    a JSON webhook, a Slack-compatible incoming webhook,
-                                    or an Alertmanager (its base URL, e.g. http://am.lan:9093)
+  ${VIGIL} channels add NAME --KIND URL [--matchers M] [--min-severity S] [--group-by LABELS]
+                                    send every target's down and recovery events there, and
+                                    the alerts matching M: KIND is webhook (JSON), slack,
+                                    alertmanager (its base URL, e.g. http://am.lan:9093),
+                                    discord, teams, ntfy, gotify, pushover, telegram or
+                                    email (smtp://user:pw@host:587?from=a@b&to=c@d)
   ${VIGIL} channels remove NAME    stop sending to a channel
   ${VIGIL} alerts list [--all]     open alerts (--all: with the resolved ones)
   ${VIGIL} alerts rules            the alert rules; add-rule FILE|-, remove-rule NAME, defaults

@@ -1,4 +1,5 @@
 import type { AlertRuleSpec, Severity } from '@vigil/core/alerts';
+import type { ChannelKind } from '@vigil/core/channels';
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
 import type { Role, TargetState } from '@vigil/core/states';
@@ -61,8 +62,7 @@ export interface EventTable {
   message: string;
 }
 
-/** Where notifications go: a generic JSON webhook, a Slack-compatible incoming webhook, or an Alertmanager. */
-export type ChannelKind = 'webhook' | 'slack' | 'alertmanager';
+export type { ChannelKind } from '@vigil/core/channels';
 
 /** `notification_channels`: each is sent every target's down and recovery events from its creation on. */
 export interface NotificationChannelTable {

@@ -1,3 +1,5 @@
+import { parseMatchers, SEVERITIES } from '@vigil/core/alerts';
+import { CHANNEL_KINDS } from '@vigil/core/channels';
 import { type Kysely, sql } from 'kysely';
 import type { ChannelKind, Database, Event, NotificationChannel, Target } from './database.js';
 
@@ -8,20 +10,37 @@ export class ChannelError extends Error {
   constructor(
     message: string,
     readonly code: 'invalid' | 'exists' = 'invalid',
-    readonly field?: 'name' | 'kind' | 'url',
+    readonly field?: string,
   ) {
     super(message);
   }
 }
 
-const KINDS: readonly ChannelKind[] = ['webhook', 'slack', 'alertmanager'];
+const KINDS: readonly ChannelKind[] = CHANNEL_KINDS;
+
+/** A channel to add: name, kind and URL, and optionally which alerts it receives and how they are grouped. */
+export interface ChannelInput {
+  name: string;
+  kind: string;
+  url: string;
+  /** Label matchers (core's parseMatchers): only the alerts whose labels match; empty for all. */
+  matchers?: string;
+  /** The least severity it receives: info (all), warning or critical. */
+  min_severity?: string;
+  /** Labels whose values group alerts into one message, comma-separated (default alertname). */
+  group_by?: string;
+  group_wait_seconds?: number;
+  group_interval_seconds?: number;
+  repeat_interval_seconds?: number;
+}
 
 /**
- * Adds a notification channel. `url` must be http(s); for `alertmanager`, the
- * Alertmanager's base URL (alerts go to `<url>/api/v2/alerts`).
+ * Adds a notification channel. `url` must be http(s) (smtp(s) for email, with
+ * `from` and `to`); for `alertmanager`, the Alertmanager's base URL (alerts go
+ * to `<url>/api/v2/alerts`). See core's CHANNEL_URL_HINTS.
  * @throws ChannelError for an unknown kind, a bad URL or a name already taken
  */
-export async function addChannel(db: Kysely<Database>, c: { name: string; kind: string; url: string }): Promise<NotificationChannel> {
+export async function addChannel(db: Kysely<Database>, c: ChannelInput): Promise<NotificationChannel> {
   if (!KINDS.includes(c.kind as ChannelKind))
     throw new ChannelError(`unknown channel kind "${c.kind.slice(0, 40)}": use ${KINDS.join(', ')}`, 'invalid', 'kind');
   // The URL is a secret (a webhook's path): errors never repeat it.
@@ -31,21 +50,66 @@ export async function addChannel(db: Kysely<Database>, c: { name: string; kind: 
   } catch {
     throw new ChannelError('the URL is not a URL: give the full http:// or https:// address', 'invalid', 'url');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+  if (c.kind === 'email') {
+    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+      throw new ChannelError(`an email channel's URL starts with smtp:// or smtps://, not ${u.protocol}`, 'invalid', 'url');
+    if (!u.searchParams.get('from') || !u.searchParams.get('to'))
+      throw new ChannelError('an email channel needs ?from=<address>&to=<address,…> in its URL', 'invalid', 'url');
+  } else if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ChannelError(`the URL must start with http:// or https://, not ${u.protocol}`, 'invalid', 'url');
+  else if (c.kind === 'pushover' && (!u.searchParams.get('token') || !u.searchParams.get('user')))
+    throw new ChannelError('a Pushover URL needs ?token=<app token>&user=<user key>', 'invalid', 'url');
+  else if (c.kind === 'telegram' && !u.searchParams.get('chat_id'))
+    throw new ChannelError('a Telegram URL needs ?chat_id=<chat id>', 'invalid', 'url');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.name))
     throw new ChannelError(
       `channel name "${c.name.slice(0, 70)}": use letters, digits, dot, dash or underscore (at most 63)`,
       'invalid',
       'name',
     );
+  const route = channelRouteProblem(c);
+  if (route) throw new ChannelError(route.message, 'invalid', route.field);
   const taken = await db.selectFrom('notification_channels').select('id').where('name', '=', c.name).executeTakeFirst();
   if (taken) throw new ChannelError(`a channel named "${c.name}" exists: remove it first or pick another name`, 'exists', 'name');
   return db
     .insertInto('notification_channels')
-    .values({ name: c.name, kind: c.kind as ChannelKind, url: c.url })
+    .values({
+      name: c.name,
+      kind: c.kind as ChannelKind,
+      url: c.url,
+      matchers: c.matchers?.trim() ?? '',
+      min_severity: c.min_severity ?? 'info',
+      group_by: c.group_by?.trim() || 'alertname',
+      group_wait_seconds: c.group_wait_seconds ?? 30,
+      group_interval_seconds: c.group_interval_seconds ?? 300,
+      repeat_interval_seconds: c.repeat_interval_seconds ?? 14_400,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** What is wrong with a channel's routing and grouping settings (naming the field), or null. */
+export function channelRouteProblem(c: Omit<ChannelInput, 'name' | 'kind' | 'url'>): { field: string; message: string } | null {
+  try {
+    parseMatchers(c.matchers ?? '');
+  } catch (err) {
+    return { field: 'matchers', message: (err as Error).message };
+  }
+  if (c.min_severity !== undefined && !(SEVERITIES as readonly string[]).includes(c.min_severity))
+    return { field: 'min_severity', message: `min_severity is one of ${SEVERITIES.join(', ')}` };
+  for (const l of (c.group_by ?? '').split(',').map((x) => x.trim()))
+    if (l && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(l)) return { field: 'group_by', message: `group_by: "${l.slice(0, 40)}" is not a label name` };
+  const ranges = [
+    ['group_wait_seconds', 0, 3600],
+    ['group_interval_seconds', 0, 86_400],
+    ['repeat_interval_seconds', 60, 7 * 86_400],
+  ] as const;
+  for (const [field, min, max] of ranges) {
+    const v = c[field];
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max))
+      return { field, message: `${field} is whole seconds from ${min} to ${max}` };
+  }
+  return null;
 }
 
 /** Every channel, by name. */

@@ -9,7 +9,8 @@ import { type Kysely, sql } from 'kysely';
  * is next due to be sent (so a restart never sends a group twice or early);
  * `silences`, one-off or recurring (a cron schedule and a duration: a
  * maintenance window). Channels get routes (label matchers, a least
- * severity) and grouping settings. Expand only.
+ * severity) and grouping settings, and the kinds widen to Discord, Teams,
+ * ntfy, Gotify, Pushover, Telegram and email. Expand only.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -81,9 +82,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('group_interval_seconds', 'integer', (c) => c.notNull().defaultTo(300))
     .addColumn('repeat_interval_seconds', 'integer', (c) => c.notNull().defaultTo(14_400))
     .execute();
+  await sql`alter table notification_channels drop constraint notification_channels_kind_check`.execute(db);
+  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in (${sql.join(KINDS.map((k) => sql.lit(k)))}))`.execute(db);
 }
 
+/** The channel kinds from this migration on (frozen here: a later kind comes with its own migration). */
+const KINDS = ['webhook', 'slack', 'alertmanager', 'discord', 'teams', 'ntfy', 'gotify', 'pushover', 'telegram', 'email'];
+
 export async function down(db: Kysely<any>): Promise<void> {
+  // Channels of the kinds an older version cannot send to are removed with their deliveries.
+  await sql`delete from notification_channels where kind not in ('webhook', 'slack', 'alertmanager')`.execute(db);
+  await sql`alter table notification_channels drop constraint notification_channels_kind_check`.execute(db);
+  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in ('webhook', 'slack', 'alertmanager'))`.execute(db);
   await db.schema
     .alterTable('notification_channels')
     .dropColumn('matchers')

@@ -1,5 +1,5 @@
 import { type Matcher, matches, parseMatchers, severityAtLeast } from '@vigil/core/alerts';
-import { postToChannel } from '@vigil/core/channels';
+import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vigil/core/channels';
 import type { Logger } from '@vigil/core/log';
 import {
   type AlertGroupRow,
@@ -221,6 +221,19 @@ export function alertsSlackPayload(g: Pick<DueGroup, 'firing' | 'resolved' | 'la
   return { text: lines.join('\n') };
 }
 
+const worst = (alerts: readonly NewsAlert[]) =>
+  alerts.some((a) => a.severity === 'critical') ? 'critical' : alerts.some((a) => a.severity === 'warning') ? 'warning' : 'info';
+
+/** A group as a message for people (Discord, Teams, ntfy, Gotify, Pushover, Telegram, email): its title, a line per alert (at most MESSAGE_LIST_LIMIT, then a count). */
+export function groupMessage(g: Pick<DueGroup, 'firing' | 'resolved' | 'labels'>): ChatMessage {
+  const all = [...g.firing.map((a) => ['firing', a] as const), ...g.resolved.map((a) => ['resolved', a] as const)];
+  const lines = all
+    .slice(0, MESSAGE_LIST_LIMIT)
+    .map(([status, a]) => `${status === 'resolved' ? 'resolved: ' : ''}${a.target_name} · ${a.rule_name} (${a.severity}): ${a.summary}`);
+  if (all.length > MESSAGE_LIST_LIMIT) lines.push(`…and ${all.length - MESSAGE_LIST_LIMIT} more`);
+  return { title: groupTitle(g), lines, status: g.firing.length ? 'firing' : 'resolved', severity: worst(g.firing.length ? g.firing : g.resolved) };
+}
+
 /** An alert as Alertmanager's API v2 takes it: firing (TTL ALERT_TTL_SECONDS) or resolved at its time. */
 export function ruleAlertForAlertmanager(a: NewsAlert, now: Date): AlertmanagerAlert {
   const endsAt = a.state === 'resolved' && a.resolved_at ? a.resolved_at : later(now, ALERT_TTL_SECONDS);
@@ -291,7 +304,9 @@ export class AlertNotifier {
       const at = this.#now();
       const ids = { firing: g.firing.map((a) => a.id), resolved: g.resolved.map((a) => a.id) };
       try {
-        await postToChannel(g.channel, this.#body(g, at), { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' });
+        const opts = { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' };
+        if (MESSAGE_KINDS.has(g.channel.kind) && g.channel.kind !== 'slack') await sendMessage(g.channel, groupMessage(g), opts);
+        else await postToChannel(g.channel, this.#body(g, at), opts);
         await finishAlertGroup(this.db, { channelId: g.channel.id, key: g.key, at, ...ids, sent: true });
         this.stats.sent++;
         sent.push(g);

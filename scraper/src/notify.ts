@@ -1,4 +1,4 @@
-import { postToChannel } from '@vigil/core/channels';
+import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vigil/core/channels';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
@@ -43,6 +43,17 @@ export function slackPayload(d: DueDelivery): { text: string } {
   const icon = d.event.to_state === 'down' ? ':red_circle:' : ':large_green_circle:';
   const what = d.event.to_state === 'down' ? 'is down' : d.event.to_state === 'stopped' ? 'stopped cleanly' : 'is back up';
   return { text: `${icon} *${d.target.name}* ${what} (${d.event.time.toISOString()})\n${d.event.message}` };
+}
+
+/** A target's down, stopped or recovery event as a message for people (Discord, Teams, ntfy, Gotify, Pushover, Telegram, email). */
+export function eventMessage(d: Pick<DueDelivery, 'event' | 'target'>): ChatMessage {
+  const what = d.event.to_state === 'down' ? 'is down' : d.event.to_state === 'stopped' ? 'stopped cleanly' : 'is back up';
+  return {
+    title: `${d.target.name} ${what}`,
+    lines: [d.event.message, `at ${d.event.time.toISOString()}`],
+    status: d.event.to_state === 'down' ? 'firing' : 'resolved',
+    severity: 'critical',
+  };
 }
 
 /** How long a firing alert stays firing in Alertmanager without being sent again; the refresh job re-sends every minute. */
@@ -160,7 +171,9 @@ export class Notifier {
       if (failing.has(d.channel.id)) continue;
       const now = this.#now();
       try {
-        await this.#send(d.channel, this.#body(d, now));
+        if (MESSAGE_KINDS.has(d.channel.kind) && d.channel.kind !== 'slack')
+          await sendMessage(d.channel, eventMessage(d), { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' });
+        else await this.#send(d.channel, this.#body(d, now));
         await recordDeliveryAttempt(this.db, d.id, { sent: true, at: now });
         this.stats.sent++;
         this.log.info({ channel: d.channel.name, target: d.target.name, to: d.event.to_state }, 'notification sent');

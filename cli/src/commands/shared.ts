@@ -19,7 +19,8 @@ export const SUBCOMMANDS: Record<string, string> = {
        ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...] [--token-file FILE]
        ${VIGIL} targets remove NAME`,
   channels: `usage: ${VIGIL} channels list
-       ${VIGIL} channels add NAME (--webhook URL | --slack URL | --alertmanager URL)
+       ${VIGIL} channels add NAME --KIND URL [--matchers M] [--min-severity S] [--group-by LABELS]
+         (KIND: webhook, slack, alertmanager, discord, teams, ntfy, gotify, pushover, telegram, email)
        ${VIGIL} channels remove NAME`,
   users: `usage: ${VIGIL} users list
        ${VIGIL} users create NAME --role admin|operator|developer|viewer [--generate-password]

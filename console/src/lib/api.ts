@@ -215,10 +215,18 @@ export interface ScrapeTestView {
 export interface ChannelView {
   id: number;
   name: string;
-  kind: 'webhook' | 'slack' | 'alertmanager';
+  kind: 'webhook' | 'slack' | 'alertmanager' | 'discord' | 'teams' | 'ntfy' | 'gotify' | 'pushover' | 'telegram' | 'email';
   url: string;
   enabled: boolean;
   created_at: string;
+  /** Which alerts it receives (label matchers; empty: all) and the least severity. */
+  matchers: string;
+  min_severity: string;
+  /** How alerts are grouped into one message, and when: Alertmanager's group_by, group_wait, group_interval, repeat_interval. */
+  group_by: string;
+  group_wait_seconds: number;
+  group_interval_seconds: number;
+  repeat_interval_seconds: number;
 }
 
 /** A terminal session (`GET /api/v1/terminal-sessions`): who opened what, when, and how it ended. */

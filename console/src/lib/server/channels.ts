@@ -3,7 +3,7 @@
  * call — validate, write, audit, answer. URLs are masked in every answer (a
  * webhook's path is its secret).
  */
-import { postToChannel, testMessage } from '@vigil/core/channels';
+import { CHANNEL_KINDS, type ChannelKind, sendTestMessage } from '@vigil/core/channels';
 import { addChannel, getChannel, listChannels, type NotificationChannel, removeChannelById } from '@vigil/db';
 import * as z from 'zod/mini';
 import type { ChannelView } from '$lib/api';
@@ -15,8 +15,14 @@ import { channelView } from './views';
 /** A new notification channel, as the API's body and the admin page's form give it. */
 export const newChannel = z.strictObject({
   name: z.string().check(z.maxLength(100)),
-  kind: z.enum(['webhook', 'slack', 'alertmanager']),
+  kind: z.enum(CHANNEL_KINDS as [ChannelKind, ...ChannelKind[]]),
   url: z.string().check(z.maxLength(2000)),
+  matchers: z.optional(z.string().check(z.maxLength(1000))),
+  min_severity: z.optional(z.enum(['info', 'warning', 'critical'])),
+  group_by: z.optional(z.string().check(z.maxLength(300))),
+  group_wait_seconds: z.optional(z.number()),
+  group_interval_seconds: z.optional(z.number()),
+  repeat_interval_seconds: z.optional(z.number()),
 });
 
 /** Every channel, by name. */
@@ -59,7 +65,7 @@ export async function testChannel(actor: Actor, id: number): Promise<{ channel: 
   const channel = await existing(id);
   let error: string | null = null;
   try {
-    await postToChannel(channel, testMessage(channel.kind, actor.user.name), { timeoutMs: 10_000, userAgent: 'vigil-console' });
+    await sendTestMessage(channel, actor.user.name, { timeoutMs: 10_000, userAgent: 'vigil-console' });
   } catch (err) {
     error = (err as Error).message;
   }

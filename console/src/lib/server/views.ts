@@ -77,6 +77,12 @@ export function channelView(c: NotificationChannel): ChannelView {
     url: maskChannelUrl(c.kind, c.url),
     enabled: c.enabled,
     created_at: c.created_at.toISOString(),
+    matchers: c.matchers,
+    min_severity: c.min_severity,
+    group_by: c.group_by,
+    group_wait_seconds: c.group_wait_seconds,
+    group_interval_seconds: c.group_interval_seconds,
+    repeat_interval_seconds: c.repeat_interval_seconds,
   };
 }
 

@@ -1,3 +1,4 @@
+import { CHANNEL_URL_HINTS } from '@vigil/core/channels';
 import { actorOf } from '$lib/server/actor';
 import { createChannel, deleteChannel, listChannelViews, testChannel } from '$lib/server/channels';
 import { formAction, formFields } from '$lib/server/forms';
@@ -5,6 +6,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => ({
   channels: await listChannelViews(),
+  hints: CHANNEL_URL_HINTS,
   canEdit: locals.principal?.user.role === 'admin',
 });
 
@@ -12,7 +14,14 @@ export const actions: Actions = {
   add: (event) =>
     formAction('add', async () => {
       const f = await formFields(event);
-      const c = await createChannel(actorOf(event), { name: f.name?.trim(), kind: f.kind, url: f.url?.trim() });
+      const c = await createChannel(actorOf(event), {
+        name: f.name?.trim(),
+        kind: f.kind,
+        url: f.url?.trim(),
+        matchers: f.matchers?.trim() || undefined,
+        min_severity: f.min_severity || undefined,
+        group_by: f.group_by?.trim() || undefined,
+      });
       return { action: 'add', added: c.name };
     }),
   test: (event) =>
