@@ -8,6 +8,7 @@ import {
   addChannel,
   addSilence,
   addTarget,
+  alertNews,
   applyTransitions,
   type Database,
   expireSilence,
@@ -17,8 +18,16 @@ import {
 import { testDatabases } from '@vigil/db/testing';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AlertNotifier, type AlertsWebhookPayload, alertsSlackPayload, groupTitle, MESSAGE_LIST_LIMIT } from './alert-notify.js';
+import {
+  AlertNotifier,
+  type AlertsWebhookPayload,
+  alertsSlackPayload,
+  groupMessage,
+  groupTitle,
+  MESSAGE_LIST_LIMIT,
+} from './alert-notify.js';
 import { AlertEngine } from './alerts.js';
+import { eventMessage } from './notify.js';
 
 const silent = silentLogger();
 
@@ -314,6 +323,43 @@ describe.each(testDatabases())('alerts end to end on $name', (engine) => {
     expect(got(pager)).toEqual(['Burning a-1']);
     expect(got(hook)).toEqual(['Hot b-1']);
     await pager.close();
+  });
+
+  it('sends a group to a push service as a message for people, and a host event too', async () => {
+    await addAlertRule(db, { name: 'HostHot', kind: 'threshold', figure: 'temperature_celsius', value: 80, severity: 'critical' });
+    const ch = await addChannel(db, { name: 'push', kind: 'gotify', url: `${hook.url}?token=APP` });
+    await db.updateTable('notification_channels').set({ group_wait_seconds: 0 }).where('id', '=', ch.id).execute();
+    const [host] = await rack(1, {});
+    const alerts = new AlertEngine(db);
+    await alerts.loadRules();
+    clock = at(0);
+    alerts.observe(host!, clock, figures({ temperature_celsius: 91.5 }), none);
+    await alerts.pass();
+    await notifier().pass();
+    expect(hook.bodies).toEqual([
+      { title: '1 firing: HostHot', message: 'pi-1 · HostHot (critical): temperature_celsius is 91.5°C (> 80°C)', priority: 8 },
+    ]);
+    expect(
+      groupMessage({
+        firing: [],
+        resolved: Array(MESSAGE_LIST_LIMIT + 2).fill({ ...(await alertNews(db)).alerts[0]!, severity: 'info' }),
+        labels: {},
+      }),
+    ).toMatchObject({
+      status: 'resolved',
+      severity: 'info',
+      lines: expect.arrayContaining(['…and 2 more']),
+    });
+    const down = eventMessage({
+      event: { id: 1, time: at(5), from_state: 'up', to_state: 'down', message: 'pi-1 is down: connection refused' },
+      target: { id: host!.id, name: 'pi-1', url: host!.url, labels: {} },
+    });
+    expect(down).toEqual({
+      title: 'pi-1 is down',
+      lines: ['pi-1 is down: connection refused', `at ${at(5).toISOString()}`],
+      status: 'firing',
+      severity: 'critical',
+    });
   });
 
   it('titles and lists a group', () => {

@@ -231,7 +231,12 @@ export function groupMessage(g: Pick<DueGroup, 'firing' | 'resolved' | 'labels'>
     .slice(0, MESSAGE_LIST_LIMIT)
     .map(([status, a]) => `${status === 'resolved' ? 'resolved: ' : ''}${a.target_name} · ${a.rule_name} (${a.severity}): ${a.summary}`);
   if (all.length > MESSAGE_LIST_LIMIT) lines.push(`…and ${all.length - MESSAGE_LIST_LIMIT} more`);
-  return { title: groupTitle(g), lines, status: g.firing.length ? 'firing' : 'resolved', severity: worst(g.firing.length ? g.firing : g.resolved) };
+  return {
+    title: groupTitle(g),
+    lines,
+    status: g.firing.length ? 'firing' : 'resolved',
+    severity: worst(g.firing.length ? g.firing : g.resolved),
+  };
 }
 
 /** An alert as Alertmanager's API v2 takes it: firing (TTL ALERT_TTL_SECONDS) or resolved at its time. */
