@@ -2,13 +2,16 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { postToChannel } from '@vigil/core/channels';
 import { silentLogger } from '@vigil/core/log';
 import { closedPort, requireCommand, until } from '@vigil/core/testing';
 import { addTarget } from '@vigil/db';
 import { testDatabases } from '@vigil/db/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startExporterProcess } from '../test/exporter.js';
+import { ruleAlertForAlertmanager } from './alert-notify.js';
 import { createScraperApp } from './app.js';
+import { alertmanagerAlert } from './notify.js';
 import { Scraper } from './scraper.js';
 
 // deploy/ as shipped. Prometheus: promtool's checks, the rules' unit tests, and
@@ -173,5 +176,80 @@ describe('deploy/systemd', () => {
     const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe(''); // unknown keys are only warnings: any output fails
     expect(r.status).toBe(0);
+  });
+});
+
+describe('deploy/alertmanager', () => {
+  const SHIPPED = path.join(REPO, 'deploy/alertmanager/alertmanager.yml');
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-alertmanager-'));
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is a valid Alertmanager configuration (amtool check-config)', (ctx) => {
+    requireCommand('amtool', 'prometheus-alertmanager', (note) => ctx.skip(note));
+    const r = spawnSync('amtool', ['check-config', SHIPPED], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/SUCCESS[\s\S]*1 inhibit rules/);
+    expect(r.status).toBe(0);
+  });
+
+  it("holds back the alerts of a host Vigil says is down, and no other host's", async (ctx) => {
+    requireCommand('prometheus-alertmanager', 'prometheus-alertmanager', (note) => ctx.skip(note));
+    const port = await closedPort();
+    const am = spawn(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${SHIPPED}`,
+        `--storage.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((r) => am.once('exit', r));
+    cleanup.push(async () => {
+      if (am.exitCode === null && am.signalCode === null) am.kill();
+      await exited;
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await until('Alertmanager answering', 30, async () => (await fetch(`${base}/-/ready`)).ok);
+    const now = new Date();
+    // What Vigil's notifiers send: pi-1 down, and a container alert on pi-1 and on pi-2.
+    const down = alertmanagerAlert({ name: 'pi-1', labels: { rack: 'a' } }, 'pi-1 is down', now, { now });
+    const container = (host: string) =>
+      ruleAlertForAlertmanager(
+        {
+          id: 1,
+          rule_name: 'ContainerDown',
+          state: 'firing',
+          severity: 'warning',
+          summary: 'container web is exited',
+          subject: 'container:web',
+          labels: { rack: 'a', alertname: 'ContainerDown', instance: host, host, severity: 'warning', container: 'web' },
+          started_at: now,
+          fired_at: now,
+          resolved_at: null,
+          inhibited: false,
+          silenced_by: null,
+          target_id: 1,
+          target_name: host,
+          target_state: 'up',
+          target_paused: false,
+        },
+        now,
+      );
+    await postToChannel({ kind: 'alertmanager', url: base }, [down, container('pi-1'), container('pi-2')]);
+    type Alert = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
+    const states = await until('the inhibition applied', 30, async () => {
+      const all = (await (await fetch(`${base}/api/v2/alerts`)).json()) as Alert[];
+      const of = (name: string, host: string) => all.find((a) => a.labels.alertname === name && a.labels.instance === host)?.status;
+      const s = { down: of('VigilTargetDown', 'pi-1'), pi1: of('ContainerDown', 'pi-1'), pi2: of('ContainerDown', 'pi-2') };
+      return s.pi1?.state === 'suppressed' && s;
+    });
+    expect(states.down?.state).toBe('active');
+    expect(states.pi1?.inhibitedBy.length).toBe(1);
+    expect(states.pi2?.state).toBe('active');
   });
 });
