@@ -5,12 +5,14 @@ import {
   addTarget,
   applyTransitions,
   ChannelError,
+  claimWaitingDeliveries,
   type Database,
   deliveriesOfEvents,
   dueDeliveries,
   enqueueDeliveries,
   listChannels,
   recordDeliveryAttempt,
+  releaseDeliveries,
   removeChannel,
 } from './index.js';
 import { testDatabases } from './testing.js';
@@ -31,9 +33,53 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
       ['ops', 'webhook', true],
     ]);
     await expect(addChannel(db, { name: 'ops', kind: 'slack', url: 'https://x/y' })).rejects.toThrow(/exists/);
-    await expect(addChannel(db, { name: 'x', kind: 'email', url: 'https://x/y' })).rejects.toThrow(
-      /unknown channel kind "email": use webhook, slack, alertmanager/,
+    await expect(addChannel(db, { name: 'x', kind: 'pigeon', url: 'https://x/y' })).rejects.toThrow(
+      /unknown channel kind "pigeon": use webhook, slack, alertmanager, discord, teams, ntfy, gotify, pushover, telegram, email/,
     );
+    // Each kind's URL: what it needs is asked for by name.
+    const refusal = async (kind: string, url: string, extra: Record<string, unknown> = {}) => {
+      try {
+        await addChannel(db, { name: 'x', kind, url, ...extra });
+      } catch (err) {
+        return [(err as ChannelError).field, (err as Error).message];
+      }
+      throw new Error('accepted');
+    };
+    expect(await refusal('email', 'https://x/y')).toEqual(['url', "an email channel's URL starts with smtp:// or smtps://, not https:"]);
+    expect((await refusal('email', 'smtp://mail.lan?from=a@b'))[1]).toMatch(/needs \?from=<address>&to=/);
+    expect((await refusal('pushover', 'https://api.pushover.net/1/messages.json?user=u'))[1]).toMatch(/needs \?token=/);
+    expect((await refusal('telegram', 'https://api.telegram.org/botT/sendMessage'))[1]).toMatch(/needs \?chat_id=/);
+    expect(await refusal('ntfy', 'https://ntfy.sh/t', { matchers: 'rack' })).toEqual([
+      'matchers',
+      'matcher "rack": write name=value or name!=value',
+    ]);
+    expect(await refusal('ntfy', 'https://ntfy.sh/t', { min_severity: 'loud' })).toEqual([
+      'min_severity',
+      'min_severity is one of info, warning, critical',
+    ]);
+    expect((await refusal('ntfy', 'https://ntfy.sh/t', { group_by: 'rack, 9x' }))[0]).toBe('group_by');
+    expect(await refusal('ntfy', 'https://ntfy.sh/t', { group_wait_seconds: -1 })).toEqual([
+      'group_wait_seconds',
+      'group_wait_seconds is whole seconds from 0 to 3600',
+    ]);
+    expect((await refusal('ntfy', 'https://ntfy.sh/t', { repeat_interval_seconds: 1.5 }))[0]).toBe('repeat_interval_seconds');
+    const mail = await addChannel(db, {
+      name: 'mail',
+      kind: 'email',
+      url: 'smtps://u:p@mail.lan?from=a@b&to=c@d',
+      matchers: ' rack=a ',
+      min_severity: 'critical',
+      group_by: 'rack',
+      group_wait_seconds: 0,
+    });
+    expect(mail).toMatchObject({
+      matchers: 'rack=a',
+      min_severity: 'critical',
+      group_by: 'rack',
+      group_wait_seconds: 0,
+      group_interval_seconds: 300,
+    });
+    expect(await removeChannel(db, 'mail')).toBe(true);
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/x' })).rejects.toBeInstanceOf(ChannelError);
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(
       /must start with http:\/\/ or https:\/\/, not ftp:/,
@@ -114,6 +160,34 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     expect((await dueDeliveries(db, later, 100, 'replica-a')).map((x) => x.id)).toEqual([d!.id]);
     await recordDeliveryAttempt(db, d!.id, { sent: true, at: later });
     expect(await dueDeliveries(db, new Date(Date.now() + 100_000), 100, 'replica-b')).toEqual([]);
+  });
+
+  it("holds a chat channel's deliveries for its group wait, and lets a due group take its waiting members along", async () => {
+    const chat = await addChannel(db, { name: 'chat', kind: 'slack', url: 'https://hooks.example/chat', group_wait_seconds: 30 });
+    const t = await addTarget(db, { name: 'pi-11', url: 'http://pi-11:9110/metrics' });
+    const u = await addTarget(db, { name: 'pi-12', url: 'http://pi-12:9110/metrics' });
+    const t0 = Date.now() + 1000;
+    await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: new Date(t0), message: 'pi-11 is down' }]);
+    await applyTransitions(db, [{ targetId: u.id, from: 'unknown', to: 'down', at: new Date(t0 + 10_000), message: 'pi-12 is down' }]);
+    await enqueueDeliveries(db);
+    const mine = <T extends { channel: { id: number } }>(ds: T[]) => ds.filter((d) => d.channel.id === chat.id);
+    expect(mine(await dueDeliveries(db, new Date(t0 + 29_000), 100, 'a'))).toEqual([]);
+    const due = mine(await dueDeliveries(db, new Date(t0 + 30_000), 100, 'a'));
+    expect(due.map((d) => [d.target.name, d.next_attempt_at.getTime()])).toEqual([['pi-11', t0 + 30_000]]);
+    const waiting = await claimWaitingDeliveries(db, [chat.id], new Date(t0 + 30_000), 'a');
+    expect(waiting.map((d) => [d.target.name, d.channel.group_by])).toEqual([['pi-12', 'alertname']]);
+    // Claimed: nobody else takes it; given back: it is due to anyone at its time.
+    expect(await claimWaitingDeliveries(db, [chat.id], new Date(t0 + 30_000), 'b')).toEqual([]);
+    await releaseDeliveries(
+      db,
+      waiting.map((d) => d.id),
+    );
+    await releaseDeliveries(db, []);
+    expect(mine(await dueDeliveries(db, new Date(t0 + 40_000), 100, 'b')).map((d) => d.target.name)).toEqual(['pi-12']);
+    expect(await claimWaitingDeliveries(db, [], new Date(), 'b')).toEqual([]);
+    await removeChannel(db, 'chat');
+    // Their events are dated ahead: gone with them, before the next test.
+    await db.deleteFrom('targets').where('id', 'in', [t.id, u.id]).execute();
   });
 
   it('does not send a new channel the events from before it existed', async () => {

@@ -1,5 +1,5 @@
 import { parseMatchers, SEVERITIES } from '@vigil/core/alerts';
-import { CHANNEL_KINDS } from '@vigil/core/channels';
+import { CHANNEL_KINDS, MESSAGE_KINDS } from '@vigil/core/channels';
 import { type Kysely, sql } from 'kysely';
 import type { ChannelKind, Database, Event, NotificationChannel, Target } from './database.js';
 
@@ -98,7 +98,8 @@ export function channelRouteProblem(c: Omit<ChannelInput, 'name' | 'kind' | 'url
   if (c.min_severity !== undefined && !(SEVERITIES as readonly string[]).includes(c.min_severity))
     return { field: 'min_severity', message: `min_severity is one of ${SEVERITIES.join(', ')}` };
   for (const l of (c.group_by ?? '').split(',').map((x) => x.trim()))
-    if (l && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(l)) return { field: 'group_by', message: `group_by: "${l.slice(0, 40)}" is not a label name` };
+    if (l && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(l))
+      return { field: 'group_by', message: `group_by: "${l.slice(0, 40)}" is not a label name` };
   const ranges = [
     ['group_wait_seconds', 0, 3600],
     ['group_interval_seconds', 0, 86_400],
@@ -150,12 +151,19 @@ export const ENQUEUE_LOOKBACK_SECONDS = 86_400;
 export async function enqueueDeliveries(db: Kysely<Database>): Promise<number> {
   const r = await db
     .insertInto('notification_deliveries')
-    .columns(['channel_id', 'event_id'])
+    .columns(['channel_id', 'event_id', 'next_attempt_at'])
     .expression((eb) =>
       eb
         .selectFrom('notification_channels as c')
         .innerJoin('events as e', (j) => j.onRef('e.time', '>=', 'c.created_at'))
-        .select(['c.id as channel_id', 'e.id as event_id'])
+        .select([
+          'c.id as channel_id',
+          'e.id as event_id',
+          // Messages for people wait the channel's group_wait, so that hosts going down together go out as one.
+          sql<Date>`e.time + make_interval(secs => case when c.kind in (${sql.join(GROUPED_KINDS.map((k) => sql.lit(k)))}) then c.group_wait_seconds else 0 end)`.as(
+            'next_attempt_at',
+          ),
+        ])
         .where('e.time', '>=', sql<Date>`now() - make_interval(secs => ${ENQUEUE_LOOKBACK_SECONDS})`)
         .where('c.enabled', '=', true)
         .where((w) => w.or([w('e.to_state', '=', 'down'), w('e.from_state', '=', 'down')])),
@@ -165,11 +173,16 @@ export async function enqueueDeliveries(db: Kysely<Database>): Promise<number> {
   return Number(r.numInsertedOrUpdatedRows ?? 0n);
 }
 
+/** The channel kinds whose host events are grouped into one message (messages for people; a webhook or an Alertmanager gets each event). */
+export const GROUPED_KINDS: readonly string[] = [...MESSAGE_KINDS];
+
 /** A delivery that is due, with what it is about. */
 export interface DueDelivery {
   id: number;
   attempts: number;
-  channel: Pick<NotificationChannel, 'id' | 'name' | 'kind' | 'url'>;
+  /** When it is due: the event's time plus the channel's group wait, or a retry's time. */
+  next_attempt_at: Date;
+  channel: Pick<NotificationChannel, 'id' | 'name' | 'kind' | 'url' | 'group_by'>;
   event: Pick<Event, 'id' | 'time' | 'from_state' | 'to_state' | 'message'>;
   target: Pick<Target, 'id' | 'name' | 'url' | 'labels'>;
 }
@@ -204,7 +217,60 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
     )
     .returning('id')
     .execute();
-  if (claimed.length === 0) return [];
+  return claimedDeliveries(
+    db,
+    claimed.map((c) => c.id),
+  );
+}
+
+/**
+ * Claims, for the given channels, the deliveries not yet tried and not yet
+ * due (waiting for their group): sent early with a group that is due. A
+ * caller that does not send one gives it back with {@link releaseDeliveries}.
+ */
+export async function claimWaitingDeliveries(
+  db: Kysely<Database>,
+  channelIds: readonly number[],
+  now: Date,
+  claimedBy = 'scraper',
+): Promise<DueDelivery[]> {
+  if (channelIds.length === 0) return [];
+  const claimed = await db
+    .updateTable('notification_deliveries')
+    .set({ claimed_by: claimedBy, claimed_until: sql<Date>`now() + make_interval(secs => ${DELIVERY_CLAIM_SECONDS})` })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('notification_deliveries as d')
+        .select('d.id')
+        .where('d.status', '=', 'pending')
+        .where('d.attempts', '=', 0)
+        .where('d.next_attempt_at', '>', now)
+        .where('d.channel_id', 'in', [...channelIds])
+        .where((w) => w.or([w('d.claimed_until', 'is', null), w('d.claimed_until', '<', sql<Date>`now()`)]))
+        .limit(1000)
+        .forUpdate('d')
+        .skipLocked(),
+    )
+    .returning('id')
+    .execute();
+  return claimedDeliveries(
+    db,
+    claimed.map((c) => c.id),
+  );
+}
+
+/** Gives claimed deliveries back unsent (another pass, or replica, sends them when due). */
+export async function releaseDeliveries(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  if (ids.length)
+    await db
+      .updateTable('notification_deliveries')
+      .set({ claimed_until: null })
+      .where('id', 'in', [...ids])
+      .execute();
+}
+
+async function claimedDeliveries(db: Kysely<Database>, ids: readonly number[]): Promise<DueDelivery[]> {
+  if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('notification_deliveries as d')
     .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
@@ -213,10 +279,12 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
     .select([
       'd.id',
       'd.attempts',
+      'd.next_attempt_at',
       'c.id as channel_id',
       'c.name as channel_name',
       'c.kind',
       'c.url as channel_url',
+      'c.group_by',
       'e.id as event_id',
       'e.time',
       'e.from_state',
@@ -227,18 +295,15 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
       't.url as target_url',
       't.labels',
     ])
-    .where(
-      'd.id',
-      'in',
-      claimed.map((c) => c.id),
-    )
+    .where('d.id', 'in', [...ids])
     .orderBy('e.time')
     .orderBy('d.id')
     .execute();
   return rows.map((r) => ({
     id: r.id,
     attempts: r.attempts,
-    channel: { id: r.channel_id, name: r.channel_name, kind: r.kind, url: r.channel_url },
+    next_attempt_at: r.next_attempt_at,
+    channel: { id: r.channel_id, name: r.channel_name, kind: r.kind, url: r.channel_url, group_by: r.group_by },
     event: { id: r.event_id, time: r.time, from_state: r.from_state, to_state: r.to_state, message: r.message },
     target: { id: r.target_id, name: r.target_name, url: r.target_url, labels: r.labels },
   }));

@@ -85,7 +85,8 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     const slack = await receiver();
     cleanup.push(hook.close, slack.close);
     await addChannel(db, { name: 'hook', kind: 'webhook', url: hook.url });
-    await addChannel(db, { name: 'chat', kind: 'slack', url: slack.url });
+    // No group wait: this one is about retries (grouping is the next test's).
+    await addChannel(db, { name: 'chat', kind: 'slack', url: slack.url, group_wait_seconds: 0 });
     const t = await addTarget(db, { name: 'pi-1', url: 'http://pi-1:9110/metrics', labels: { rack: 'a' } });
     const down = new Date(Date.now() + 5);
     await applyTransitions(db, [{ targetId: t.id, from: 'unknown', to: 'down', at: down, message: 'pi-1 is down: connection refused' }]);
@@ -133,6 +134,62 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     expect(hook.bodies).toHaveLength(4);
     expect(slack.bodies).toHaveLength(2);
     expect((slack.bodies[1] as { body: { text: string } }).body.text).toMatch(/^:large_green_circle: \*pi-1\* is back up/);
+  });
+
+  it('sends a rack that goes down within the group wait as one message per chat channel, every event to a webhook, and the recovery as one', async () => {
+    const chat = await receiver();
+    const push = await receiver();
+    const hook = await receiver();
+    cleanup.push(chat.close, push.close, hook.close);
+    const t0 = Date.now() + 60_000;
+    // Channels made now: they get the events from now on.
+    await addChannel(db, { name: 'rack-chat', kind: 'slack', url: chat.url, group_by: 'alertname,rack' });
+    await addChannel(db, { name: 'rack-push', kind: 'ntfy', url: `${chat.url.replace('/hook', '')}/ignored`, group_by: 'rack' });
+    await db
+      .updateTable('notification_channels')
+      .set({ url: `${new URL(push.url).origin}/rack-topic` })
+      .where('name', '=', 'rack-push')
+      .execute();
+    await addChannel(db, { name: 'rack-hook', kind: 'webhook', url: hook.url });
+    const hosts = [];
+    for (let i = 1; i <= 20; i++)
+      hosts.push(await addTarget(db, { name: `rack-${i}`, url: `http://rack-${i}:9110/metrics`, labels: { rack: 'r' } }));
+    // They go silent and are called down over 10 s.
+    for (const [i, h] of hosts.entries())
+      await applyTransitions(db, [
+        { targetId: h.id, from: 'unknown', to: 'down', at: new Date(t0 + i * 500), message: `rack-${i + 1} is down: no answer` },
+      ]);
+    let clock = t0 + 29_000;
+    await new Notifier(db, silent, { now: () => new Date(clock) }).deliverDue();
+    expect(hook.bodies).toHaveLength(20);
+    expect([chat.bodies, push.bodies]).toEqual([[], []]);
+    // The scraper restarts within the group wait: nothing kept in memory, the next one sends once, on time.
+    clock = t0 + 30_000;
+    const next = new Notifier(db, silent, { now: () => new Date(clock) });
+    await next.deliverDue();
+    await next.deliverDue();
+    expect(chat.bodies).toHaveLength(1);
+    const text = (chat.bodies[0] as { body: { text: string } }).body.text.split('\n');
+    expect(text[0]).toBe(':red_circle: *20 hosts in rack=r are down*');
+    expect(text.slice(1)).toEqual(hosts.map((h) => `• ${h.name}: ${h.name} is down: no answer`));
+    expect(push.bodies).toHaveLength(1);
+    expect((push.bodies[0] as { body: { title: string; topic: string } }).body).toMatchObject({
+      topic: 'rack-topic',
+      title: '20 hosts in rack=r are down',
+    });
+    // Back up together: one message again.
+    for (const [i, h] of hosts.entries())
+      await applyTransitions(db, [
+        { targetId: h.id, from: 'down', to: 'up', at: new Date(t0 + 100_000 + i * 100), message: `rack-${i + 1} is up` },
+      ]);
+    clock = t0 + 140_000;
+    await next.deliverDue();
+    expect(chat.bodies).toHaveLength(2);
+    expect((chat.bodies[1] as { body: { text: string } }).body.text).toMatch(/^:large_green_circle: \*20 hosts in rack=r are back up\*/);
+    expect(hook.bodies).toHaveLength(40);
+    // Gone with their events, which are dated ahead of the tests after this one.
+    await db.deleteFrom('notification_channels').where('name', 'like', 'rack-%').execute();
+    await db.deleteFrom('targets').where('name', 'like', 'rack-%').execute();
   });
 
   it('gives a delivery up after the last attempt, naming the error', async () => {

@@ -2,14 +2,17 @@ import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vi
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
+  claimWaitingDeliveries,
   type Database,
   type DueDelivery,
   dueDeliveries,
   enqueueDeliveries,
+  GROUPED_KINDS,
   listChannels,
   listTargets,
   type NotificationChannel,
   recordDeliveryAttempt,
+  releaseDeliveries,
   type Target,
 } from '@vigil/db';
 import type { Kysely } from 'kysely';
@@ -54,6 +57,65 @@ export function eventMessage(d: Pick<DueDelivery, 'event' | 'target'>): ChatMess
     status: d.event.to_state === 'down' ? 'firing' : 'resolved',
     severity: 'critical',
   };
+}
+
+const GROUPED: ReadonlySet<string> = new Set(GROUPED_KINDS);
+
+/** A group's labels: the channel's group_by labels of the target (alertname is VigilTargetDown, instance and host its name). */
+function eventGroupLabels(d: Pick<DueDelivery, 'channel' | 'target'>): Record<string, string> {
+  const labels: Record<string, string> = { ...d.target.labels, alertname: 'VigilTargetDown', instance: d.target.name, host: d.target.name };
+  const out: Record<string, string> = {};
+  for (const l of d.channel.group_by.split(',')) {
+    const name = l.trim();
+    if (name) out[name] = labels[name] ?? '';
+  }
+  return out;
+}
+
+/**
+ * Cuts deliveries into what is sent together: for a channel that takes
+ * messages for people, those of one direction (down, up, stopped) whose
+ * targets share the channel's group_by labels; for a webhook or an
+ * Alertmanager, each alone. Oldest event first within each.
+ */
+export function batchDeliveries(deliveries: readonly DueDelivery[]): DueDelivery[][] {
+  const groups = new Map<string, DueDelivery[]>();
+  for (const d of deliveries) {
+    const key = GROUPED.has(d.channel.kind)
+      ? `${d.channel.id}\u0000${d.event.to_state}\u0000${JSON.stringify(eventGroupLabels(d))}`
+      : `delivery ${d.id}`;
+    const list = groups.get(key) ?? [];
+    list.push(d);
+    groups.set(key, list);
+  }
+  return [...groups.values()].map((g) => g.sort((a, b) => a.event.time.getTime() - b.event.time.getTime() || a.id - b.id));
+}
+
+/** Several hosts' events of one direction as one message: "12 hosts in rack=a are down", a line each (at most 20, then a count). */
+export function eventsMessage(batch: readonly DueDelivery[]): ChatMessage {
+  const d = batch[0]!;
+  const what = d.event.to_state === 'down' ? 'are down' : d.event.to_state === 'stopped' ? 'stopped cleanly' : 'are back up';
+  const where = Object.entries(eventGroupLabels(d))
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const lines = batch.slice(0, EVENT_LIST_LIMIT).map((x) => `${x.target.name}: ${x.event.message}`);
+  if (batch.length > EVENT_LIST_LIMIT) lines.push(`…and ${batch.length - EVENT_LIST_LIMIT} more`);
+  return {
+    title: `${batch.length} hosts${where ? ` in ${where}` : ''} ${what}`,
+    lines,
+    status: d.event.to_state === 'down' ? 'firing' : 'resolved',
+    severity: 'critical',
+  };
+}
+
+/** At most this many hosts are listed in one message; the rest are counted. */
+export const EVENT_LIST_LIMIT = 20;
+
+/** A message for people in a Slack-compatible body. */
+export function slackText(msg: ChatMessage): { text: string } {
+  const icon = msg.status === 'firing' ? ':red_circle:' : ':large_green_circle:';
+  return { text: [`${icon} *${msg.title}*`, ...msg.lines.map((l) => `• ${l}`)].join('\n') };
 }
 
 /** How long a firing alert stays firing in Alertmanager without being sent again; the refresh job re-sends every minute. */
@@ -127,7 +189,11 @@ export interface NotifierStats {
 
 /**
  * Sends target down and recovery events to the notification channels: queues
- * a delivery per channel and event in the database, sends what is due, and
+ * a delivery per channel and event in the database (a channel that takes
+ * messages for people waits its group_wait first, and then gets the events of
+ * one direction whose hosts share its group_by labels as one message: "12
+ * hosts in rack=a are down"; a webhook or an Alertmanager gets each event at
+ * once), sends what is due, and
  * retries failures with backoff (5 s doubling to 10 min) until sent or given up
  * after `maxAttempts`. Each delivery is claimed in the database before it is
  * sent, so of several replicas only one sends it. Delivery is at least once: a
@@ -166,31 +232,61 @@ export class Notifier {
    */
   async deliverDue(): Promise<void> {
     await enqueueDeliveries(this.db);
+    const start = this.#now();
+    const due = await dueDeliveries(this.db, start, 100, this.#claimant);
+    // A group that is due goes out whole: its members still waiting for the group wait go with it.
+    const grouping = [...new Set(due.filter((d) => GROUPED.has(d.channel.kind)).map((d) => d.channel.id))];
+    const waiting = await claimWaitingDeliveries(this.db, grouping, start, this.#claimant);
     const failing = new Set<number>();
-    for (const d of await dueDeliveries(this.db, this.#now(), 100, this.#claimant)) {
-      if (failing.has(d.channel.id)) continue;
+    const unsent: number[] = [];
+    for (const batch of batchDeliveries([...due, ...waiting])) {
+      const first = batch[0]!;
+      if (!batch.some((d) => d.next_attempt_at <= start)) {
+        unsent.push(...batch.map((d) => d.id));
+        continue;
+      }
+      if (failing.has(first.channel.id)) continue;
       const now = this.#now();
       try {
-        if (MESSAGE_KINDS.has(d.channel.kind) && d.channel.kind !== 'slack')
-          await sendMessage(d.channel, eventMessage(d), { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' });
-        else await this.#send(d.channel, this.#body(d, now));
-        await recordDeliveryAttempt(this.db, d.id, { sent: true, at: now });
-        this.stats.sent++;
-        this.log.info({ channel: d.channel.name, target: d.target.name, to: d.event.to_state }, 'notification sent');
-      } catch (err) {
-        failing.add(d.channel.id);
-        const attempt = d.attempts + 1;
-        const error = (err as Error).message;
-        const retryAt = attempt >= this.#maxAttempts ? null : new Date(now.getTime() + retryDelaySeconds(attempt) * 1000);
-        await recordDeliveryAttempt(this.db, d.id, { sent: false, error, retryAt });
-        if (retryAt) this.stats.retried++;
-        else this.stats.failed++;
-        this.log.warn(
-          { channel: d.channel.name, target: d.target.name, attempt, error, retryAt },
-          retryAt ? 'notification failed; will retry' : `notification given up after ${attempt} attempts`,
+        await this.#deliver(batch, now);
+        for (const d of batch) await recordDeliveryAttempt(this.db, d.id, { sent: true, at: now });
+        this.stats.sent += batch.length;
+        this.log.info(
+          batch.length === 1
+            ? { channel: first.channel.name, target: first.target.name, to: first.event.to_state }
+            : { channel: first.channel.name, targets: batch.length, to: first.event.to_state },
+          batch.length === 1 ? 'notification sent' : 'notifications sent as one message',
         );
+      } catch (err) {
+        failing.add(first.channel.id);
+        const error = (err as Error).message;
+        for (const d of batch) {
+          const attempt = d.attempts + 1;
+          const retryAt = attempt >= this.#maxAttempts ? null : new Date(now.getTime() + retryDelaySeconds(attempt) * 1000);
+          await recordDeliveryAttempt(this.db, d.id, { sent: false, error, retryAt });
+          if (retryAt) this.stats.retried++;
+          else this.stats.failed++;
+          this.log.warn(
+            { channel: d.channel.name, target: d.target.name, attempt, error, retryAt },
+            retryAt ? 'notification failed; will retry' : `notification given up after ${attempt} attempts`,
+          );
+        }
       }
     }
+    await releaseDeliveries(this.db, unsent);
+  }
+
+  /** Sends one delivery in its channel's own form, or a group of them as one message for people. */
+  async #deliver(batch: DueDelivery[], now: Date): Promise<void> {
+    const d = batch[0]!;
+    const opts = { timeoutMs: this.#timeoutMs, userAgent: 'vigil-scraper' };
+    if (batch.length > 1) {
+      const msg = eventsMessage(batch);
+      if (d.channel.kind === 'slack') return this.#send(d.channel, slackText(msg));
+      return sendMessage(d.channel, msg, opts);
+    }
+    if (MESSAGE_KINDS.has(d.channel.kind) && d.channel.kind !== 'slack') return sendMessage(d.channel, eventMessage(d), opts);
+    return this.#send(d.channel, this.#body(d, now));
   }
 
   /**
