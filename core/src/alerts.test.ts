@@ -6,6 +6,7 @@ import {
   alertRuleSchema,
   type Condition,
   DEFAULT_RULES,
+  DISK_POINTS_PER_WINDOW,
   evaluate,
   formatMatchers,
   matches,
@@ -163,6 +164,18 @@ describe('evaluate', () => {
     const c = at(2010)[0]!;
     expect(c.value).toBeCloseTo((10_000 - 4020) / 2 / 3600, 6);
     expect(c.summary).toContain('predicted full in 0.8 h');
+  });
+
+  it('keeps at most about 120 points per window however often the host is scraped', () => {
+    const spec = rule({ kind: 'disk_full', within_hours: 1, window_seconds: 1200 });
+    const h = newHistory();
+    let fired = 0;
+    for (let t = 0; t <= 3000; t++)
+      if (evaluate([{ id: 1, spec }], t, figures({ disk_avail_bytes: 10_000 - 2 * t }), none, h).length) fired++;
+    expect(h.disk.length).toBeLessThanOrEqual(DISK_POINTS_PER_WINDOW + 1);
+    expect(h.disk.length).toBeGreaterThan(100);
+    // Full at t = 5,000: within an hour from t = 1,400 on, a fit on the thinned points says so from then too.
+    expect(fired).toBe(3000 - 1400 + 1);
   });
 
   it('never predicts a full disk from free space that grows or stays', () => {

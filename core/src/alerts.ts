@@ -212,20 +212,42 @@ export function targetLabels(name: string, labels: Readonly<Record<string, strin
   return { ...labels, host: name };
 }
 
+/** A rule with its selector and overrides read once (core's matchers), for evaluating it on many targets. */
+export interface CompiledRule {
+  id: number;
+  spec: AlertRuleSpec;
+  selector: Matcher[];
+  overrides: { matchers: Matcher[]; spec: AlertRuleSpec }[];
+}
+
+/** Reads a rule's selector and overrides once. @throws MatcherError (a stored rule was checked when saved, so only a corrupt one) */
+export function compileRule(id: number, spec: AlertRuleSpec): CompiledRule {
+  return {
+    id,
+    spec,
+    selector: parseMatchers(spec.selector),
+    overrides: spec.overrides.map((o) => {
+      const { selector, ...rest } = o;
+      const patch = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      return { matchers: parseMatchers(selector), spec: { ...spec, ...patch } as AlertRuleSpec };
+    }),
+  };
+}
+
 /**
- * The rule as it applies to a target: its first override whose selector
- * matches merged over it; null when the rule does not select the target or an
- * override disables it there.
+ * The rule as it applies to a target with `labels` (see {@link targetLabels}):
+ * its first override whose selector matches merged over it; null when the
+ * rule does not select the target, or it or the override is disabled.
  */
+export function applicableRule(rule: CompiledRule, labels: Readonly<Record<string, string>>): AlertRuleSpec | null {
+  if (!rule.spec.enabled || !matches(rule.selector, labels)) return null;
+  for (const o of rule.overrides) if (matches(o.matchers, labels)) return o.spec.enabled ? o.spec : null;
+  return rule.spec;
+}
+
+/** {@link applicableRule} for a rule not compiled (reads its matchers on each call). */
 export function ruleFor(spec: AlertRuleSpec, labels: Readonly<Record<string, string>>): AlertRuleSpec | null {
-  if (!spec.enabled || !matches(parseMatchers(spec.selector), labels)) return null;
-  for (const o of spec.overrides) {
-    if (!matches(parseMatchers(o.selector), labels)) continue;
-    const { selector: _s, ...rest } = o;
-    const merged = { ...spec, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as AlertRuleSpec;
-    return merged.enabled ? merged : null;
-  }
-  return spec;
+  return applicableRule(compileRule(0, spec), labels);
 }
 
 /** One condition that holds now: for the host (subject "") or one container or probe. */
@@ -251,32 +273,40 @@ export interface DiskPoint {
 }
 
 /**
- * The least-squares line through `points`, extrapolated `aheadSeconds` past
- * `at` (Prometheus's `predict_linear`): the predicted value, or null with
- * fewer than 3 points or no spread in time.
+ * The least-squares line through `points` (from index `from`), extrapolated
+ * `aheadSeconds` past `at` (Prometheus's `predict_linear`): the predicted
+ * value, or null with fewer than 3 points or no spread in time.
  */
-export function predictLinear(points: readonly DiskPoint[], at: number, aheadSeconds: number): { value: number; slope: number } | null {
-  const n = points.length;
+export function predictLinear(
+  points: readonly DiskPoint[],
+  at: number,
+  aheadSeconds: number,
+  from = 0,
+): { value: number; slope: number } | null {
+  const n = points.length - from;
   if (n < 3) return null;
   let st = 0;
   let sv = 0;
-  for (const p of points) {
-    st += p.t - at;
-    sv += p.avail;
+  for (let i = from; i < points.length; i++) {
+    st += points[i]!.t - at;
+    sv += points[i]!.avail;
   }
   const mt = st / n;
   const mv = sv / n;
   let num = 0;
   let den = 0;
-  for (const p of points) {
-    const dt = p.t - at - mt;
-    num += dt * (p.avail - mv);
+  for (let i = from; i < points.length; i++) {
+    const dt = points[i]!.t - at - mt;
+    num += dt * (points[i]!.avail - mv);
     den += dt * dt;
   }
   if (den === 0) return null;
   const slope = num / den;
   return { slope, value: mv + slope * (aheadSeconds - mt) };
 }
+
+/** How many points of free space a disk prediction keeps per window at most (heartbeats closer together are skipped). */
+export const DISK_POINTS_PER_WINDOW = 120;
 
 /** What the evaluator keeps of one target between heartbeats. */
 export interface TargetHistory {
@@ -307,9 +337,16 @@ export function evaluate(
   history: TargetHistory,
 ): Condition[] {
   let diskWindow = 0;
-  for (const r of rules) if (r.spec.kind === 'disk_full') diskWindow = Math.max(diskWindow, r.spec.window_seconds);
+  let shortest = Infinity;
+  for (const r of rules)
+    if (r.spec.kind === 'disk_full') {
+      diskWindow = Math.max(diskWindow, r.spec.window_seconds);
+      shortest = Math.min(shortest, r.spec.window_seconds);
+    }
   if (diskWindow > 0 && figures.disk_avail_bytes !== null) {
-    history.disk.push({ t: time, avail: figures.disk_avail_bytes });
+    // At most about DISK_POINTS_PER_WINDOW points over the shortest window: a fit costs the same at any scrape interval.
+    const last = history.disk[history.disk.length - 1];
+    if (!last || time - last.t >= shortest / DISK_POINTS_PER_WINDOW) history.disk.push({ t: time, avail: figures.disk_avail_bytes });
     let drop = 0;
     while (drop < history.disk.length && history.disk[drop]!.t < time - diskWindow) drop++;
     if (drop) history.disk.splice(0, drop);
@@ -340,11 +377,9 @@ export function evaluate(
       case 'disk_full': {
         const span = history.disk.length ? time - history.disk[0]!.t : 0;
         if (span < spec.window_seconds / 4) break;
-        const p = predictLinear(
-          history.disk.filter((d) => d.t >= time - spec.window_seconds),
-          time,
-          spec.within_hours * 3600,
-        );
+        let from = 0;
+        while (from < history.disk.length && history.disk[from]!.t < time - spec.window_seconds) from++;
+        const p = predictLinear(history.disk, time, spec.within_hours * 3600, from);
         if (!p || p.slope >= 0 || p.value > 0) break;
         const avail = figures.disk_avail_bytes ?? history.disk[history.disk.length - 1]!.avail;
         const hours = avail / -p.slope / 3600;

@@ -1,10 +1,12 @@
 import {
   type AlertRuleSpec,
   advance,
+  applicableRule,
+  type CompiledRule,
   type Condition,
+  compileRule,
   evaluate,
   newHistory,
-  ruleFor,
   type TargetHistory,
   targetLabels,
 } from '@vigil/core/alerts';
@@ -47,7 +49,11 @@ export interface AlertEngineStats {
  */
 export class AlertEngine {
   readonly stats: AlertEngineStats = { evaluated: 0, changes: 0 };
-  #rules: { id: number; name: string; spec: AlertRuleSpec }[] | null = null;
+  #rules: (CompiledRule & { name: string })[] | null = null;
+  /** What the rules were when last read (ids and update times): unchanged, the per-target cache stands. */
+  #rulesVersion = '';
+  /** Each target's rules as they apply to it, for the labels they were cut for. */
+  #applicable = new Map<number, { labels: string; rules: { id: number; spec: AlertRuleSpec }[] }>();
   #history = new Map<number, TargetHistory>();
   #observed = new Map<number, Observed>();
 
@@ -60,18 +66,33 @@ export class AlertEngine {
 
   /** Reads the rules now (each pass does). */
   async loadRules(): Promise<void> {
-    this.#rules = (await listAlertRules(this.db)).map((r) => ({ id: r.id, name: r.name, spec: r.spec }));
+    const rows = await listAlertRules(this.db);
+    const version = rows.map((r) => `${r.id}@${r.updated_at.getTime()}`).join(',');
+    if (this.#rules && version === this.#rulesVersion) return;
+    this.#rules = rows.map((r) => ({ ...compileRule(r.id, r.spec), name: r.name }));
+    this.#rulesVersion = version;
+    this.#applicable.clear();
+  }
+
+  /** The rules that apply to a target, cut to it: cached until its labels or the rules change. */
+  #rulesOf(target: Pick<Target, 'id' | 'name' | 'labels'>): { id: number; spec: AlertRuleSpec }[] {
+    const key = `${target.name}\u0000${JSON.stringify(target.labels)}`;
+    const cached = this.#applicable.get(target.id);
+    if (cached?.labels === key) return cached.rules;
+    const labels = targetLabels(target.name, target.labels);
+    const rules: { id: number; spec: AlertRuleSpec }[] = [];
+    for (const r of this.#rules!) {
+      const spec = applicableRule(r, labels);
+      if (spec) rules.push({ id: r.id, spec });
+    }
+    this.#applicable.set(target.id, { labels: key, rules });
+    return rules;
   }
 
   /** Evaluates one successful scrape of `target` at `time` against the rules. */
   observe(target: Pick<Target, 'id' | 'name' | 'labels'>, time: Date, figures: HeartbeatFigures, inventory: Inventory): void {
     if (!this.#rules) return;
-    const labels = targetLabels(target.name, target.labels);
-    const rules: { id: number; spec: AlertRuleSpec }[] = [];
-    for (const r of this.#rules) {
-      const spec = ruleFor(r.spec, labels);
-      if (spec) rules.push({ id: r.id, spec });
-    }
+    const rules = this.#rulesOf(target);
     let history = this.#history.get(target.id);
     if (!history) this.#history.set(target.id, (history = newHistory()));
     const t = time.getTime() / 1000;
@@ -82,6 +103,7 @@ export class AlertEngine {
   /** Forgets a target this replica no longer scrapes. */
   forget(targetId: number): void {
     this.#history.delete(targetId);
+    this.#applicable.delete(targetId);
     this.#observed.delete(targetId);
   }
 
