@@ -525,9 +525,17 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     // The rule turned off: the alert resolves at the host's next heartbeat, and stays as history.
     await page.locator('[data-toggle-rule="ShopDown"]').click();
     await expect.poll(() => page.locator('tr[data-rule="ShopDown"]').textContent()).toMatch(/\(off\)/);
-    await expect.poll(async () => (await page.reload(), await row.count()), { timeout: 20_000 }).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return row.count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(0);
     await page.goto(`${vigil.consoleUrl}/hosts/${hostId}`);
-    expect(await page.locator('[data-host-alerts] tr[data-state="resolved"]').textContent()).toMatch(
+    expect(await page.locator('[data-host-alerts] tr[data-state="resolved"]', { hasText: 'ShopDown' }).textContent()).toMatch(
       /ShopDown.*probe shop is failing.*resolved/s,
     );
     expect(errors).toEqual([]);

@@ -83,7 +83,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('repeat_interval_seconds', 'integer', (c) => c.notNull().defaultTo(14_400))
     .execute();
   await sql`alter table notification_channels drop constraint notification_channels_kind_check`.execute(db);
-  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in (${sql.join(KINDS.map((k) => sql.lit(k)))}))`.execute(db);
+  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in (${sql.join(KINDS.map((k) => sql.lit(k)))}))`.execute(
+    db,
+  );
 }
 
 /** The channel kinds from this migration on (frozen here: a later kind comes with its own migration). */
@@ -93,7 +95,9 @@ export async function down(db: Kysely<any>): Promise<void> {
   // Channels of the kinds an older version cannot send to are removed with their deliveries.
   await sql`delete from notification_channels where kind not in ('webhook', 'slack', 'alertmanager')`.execute(db);
   await sql`alter table notification_channels drop constraint notification_channels_kind_check`.execute(db);
-  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in ('webhook', 'slack', 'alertmanager'))`.execute(db);
+  await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in ('webhook', 'slack', 'alertmanager'))`.execute(
+    db,
+  );
   await db.schema
     .alterTable('notification_channels')
     .dropColumn('matchers')

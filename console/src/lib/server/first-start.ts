@@ -27,7 +27,9 @@ export async function firstStart(
   }
   if (!first) return 'exists';
   // A fresh install: the fleet's default alert rules too (core's DEFAULT_RULES), once.
-  await seedDefaultAlertRules(await openDb()).catch((e) => warn(`first start: cannot add the default alert rules (${(e as Error).message})`));
+  await seedDefaultAlertRules(await openDb()).catch((e) =>
+    warn(`first start: cannot add the default alert rules (${(e as Error).message})`),
+  );
   out(
     first.generated
       ? firstAdminMessage(first.password, 'vigil users reset-password admin')
