@@ -129,6 +129,17 @@ export async function scheduleAlertGroup(
     .execute();
 }
 
+/** Makes a group that came due with nothing to send no longer due (unless it was scheduled again after `now`). */
+export async function idleAlertGroup(db: Kysely<Database>, channelId: number, key: string, now: Date): Promise<void> {
+  await db
+    .updateTable('alert_groups')
+    .set({ next_flush_at: null })
+    .where('channel_id', '=', channelId)
+    .where('group_key', '=', key)
+    .where('next_flush_at', '<=', now)
+    .execute();
+}
+
 /** How long a replica's claim on a group holds while it sends, seconds. */
 export const GROUP_CLAIM_SECONDS = 60;
 

@@ -294,6 +294,31 @@ describe.each(testDatabases())('alerts end to end on $name', (engine) => {
     await flaky.close();
   });
 
+  it('lets a group whose alerts were all silenced before it was sent wait its group_wait again for the next one', async () => {
+    await addAlertRule(db, { name: 'HostHot', kind: 'threshold', figure: 'temperature_celsius', value: 80 });
+    await addChannel(db, { name: 'hook', kind: 'webhook', url: hook.url });
+    const [one, two] = await rack(2, {});
+    const alerts = new AlertEngine(db);
+    await alerts.loadRules();
+    clock = at(0);
+    alerts.observe(one!, clock, figures({ temperature_celsius: 90 }), none);
+    await alerts.pass();
+    await notifier().pass();
+    await addSilence(db, { matchers: 'host=pi-1', startsAt: at(-1), endsAt: at(3600), createdBy: 'ada' });
+    clock = at(30);
+    await notifier().pass();
+    expect(hook.bodies).toEqual([]);
+    // Another host, much later: its own 30 s, not at once.
+    clock = at(100);
+    alerts.observe(two!, clock, figures({ temperature_celsius: 90 }), none);
+    await alerts.pass();
+    await notifier().pass();
+    expect(hook.bodies).toEqual([]);
+    clock = at(130);
+    await notifier().pass();
+    expect(messages().map((m) => m.alerts.map((a) => a.target.name))).toEqual([['pi-2']]);
+  });
+
   it('routes by matchers and least severity, and never sends a resolved alert a channel was not told fired', async () => {
     await addAlertRule(db, { name: 'Hot', kind: 'threshold', figure: 'temperature_celsius', value: 80, severity: 'warning' });
     await addAlertRule(db, { name: 'Burning', kind: 'threshold', figure: 'temperature_celsius', value: 100, severity: 'critical' });

@@ -10,6 +10,7 @@ import {
   claimAlertGroup,
   type Database,
   finishAlertGroup,
+  idleAlertGroup,
   listChannels,
   type NewsAlert,
   type NotificationChannel,
@@ -49,6 +50,8 @@ export interface AlertPlan {
   held: { id: number; inhibited: boolean; silencedBy: number | null }[];
   schedule: { channelId: number; key: string; labels: Record<string, string>; at: Date }[];
   due: DueGroup[];
+  /** Groups that came due with nothing left to send (their alerts held back or gone): no longer due, so that later news waits its group_wait. */
+  idle: { channelId: number; key: string }[];
 }
 
 const later = (d: Date, seconds: number) => new Date(d.getTime() + seconds * 1000);
@@ -79,7 +82,8 @@ export function planAlerts(
   now: Date,
   onBadMatchers: (channel: NotificationChannel, error: string) => void = () => {},
 ): AlertPlan {
-  const plan: AlertPlan = { held: [], schedule: [], due: [] };
+  const plan: AlertPlan = { held: [], schedule: [], due: [], idle: [] };
+  const busy = new Set<string>();
   const silenceMatchers = silences.map((s) => ({ id: s.id, matchers: parseMatchers(s.matchers) }));
   const held = new Map<number, Held>();
   for (const a of alerts) {
@@ -120,6 +124,7 @@ export function planAlerts(
       else g.resolved.push(a);
     }
     for (const [key, g] of byKey) {
+      busy.add(`${c.id}/${key}`);
       const row = rows.get(`${c.id}/${key}`);
       const last = row?.last_flush_at ?? null;
       let at: Date | null = row?.next_flush_at ?? null;
@@ -141,6 +146,9 @@ export function planAlerts(
         plan.due.push({ channel: c, key, labels: g.labels, firing: [...g.fresh, ...g.still], resolved: g.resolved, lastFlushAt: last });
     }
   }
+  for (const g of groups)
+    if (g.next_flush_at && g.next_flush_at <= now && !busy.has(`${g.channel_id}/${g.group_key}`))
+      plan.idle.push({ channelId: g.channel_id, key: g.group_key });
   return plan;
 }
 
@@ -295,13 +303,13 @@ export class AlertNotifier {
   async pass(): Promise<DueGroup[]> {
     const now = this.#now();
     const { alerts, sends } = await alertNews(this.db);
-    if (alerts.length === 0) return [];
     const [channels, silences, groups] = await Promise.all([listChannels(this.db), activeSilences(this.db, now), alertGroups(this.db)]);
     const plan = planAlerts(channels, alerts, sends, silences, groups, now, (c, error) =>
       this.log.warn({ channel: c.name, error }, 'the channel matchers cannot be read: it receives no alerts until they are fixed'),
     );
     if (plan.held.length) await setAlertsHeld(this.db, plan.held);
     for (const s of plan.schedule) await scheduleAlertGroup(this.db, s);
+    for (const g of plan.idle) await idleAlertGroup(this.db, g.channelId, g.key, now);
     const sent: DueGroup[] = [];
     for (const g of plan.due) {
       if (!(await claimAlertGroup(this.db, { channelId: g.channel.id, key: g.key, lastFlushAt: g.lastFlushAt, claimant: this.#claimant })))
