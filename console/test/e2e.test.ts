@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '@vigil/core/testing';
+import { freePort, packageBin } from '@vigil/core/testing';
 import {
   addChannel,
   addTarget,
@@ -17,7 +18,7 @@ import {
 } from '@vigil/db';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { browserMissing, launchBrowser, seriousAxeViolations } from './browser.js';
 import { type RunningVigil, startVigil } from './vigil.js';
 
@@ -480,6 +481,21 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     } finally {
       await db.destroy();
     }
+    // The first test stopped `vigil start`'s scraper (to see the console say so): this one runs its own, the program as hosts run it.
+    const scraper = spawn(packageBin('@vigil/scraper', 'vigil-scraper', import.meta.url), [], {
+      env: {
+        ...process.env,
+        DATABASE_URL: resolveDatabaseUrl(`pglite://${dir}/pgdata`),
+        VIGIL_SCRAPER_LISTEN: `127.0.0.1:${await freePort()}`,
+        VIGIL_LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    const scraperExited = new Promise((r) => scraper.once('exit', r));
+    onTestFinished(async () => {
+      if (scraper.exitCode === null && scraper.signalCode === null) scraper.kill('SIGTERM');
+      await scraperExited;
+    });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
