@@ -291,6 +291,41 @@ export async function getAlert(db: Kysely<Database>, id: number): Promise<AlertL
   return r ? { ...r, id: Number(r.id) } : null;
 }
 
+/**
+ * Each target's root filesystem free space (`heartbeats.disk_avail_bytes`)
+ * since `since`, averaged per `stepSeconds` bin (UTC boundaries), oldest
+ * first, Unix seconds at each bin's start: what a disk prediction fits on,
+ * read once when the scraper takes a target (after a restart, or from another
+ * replica) rather than waiting for a window of new heartbeats.
+ */
+export async function diskHistory(
+  db: Kysely<Database>,
+  targetIds: readonly number[],
+  since: Date,
+  stepSeconds: number,
+): Promise<Map<number, { t: number; avail: number }[]>> {
+  const out = new Map<number, { t: number; avail: number }[]>();
+  if (targetIds.length === 0) return out;
+  const bin = sql<Date>`date_bin(make_interval(secs => ${stepSeconds}), time, timestamptz '2000-01-01 00:00:00+00')`;
+  const rows = await db
+    .selectFrom('heartbeats')
+    .select(['target_id', bin.as('bin'), sql<number>`avg(disk_avail_bytes)::float8`.as('avail')])
+    .where('target_id', 'in', [...targetIds])
+    .where('time', '>=', since)
+    .where('up', '=', true)
+    .where('disk_avail_bytes', 'is not', null)
+    .groupBy(['target_id', 'bin'])
+    .orderBy('target_id')
+    .orderBy('bin')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.target_id) ?? [];
+    list.push({ t: new Date(r.bin).getTime() / 1000, avail: r.avail });
+    out.set(r.target_id, list);
+  }
+  return out;
+}
+
 /** A silence to add: matchers, its span, and for a maintenance window a cron schedule and a duration. */
 export interface SilenceInput {
   matchers: string;

@@ -11,7 +11,9 @@ import {
   alertNews,
   applyTransitions,
   type Database,
+  ensureHeartbeatPartitions,
   expireSilence,
+  insertHeartbeats,
   listAlerts,
   type Target,
 } from '@vigil/db';
@@ -385,6 +387,39 @@ describe.each(testDatabases())('alerts end to end on $name', (engine) => {
       status: 'firing',
       severity: 'critical',
     });
+  });
+
+  it('predicts a disk full at the first heartbeats after a restart, from the stored history', async () => {
+    await addAlertRule(db, { name: 'FillingUp', kind: 'disk_full', within_hours: 2, window_seconds: 3600 });
+    const [host] = await rack(1, {});
+    const now = Date.now();
+    await ensureHeartbeatPartitions(db, new Date(now - 7_200_000), 2);
+    // An hour of heartbeats a minute, free space falling 1 MB a minute: full 100 minutes from now.
+    const rows = [];
+    for (let m = 60; m >= 1; m--) {
+      const t = now - m * 60_000;
+      rows.push({
+        target_id: host!.id,
+        time: new Date(t),
+        up: true,
+        duration_seconds: 0.01,
+        disk_used_bytes: 1e9,
+        disk_total_bytes: 2e9,
+        disk_avail_bytes: 100e6 + m * 1e6,
+      });
+    }
+    await insertHeartbeats(db, rows);
+    const alerts = new AlertEngine(db);
+    await alerts.loadRules();
+    alerts.observe(host!, new Date(now), figures({ disk_avail_bytes: 100e6 }), none);
+    await alerts.pass(); // reads the history: too late for this heartbeat's verdict
+    alerts.observe(host!, new Date(now + 30_000), figures({ disk_avail_bytes: 99.5e6 }), none);
+    await alerts.pass();
+    const [alert] = (await listAlerts(db, { state: 'firing' })).rows;
+    expect(alert?.rule_name).toBe('FillingUp');
+    // 99.5 MB left at 1 MB a minute: 99.5 minutes, in hours.
+    expect(alert!.value).toBeCloseTo(99.5 / 60, 2);
+    expect(alert!.summary).toBe('the root filesystem is predicted full in 1.7 h (within 2 h)');
   });
 
   it('titles and lists a group', () => {

@@ -5,6 +5,7 @@ import {
   type CompiledRule,
   type Condition,
   compileRule,
+  DISK_POINTS_PER_WINDOW,
   evaluate,
   newHistory,
   type TargetHistory,
@@ -12,7 +13,7 @@ import {
 } from '@vigil/core/alerts';
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { Inventory } from '@vigil/core/inventory';
-import { type AlertWrite, applyAlertChanges, type Database, listAlertRules, openAlerts, type Target } from '@vigil/db';
+import { type AlertWrite, applyAlertChanges, type Database, diskHistory, listAlertRules, openAlerts, type Target } from '@vigil/db';
 import type { Kysely } from 'kysely';
 
 /** What the latest heartbeat of a target said, waiting for the next pass to be written. */
@@ -56,6 +57,8 @@ export class AlertEngine {
   #applicable = new Map<number, { labels: string; rules: { id: number; spec: AlertRuleSpec }[] }>();
   #history = new Map<number, TargetHistory>();
   #observed = new Map<number, Observed>();
+  /** Targets first seen here with a disk prediction to make: their free space over the window is read from the heartbeats at the next pass. */
+  #backfill = new Set<number>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -94,15 +97,51 @@ export class AlertEngine {
     if (!this.#rules) return;
     const rules = this.#rulesOf(target);
     let history = this.#history.get(target.id);
-    if (!history) this.#history.set(target.id, (history = newHistory()));
+    if (!history) {
+      this.#history.set(target.id, (history = newHistory()));
+      if (rules.some((r) => r.spec.kind === 'disk_full')) this.#backfill.add(target.id);
+    }
     const t = time.getTime() / 1000;
     this.#observed.set(target.id, { target, time: t, conditions: evaluate(rules, t, figures, inventory, history) });
     this.stats.evaluated++;
   }
 
+  /**
+   * Fills the disk history of targets first seen here (at most 500 a pass)
+   * from their stored heartbeats, thinned to the prediction's spacing, so a
+   * restarted scraper predicts at once rather than after a quarter window.
+   */
+  async #readDiskHistory(): Promise<void> {
+    if (this.#backfill.size === 0) return;
+    const ids = [...this.#backfill].slice(0, 500);
+    let longest = 0;
+    let shortest = Infinity;
+    for (const id of ids)
+      for (const r of this.#applicable.get(id)?.rules ?? [])
+        if (r.spec.kind === 'disk_full') {
+          longest = Math.max(longest, r.spec.window_seconds);
+          shortest = Math.min(shortest, r.spec.window_seconds);
+        }
+    if (longest === 0) {
+      for (const id of ids) this.#backfill.delete(id);
+      return;
+    }
+    const step = Math.max(1, Math.floor(shortest / DISK_POINTS_PER_WINDOW));
+    const stored = await diskHistory(this.db, ids, new Date(Date.now() - longest * 1000), step);
+    for (const id of ids) {
+      this.#backfill.delete(id);
+      const h = this.#history.get(id);
+      const old = stored.get(id);
+      if (!h || !old) continue;
+      const first = h.disk[0]?.t ?? Infinity;
+      h.disk.unshift(...old.filter((p) => p.t < first - step));
+    }
+  }
+
   /** Forgets a target this replica no longer scrapes. */
   forget(targetId: number): void {
     this.#history.delete(targetId);
+    this.#backfill.delete(targetId);
     this.#applicable.delete(targetId);
     this.#observed.delete(targetId);
   }
@@ -115,6 +154,7 @@ export class AlertEngine {
    */
   async pass(): Promise<AlertWrite[]> {
     await this.loadRules();
+    await this.#readDiskHistory();
     if (this.#observed.size === 0) return [];
     const batch = [...this.#observed.values()];
     this.#observed.clear();
