@@ -157,6 +157,18 @@ describe('vigil targets and migrate', () => {
     );
     await expect(run('channels', 'add', 'x', '--slack', 'not a url')).rejects.toThrow(/is not a URL/);
     await expect(run('channels', 'frob')).rejects.toThrow(/unknown command "vigil channels frob"/);
+    expect(await run('channels', 'set', 'mail', '--matchers', 'rack=b', '--group-wait', '1m', '--repeat-interval', '2h', '--disable')).toBe(
+      'mail: off; alerts rack=b (critical and worse), grouped by alertname, wait 60 s, interval 300 s, repeat 7200 s\n',
+    );
+    expect(await run('channels', 'set', 'mail', '--enable', '--min-severity', 'info', '--group-by', 'rack')).toMatch(
+      /^mail: on; alerts rack=b, grouped by rack,/,
+    );
+    await expect(run('channels', 'set', 'mail', '--group-wait', 'soon')).rejects.toThrow(/--group-wait "soon": give a duration/);
+    await expect(run('channels', 'set', 'mail', '--group-wait', '2h')).rejects.toThrow(
+      /group_wait_seconds is whole seconds from 0 to 3600/,
+    );
+    await expect(run('channels', 'set', 'nope')).rejects.toThrow(/no channel named "nope"/);
+    await expect(run('channels', 'set', 'mail', '--enable', '--disable')).rejects.toThrow(/usage: npx vigil channels set NAME/);
     expect(await run('channels', 'remove', 'ops')).toBe('removed ops\n');
     await expect(run('channels', 'remove', 'ops')).rejects.toThrow(/no channel named "ops"/);
   });

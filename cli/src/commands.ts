@@ -56,6 +56,9 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
                                     alertmanager (its base URL, e.g. http://am.lan:9093),
                                     discord, teams, ntfy, gotify, pushover, telegram or
                                     email (smtp://user:pw@host:587?from=a@b&to=c@d)
+  ${VIGIL} channels set NAME [--matchers M] [--min-severity S] [--group-by L] [--group-wait 30s]
+                    [--group-interval 5m] [--repeat-interval 4h] [--enable | --disable]
+                                    change which alerts a channel gets and how they are grouped
   ${VIGIL} channels remove NAME    stop sending to a channel
   ${VIGIL} alerts list [--all]     open alerts (--all: with the resolved ones)
   ${VIGIL} alerts rules            the alert rules; add-rule FILE|-, remove-rule NAME, defaults
@@ -95,7 +98,7 @@ export async function runDbCommand(
   if (cmd !== 'migrate' && !sub) throw new UsageError(SUBCOMMANDS[cmd!] ?? `unknown command "vigil ${cmd}"; see ${VIGIL} --help`);
   if (cmd === 'targets' && !['list', 'add', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil targets ${sub}"\n${SUBCOMMANDS.targets}`);
-  if (cmd === 'channels' && !['list', 'add', 'remove'].includes(sub!))
+  if (cmd === 'channels' && !['list', 'add', 'set', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil channels ${sub}"\n${SUBCOMMANDS.channels}`);
   if (cmd === 'alerts' && !ALERTS_SUBCOMMANDS.includes(sub!))
     throw new UsageError(`unknown command "vigil alerts ${sub}"\n${SUBCOMMANDS.alerts}`);

@@ -14,6 +14,7 @@ import {
   recordDeliveryAttempt,
   releaseDeliveries,
   removeChannel,
+  updateChannel,
 } from './index.js';
 import { testDatabases } from './testing.js';
 
@@ -79,6 +80,22 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
       group_wait_seconds: 0,
       group_interval_seconds: 300,
     });
+    const changed = await updateChannel(db, mail.id, {
+      matchers: ' rack=b ',
+      group_by: ' ',
+      enabled: false,
+      repeat_interval_seconds: 3600,
+    });
+    expect(changed).toMatchObject({
+      matchers: 'rack=b',
+      group_by: 'alertname',
+      enabled: false,
+      repeat_interval_seconds: 3600,
+      min_severity: 'critical',
+    });
+    expect(await updateChannel(db, mail.id, {})).toMatchObject({ matchers: 'rack=b' });
+    await expect(updateChannel(db, mail.id, { min_severity: 'loud' })).rejects.toMatchObject({ field: 'min_severity' });
+    expect(await updateChannel(db, 99_999, { enabled: true })).toBeNull();
     expect(await removeChannel(db, 'mail')).toBe(true);
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'hooks.slack.com/x' })).rejects.toBeInstanceOf(ChannelError);
     await expect(addChannel(db, { name: 'x', kind: 'slack', url: 'ftp://x/y' })).rejects.toThrow(

@@ -113,6 +113,25 @@ export function channelRouteProblem(c: Omit<ChannelInput, 'name' | 'kind' | 'url
   return null;
 }
 
+/** What may change of a channel: whether it is on, and which alerts it receives and how they are grouped. */
+export type ChannelPatch = Partial<Omit<ChannelInput, 'name' | 'kind' | 'url'> & { enabled: boolean }>;
+
+/**
+ * Changes a channel's routing and grouping, or turns it off and on (its name,
+ * kind and URL stay: remove it and add another to change those).
+ * @returns it changed, or null when there is none
+ * @throws ChannelError naming the field that is wrong
+ */
+export async function updateChannel(db: Kysely<Database>, id: number, patch: ChannelPatch): Promise<NotificationChannel | null> {
+  const problem = channelRouteProblem(patch);
+  if (problem) throw new ChannelError(problem.message, 'invalid', problem.field);
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (typeof set.matchers === 'string') set.matchers = set.matchers.trim();
+  if (typeof set.group_by === 'string') set.group_by = set.group_by.trim() || 'alertname';
+  if (Object.keys(set).length === 0) return getChannel(db, id);
+  return (await db.updateTable('notification_channels').set(set).where('id', '=', id).returningAll().executeTakeFirst()) ?? null;
+}
+
 /** Every channel, by name. */
 export async function listChannels(db: Kysely<Database>): Promise<NotificationChannel[]> {
   return db.selectFrom('notification_channels').selectAll().orderBy('name').execute();

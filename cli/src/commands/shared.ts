@@ -21,6 +21,7 @@ export const SUBCOMMANDS: Record<string, string> = {
   channels: `usage: ${VIGIL} channels list
        ${VIGIL} channels add NAME --KIND URL [--matchers M] [--min-severity S] [--group-by LABELS]
          (KIND: webhook, slack, alertmanager, discord, teams, ntfy, gotify, pushover, telegram, email)
+       ${VIGIL} channels set NAME [--matchers M] [--min-severity S] [--group-by LABELS] [--group-wait 30s] [--group-interval 5m] [--repeat-interval 4h] [--enable | --disable]
        ${VIGIL} channels remove NAME`,
   users: `usage: ${VIGIL} users list
        ${VIGIL} users create NAME --role admin|operator|developer|viewer [--generate-password]

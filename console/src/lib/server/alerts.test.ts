@@ -162,6 +162,29 @@ describe('alert use cases', () => {
     expect(await refusal(endSilence(actor, window.id))).toMatchObject({ status: 404 });
   });
 
+  it("changes a channel's routing and grouping, audited, refusing a bad value with its field", async () => {
+    const { createChannel, changeChannel } = await import('./channels');
+    const c = await createChannel(actor, { name: 'pager', kind: 'ntfy', url: 'https://ntfy.sh/SECRET-TOPIC', min_severity: 'critical' });
+    expect(c.url).toBe('https://ntfy.sh/***');
+    const changed = await changeChannel(actor, c.id, { matchers: 'rack=a', group_wait_seconds: 10, enabled: false });
+    expect(changed).toMatchObject({
+      matchers: 'rack=a',
+      group_wait_seconds: 10,
+      enabled: false,
+      min_severity: 'critical',
+      url: 'https://ntfy.sh/***',
+    });
+    expect(await refusal(changeChannel(actor, c.id, { group_wait_seconds: -1 }))).toMatchObject({
+      status: 422,
+      field: 'group_wait_seconds',
+    });
+    expect(await refusal(changeChannel(actor, c.id, { url: 'https://elsewhere' }))).toMatchObject({ status: 422 });
+    expect(await refusal(changeChannel(actor, 99_999, { enabled: true }))).toMatchObject({ status: 404 });
+    const [last] = (await listAudit(await getDb())).rows;
+    expect(last).toMatchObject({ action: 'channel.update', user_name: 'ops' });
+    expect(JSON.stringify(last)).not.toContain('SECRET-TOPIC');
+  });
+
   it("reads a rule from the page form by its kind, ignoring the other kinds' fields", () => {
     const common = { name: 'R', severity: 'critical', selector: ' rack=a ', for_seconds: '60', description: '' };
     expect(ruleFromForm({ ...common, kind: 'threshold', figure: 'load1', op: '>', value: '4', within_days: '3' })).toEqual({

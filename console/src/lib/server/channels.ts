@@ -4,7 +4,7 @@
  * webhook's path is its secret).
  */
 import { CHANNEL_KINDS, type ChannelKind, sendTestMessage } from '@vigil/core/channels';
-import { addChannel, getChannel, listChannels, type NotificationChannel, removeChannelById } from '@vigil/db';
+import { addChannel, getChannel, listChannels, type NotificationChannel, removeChannelById, updateChannel } from '@vigil/db';
 import * as z from 'zod/mini';
 import type { ChannelView } from '$lib/api';
 import { type Actor, recordAudit } from './actor';
@@ -44,6 +44,26 @@ export async function createChannel(actor: Actor, input: unknown): Promise<Chann
   const c = await addChannel(await getDb(), validate(newChannel, input));
   const view = channelView(c);
   await recordAudit(actor, 'channel.create', 'channel', c.id, { after: view });
+  return view;
+}
+
+/** What may change of a channel (`PATCH`): on or off, and its alert routing and grouping. */
+export const channelPatch = z.strictObject({
+  enabled: z.optional(z.boolean()),
+  matchers: z.optional(z.string().check(z.maxLength(1000))),
+  min_severity: z.optional(z.enum(['info', 'warning', 'critical'])),
+  group_by: z.optional(z.string().check(z.maxLength(300))),
+  group_wait_seconds: z.optional(z.number()),
+  group_interval_seconds: z.optional(z.number()),
+  repeat_interval_seconds: z.optional(z.number()),
+});
+
+/** Changes a channel's routing and grouping or turns it off and on, audited as `channel.update`. @throws ApiError 404, 422; ChannelError */
+export async function changeChannel(actor: Actor, id: number, input: unknown): Promise<ChannelView> {
+  const patch = validate(channelPatch, input);
+  const before = channelView(await existing(id));
+  const view = channelView((await updateChannel(await getDb(), id, patch)) ?? notFound('channel', id));
+  await recordAudit(actor, 'channel.update', 'channel', id, { before, after: view });
   return view;
 }
 
