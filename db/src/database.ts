@@ -82,6 +82,9 @@ export interface NotificationChannelTable {
   group_wait_seconds: ColumnType<number, number | undefined, number>;
   group_interval_seconds: ColumnType<number, number | undefined, number>;
   repeat_interval_seconds: ColumnType<number, number | undefined, number>;
+  /** The scraper replica sending its grouped host events now, and until when. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  claimed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** `alert_rules`: a rule's name and its spec (core's alertRuleSchema). */

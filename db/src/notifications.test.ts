@@ -5,13 +5,15 @@ import {
   addTarget,
   applyTransitions,
   ChannelError,
-  claimWaitingDeliveries,
+  claimChannel,
+  claimChannelDeliveries,
   type Database,
   deliveriesOfEvents,
   dueDeliveries,
   enqueueDeliveries,
   listChannels,
   recordDeliveryAttempt,
+  releaseChannel,
   releaseDeliveries,
   removeChannel,
   updateChannel,
@@ -179,7 +181,7 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     expect(await dueDeliveries(db, new Date(Date.now() + 100_000), 100, 'replica-b')).toEqual([]);
   });
 
-  it("holds a chat channel's deliveries for its group wait, and lets a due group take its waiting members along", async () => {
+  it("holds a chat channel's deliveries for its group wait, and lets one replica at a time take a channel's deliveries whole", async () => {
     const chat = await addChannel(db, { name: 'chat', kind: 'slack', url: 'https://hooks.example/chat', group_wait_seconds: 30 });
     const t = await addTarget(db, { name: 'pi-11', url: 'http://pi-11:9110/metrics' });
     const u = await addTarget(db, { name: 'pi-12', url: 'http://pi-12:9110/metrics' });
@@ -191,17 +193,27 @@ describe.each(testDatabases())('notification channels and deliveries on $name', 
     expect(mine(await dueDeliveries(db, new Date(t0 + 29_000), 100, 'a'))).toEqual([]);
     const due = mine(await dueDeliveries(db, new Date(t0 + 30_000), 100, 'a'));
     expect(due.map((d) => [d.target.name, d.next_attempt_at.getTime()])).toEqual([['pi-11', t0 + 30_000]]);
-    const waiting = await claimWaitingDeliveries(db, [chat.id], new Date(t0 + 30_000), 'a');
-    expect(waiting.map((d) => [d.target.name, d.channel.group_by])).toEqual([['pi-12', 'alertname']]);
-    // Claimed: nobody else takes it; given back: it is due to anyone at its time.
-    expect(await claimWaitingDeliveries(db, [chat.id], new Date(t0 + 30_000), 'b')).toEqual([]);
+    // One replica at a time sends a grouping channel, and takes all its pending deliveries, waiting ones too.
+    expect(await claimChannel(db, chat.id, 'a')).toBe(true);
+    expect(await claimChannel(db, chat.id, 'b')).toBe(false);
+    expect(await claimChannel(db, chat.id, 'a')).toBe(true);
+    const all = await claimChannelDeliveries(db, chat.id, 'a');
+    expect(all.map((d) => [d.target.name, d.channel.group_by])).toEqual([
+      ['pi-11', 'alertname'],
+      ['pi-12', 'alertname'],
+    ]);
+    expect(await claimChannelDeliveries(db, chat.id, 'b')).toEqual([]);
+    // Given back: the other replica may have them.
     await releaseDeliveries(
       db,
-      waiting.map((d) => d.id),
+      all.map((d) => d.id),
     );
     await releaseDeliveries(db, []);
-    expect(mine(await dueDeliveries(db, new Date(t0 + 40_000), 100, 'b')).map((d) => d.target.name)).toEqual(['pi-12']);
-    expect(await claimWaitingDeliveries(db, [], new Date(), 'b')).toEqual([]);
+    await releaseChannel(db, chat.id, 'b'); // not b's: nothing
+    expect(await claimChannel(db, chat.id, 'b')).toBe(false);
+    await releaseChannel(db, chat.id, 'a');
+    expect(await claimChannel(db, chat.id, 'b')).toBe(true);
+    expect(mine(await dueDeliveries(db, new Date(t0 + 40_000), 100, 'b')).map((d) => d.target.name)).toEqual(['pi-11', 'pi-12']);
     await removeChannel(db, 'chat');
     // Their events are dated ahead: gone with them, before the next test.
     await db.deleteFrom('targets').where('id', 'in', [t.id, u.id]).execute();

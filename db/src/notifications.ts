@@ -243,17 +243,37 @@ export async function dueDeliveries(db: Kysely<Database>, now: Date, limit = 100
 }
 
 /**
- * Claims, for the given channels, the deliveries not yet tried and not yet
- * due (waiting for their group): sent early with a group that is due. A
- * caller that does not send one gives it back with {@link releaseDeliveries}.
+ * Claims a channel for sending its grouped host events (one replica at a
+ * time, DELIVERY_CLAIM_SECONDS at most), so that of two replicas that each
+ * claimed part of a group, one sends it whole. A replica holding it may claim
+ * it again.
  */
-export async function claimWaitingDeliveries(
-  db: Kysely<Database>,
-  channelIds: readonly number[],
-  now: Date,
-  claimedBy = 'scraper',
-): Promise<DueDelivery[]> {
-  if (channelIds.length === 0) return [];
+export async function claimChannel(db: Kysely<Database>, channelId: number, claimedBy: string): Promise<boolean> {
+  const r = await db
+    .updateTable('notification_channels')
+    .set({ claimed_by: claimedBy, claimed_until: sql<Date>`now() + make_interval(secs => ${DELIVERY_CLAIM_SECONDS})` })
+    .where('id', '=', channelId)
+    .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', sql<Date>`now()`), w('claimed_by', '=', claimedBy)]))
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+/** Gives a channel claimed with {@link claimChannel} back. */
+export async function releaseChannel(db: Kysely<Database>, channelId: number, claimedBy: string): Promise<void> {
+  await db
+    .updateTable('notification_channels')
+    .set({ claimed_by: null, claimed_until: null })
+    .where('id', '=', channelId)
+    .where('claimed_by', '=', claimedBy)
+    .execute();
+}
+
+/**
+ * Claims every pending delivery of a channel that nobody else holds: due or
+ * waiting, first try or retry (a channel claimed with {@link claimChannel}
+ * gathers its whole groups this way).
+ */
+export async function claimChannelDeliveries(db: Kysely<Database>, channelId: number, claimedBy: string): Promise<DueDelivery[]> {
   const claimed = await db
     .updateTable('notification_deliveries')
     .set({ claimed_by: claimedBy, claimed_until: sql<Date>`now() + make_interval(secs => ${DELIVERY_CLAIM_SECONDS})` })
@@ -262,10 +282,10 @@ export async function claimWaitingDeliveries(
         .selectFrom('notification_deliveries as d')
         .select('d.id')
         .where('d.status', '=', 'pending')
-        .where('d.attempts', '=', 0)
-        .where('d.next_attempt_at', '>', now)
-        .where('d.channel_id', 'in', [...channelIds])
-        .where((w) => w.or([w('d.claimed_until', 'is', null), w('d.claimed_until', '<', sql<Date>`now()`)]))
+        .where('d.channel_id', '=', channelId)
+        .where((w) =>
+          w.or([w('d.claimed_until', 'is', null), w('d.claimed_until', '<', sql<Date>`now()`), w('d.claimed_by', '=', claimedBy)]),
+        )
         .limit(1000)
         .forUpdate('d')
         .skipLocked(),

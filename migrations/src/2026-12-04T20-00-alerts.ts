@@ -81,6 +81,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('group_wait_seconds', 'integer', (c) => c.notNull().defaultTo(30))
     .addColumn('group_interval_seconds', 'integer', (c) => c.notNull().defaultTo(300))
     .addColumn('repeat_interval_seconds', 'integer', (c) => c.notNull().defaultTo(14_400))
+    // The scraper replica sending the channel's grouped host events now, and until when: one at a time, so a group is one message.
+    .addColumn('claimed_by', 'text')
+    .addColumn('claimed_until', 'timestamptz')
     .execute();
   await sql`alter table notification_channels drop constraint notification_channels_kind_check`.execute(db);
   await sql`alter table notification_channels add constraint notification_channels_kind_check check (kind in (${sql.join(KINDS.map((k) => sql.lit(k)))}))`.execute(
@@ -106,6 +109,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     .dropColumn('group_wait_seconds')
     .dropColumn('group_interval_seconds')
     .dropColumn('repeat_interval_seconds')
+    .dropColumn('claimed_by')
+    .dropColumn('claimed_until')
     .execute();
   for (const t of ['silences', 'alert_groups', 'alert_sends', 'alerts', 'alert_rules']) await db.schema.dropTable(t).execute();
 }

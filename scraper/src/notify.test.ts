@@ -165,9 +165,11 @@ describe.each(testDatabases())('Notifier on $name', (engine) => {
     expect([chat.bodies, push.bodies]).toEqual([[], []]);
     // The scraper restarts within the group wait: nothing kept in memory, the next one sends once, on time.
     clock = t0 + 30_000;
-    const next = new Notifier(db, silent, { now: () => new Date(clock) });
-    await next.deliverDue();
-    await next.deliverDue();
+    const next = new Notifier(db, silent, { now: () => new Date(clock), claimant: 'next' });
+    // Two replicas at once: one sends each group, whole.
+    const other = new Notifier(db, silent, { now: () => new Date(clock), claimant: 'other' });
+    await Promise.all([next.deliverDue(), other.deliverDue()]);
+    await Promise.all([next.deliverDue(), other.deliverDue()]);
     expect(chat.bodies).toHaveLength(1);
     const text = (chat.bodies[0] as { body: { text: string } }).body.text.split('\n');
     expect(text[0]).toBe(':red_circle: *20 hosts in rack=r are down*');

@@ -2,7 +2,8 @@ import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vi
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
 import {
-  claimWaitingDeliveries,
+  claimChannel,
+  claimChannelDeliveries,
   type Database,
   type DueDelivery,
   dueDeliveries,
@@ -12,6 +13,7 @@ import {
   listTargets,
   type NotificationChannel,
   recordDeliveryAttempt,
+  releaseChannel,
   releaseDeliveries,
   type Target,
 } from '@vigil/db';
@@ -234,12 +236,20 @@ export class Notifier {
     await enqueueDeliveries(this.db);
     const start = this.#now();
     const due = await dueDeliveries(this.db, start, 100, this.#claimant);
-    // A group that is due goes out whole: its members still waiting for the group wait go with it.
+    // A channel that groups is sent by one replica at a time, which takes all its pending deliveries:
+    // a group that is due goes out whole, its members still waiting for the group wait with it.
     const grouping = [...new Set(due.filter((d) => GROUPED.has(d.channel.kind)).map((d) => d.channel.id))];
-    const waiting = await claimWaitingDeliveries(this.db, grouping, start, this.#claimant);
-    const failing = new Set<number>();
+    const held: number[] = [];
+    const deliveries = due.filter((d) => !GROUPED.has(d.channel.kind));
     const unsent: number[] = [];
-    for (const batch of batchDeliveries([...due, ...waiting])) {
+    for (const id of grouping) {
+      if (await claimChannel(this.db, id, this.#claimant)) {
+        held.push(id);
+        deliveries.push(...(await claimChannelDeliveries(this.db, id, this.#claimant)));
+      } else unsent.push(...due.filter((d) => d.channel.id === id).map((d) => d.id));
+    }
+    const failing = new Set<number>();
+    for (const batch of batchDeliveries(deliveries)) {
       const first = batch[0]!;
       if (!batch.some((d) => d.next_attempt_at <= start)) {
         unsent.push(...batch.map((d) => d.id));
@@ -274,6 +284,7 @@ export class Notifier {
       }
     }
     await releaseDeliveries(this.db, unsent);
+    for (const id of held) await releaseChannel(this.db, id, this.#claimant);
   }
 
   /** Sends one delivery in its channel's own form, or a group of them as one message for people. */
