@@ -183,6 +183,43 @@ describe('alert use cases', () => {
     const [last] = (await listAudit(await getDb())).rows;
     expect(last).toMatchObject({ action: 'channel.update', user_name: 'ops' });
     expect(JSON.stringify(last)).not.toContain('SECRET-TOPIC');
+    // The channels page's form: a checkbox for on, numbers as text, empty ones left alone.
+    const page = await import('../../routes/admin/channels/+page.server');
+    const post = (form: Record<string, string>) =>
+      ({
+        request: new Request('http://localhost/admin/channels', { method: 'POST', body: new URLSearchParams(form) }),
+        locals: { principal: { user: actor.user, via: 'session' } },
+        getClientAddress: () => '192.0.2.9',
+      }) as never;
+    const route = (page.actions as Record<string, (e: unknown) => Promise<unknown>>).route!;
+    const form = {
+      id: String(c.id),
+      enabled: 'on',
+      matchers: 'rack=c',
+      min_severity: 'warning',
+      group_by: 'alertname,rack',
+      group_wait_seconds: '5',
+      group_interval_seconds: '',
+      repeat_interval_seconds: '7200',
+    };
+    expect(await route(post(form))).toEqual({ action: 'route', routed: 'pager' });
+    const { showChannel } = await import('./channels');
+    expect(await showChannel(c.id)).toMatchObject({
+      enabled: true,
+      matchers: 'rack=c',
+      min_severity: 'warning',
+      group_by: 'alertname,rack',
+      group_wait_seconds: 5,
+      group_interval_seconds: 300,
+      repeat_interval_seconds: 7200,
+    });
+    const { enabled: _on, ...off } = form;
+    await route(post(off));
+    expect((await showChannel(c.id)).enabled).toBe(false);
+    expect(await route(post({ ...form, repeat_interval_seconds: '5' }))).toMatchObject({
+      status: 422,
+      data: { field: 'repeat_interval_seconds', action: 'route' },
+    });
   });
 
   it("reads a rule from the page form by its kind, ignoring the other kinds' fields", () => {

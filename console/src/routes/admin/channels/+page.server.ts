@@ -1,7 +1,7 @@
 import { CHANNEL_URL_HINTS } from '@vigil/core/channels';
 import { actorOf } from '$lib/server/actor';
-import { createChannel, deleteChannel, listChannelViews, testChannel } from '$lib/server/channels';
-import { formAction, formFields } from '$lib/server/forms';
+import { changeChannel, createChannel, deleteChannel, listChannelViews, testChannel } from '$lib/server/channels';
+import { formAction, formFields, optionalNumber } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => ({
@@ -28,6 +28,20 @@ export const actions: Actions = {
     formAction('test', async () => {
       const { channel, error } = await testChannel(actorOf(event), Number((await formFields(event)).id));
       return { action: 'test', tested: channel.name, error };
+    }),
+  route: (event) =>
+    formAction('route', async () => {
+      const f = await formFields(event);
+      const c = await changeChannel(actorOf(event), Number(f.id), {
+        enabled: f.enabled === 'on',
+        matchers: f.matchers ?? '',
+        min_severity: f.min_severity || undefined,
+        group_by: f.group_by ?? '',
+        group_wait_seconds: optionalNumber(f.group_wait_seconds),
+        group_interval_seconds: optionalNumber(f.group_interval_seconds),
+        repeat_interval_seconds: optionalNumber(f.repeat_interval_seconds),
+      });
+      return { action: 'route', routed: c.name };
     }),
   remove: (event) =>
     formAction('remove', async () => {
