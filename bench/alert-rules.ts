@@ -20,8 +20,8 @@ import { parseArgs } from 'node:util';
 import type { AlertRuleInput } from '@vigil/core/alerts';
 import { figuresFromBody } from '@vigil/core/heartbeat';
 import { addAlertRule, addTarget, createDb, migrateToLatest } from '@vigil/db';
+import { AlertEngine } from '@vigil/scraper';
 import pg from 'pg';
-import { AlertEngine } from '../scraper/src/alerts.js';
 import { quantile, recordSection } from './lib.js';
 
 const { values } = parseArgs({

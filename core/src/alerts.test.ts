@@ -9,6 +9,7 @@ import {
   DISK_POINTS_PER_WINDOW,
   evaluate,
   formatMatchers,
+  groupOf,
   matches,
   newHistory,
   parseMatchers,
@@ -303,6 +304,11 @@ describe('labels and severities', () => {
       severity: 'critical',
       container: 'web',
     });
+    expect(groupOf(' alertname, rack ,,zone', { alertname: 'HostHot', rack: 'a', host: 'pi-1' })).toEqual({
+      key: 'alertname=HostHot,rack=a,zone=',
+      labels: { alertname: 'HostHot', rack: 'a', zone: '' },
+    });
+    expect(groupOf('', { rack: 'a' })).toEqual({ key: '', labels: {} });
     expect(severityAtLeast('critical', 'warning')).toBe(true);
     expect(severityAtLeast('info', 'warning')).toBe(false);
   });

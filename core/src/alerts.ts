@@ -524,6 +524,20 @@ export function alertLabels(
   return out;
 }
 
+/**
+ * A channel's group for an alert or event with `labels`: the values of the
+ * channel's `group_by` labels (comma-separated; "" for one missing) and the
+ * group's key, which is the same for alerts that share those values.
+ */
+export function groupOf(groupBy: string, labels: Readonly<Record<string, string>>): { key: string; labels: Record<string, string> } {
+  const names = groupBy
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const out = Object.fromEntries(names.map((l) => [l, labels[l] ?? '']));
+  return { key: names.map((l) => `${l}=${out[l]}`).join(','), labels: out };
+}
+
 /** A silence as core judges it: matchers, its span, and for a maintenance window a cron schedule and a duration. */
 export interface SilenceSpec {
   matchers: string;

@@ -1,4 +1,4 @@
-import { type Matcher, matches, parseMatchers, severityAtLeast } from '@vigil/core/alerts';
+import { groupOf, type Matcher, matches, parseMatchers, severityAtLeast } from '@vigil/core/alerts';
 import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vigil/core/channels';
 import type { Logger } from '@vigil/core/log';
 import {
@@ -103,10 +103,6 @@ export function planAlerts(
       onBadMatchers(c, (err as Error).message);
       continue;
     }
-    const groupBy = c.group_by
-      .split(',')
-      .map((l) => l.trim())
-      .filter(Boolean);
     const am = c.kind === 'alertmanager';
     const byKey = new Map<string, { labels: Record<string, string>; fresh: NewsAlert[]; still: NewsAlert[]; resolved: NewsAlert[] }>();
     for (const a of alerts) {
@@ -116,8 +112,7 @@ export function planAlerts(
       const bucket = a.state === 'firing' ? (h?.inhibited || h?.silencedBy ? null : s?.firing_sent_at ? 'still' : 'fresh') : null;
       const resolved = a.state === 'resolved' && s?.firing_sent_at && !s.resolved_sent_at;
       if (!bucket && !resolved) continue;
-      const labels = Object.fromEntries(groupBy.map((l) => [l, a.labels[l] ?? '']));
-      const key = groupBy.map((l) => `${l}=${labels[l]}`).join(',');
+      const { key, labels } = groupOf(c.group_by, a.labels);
       let g = byKey.get(key);
       if (!g) byKey.set(key, (g = { labels, fresh: [], still: [], resolved: [] }));
       if (bucket) g[bucket].push(a);

@@ -1,3 +1,4 @@
+export * from './alerts.js';
 export * from './config.js';
 export * from './liveness.js';
 export * from './run.js';

@@ -1,3 +1,4 @@
+import { alertLabels, groupOf } from '@vigil/core/alerts';
 import { type ChatMessage, MESSAGE_KINDS, postToChannel, sendMessage } from '@vigil/core/channels';
 import type { Logger } from '@vigil/core/log';
 import { maskUrl } from '@vigil/core/secrets';
@@ -63,15 +64,9 @@ export function eventMessage(d: Pick<DueDelivery, 'event' | 'target'>): ChatMess
 
 const GROUPED: ReadonlySet<string> = new Set(GROUPED_KINDS);
 
-/** A group's labels: the channel's group_by labels of the target (alertname is VigilTargetDown, instance and host its name). */
-function eventGroupLabels(d: Pick<DueDelivery, 'channel' | 'target'>): Record<string, string> {
-  const labels: Record<string, string> = { ...d.target.labels, alertname: 'VigilTargetDown', instance: d.target.name, host: d.target.name };
-  const out: Record<string, string> = {};
-  for (const l of d.channel.group_by.split(',')) {
-    const name = l.trim();
-    if (name) out[name] = labels[name] ?? '';
-  }
-  return out;
+/** A host event's group on its channel: the channel's group_by labels of the event as an alert (VigilTargetDown, its host as instance). */
+function eventGroup(d: Pick<DueDelivery, 'channel' | 'target'>): { key: string; labels: Record<string, string> } {
+  return groupOf(d.channel.group_by, alertLabels('VigilTargetDown', 'critical', d.target, ''));
 }
 
 /**
@@ -83,9 +78,7 @@ function eventGroupLabels(d: Pick<DueDelivery, 'channel' | 'target'>): Record<st
 export function batchDeliveries(deliveries: readonly DueDelivery[]): DueDelivery[][] {
   const groups = new Map<string, DueDelivery[]>();
   for (const d of deliveries) {
-    const key = GROUPED.has(d.channel.kind)
-      ? `${d.channel.id}\u0000${d.event.to_state}\u0000${JSON.stringify(eventGroupLabels(d))}`
-      : `delivery ${d.id}`;
+    const key = GROUPED.has(d.channel.kind) ? `${d.channel.id}\u0000${d.event.to_state}\u0000${eventGroup(d).key}` : `delivery ${d.id}`;
     const list = groups.get(key) ?? [];
     list.push(d);
     groups.set(key, list);
@@ -97,7 +90,7 @@ export function batchDeliveries(deliveries: readonly DueDelivery[]): DueDelivery
 export function eventsMessage(batch: readonly DueDelivery[]): ChatMessage {
   const d = batch[0]!;
   const what = d.event.to_state === 'down' ? 'are down' : d.event.to_state === 'stopped' ? 'stopped cleanly' : 'are back up';
-  const where = Object.entries(eventGroupLabels(d))
+  const where = Object.entries(eventGroup(d).labels)
     .filter(([k]) => k !== 'alertname')
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');

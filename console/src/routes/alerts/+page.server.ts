@@ -1,4 +1,4 @@
-import { listTargets } from '@vigil/db';
+import { listTargets, roleAtLeast } from '@vigil/db';
 import { actorOf } from '$lib/server/actor';
 import {
   createRule,
@@ -20,7 +20,6 @@ import type { Actions, PageServerLoad } from './$types';
 const PER_PAGE = 50;
 const STATES = ['open', 'firing', 'pending', 'resolved', 'all'] as const;
 const HELD = ['inhibited', 'silenced'] as const;
-const RANK = { viewer: 0, developer: 1, operator: 2, admin: 3 } as const;
 
 /** Alerts by `?state=` (open by default), `?host=`, `?held=` and `?page=`; the live silences; the rules. */
 export const load: PageServerLoad = async ({ url, locals }) => {
@@ -36,7 +35,7 @@ export const load: PageServerLoad = async ({ url, locals }) => {
     listRuleViews(),
     listTargets(await getDb()),
   ]);
-  const role = locals.principal?.user.role as keyof typeof RANK | undefined;
+  const role = locals.principal?.user.role;
   return {
     alerts: alerts.items,
     total: alerts.total,
@@ -47,7 +46,7 @@ export const load: PageServerLoad = async ({ url, locals }) => {
     hosts: targets.map((t) => ({ id: t.id, name: t.name })),
     silences,
     rules,
-    canOperate: role !== undefined && RANK[role] >= RANK.operator,
+    canOperate: role !== undefined && roleAtLeast(role, 'operator'),
     serverTime: Date.now(),
   };
 };
