@@ -155,10 +155,14 @@ describe('two console replicas on one database', () => {
     for (let i = 0; i < 5; i++) expect((await me(proxy, cookie)).status).toBe(200);
     // Sticky: every request of this session went to one console.
     const session = cookie.split('=')[1]!;
-    const upstreams = readFileSync(path.join(nginxDir, 'access.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.endsWith(` ${session}`))
-      .map((l) => l.split(' ')[0]);
+    // nginx logs a request after answering it: wait for the five lines rather than read the log at once.
+    const upstreams = await until('nginx to log the five requests', 10, async () => {
+      const lines = readFileSync(path.join(nginxDir, 'access.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith(` ${session}`))
+        .map((l) => l.split(' ')[0]);
+      return lines.length >= 5 && lines;
+    });
     expect(upstreams.length).toBeGreaterThanOrEqual(5);
     expect(new Set(upstreams).size).toBe(1);
     // That console dies: the next request goes to the other, where the session is as good.
