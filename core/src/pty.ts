@@ -178,8 +178,8 @@ export class TicketVerifier {
 
   constructor(
     private readonly publicKey: TicketKey,
-    /** This exporter's id: the audience its tickets must name. */
-    readonly audience: string,
+    /** This exporter's id: the audience its tickets must name (an enrolled exporter sets it once it knows its name). */
+    public audience: string,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {}
 

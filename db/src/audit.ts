@@ -4,7 +4,7 @@ import type { Database } from './database.js';
 
 /** One audit row to write: who acted (null user for the CLI run by root on the host), on what, from where, before and after. */
 export interface AuditInput {
-  user: { id: number; name: string } | null;
+  user: { id: number | null; name: string } | null;
   action: string;
   objectType: string;
   objectId?: string | number | null;

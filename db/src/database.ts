@@ -1,5 +1,6 @@
 import type { AlertRuleSpec, Severity } from '@vigil/core/alerts';
 import type { ChannelKind } from '@vigil/core/channels';
+import type { HostMetadata } from '@vigil/core/enrolment';
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, ServiceInventory } from '@vigil/core/inventory';
 import type { Role, TargetState } from '@vigil/core/states';
@@ -36,6 +37,42 @@ export interface TargetTable {
   /** The scraper replica that owns its scrapes and liveness (`scrapers.id`); null until one takes it. */
   scraper_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+  /** An enrolled host's key: the RFC 7638 thumbprint of its Ed25519 public key (unique) and the JWK; null for a target added by hand. */
+  key_thumbprint: ColumnType<string | null, string | null | undefined, string | null>;
+  public_key: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
+  /** What an enrolled exporter says of its host (core's HostMetadata): provider, region, OS, kernel, CPU, memory… */
+  metadata: ColumnType<HostMetadata, string | undefined, string>;
+  /** Enrolled with a token that requires approval, and not approved yet: also paused, so nothing scrapes it. */
+  pending_approval: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Its exporter connects out to the console and is scraped over that connection (its url is the console's relay). */
+  connects_out: ColumnType<boolean, boolean | undefined, boolean>;
+  enrolment_token_id: ColumnType<number | null, number | null | undefined, number | null>;
+  enrolled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** `enrolment_tokens`: handed to new hosts so they enrol themselves; only the SHA-256 and the first 8 characters are kept. */
+export interface EnrolmentTokenTable {
+  id: Generated<number>;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  /** Labels every host enrolled with it gets (its own labels win on a clash). */
+  labels: ColumnType<Record<string, string>, string | undefined, string>;
+  require_approval: ColumnType<boolean, boolean | undefined, boolean>;
+  /** How many hosts it may enrol; null: no limit. */
+  max_uses: ColumnType<number | null, number | null | undefined, number | null>;
+  uses: ColumnType<number, number | undefined, number>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+/** `enrolment_nonces`: the `jti` of signed enrolment requests until they expire (replays are refused). */
+export interface EnrolmentNonceTable {
+  jti: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 /**
@@ -411,6 +448,8 @@ export interface Database {
   alert_sends: AlertSendTable;
   alert_groups: AlertGroupTable;
   silences: SilenceTable;
+  enrolment_tokens: EnrolmentTokenTable;
+  enrolment_nonces: EnrolmentNonceTable;
 }
 
 export type Target = Selectable<TargetTable>;
@@ -434,6 +473,7 @@ export type StatusPage = Selectable<StatusPageTable>;
 export type AlertRuleRow = Selectable<AlertRuleTable>;
 export type Alert = Selectable<AlertTable>;
 export type Silence = Selectable<SilenceTable>;
+export type EnrolmentToken = Selectable<EnrolmentTokenTable>;
 
 /** The columns of `targets`, for queries that name them (reading rows whole, without key scans). */
 export const TARGET_COLUMNS = [
@@ -451,6 +491,13 @@ export const TARGET_COLUMNS = [
   'pty_url',
   'scraper_id',
   'created_at',
+  'key_thumbprint',
+  'public_key',
+  'metadata',
+  'pending_approval',
+  'connects_out',
+  'enrolment_token_id',
+  'enrolled_at',
 ] as const satisfies readonly (keyof TargetTable)[];
 
 /** The columns of `heartbeats` but its target's id. */

@@ -6,6 +6,7 @@ export * from './config.js';
 export * from './database.js';
 export * from './db.js';
 export * from './embedded.js';
+export * from './enrolment.js';
 export * from './events.js';
 export * from './fleet.js';
 export * from './heartbeats.js';

@@ -129,6 +129,11 @@ export interface TargetQuery {
   labels?: Record<string, string>;
   /** A substring of the name, case-insensitive. */
   q?: string;
+  /** What enrolled hosts said of themselves: their provider, region (exact). */
+  provider?: string;
+  region?: string;
+  /** Only those waiting for approval (true), or none of them (false). */
+  pending?: boolean;
   /** Only these targets. */
   ids?: readonly number[];
   page?: number;
@@ -151,6 +156,9 @@ function filtered(db: Kysely<Database>, query: TargetQuery) {
   // LIKE's own wildcards in the search are matched literally.
   if (query.q) q = q.where('name', 'ilike', `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (query.ids) q = q.where('id', '=', sql<number>`any(${[...query.ids]}::int[])`);
+  if (query.provider !== undefined) q = q.where(sql<boolean>`metadata->>'provider' = ${query.provider}`);
+  if (query.region !== undefined) q = q.where(sql<boolean>`metadata->>'region' = ${query.region}`);
+  if (query.pending !== undefined) q = q.where('pending_approval', '=', query.pending);
   return q;
 }
 

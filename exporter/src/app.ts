@@ -15,21 +15,55 @@ import { runProbe } from './probe/prober.js';
 import { type StatsView, ViewBuilder } from './views.js';
 
 /**
- * Requires `Authorization: Bearer <token>` when a token is configured, on every
- * path but those listed as public. Compares digests in constant time; never
- * logs or echoes the token.
+ * The bearer tokens an exporter accepts: the fleet-wide VIGIL_EXPORTER_TOKEN,
+ * and an enrolled host's own credential (set once the console answers). Kept as
+ * SHA-256 digests, compared in constant time; `required` even while empty (an
+ * enrolling exporter refuses everything until it has its credential).
  */
-export function bearerAuth(token: string | undefined, publicPaths: readonly string[]): Middleware {
-  const expected = token === undefined ? null : createHash('sha256').update(token).digest();
+export class Credentials {
+  readonly #digests = new Map<string, Buffer>();
+
+  constructor(readonly required: boolean) {}
+
+  /** Credentials holding one token, required when there is one. */
+  static of(token: string | undefined): Credentials {
+    const c = new Credentials(token !== undefined);
+    c.set('token', token);
+    return c;
+  }
+
+  /** Accepts `token` under `name` (replacing that name's), or forgets it when undefined. */
+  set(name: string, token: string | undefined): void {
+    if (token === undefined) this.#digests.delete(name);
+    else this.#digests.set(name, createHash('sha256').update(token).digest());
+  }
+
+  /** Whether `given` is one of the tokens. */
+  accepts(given: string): boolean {
+    const d = createHash('sha256').update(given).digest();
+    let ok = false;
+    for (const expected of this.#digests.values()) ok = timingSafeEqual(d, expected) || ok;
+    return ok;
+  }
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` when credentials are required, on
+ * every path but those listed as public. Never logs or echoes the token.
+ */
+export function bearerAuth(credentials: Credentials | string | undefined, publicPaths: readonly string[]): Middleware {
+  const creds = credentials instanceof Credentials ? credentials : Credentials.of(credentials);
   return async (ctx, next) => {
-    if (expected && !publicPaths.includes(ctx.path)) {
-      const m = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'));
-      const given = createHash('sha256')
-        .update(m?.[1] ?? '')
-        .digest();
-      if (!m || !timingSafeEqual(given, expected)) {
+    if (creds.required && !publicPaths.includes(ctx.path)) {
+      const header = ctx.get('authorization');
+      const given = header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : '';
+      if (given === '' || !creds.accepts(given)) {
         ctx.set('WWW-Authenticate', 'Bearer realm="vigil-exporter"');
-        throw new AppError(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer $VIGIL_EXPORTER_TOKEN');
+        throw new AppError(
+          401,
+          'unauthorized',
+          "missing or wrong bearer token: send Authorization: Bearer $VIGIL_EXPORTER_TOKEN (or the host's enrolled credential)",
+        );
       }
     }
     await next();
@@ -40,6 +74,8 @@ export interface ExporterAppOptions {
   collectors: readonly Collector[];
   collectorTimeoutSeconds: number;
   token: string | undefined;
+  /** The tokens accepted, when more than `token` (an enrolled host's credential); replaces `token`. */
+  credentials?: Credentials;
   log: Logger;
   /** Runs a full GC after collections when the heap has grown (default: one using `--expose-gc`'s gc when present). */
   heapTrimmer?: HeapTrimmer;
@@ -186,7 +222,7 @@ export function createExporterApp(opts: ExporterAppOptions): Koa {
 
   app.on('error', (err: unknown) => opts.log.error({ err }, 'request failed'));
   app.use(errorHandler());
-  app.use(bearerAuth(opts.token, ['/health']));
+  app.use(bearerAuth(opts.credentials ?? opts.token, ['/health']));
   if (opts.goodbye) app.use(opts.goodbye.middleware());
   app.use(router.routes());
   app.use(router.allowedMethods());

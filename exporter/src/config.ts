@@ -15,6 +15,8 @@ import {
   tokenFileSchema,
   tokenSchema,
 } from '@vigil/core/config';
+import { parseLabelList } from '@vigil/core/enrolment';
+import { labelsProblem, targetName, targetUrl } from '@vigil/core/target-schema';
 import { EXPORTER_TOKEN_FILE_DOC, LOG_LEVEL_DOC, LOG_PRETTY_DOC, type VariableDocs } from '@vigil/core/variables';
 import * as z from 'zod/mini';
 import type { HostPaths } from './collector.js';
@@ -116,6 +118,27 @@ const schema = z.object({
   VIGIL_PTY_IDLE_TIMEOUT: seconds(30 * 60, { min: 0, max: 7 * 86_400 }),
   VIGIL_PTY_MAX_DURATION: seconds(8 * 3600, { min: 1, max: 30 * 86_400 }),
   VIGIL_PTY_CONTAINER_SHELL: z._default(z.string().check(z.regex(/^\//, 'expected an absolute path, e.g. /bin/sh')), '/bin/sh'),
+  VIGIL_CONSOLE_URL: z.optional(z.url({ protocol: /^https?$/, error: 'expected the console URL, e.g. https://vigil.example.com' })),
+  VIGIL_ENROL_TOKEN: z.optional(z.string().check(z.minLength(8), z.maxLength(200))),
+  VIGIL_ENROL_TOKEN_FILE: z.optional(z.string()),
+  VIGIL_HOST_NAME: z.optional(targetName),
+  VIGIL_HOST_LABELS: z.pipe(
+    z.optional(z.string()),
+    z.transform((s, ctx) => {
+      try {
+        const labels = parseLabelList(s ?? '');
+        const problem = labelsProblem(labels);
+        return problem ? invalid(ctx, problem) : labels;
+      } catch (e) {
+        return invalid(ctx, (e as Error).message);
+      }
+    }),
+  ),
+  VIGIL_HOST_PROVIDER: z.optional(z.string().check(z.maxLength(100))),
+  VIGIL_HOST_REGION: z.optional(z.string().check(z.maxLength(100))),
+  VIGIL_ADVERTISE_URL: z.optional(targetUrl),
+  VIGIL_CONNECT: flag,
+  VIGIL_STATE_DIR: z._default(z.string().check(z.regex(/^\//, 'expected an absolute path')), '/var/lib/vigil-exporter'),
 });
 
 /** The exporter's variables, each described once: its --help and the README's table are made from this. */
@@ -200,6 +223,27 @@ export const EXPORTER_VARIABLE_DOCS: VariableDocs<typeof schema> = {
   VIGIL_PTY_IDLE_TIMEOUT: { default: '30m', meaning: 'a session without input ends after this long' },
   VIGIL_PTY_MAX_DURATION: { default: '8h', meaning: 'a session ends after this long' },
   VIGIL_PTY_CONTAINER_SHELL: { default: '/bin/sh', meaning: 'the shell started in a container' },
+  VIGIL_CONSOLE_URL: {
+    meaning:
+      'enrol with this console at start (https://vigil.example.com): the exporter registers its host, gets its own scrape credential, and keeps its identity in VIGIL_STATE_DIR',
+  },
+  VIGIL_ENROL_TOKEN: {
+    meaning: 'the enrolment token an admin made (vigil enrol-tokens add); needed the first time only, never written anywhere',
+  },
+  VIGIL_ENROL_TOKEN_FILE: { meaning: 'a file holding VIGIL_ENROL_TOKEN' },
+  VIGIL_HOST_NAME: { defaultText: 'the hostname', meaning: 'the name to enrol under (another host has it: enrolled as <name>-2)' },
+  VIGIL_HOST_LABELS: { meaning: 'labels of this host, e.g. rack=a,role=db' },
+  VIGIL_HOST_PROVIDER: { meaning: 'where it runs, e.g. hetzner, aws, home (the fleet filters by it)' },
+  VIGIL_HOST_REGION: { meaning: 'its region, e.g. eu-central (the fleet filters by it)' },
+  VIGIL_ADVERTISE_URL: {
+    defaultText: 'http://<listen address or hostname>:<port>/metrics',
+    meaning: 'the metrics URL the scraper reaches this exporter at',
+  },
+  VIGIL_CONNECT: {
+    meaning:
+      '1: listen on no port; keep one outbound WebSocket to the console, which scrapes (and opens terminals) over it: for hosts behind NAT',
+  },
+  VIGIL_STATE_DIR: { default: '/var/lib/vigil-exporter', meaning: "where the host's key and enrolment are kept (mode 0700)" },
 };
 
 /** The exporter's configuration schema (for checking its descriptions). */
@@ -260,6 +304,29 @@ export interface ExporterConfig {
   logPretty: boolean;
   /** The PTY socket (`/pty`); null unless VIGIL_CONSOLE_PUBLIC_KEY is set. */
   pty: PtyConfig | null;
+  /** Enrolment with a console (VIGIL_CONSOLE_URL); null: the host is added by hand. */
+  enrol: EnrolConfig | null;
+}
+
+/** How this exporter enrols itself with a console, and whether it connects out. */
+export interface EnrolConfig {
+  /** The console's URL, without a trailing slash. */
+  consoleUrl: string;
+  /** The enrolment token (VIGIL_ENROL_TOKEN); needed the first time only; never written anywhere. */
+  token: string | undefined;
+  /** The name it asks for (VIGIL_HOST_NAME, default the hostname). */
+  name: string;
+  labels: Record<string, string>;
+  provider: string | undefined;
+  region: string | undefined;
+  /** The metrics URL the scraper reaches it at (VIGIL_ADVERTISE_URL); undefined: made from the listen address once bound. */
+  advertiseUrl: string | undefined;
+  /** Connect out to the console and listen on no port (VIGIL_CONNECT=1). */
+  connect: boolean;
+  /** Where its key and enrolment are kept (VIGIL_STATE_DIR). */
+  stateDir: string;
+  /** The console's public key (VIGIL_CONSOLE_PUBLIC_KEY) its answers must be signed with; null: trust TLS alone. */
+  consolePublicKeyPem: string | null;
 }
 
 /** The PTY socket's configuration. */
@@ -280,13 +347,19 @@ export interface PtyConfig {
  * @throws ConfigError naming each bad variable and what it expects
  */
 export function loadExporterConfig(env: Record<string, string | undefined> = process.env): ExporterConfig {
-  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN']));
+  const e = parseEnv(schema, readSecretFiles(env, ['VIGIL_EXPORTER_TOKEN', 'VIGIL_ENROL_TOKEN']));
+  const enrolling = e.VIGIL_CONSOLE_URL !== undefined;
+  if (!enrolling && (e.VIGIL_ENROL_TOKEN || e.VIGIL_CONNECT))
+    throw new ConfigError(
+      `invalid configuration:\n  VIGIL_CONSOLE_URL: unset, while ${e.VIGIL_CONNECT ? 'VIGIL_CONNECT' : 'VIGIL_ENROL_TOKEN'} is set; give the console's URL to enrol with, e.g. https://vigil.example.com`,
+    );
   if ((e.VIGIL_TLS_CERT === undefined) !== (e.VIGIL_TLS_KEY === undefined)) {
     throw new ConfigError(
       'invalid configuration:\n  VIGIL_TLS_CERT and VIGIL_TLS_KEY: set both (PEM certificate and key files) or neither',
     );
   }
-  if (!e.VIGIL_EXPORTER_TOKEN && !e.VIGIL_EXPORTER_INSECURE && !isLoopback(e.VIGIL_EXPORTER_LISTEN.host)) {
+  // An enrolled exporter requires its own credential; one that connects out listens on nothing.
+  if (!e.VIGIL_EXPORTER_TOKEN && !enrolling && !e.VIGIL_EXPORTER_INSECURE && !isLoopback(e.VIGIL_EXPORTER_LISTEN.host)) {
     throw new ConfigError(
       `invalid configuration:\n  VIGIL_EXPORTER_TOKEN: unset, while VIGIL_EXPORTER_LISTEN listens beyond loopback (${e.VIGIL_EXPORTER_LISTEN.host || 'all interfaces'}), ` +
         'so anyone who reaches the port would read this host; set a token (16+ characters, e.g. from `openssl rand -hex 32`), ' +
@@ -323,7 +396,34 @@ export function loadExporterConfig(env: Record<string, string | undefined> = pro
     logLevel: e.VIGIL_LOG_LEVEL,
     logPretty: e.VIGIL_LOG_PRETTY,
     pty: ptyConfig(e, root),
+    enrol: enrolling ? enrolConfig(e) : null,
   });
+}
+
+function enrolConfig(e: z.infer<typeof schema>): EnrolConfig {
+  const key = e.VIGIL_CONSOLE_PUBLIC_KEY?.trim();
+  let consolePublicKeyPem: string | null = null;
+  if (key) consolePublicKeyPem = key.includes('-----BEGIN') ? key : readFileSync(key, 'utf8');
+  return Object.freeze({
+    consoleUrl: e.VIGIL_CONSOLE_URL!.replace(/\/+$/, ''),
+    token: e.VIGIL_ENROL_TOKEN,
+    name: e.VIGIL_HOST_NAME ?? hostName(),
+    labels: Object.freeze(e.VIGIL_HOST_LABELS),
+    provider: e.VIGIL_HOST_PROVIDER,
+    region: e.VIGIL_HOST_REGION,
+    advertiseUrl: e.VIGIL_ADVERTISE_URL,
+    connect: e.VIGIL_CONNECT,
+    stateDir: e.VIGIL_STATE_DIR,
+    consolePublicKeyPem,
+  });
+}
+
+/** The host name as a target name: its first label, cut to what a target's name allows. */
+function hostName(): string {
+  const first = os.hostname().split('.')[0] ?? '';
+  let out = '';
+  for (const ch of first) if (out.length < 63 && /[A-Za-z0-9._-]/.test(ch)) out += ch;
+  return /^[A-Za-z0-9]/.test(out) ? out : `host-${out}`.slice(0, 63);
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -74,6 +74,11 @@ export class PtyServer {
   /** Upgrades past the ticket check whose process is starting (they hold a place). */
   #starting = 0;
 
+  /** Sets the exporter id tickets must name (an enrolled host's name). */
+  setAudience(id: string): void {
+    this.verifier.audience = id;
+  }
+
   constructor(
     private readonly verifier: TicketVerifier,
     private readonly options: PtyOptions,

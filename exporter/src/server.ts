@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '@vigil/core/config';
 import type { Logger } from '@vigil/core/log';
-import { createExporterApp } from './app.js';
+import { type Credentials, createExporterApp } from './app.js';
 import { buildCollectors } from './collectors/index.js';
 import { loadServicesFile } from './collectors/services.js';
 import type { ExporterConfig } from './config.js';
@@ -30,13 +30,25 @@ export interface RunningExporter {
   /** Ends a drain in progress now. */
   cutDrain(): void;
   close(): Promise<void>;
+  /** The app's request handler: what a connect-out exporter serves the console's relayed requests with. */
+  handler: http.RequestListener;
+  /** Sets the id terminal tickets must name (an enrolled host's name, known once the console answers). */
+  setExporterId(id: string): void;
+}
+
+/** What the caller decides beyond the configuration. */
+export interface StartOptions {
+  /** The tokens accepted (the fleet token and an enrolled credential); default: VIGIL_EXPORTER_TOKEN alone. */
+  credentials?: Credentials;
+  /** Listen on no port (the exporter connects out); default false. */
+  noListen?: boolean;
 }
 
 /**
  * Builds the enabled collectors and serves the exporter on `config.listen`.
  * @throws the listen error (EADDRINUSE, EACCES) with the address in the message
  */
-export async function startExporter(config: ExporterConfig, log: Logger): Promise<RunningExporter> {
+export async function startExporter(config: ExporterConfig, log: Logger, start: StartOptions = {}): Promise<RunningExporter> {
   const services = config.servicesFile ? await loadServicesFile(config.servicesFile) : [];
   const probeModules = config.probeModulesFile ? await loadModulesFile(config.probeModulesFile) : DEFAULT_MODULES;
   for (const m of probeModules.values()) if (m.prober === 'unsupported') log.info({ module: m.name }, m.reason);
@@ -74,6 +86,7 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
       collectors,
       collectorTimeoutSeconds: config.collectorTimeoutSeconds,
       token: config.token,
+      credentials: start.credentials,
       log,
       goodbye,
       probe: { modules: probeModules, allow: config.probeAllow },
@@ -110,27 +123,31 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
       ptyServer.on('upgrade', ptyUpgrade(pty));
       await listen(ptyServer, config.pty.listen, 'VIGIL_PTY_LISTEN');
     } else if (pty) server.on('upgrade', ptyUpgrade(pty));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}; set VIGIL_EXPORTER_LISTEN to a free address`,
-            { cause: err },
+    if (!start.noListen)
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            new Error(
+              `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}; set VIGIL_EXPORTER_LISTEN to a free address`,
+              { cause: err },
+            ),
           ),
-        ),
-      );
-      server.listen(config.listen.port, config.listen.host, resolve);
-    });
+        );
+        server.listen(config.listen.port, config.listen.host, resolve);
+      });
   } catch (err) {
     containers?.stop();
     pty?.close();
     ptyServer?.close();
     throw err;
   }
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const addr = server.address() as AddressInfo | null;
+  const host = addr ? (addr.family === 'IPv6' ? `[${addr.address}]` : addr.address) : '';
+  const handler = server.listeners('request')[0] as http.RequestListener;
   return {
-    url: `${config.tls ? 'https' : 'http'}://${host}:${addr.port}`,
+    url: addr ? `${config.tls ? 'https' : 'http'}://${host}:${addr.port}` : 'connect-out:',
+    handler,
+    setExporterId: (id) => pty?.setAudience(id),
     ptyUrl: ptyServer ? urlOf(ptyServer, 'http') : undefined,
     drain: () => goodbye.stop(),
     cutDrain: () => goodbye.cut(),
@@ -140,8 +157,10 @@ export async function startExporter(config: ExporterConfig, log: Logger): Promis
         pty?.close();
         ptyServer?.close();
         ptyServer?.closeAllConnections();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        if (server.listening) {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        } else resolve();
       }),
   };
 }

@@ -13,6 +13,7 @@ import * as m20261204c from './2026-12-04T12-00-heartbeat-rates.js';
 import * as m20261204d from './2026-12-04T18-00-two-factor.js';
 import * as m20261204e from './2026-12-04T19-00-user-identities.js';
 import * as m20261204f from './2026-12-04T20-00-alerts.js';
+import * as m20261205 from './2026-12-05T00-00-enrolment.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (date prefix).
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T18-00-two-factor': m20261204d,
   '2026-12-04T19-00-user-identities': m20261204e,
   '2026-12-04T20-00-alerts': m20261204f,
+  '2026-12-05T00-00-enrolment': m20261205,
 };

@@ -49,6 +49,18 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
         .values({ rule_id: rule!.id, target_id: t!.id, state: 'pending', severity: 'warning', summary: 's', started_at: new Date() })
         .execute(),
     ).rejects.toThrow(/alerts_open/);
+    // Enrolment's columns and tables: what an older version never reads; down drops them.
+    await db.insertInto('enrolment_tokens').values({ name: 't', token_hash: 'h', prefix: 'vge_', created_by: 'x' }).execute();
+    await db
+      .updateTable('targets')
+      .set({ key_thumbprint: 'k', metadata: JSON.stringify({ provider: 'home' }) })
+      .where('id', '=', t!.id)
+      .execute();
+    const enrolment = await migrateDown(db);
+    expect(enrolment).toEqual(['2026-12-05T00-00-enrolment']);
+    for (const table of ['enrolment_tokens', 'enrolment_nonces'])
+      await expect(sql`select * from ${sql.table(table)}`.execute(db)).rejects.toThrow(new RegExp(table));
+    await expect(sql`select metadata from targets`.execute(db)).rejects.toThrow(/metadata/);
     const alerts = await migrateDown(db);
     expect(alerts).toEqual(['2026-12-04T20-00-alerts']);
     for (const table of ['alert_rules', 'alerts', 'alert_sends', 'alert_groups', 'silences'])
@@ -121,6 +133,7 @@ describe.each(testDatabases())('migrations on $name', (engine) => {
       ...twoFactor,
       ...identities,
       ...alerts,
+      ...enrolment,
     ]);
     await db.updateTable('targets').set({ state: 'stopped' }).execute(); // allowed again
     await ensureHeartbeatPartitions(db, new Date(), 1);

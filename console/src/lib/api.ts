@@ -3,6 +3,7 @@
  * build them, the pages and scripts read them. Times are ISO 8601 strings,
  * sizes bytes, durations seconds.
  */
+import type { HostMetadata } from '@vigil/core/enrolment';
 import type { HeartbeatFigures } from '@vigil/core/heartbeat';
 import type { ContainerInventory, Inventory, ServiceInventory } from '@vigil/core/inventory';
 import type { Role, TargetState } from '@vigil/core/states';
@@ -57,7 +58,38 @@ export interface TargetView {
   pty_url: string | null;
   /** The newest heartbeat within two days, or null. */
   heartbeat: HeartbeatView | null;
+  /** What an enrolled host says of itself (provider, region, OS, kernel, CPU, memory…); {} for one added by hand. */
+  metadata: HostMetadata;
+  /** Enrolled with a token requiring approval, and not approved yet: not scraped. */
+  pending_approval: boolean;
+  /** Its exporter connects out to the console and is scraped over that connection. */
+  connects_out: boolean;
+  /** When it enrolled (or enrolled again, at its last start); null for a target added by hand. */
+  enrolled_at: string | null;
 }
+
+/** An enrolment token as listed: never the token itself. */
+export interface EnrolmentTokenView {
+  id: number;
+  name: string;
+  /** Its first 8 characters, to tell it apart. */
+  prefix: string;
+  labels: Record<string, string>;
+  require_approval: boolean;
+  max_uses: number | null;
+  uses: number;
+  uses_left: number | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  created_by: string;
+  created_at: string;
+  /** Not revoked, expired or used up. */
+  usable: boolean;
+}
+
+/** A new enrolment token: the listing, and the token, shown this once. */
+export type NewEnrolmentTokenView = EnrolmentTokenView & { token: string };
 
 export interface EventView {
   id: number;

@@ -74,6 +74,12 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/api/v1/targets/[id]/containers': { read: 'viewer', write: null },
   '/api/v1/targets/[id]/scrape': { read: null, write: 'operator' },
   '/api/v1/targets/scrape': { read: null, write: 'operator' },
+  '/api/v1/targets/[id]/approve': { read: null, write: 'admin' },
+  '/api/v1/targets/[id]/reject': { read: null, write: 'admin' },
+  '/api/v1/enrolment-tokens': { read: 'admin', write: 'admin' },
+  '/api/v1/enrolment-tokens/[id]': { read: null, write: 'admin' },
+  // An exporter enrolling itself or leaving: the request signed by its key (and a token the first time) is the proof.
+  '/api/v1/enrol': { read: null, write: 'public' },
   '/api/v1/channels': { read: 'viewer', write: 'admin' },
   '/api/v1/channels/[id]': { read: 'viewer', write: 'admin' },
   '/api/v1/channels/[id]/test': { read: null, write: 'operator' },

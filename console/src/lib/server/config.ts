@@ -43,6 +43,7 @@ const schema = z.object({
   VIGIL_OIDC_SCOPES: z._default(z.string().check(z.minLength(1)), 'openid profile email'),
   VIGIL_OIDC_ROLE_CLAIM: z._default(z.string().check(z.minLength(1)), 'groups'),
   VIGIL_OIDC_ROLES: z._default(z.string(), ''),
+  VIGIL_CONSOLE_INTERNAL_URL: z.optional(z.url({ protocol: /^https?$/ })),
   DATABASE_URL,
 });
 
@@ -53,6 +54,11 @@ export const CONSOLE_VARIABLE_DOCS: VariableDocs<typeof schema> = {
     defaultText: 'http://localhost:<port>',
     meaning:
       'the URL browsers use; requests naming another host, and writes from another origin, are refused; https://… makes the session cookie Secure and adds HSTS',
+  },
+  VIGIL_CONSOLE_INTERNAL_URL: {
+    defaultText: 'http://127.0.0.1:<port>',
+    meaning:
+      'the URL scrapers reach this console at: hosts that connect out are scraped through it (<url>/api/v1/connect/<id>/metrics); e.g. http://console:3000 in compose',
   },
   VIGIL_CONSOLE_PROXY_HOPS: {
     default: '0',
@@ -148,6 +154,8 @@ export interface ConsoleConfig {
   scraperTimeoutSeconds: number;
   /** Sign-in through an OpenID Connect provider; null: off. */
   oidc: OidcConfig | null;
+  /** The URL scrapers reach this console at (no trailing slash): hosts that connect out are scraped through it. */
+  internalUrl: string;
 }
 
 /** An OpenID Connect provider to sign in through (VIGIL_OIDC_*). */
@@ -197,6 +205,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
     terminalRecordDir: recordDir(e.VIGIL_TERMINAL_RECORD_DIR),
     scraperTimeoutSeconds: e.VIGIL_SCRAPER_MEMBER_TIMEOUT,
     oidc: oidcConfig(e),
+    internalUrl: (e.VIGIL_CONSOLE_INTERNAL_URL ?? `http://127.0.0.1:${e.VIGIL_CONSOLE_LISTEN.port}`).replace(/\/+$/, ''),
   });
 }
 

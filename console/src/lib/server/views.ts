@@ -6,8 +6,17 @@
  */
 import { maskChannelUrl } from '@vigil/core/channels';
 import { maskUrl } from '@vigil/core/secrets';
-import type { Account, ApiKeyInfo, AuditEntry, Heartbeat, NotificationChannel, Target, TargetInventory } from '@vigil/db';
-import type { ApiKeyView, AuditView, ChannelView, HeartbeatView, InventoryView, TargetView, UserView } from '$lib/api';
+import type {
+  Account,
+  ApiKeyInfo,
+  AuditEntry,
+  EnrolmentTokenInfo,
+  Heartbeat,
+  NotificationChannel,
+  Target,
+  TargetInventory,
+} from '@vigil/db';
+import type { ApiKeyView, AuditView, ChannelView, EnrolmentTokenView, HeartbeatView, InventoryView, TargetView, UserView } from '$lib/api';
 
 /** A heartbeat as the API shows it. */
 export function heartbeatView(h: Heartbeat): HeartbeatView {
@@ -55,6 +64,30 @@ export function targetView(t: Target, heartbeat: Heartbeat | null = null): Targe
     has_token: t.token !== null,
     pty_url: t.pty_url,
     heartbeat: heartbeat ? heartbeatView(heartbeat) : null,
+    metadata: t.metadata ?? {},
+    pending_approval: t.pending_approval ?? false,
+    connects_out: t.connects_out ?? false,
+    enrolled_at: t.enrolled_at?.toISOString() ?? null,
+  };
+}
+
+/** An enrolment token as the API lists it. */
+export function enrolmentTokenView(t: EnrolmentTokenInfo): EnrolmentTokenView {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    labels: t.labels,
+    require_approval: t.require_approval,
+    max_uses: t.max_uses,
+    uses: t.uses,
+    uses_left: t.uses_left,
+    expires_at: t.expires_at?.toISOString() ?? null,
+    revoked_at: t.revoked_at?.toISOString() ?? null,
+    last_used_at: t.last_used_at?.toISOString() ?? null,
+    created_by: t.created_by,
+    created_at: t.created_at.toISOString(),
+    usable: t.usable,
   };
 }
 

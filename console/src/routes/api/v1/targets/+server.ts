@@ -14,14 +14,18 @@ const targetsQuery = z.extend(pageQuery, {
   state: z.optional(z.enum(['up', 'down', 'unknown', 'stopped', 'paused'])),
   label: z.optional(z.union([z.string(), z.array(z.string())])),
   q: z.optional(z.string()),
+  provider: z.optional(z.string()),
+  region: z.optional(z.string()),
+  pending: z.optional(z.enum(['1', '0'])),
 });
 
 /**
  * Targets by name, with their newest heartbeat: `?state=up|down|unknown|stopped|paused`,
- * `?label=k=v` (repeatable, all must match), `?q=` (name contains), `page`, `per_page`.
+ * `?label=k=v` (repeatable, all must match), `?q=` (name contains), `?provider=`, `?region=`
+ * (what enrolled hosts said), `?pending=1|0` (waiting for approval or not), `page`, `per_page`.
  */
 export const GET: RequestHandler = api(async ({ url }) => {
-  queryOf(url, targetsQuery);
+  const query = queryOf(url, targetsQuery);
   const { page, perPage } = pageOf(url);
   const state = url.searchParams.get('state') ?? undefined;
   if (state !== undefined && !STATES.includes(state)) throw new ApiError(400, 'bad_request', `state must be one of ${STATES.join(', ')}`);
@@ -36,6 +40,9 @@ export const GET: RequestHandler = api(async ({ url }) => {
       state: state as TargetState | 'paused' | undefined,
       labels,
       q: url.searchParams.get('q')?.slice(0, 100) || undefined,
+      provider: query.provider?.slice(0, 100),
+      region: query.region?.slice(0, 100),
+      pending: query.pending === undefined ? undefined : query.pending === '1',
       page,
       perPage,
     }),
