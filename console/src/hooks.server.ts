@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Handle, type HandleServerError, isHttpError, json, redirect, type ServerInit } from '@sveltejs/kit';
 import { authenticate, authorize, credentialOf, isSafeMethod, PENDING_ROUTES, type PendingSignIn, SESSION_COOKIE } from '$lib/server/auth';
 import { consoleConfig, hostAllowed } from '$lib/server/config';
+import { CONNECT_UPGRADE_HANDLER, type ConnectHub, connectHub } from '$lib/server/connect';
 import { getDb } from '$lib/server/db';
 import { firstStart } from '$lib/server/first-start';
 import { log } from '$lib/server/log';
@@ -17,6 +18,8 @@ export const init: ServerInit = async () => {
   (globalThis as Record<symbol, unknown>)[UPGRADE_HANDLER] = async (
     ...args: Parameters<import('$lib/server/terminal').TerminalHub['handleUpgrade']>
   ) => (await terminalHub()).handleUpgrade(...args);
+  (globalThis as Record<symbol, unknown>)[CONNECT_UPGRADE_HANDLER] = async (...args: Parameters<ConnectHub['handleUpgrade']>) =>
+    (await connectHub()).handleUpgrade(...args);
   (globalThis as Record<symbol, unknown>)[SHUTDOWN_HANDLER] = closeTerminals;
   // A fresh install (docker compose up): the first admin, its password in the log once.
   await firstStart(
@@ -54,7 +57,9 @@ function secure(response: Response, https: boolean): Response {
 export const handle: Handle = async ({ event, resolve }) => {
   const { origin, session } = consoleConfig();
   const https = origin.protocol === 'https:';
-  if (!hostAllowed(event.request.headers.get('host'), origin)) {
+  // The relay of hosts that connect out is for scrapers (http://console:3000 in compose), never browsers: no cookie counts there.
+  const relay = event.url.pathname.startsWith('/api/v1/connect/');
+  if (!relay && !hostAllowed(event.request.headers.get('host'), origin)) {
     return secure(
       new Response(`This console answers to ${origin.host}; set VIGIL_CONSOLE_ORIGIN to the address you use.\n`, {
         status: 421,
@@ -64,7 +69,9 @@ export const handle: Handle = async ({ event, resolve }) => {
     );
   }
   const api = event.url.pathname.startsWith('/api/');
-  const credential = credentialOf(event.request.headers, event.cookies);
+  const credential = relay
+    ? credentialOf(event.request.headers, { get: () => undefined })
+    : credentialOf(event.request.headers, event.cookies);
   event.locals.pending = null;
   event.locals.principal = credential
     ? await authenticate(await getDb(), credential, session, (p) => {

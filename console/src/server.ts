@@ -40,10 +40,14 @@ const server = http.createServer(handler);
 // Terminals (wss://…/ws/terminal/<host>): the handler the app's hooks registered (hooks.server.ts).
 type Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
 server.on('upgrade', (req, socket, head) => {
-  const upgrade = (globalThis as Record<symbol, unknown>)[Symbol.for('vigil.console.terminal-upgrade')] as Upgrade | undefined;
+  // Hosts that connect out (/api/v1/connect…), else terminals.
+  const connect = (req.url ?? '').startsWith('/api/v1/connect');
+  const upgrade = (globalThis as Record<symbol, unknown>)[
+    Symbol.for(connect ? 'vigil.console.connect-upgrade' : 'vigil.console.terminal-upgrade')
+  ] as Upgrade | undefined;
   if (!upgrade) return void socket.destroy();
   upgrade(req, socket, head).catch((err: unknown) => {
-    process.stderr.write(`vigil-console: terminal upgrade failed: ${(err as Error).message}\n`);
+    process.stderr.write(`vigil-console: ${connect ? 'connect' : 'terminal'} upgrade failed: ${(err as Error).message}\n`);
     socket.destroy();
   });
 });

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateTicketKeys } from '@vigil/core/pty';
-import { ensureBuilt, freePort, packageBin, REPO, until } from '@vigil/core/testing';
-import { createApiKey, createDb, createUser, type Database, migrateToLatest } from '@vigil/db';
+import { ensureBuilt, freePort, opened, openPty, packageBin, REPO, until } from '@vigil/core/testing';
+import { createApiKey, createDb, createSession, createUser, type Database, migrateToLatest } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEnrolmentTokenView, TargetView } from '$lib/api';
@@ -30,6 +30,7 @@ describe('enrolment with real processes', () => {
   let consoleUrl = '';
   let apiKey = '';
   let publicKeyPem = '';
+  let consolePort = 0;
 
   const call = async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const r = await fetch(consoleUrl + p, {
@@ -84,6 +85,7 @@ describe('enrolment with real processes', () => {
     publicKeyPem = keys.publicKeyPem;
     writeFileSync(path.join(dir, 'console.pem'), keys.privateKeyPem, { mode: 0o600 });
     const port = await freePort();
+    consolePort = port;
     consoleUrl = `http://127.0.0.1:${port}`;
     const consoleProcess = spawn(packageBin('@vigil/console', 'vigil-console', import.meta.url), [], {
       env: {
@@ -270,5 +272,86 @@ describe('enrolment with real processes', () => {
     });
     expect(await wrong.exited).toBe(2);
     expect(wrong.output.join('\n')).toMatch(/not signed by the pinned key \(VIGIL_CONSOLE_PUBLIC_KEY\)/);
+  });
+
+  it('scrapes a host that connects out and listens on no port, opens its terminal, and calls it down when cut, stopped on SIGTERM', async () => {
+    const token = await makeToken({ name: 'nat', labels: { site: 'home' } });
+    const env = {
+      VIGIL_ENROL_TOKEN: token,
+      VIGIL_HOST_NAME: 'behind-nat',
+      VIGIL_CONNECT: '1',
+      VIGIL_CONSOLE_PUBLIC_KEY: publicKeyPem,
+      VIGIL_PTY_ALLOW_ROOT: '1',
+      VIGIL_PTY_SHELL: '/bin/sh',
+    };
+    const nat = await exporter('nat', env);
+    await until('the host to connect', 30, async () => nat.output.some((l) => l.includes('connected to the console')));
+    // Not one listening socket of its own.
+    const listening = spawnSync('ss', ['-Hltnp'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(`pid=${nat.child.pid},`));
+    expect(listening).toEqual([]);
+    const [host] = await targets('&q=behind-nat');
+    expect(host).toMatchObject({ connects_out: true, labels: { site: 'home' } });
+    expect(host!.url).toBe(`http://127.0.0.1:${consolePort}/api/v1/connect/${host!.id}/metrics`);
+    expect((await call('PATCH', `/api/v1/targets/${host!.id}`, { interval_seconds: 1, timeout_seconds: 1 })).status).toBe(200);
+    // Scraped over its socket: up, with figures.
+    const up = await until('the host to be up with figures', 60, async () => {
+      const t = (await call<TargetView>('GET', `/api/v1/targets/${host!.id}`)).body;
+      return t.state === 'up' && t.heartbeat?.memory_used_bytes ? t : null;
+    });
+    expect(up.heartbeat!.memory_total_bytes).toBeGreaterThan(0);
+    // The relay wants the host's credential or an API key.
+    const relay = `${consoleUrl}/api/v1/connect/${host!.id}/metrics`;
+    expect((await fetch(relay)).status).toBe(401);
+    const viaKey = await fetch(relay, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(viaKey.status).toBe(200);
+    expect(await viaKey.text()).toMatch(/^node_memory_MemTotal_bytes \d+/m);
+
+    // Its terminal, through the console: the host dials back for it.
+    const dev = await createUser(db, { name: 'nat-dev', role: 'developer', password: 'dev-long-password-12' });
+    const session = (await createSession(db, dev.id)).token;
+    const c = opened(
+      await openPty(`ws://127.0.0.1:${consolePort}/ws/terminal/${host!.id}?cols=80&rows=24`, {
+        origin: `http://localhost:${consolePort}`,
+        cookie: `vigil_session=${session}`,
+      }),
+    );
+    await c.control('ready');
+    c.type('echo over-$((6*7))\n');
+    await c.waitFor('over-42');
+    c.ws.close();
+
+    // Cut (killed, its socket gone at once): down after the usual intervals.
+    nat.child.kill('SIGKILL');
+    await until(
+      'the cut host to be down',
+      60,
+      async () => (await call<TargetView>('GET', `/api/v1/targets/${host!.id}`)).body.state === 'down',
+    );
+    // Back, then a SIGTERM: its goodbye crosses the socket, and it is stopped, not down.
+    const back = await exporter('nat', { ...env, VIGIL_EXPORTER_STOP_GRACE: '10s' });
+    await until(
+      'the host to be up again',
+      60,
+      async () => (await call<TargetView>('GET', `/api/v1/targets/${host!.id}`)).body.state === 'up',
+    );
+    back.child.kill('SIGTERM');
+    await until(
+      'the host to be stopped',
+      60,
+      async () => (await call<TargetView>('GET', `/api/v1/targets/${host!.id}`)).body.state === 'stopped',
+    );
+    expect(await back.exited).toBe(0);
+  });
+
+  it("closes a removed host's socket at the next sweep, and refuses it until it enrols again", async () => {
+    const token = await makeToken({ name: 'removable' });
+    const gone = await exporter('gone', { VIGIL_ENROL_TOKEN: token, VIGIL_HOST_NAME: 'gone-host', VIGIL_CONNECT: '1' });
+    await until('the host to connect', 30, async () => gone.output.some((l) => l.includes('connected to the console')));
+    const [host] = await targets('&q=gone-host');
+    expect((await call('DELETE', `/api/v1/targets/${host!.id}`)).status).toBe(204);
+    await until('its socket to be closed', 15, async () => gone.output.some((l) => l.includes('"code":4004')));
+    await until('its next dial to be refused', 15, async () => gone.output.some((l) => l.includes('no host is enrolled with this key')));
   });
 });

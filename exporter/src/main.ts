@@ -8,6 +8,7 @@ import { Credentials } from './app.js';
 import { COLLECTORS } from './collectors/index.js';
 import { loadServicesFile, ServicesFileError } from './collectors/services.js';
 import { EXPORTER_VARIABLE_DOCS, type ExporterConfig, loadExporterConfig } from './config.js';
+import { ConnectClient } from './connect.js';
 import { deregisterHost, EnrolRefusedError, enrolWithRetry, hostMetadata, loadEnrolment, loadIdentity, saveEnrolment } from './enrol.js';
 import { loadModulesFile, ModulesFileError } from './probe/modules.js';
 import { type RunningExporter, startExporter } from './server.js';
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     log?.info({ signal, graceSeconds: config?.stopGraceSeconds }, 'shutting down: answering "stopping" until the scrapers have heard it');
     const { expected, told } = await running.drain();
     log?.info({ scrapers: expected, told }, expected === told ? 'goodbye said; exiting' : 'grace period over; exiting');
+    await enrolment?.close();
     await running.close();
     process.exit(0);
   };
@@ -151,11 +153,28 @@ async function prepareEnrolment(config: ExporterConfig, log: Logger) {
   credentials.set('token', config.token);
   if (saved) credentials.set('enrolled', saved.credential);
   const metadata = hostMetadata(cfg, config.paths.rootfs);
+  let credential = saved?.credential ?? '';
+  let client: ConnectClient | null = null;
   return {
     saved,
     credentials,
+    close: () => client?.close(),
     async enrol(running: RunningExporter, url: string | undefined): Promise<void> {
       if (saved) running.setExporterId(saved.name);
+      // A known host connects at once with what it kept; enrolling again updates it meanwhile.
+      const connect = () => {
+        if (!cfg.connect || client) return;
+        client = new ConnectClient({
+          consoleUrl: cfg.consoleUrl,
+          identity,
+          handler: running.handler,
+          credential: () => credential,
+          ptyServer: running.ptyHttp,
+          log,
+        });
+        client.start();
+      };
+      if (saved) connect();
       let answer: EnrolAnswer;
       try {
         answer = await enrolWithRetry({ config: cfg, identity, url, metadata }, log);
@@ -171,7 +190,9 @@ async function prepareEnrolment(config: ExporterConfig, log: Logger) {
         pending: answer.pending,
       });
       credentials.set('enrolled', answer.credential);
+      credential = answer.credential;
       running.setExporterId(answer.name);
+      connect();
       if (answer.conflict)
         log.warn(
           { asked: answer.conflict, name: answer.name },

@@ -32,6 +32,8 @@ export interface RunningExporter {
   close(): Promise<void>;
   /** The app's request handler: what a connect-out exporter serves the console's relayed requests with. */
   handler: http.RequestListener;
+  /** The server that takes terminal sockets (its `upgrade` goes to the PTY server); null when terminals are off. */
+  ptyHttp: http.Server | null;
   /** Sets the id terminal tickets must name (an enrolled host's name, known once the console answers). */
   setExporterId(id: string): void;
 }
@@ -148,6 +150,7 @@ export async function startExporter(config: ExporterConfig, log: Logger, start: 
     url: addr ? `${config.tls ? 'https' : 'http'}://${host}:${addr.port}` : 'connect-out:',
     handler,
     setExporterId: (id) => pty?.setAudience(id),
+    ptyHttp: pty ? (ptyServer ?? server) : null,
     ptyUrl: ptyServer ? urlOf(ptyServer, 'http') : undefined,
     drain: () => goodbye.stop(),
     cutDrain: () => goodbye.cut(),

@@ -38,6 +38,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { authenticate, SESSION_COOKIE } from './auth';
 import { CastRecorder } from './cast-recorder';
 import { hostAllowed } from './config';
+import { connectHub } from './connect';
 import { registerStream } from './live';
 import { TerminalFeed } from './terminal-feed';
 import { clientAddressOf, cookieOf } from './upgrade-request';
@@ -237,14 +238,25 @@ export class TerminalHub {
   }
 
   async #connect(s: TerminalSession, grant: Parameters<typeof mintTicket>[1]['grant']): Promise<void> {
-    const to = ptyUrlOf(s.target);
+    // A host that connects out: its PTY socket is one it dials back to this console.
+    const connected = s.target.connects_out;
+    const to = connected ? 'ws://connected-host/pty' : ptyUrlOf(s.target);
     const ticket = await mintTicket(this.o.key!, { audience: s.target.name, subject: s.userName, grant, lifetimeSeconds: 30 });
-    if (s.ended) return;
+    let tunnel: Duplex | null = null;
+    if (connected) {
+      try {
+        tunnel = await (await connectHub()).tunnel(s.target.id);
+      } catch (e) {
+        return this.#finish(s, `cannot reach ${s.target.name}: ${(e as Error).message}`, CLOSE_REFUSED);
+      }
+    }
+    if (s.ended) return void tunnel?.destroy();
     const up = new WebSocket(to, {
       headers: { authorization: `Bearer ${ticket}` },
       maxPayload: PTY_MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
+      ...(tunnel ? { createConnection: () => tunnel as never } : {}),
     });
     s.upstream = up;
     up.on('unexpected-response', (_req, res) => {
