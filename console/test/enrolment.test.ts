@@ -31,6 +31,7 @@ describe('enrolment with real processes', () => {
   let apiKey = '';
   let publicKeyPem = '';
   let consolePort = 0;
+  let scraperPort = 0;
 
   const call = async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const r = await fetch(consoleUrl + p, {
@@ -100,11 +101,12 @@ describe('enrolment with real processes', () => {
     });
     cleanups.push(() => consoleProcess.kill('SIGKILL'));
     await started(consoleProcess, /^console listening/, 'vigil-console');
+    scraperPort = await freePort();
     const scraper = spawn(packageBin('@vigil/scraper', 'vigil-scraper', import.meta.url), [], {
       env: {
         PATH: process.env.PATH,
         DATABASE_URL: database.url,
-        VIGIL_SCRAPER_LISTEN: `127.0.0.1:${await freePort()}`,
+        VIGIL_SCRAPER_LISTEN: `127.0.0.1:${scraperPort}`,
         VIGIL_LOG_LEVEL: 'warn',
       },
       stdio: 'ignore',
@@ -307,6 +309,47 @@ describe('enrolment with real processes', () => {
     const viaKey = await fetch(relay, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(viaKey.status).toBe(200);
     expect(await viaKey.text()).toMatch(/^node_memory_MemTotal_bytes \d+/m);
+
+    // Prometheus, with the shipped configuration (its addresses pointed here, the API key's lines switched on), scrapes it through the console.
+    writeFileSync(path.join(dir, 'vigil-api-key'), `${apiKey}\n`, { mode: 0o600 });
+    const shipped = readFileSync(path.join(REPO, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    const config = shipped
+      .replaceAll('127.0.0.1:9111', `127.0.0.1:${scraperPort}`)
+      .replace(/(scrape_interval|evaluation_interval|refresh_interval): \d+s/g, '$1: 1s')
+      .replace(
+        '# authorization:\n    #   credentials_file: /etc/prometheus/vigil-api-key',
+        `authorization:\n      credentials_file: ${path.join(dir, 'vigil-api-key')}`,
+      )
+      .replace('rule_files:\n  - rules/*.yml\n', '');
+    expect(config).toContain(`credentials_file: ${dir}`);
+    writeFileSync(path.join(dir, 'prometheus.yml'), config);
+    const promPort = await freePort();
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'prom')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const query = async (q: string) =>
+      (
+        (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        }
+      ).data.result;
+    try {
+      const scraped = await until('Prometheus to scrape the host through the console', 60, async () =>
+        (await query('up{job="vigil-connected"}')).find((r) => r.value[1] === '1'),
+      );
+      expect(scraped.metric).toMatchObject({ instance: 'behind-nat', site: 'home', vigil_target: 'behind-nat' });
+      expect(Number((await query('node_memory_MemTotal_bytes{instance="behind-nat"}'))[0]?.value[1])).toBeGreaterThan(0);
+      // The other hosts (direct, here gone) are the other job's, never this one's.
+      expect((await query('up{job="vigil-connected"}')).map((r) => r.metric.instance)).toEqual(['behind-nat']);
+    } finally {
+      prometheus.kill();
+    }
 
     // Its terminal, through the console: the host dials back for it.
     const dev = await createUser(db, { name: 'nat-dev', role: 'developer', password: 'dev-long-password-12' });

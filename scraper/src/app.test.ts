@@ -28,7 +28,29 @@ describe('scraper HTTP endpoints', () => {
       try {
         expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok', targets: 1, heartbeatsQueued: 0 });
         expect(await (await fetch(`${base}/sd`)).json()).toEqual([
-          { targets: ['pi-1.lan:9110'], labels: { rack: 'a', __scheme__: 'http', __metrics_path__: '/metrics', vigil_target: 'pi-1' } },
+          {
+            targets: ['pi-1.lan:9110'],
+            labels: { rack: 'a', __scheme__: 'http', __metrics_path__: '/metrics', __meta_vigil_connects_out: 'false', vigil_target: 'pi-1' },
+          },
+        ]);
+        // A host that connects out: listed at the console's relay, marked so Prometheus scrapes it with an API key.
+        await db
+          .updateTable('targets')
+          .set({ connects_out: true, url: 'http://console.lan:3000/api/v1/connect/7/metrics' })
+          .where('name', '=', 'pi-1')
+          .execute();
+        await scraper.refreshTargets();
+        expect(await (await fetch(`${base}/sd`)).json()).toEqual([
+          {
+            targets: ['console.lan:3000'],
+            labels: {
+              rack: 'a',
+              __scheme__: 'http',
+              __metrics_path__: '/api/v1/connect/7/metrics',
+              __meta_vigil_connects_out: 'true',
+              vigil_target: 'pi-1',
+            },
+          },
         ]);
         const metrics = await (await fetch(`${base}/metrics`)).text();
         expect(metrics).toMatch(/^vigil_scraper_targets 1$/m);

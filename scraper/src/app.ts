@@ -34,7 +34,14 @@ export function createScraperApp(scraper: Scraper, log: Logger): Koa {
       }
       return {
         targets: [u.host],
-        labels: { ...validLabels(t.labels), __scheme__: u.protocol.replace(':', ''), __metrics_path__: u.pathname, vigil_target: t.name },
+        labels: {
+          ...validLabels(t.labels),
+          __scheme__: u.protocol.replace(':', ''),
+          __metrics_path__: u.pathname,
+          // A host that connects out is reached through the console's relay (an API key opens it to Prometheus).
+          __meta_vigil_connects_out: String(t.connects_out ?? false),
+          vigil_target: t.name,
+        },
       };
     });
   });
