@@ -17,6 +17,7 @@ import {
 import * as z from 'zod/mini';
 import { ALERTS_SUBCOMMANDS, alertsCommand } from './commands/alerts.js';
 import { channelsCommand } from './commands/channels.js';
+import { enrolTokensCommand } from './commands/enrol-tokens.js';
 import { migrateCommand } from './commands/migrate.js';
 import { type Out, type PasswordSource, SUBCOMMANDS, UsageError, VIGIL } from './commands/shared.js';
 import { targetsCommand } from './commands/targets.js';
@@ -49,6 +50,11 @@ Usage (from a checkout, after npm install; \`npm start\` is \`${VIGIL} start\`):
                                     add a target; URL is the exporter's metrics URL,
                                     e.g. http://pi-1.lan:9110/metrics
   ${VIGIL} targets remove NAME     remove a target with its heartbeats and events
+  ${VIGIL} targets approve|reject NAME
+                                    let in (or remove) a host waiting for approval
+  ${VIGIL} enrol-tokens add NAME [--max-uses N] [--expires 24h] [--label k=v ...] [--approval]
+                                    a token new hosts enrol with (VIGIL_ENROL_TOKEN), printed once
+  ${VIGIL} enrol-tokens list|revoke NAME
   ${VIGIL} channels list           list notification channels (URLs masked)
   ${VIGIL} channels add NAME --KIND URL [--matchers M] [--min-severity S] [--group-by LABELS]
                                     send every target's down and recovery events there, and
@@ -96,8 +102,10 @@ export async function runDbCommand(
   const [cmd, sub, ...rest] = argv;
   // Usage first: a mistake on the command line needs no database.
   if (cmd !== 'migrate' && !sub) throw new UsageError(SUBCOMMANDS[cmd!] ?? `unknown command "vigil ${cmd}"; see ${VIGIL} --help`);
-  if (cmd === 'targets' && !['list', 'add', 'remove'].includes(sub!))
+  if (cmd === 'targets' && !['list', 'add', 'remove', 'approve', 'reject'].includes(sub!))
     throw new UsageError(`unknown command "vigil targets ${sub}"\n${SUBCOMMANDS.targets}`);
+  if (cmd === 'enrol-tokens' && !['list', 'add', 'revoke'].includes(sub!))
+    throw new UsageError(`unknown command "vigil enrol-tokens ${sub}"\n${SUBCOMMANDS['enrol-tokens']}`);
   if (cmd === 'channels' && !['list', 'add', 'set', 'remove'].includes(sub!))
     throw new UsageError(`unknown command "vigil channels ${sub}"\n${SUBCOMMANDS.channels}`);
   if (cmd === 'alerts' && !ALERTS_SUBCOMMANDS.includes(sub!))
@@ -109,11 +117,13 @@ export async function runDbCommand(
       ? migrateCommand(argv.slice(1), out)
       : cmd === 'alerts'
         ? alertsCommand(sub!, rest, out)
-        : cmd === 'channels'
-          ? channelsCommand(sub!, rest, out)
-          : cmd === 'users'
-            ? usersCommand(sub!, rest, out, password)
-            : targetsCommand(sub!, rest, out);
+        : cmd === 'enrol-tokens'
+          ? enrolTokensCommand(sub!, rest, out)
+          : cmd === 'channels'
+            ? channelsCommand(sub!, rest, out)
+            : cmd === 'users'
+              ? usersCommand(sub!, rest, out, password)
+              : targetsCommand(sub!, rest, out);
   const url = resolveDatabaseUrl(parseEnv(DATABASE_SCHEMA, env).DATABASE_URL);
   const db = await createDb(url, { max: 2, applicationName: 'vigil-cli' });
   try {

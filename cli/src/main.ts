@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<void> {
       );
       return;
     }
-    if (cmd === 'migrate' || cmd === 'targets' || cmd === 'channels' || cmd === 'users' || cmd === 'alerts') {
+    if (['migrate', 'targets', 'channels', 'users', 'alerts', 'enrol-tokens'].includes(cmd!)) {
       if (argv.includes('--help') || argv.includes('-h')) {
         out(HELP);
         return;

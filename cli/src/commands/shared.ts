@@ -17,7 +17,12 @@ export const SUBCOMMANDS: Record<string, string> = {
        ${VIGIL} alerts expire ID`,
   targets: `usage: ${VIGIL} targets list [--json]
        ${VIGIL} targets add NAME URL [--interval 15s] [--timeout 10s] [--label key=value ...] [--token-file FILE]
-       ${VIGIL} targets remove NAME`,
+       ${VIGIL} targets remove NAME
+       ${VIGIL} targets approve NAME      (a host enrolled with a token requiring approval)
+       ${VIGIL} targets reject NAME`,
+  'enrol-tokens': `usage: ${VIGIL} enrol-tokens list [--json]
+       ${VIGIL} enrol-tokens add NAME [--max-uses N] [--expires 24h] [--label key=value ...] [--approval]
+       ${VIGIL} enrol-tokens revoke NAME|ID`,
   channels: `usage: ${VIGIL} channels list
        ${VIGIL} channels add NAME --KIND URL [--matchers M] [--min-severity S] [--group-by LABELS]
          (KIND: webhook, slack, alertmanager, discord, teams, ntfy, gotify, pushover, telegram, email)

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration, withoutLineEnds } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import { newTarget, TARGET_LIMITS, targetUrl } from '@vigil/core/target-schema';
-import { addTarget, queryTargets, removeTarget, requireCurrentSchema, TargetExistsError } from '@vigil/db';
+import { addTarget, approveTarget, queryTargets, removeTarget, requireCurrentSchema, TargetExistsError, writeAudit } from '@vigil/db';
 import * as z from 'zod/mini';
 import { type DbWork, type Out, printTable, UsageError, VIGIL } from './shared.js';
 
@@ -28,7 +28,7 @@ function readTokenFile(file: string): string {
   return withoutLineEnds(text);
 }
 
-/** `vigil targets list|add|remove`: reads the command line (throwing UsageError), returns the database work. */
+/** `vigil targets list|add|remove|approve|reject`: reads the command line (throwing UsageError), returns the database work. */
 export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
   if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
@@ -47,7 +47,13 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
       }
       printTable(
         ['NAME', 'STATE', 'INTERVAL', 'TIMEOUT', 'URL'],
-        targets.map((t) => [t.name, t.state, `${t.interval_seconds}s`, `${t.timeout_seconds}s`, maskUrl(t.url)]),
+        targets.map((t) => [
+          t.name,
+          t.pending_approval ? 'pending approval' : t.paused ? `${t.state} (paused)` : t.state,
+          `${t.interval_seconds}s`,
+          `${t.timeout_seconds}s`,
+          t.connects_out ? 'connects out (through the console)' : maskUrl(t.url),
+        ]),
         out,
       );
     };
@@ -114,7 +120,18 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
     };
   }
   const name = rest[0];
-  if (!name || rest.length > 1) throw new UsageError(`usage: ${VIGIL} targets remove NAME`);
+  if (!name || rest.length > 1) throw new UsageError(`usage: ${VIGIL} targets ${sub} NAME`);
+  if (sub === 'approve' || sub === 'reject')
+    return async (db) => {
+      await requireCurrentSchema(db, `${VIGIL} migrate`);
+      const t = await db.selectFrom('targets').selectAll().where('name', '=', name).executeTakeFirst();
+      if (!t) throw new UsageError(`no target named "${name}"; see ${VIGIL} targets list`);
+      if (!t.pending_approval) throw new UsageError(`${name} is not waiting for approval`);
+      if (sub === 'approve') await approveTarget(db, t.id, 'cli');
+      else await removeTarget(db, name);
+      await writeAudit(db, { user: null, action: `target.${sub}`, objectType: 'target', objectId: t.id, before: { name: t.name } });
+      out(sub === 'approve' ? `approved ${name}: it is scraped from now on\n` : `rejected ${name}: removed\n`);
+    };
   return async (db) => {
     await requireCurrentSchema(db, `${VIGIL} migrate`);
     if (!(await removeTarget(db, name))) throw new UsageError(`no target named "${name}"; see ${VIGIL} targets list`);
