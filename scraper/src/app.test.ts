@@ -30,7 +30,13 @@ describe('scraper HTTP endpoints', () => {
         expect(await (await fetch(`${base}/sd`)).json()).toEqual([
           {
             targets: ['pi-1.lan:9110'],
-            labels: { rack: 'a', __scheme__: 'http', __metrics_path__: '/metrics', __meta_vigil_connects_out: 'false', vigil_target: 'pi-1' },
+            labels: {
+              rack: 'a',
+              __scheme__: 'http',
+              __metrics_path__: '/metrics',
+              __meta_vigil_connects_out: 'false',
+              vigil_target: 'pi-1',
+            },
           },
         ]);
         // A host that connects out: listed at the console's relay, marked so Prometheus scrapes it with an API key.

@@ -194,6 +194,13 @@ export interface FleetRowView {
   paused: boolean;
   state_changed_at: string;
   interval_seconds: number;
+  /** Where an enrolled host said it runs (null: not said). */
+  provider: string | null;
+  region: string | null;
+  /** Waiting for an admin's approval (also paused). */
+  pending_approval: boolean;
+  /** Its exporter connects out; the URL is the console's relay. */
+  connects_out: boolean;
   /** The newest scrape within two days, or null. */
   heartbeat: { time: string; up: boolean; error: string | null } | null;
   /** The figures of the newest successful scrape (older than `heartbeat` when the last scrapes failed), or null. */

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetRowView } from './api.js';
-import { applyFleetEvent, countStates, filterAndSort, fleetLabels, fleetQuery, isStale, queryParams } from './fleet.js';
+import {
+  applyFleetEvent,
+  countStates,
+  facetsOf,
+  filterAndSort,
+  fleetGroupKeys,
+  fleetLabels,
+  fleetQuery,
+  groupRows,
+  isStale,
+  queryParams,
+} from './fleet.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const ago = (s: number) => new Date(NOW - s * 1000).toISOString();
@@ -20,6 +31,10 @@ function row(
     paused: false,
     state_changed_at: ago(600),
     interval_seconds: 15,
+    provider: null,
+    region: null,
+    pending_approval: false,
+    connects_out: false,
     heartbeat: { time: ago(5), up: true, error: null },
     figures:
       figures === null
@@ -84,9 +99,9 @@ describe('fleet filters and sorting', () => {
   });
 
   it('reads and writes the URL, ignoring what it does not know', () => {
-    expect(q('state=bogus&sort=__proto__&q=x')).toEqual({ q: 'x', state: '', label: '', sort: 'name', desc: false });
-    expect(queryParams(q('q=pi&state=down&label=rack%3Da&sort=cpu&dir=desc')).toString()).toBe(
-      'q=pi&state=down&label=rack%3Da&sort=cpu&dir=desc',
+    expect(q('state=bogus&sort=__proto__&q=x')).toEqual({ q: 'x', state: '', label: '', sort: 'name', desc: false, group: '' });
+    expect(queryParams(q('q=pi&state=down&label=rack%3Da&sort=cpu&dir=desc&group=region')).toString()).toBe(
+      'q=pi&state=down&label=rack%3Da&sort=cpu&dir=desc&group=region',
     );
     expect(queryParams(q('')).toString()).toBe('');
   });
@@ -115,5 +130,28 @@ describe('applyFleetEvent', () => {
       ['pi-1', 'up'],
       ['pi-2', 'up'],
     ]);
+  });
+
+  it('filters and groups by provider, region and labels, a label winning over what a host said', () => {
+    const hosts = [
+      row(1, 'a1', { provider: 'hetzner', region: 'fsn1', labels: { role: 'web' } }),
+      row(2, 'a2', { provider: 'hetzner', region: 'nbg1' }),
+      row(3, 'b1', { provider: 'aws', region: 'eu-west-1', labels: { role: 'db' } }),
+      row(4, 'home', { labels: { region: 'attic' } }),
+      row(5, 'bare'),
+    ];
+    expect(facetsOf(hosts[3]!)).toEqual({ region: 'attic' });
+    expect(fleetGroupKeys(hosts)).toEqual(['provider', 'region', 'role']);
+    expect(fleetLabels(hosts)).toContain('provider=hetzner');
+    expect(names(filterAndSort(hosts, q('label=provider%3Dhetzner'), NOW))).toEqual(['a1', 'a2']);
+    expect(names(filterAndSort(hosts, q('label=region%3Dattic'), NOW))).toEqual(['home']);
+    const byProvider = groupRows(filterAndSort(hosts, q(''), NOW), 'provider');
+    expect(byProvider.map((g) => [g.value, names(g.rows)])).toEqual([
+      ['aws', ['b1']],
+      ['hetzner', ['a1', 'a2']],
+      [null, ['bare', 'home']],
+    ]);
+    expect(groupRows(hosts, '').map((g) => g.rows.length)).toEqual([5]);
+    expect(groupRows([], 'provider')).toEqual([]);
   });
 });

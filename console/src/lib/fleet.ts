@@ -17,13 +17,46 @@ export function shownState(row: FleetRowView): ShownState {
 export const SORT_KEYS = ['name', 'state', 'age', 'cpu', 'memory', 'disk', 'load', 'uptime'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
-/** What the fleet page shows: a search on name and labels, a state, a label `key=value`, a sort. */
+/** What the fleet page shows: a search on name and labels, a state, a label `key=value`, a sort, and a facet to group by. */
 export interface FleetQuery {
   q: string;
   state: ShownState | '';
   label: string;
   sort: SortKey;
   desc: boolean;
+  /** A facet's name (a label, `provider` or `region`) to group by; '' for none. */
+  group: string;
+}
+
+/**
+ * What a host is filtered and grouped by: its labels, and the provider and
+ * region an enrolled host said (a label of the same name wins).
+ */
+export function facetsOf(row: FleetRowView): Record<string, string> {
+  return { ...(row.provider ? { provider: row.provider } : {}), ...(row.region ? { region: row.region } : {}), ...row.labels };
+}
+
+/** The facet names of a fleet, sorted: what it can be grouped by. */
+export function fleetGroupKeys(rows: readonly FleetRowView[]): string[] {
+  const keys = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(facetsOf(r))) keys.add(k);
+  return [...keys].sort();
+}
+
+/** Shown hosts in groups by a facet's value (their order kept), groups by value, hosts without it last. */
+export function groupRows(rows: readonly FleetRowView[], key: string): { value: string | null; rows: FleetRowView[] }[] {
+  if (rows.length === 0) return [];
+  if (!key) return [{ value: null, rows: [...rows] }];
+  const groups = new Map<string | null, FleetRowView[]>();
+  for (const r of rows) {
+    const v = facetsOf(r)[key] ?? null;
+    const g = groups.get(v);
+    if (g) g.push(r);
+    else groups.set(v, [r]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
+    .map(([value, rows]) => ({ value, rows }));
 }
 
 const STATES: readonly ShownState[] = ['down', 'stopped', 'unknown', 'up', 'paused'];
@@ -38,6 +71,7 @@ export function fleetQuery(params: URLSearchParams): FleetQuery {
     label: (params.get('label') ?? '').slice(0, 200),
     sort: (SORT_KEYS as readonly string[]).includes(sort) ? (sort as SortKey) : 'name',
     desc: params.get('dir') === 'desc',
+    group: (params.get('group') ?? '').slice(0, 64),
   };
 }
 
@@ -49,6 +83,7 @@ export function queryParams(q: FleetQuery): URLSearchParams {
   if (q.label) p.set('label', q.label);
   if (q.sort !== 'name') p.set('sort', q.sort);
   if (q.desc) p.set('dir', 'desc');
+  if (q.group) p.set('group', q.group);
   return p;
 }
 
@@ -71,7 +106,7 @@ export function countStates(rows: readonly FleetRowView[]): Record<ShownState, n
 /** Every `key=value` label in the fleet, sorted. */
 export function fleetLabels(rows: readonly FleetRowView[]): string[] {
   const all = new Set<string>();
-  for (const r of rows) for (const [k, v] of Object.entries(r.labels)) all.add(`${k}=${v}`);
+  for (const r of rows) for (const [k, v] of Object.entries(facetsOf(r))) all.add(`${k}=${v}`);
   return [...all].sort();
 }
 
@@ -112,7 +147,7 @@ export function filterAndSort(rows: readonly FleetRowView[], q: FleetQuery, now:
   const shown = rows.filter(
     (r) =>
       (!q.state || shownState(r) === q.state) &&
-      (lk === null || r.labels[lk] === lv) &&
+      (lk === null || facetsOf(r)[lk] === lv) &&
       (!needle || r.name.toLowerCase().includes(needle) || Object.values(r.labels).some((v) => v.toLowerCase().includes(needle))),
   );
   const keyed = shown.map((r) => ({ r, v: sortValue(r, q.sort, now) }));

@@ -52,6 +52,7 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   '/admin/channels': { read: 'operator', write: 'admin' },
   '/admin/users': { read: 'admin', write: 'admin' },
   '/admin/keys': { read: 'admin', write: 'admin' },
+  '/admin/enrolment': { read: 'admin', write: 'admin' },
   '/admin/audit': { read: 'admin', write: null },
   '/admin/terminals': { read: 'admin', write: null },
   '/admin/terminals/[id]': { read: 'admin', write: null },

@@ -22,6 +22,7 @@ import {
   rememberNonce,
   removeTargetById,
   revokeEnrolmentToken,
+  roleAtLeast,
   targetByThumbprint,
   writeAudit,
 } from '@vigil/db';
@@ -74,8 +75,14 @@ export async function revokeEnrolmentTokenById(actor: Actor, id: number): Promis
   return view;
 }
 
+function mustBeAdmin(actor: Actor): void {
+  if (!roleAtLeast(actor.user.role, 'admin'))
+    throw new ApiError(403, 'forbidden', `approving and rejecting hosts needs the admin role; ${actor.user.name} is ${actor.user.role}`);
+}
+
 /** Approves a pending host: it is scraped from now on. Audited as `target.approve`. @throws ApiError 404, 409 when it is not pending */
 export async function approveHost(actor: Actor, id: number): Promise<TargetView> {
+  mustBeAdmin(actor);
   const r = await approveTarget(await getDb(), id, actor.user.name);
   if (!r) notFound('target', id);
   if (!r.before.pending_approval) throw new ApiError(409, 'conflict', `${r.before.name} is not waiting for approval`);
@@ -86,6 +93,7 @@ export async function approveHost(actor: Actor, id: number): Promise<TargetView>
 
 /** Rejects a pending host: its target is removed (it may enrol again only with a usable token). Audited as `target.reject`. @throws ApiError 404, 409 */
 export async function rejectHost(actor: Actor, id: number): Promise<TargetView> {
+  mustBeAdmin(actor);
   const db = await getDb();
   const t = await db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
   if (!t) notFound('target', id);

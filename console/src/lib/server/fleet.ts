@@ -29,6 +29,10 @@ export function fleetRowView({ target: t, heartbeat: h, figures: f }: FleetEntry
     paused: t.paused,
     state_changed_at: t.state_changed_at.toISOString(),
     interval_seconds: t.interval_seconds,
+    provider: t.metadata?.provider ?? null,
+    region: t.metadata?.region ?? null,
+    pending_approval: t.pending_approval ?? false,
+    connects_out: t.connects_out ?? false,
     heartbeat: h && { time: h.time.toISOString(), up: h.up, error: h.error },
     figures: f && {
       time: f.time.toISOString(),

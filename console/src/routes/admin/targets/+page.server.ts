@@ -1,4 +1,5 @@
 import { actorOf } from '$lib/server/actor';
+import { approveHost, rejectHost } from '$lib/server/enrolment';
 import { formAction, formFields, optionalNumber, parseLabels } from '$lib/server/forms';
 import { allTargetViews, changeTarget, createTarget, removeTarget, scrapeUrl } from '$lib/server/targets';
 import type { Actions, PageServerLoad } from './$types';
@@ -43,6 +44,16 @@ export const actions: Actions = {
         ...(f.clear_token === 'on' ? { token: null } : f.token ? { token: f.token } : {}),
       });
       return { action: 'edit', edited: edited.name };
+    }),
+  approve: (event) =>
+    formAction('approve', async () => {
+      const t = await approveHost(actorOf(event), Number((await formFields(event)).id));
+      return { action: 'approve', approved: t.name };
+    }),
+  reject: (event) =>
+    formAction('reject', async () => {
+      const t = await rejectHost(actorOf(event), Number((await formFields(event)).id));
+      return { action: 'reject', rejected: t.name };
     }),
   remove: (event) =>
     formAction('remove', async () => {
