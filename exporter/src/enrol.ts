@@ -243,12 +243,17 @@ export async function enrolWithRetry(input: EnrolRequestInput, log: Logger, sign
         { console: input.config.consoleUrl, err: (e as Error).message, retryInSeconds: Math.round(wait * 10) / 10 },
         'cannot enrol yet; trying again',
       );
+      signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, wait * 1000);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(signal.reason);
-        });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
       });
     }
   }
