@@ -223,6 +223,58 @@ describe('vigil targets and migrate', () => {
     }
   });
 
+  it('makes enrolment tokens printed once, lists them with uses left, revokes them, and approves or rejects pending hosts', async () => {
+    await run('migrate');
+    const made = await run('enrol-tokens', 'add', 'rack-b', '--max-uses', '2', '--expires', '24h', '--label', 'rack=b', '--approval');
+    const token = /VIGIL_ENROL_TOKEN=(vge_\S+)/.exec(made)?.[1];
+    expect(token).toMatch(/^vge_/);
+    expect(made).toMatch(/made enrolment token "rack-b" \(2 of 2 left, expires .*, hosts wait for approval\)/);
+    const listed = await run('enrol-tokens', 'list');
+    expect(listed.split('\n')[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+USES\s+EXPIRES\s+APPROVAL\s+LABELS\s+STATUS$/);
+    expect(listed).toMatch(/rack-b\s+vge_\S{4}…\s+2 of 2 left\s+\S+\s+required\s+rack=b\s+usable/);
+    expect(listed).not.toContain(token);
+    expect(JSON.parse(await run('enrol-tokens', 'list', '--json'))[0]).toMatchObject({ name: 'rack-b', uses_left: 2 });
+    await expect(run('enrol-tokens', 'add', 'rack-b')).rejects.toThrow(/exists already/);
+    await expect(run('enrol-tokens', 'add', 'x', '--max-uses', '0')).rejects.toThrow(/--max-uses "0" must be a whole number/);
+    await expect(run('enrol-tokens', 'add', 'x', '--expires', 'soon')).rejects.toThrow(/--expires "soon" must be a duration/);
+    await expect(run('enrol-tokens', 'add', 'x', '--label', 'job=x')).rejects.toThrow(/--label: .*sets itself/);
+    await expect(run('enrol-tokens', 'add', 'x', '--label', 'nolabel')).rejects.toThrow(/must be key=value/);
+    await expect(run('enrol-tokens', 'add')).rejects.toThrow(/usage: .*enrol-tokens add NAME/);
+    await expect(run('enrol-tokens', 'bogus')).rejects.toThrow(/unknown command "vigil enrol-tokens bogus"/);
+    expect(await run('enrol-tokens', 'revoke', 'rack-b')).toMatch(/revoked enrolment token "rack-b"; the hosts it enrolled stay/);
+    expect(await run('enrol-tokens', 'list')).toMatch(/rack-b.*revoked/);
+    await expect(run('enrol-tokens', 'revoke', 'nope')).rejects.toThrow(/no enrolment token named "nope"/);
+
+    // A host waiting for approval, as an enrolment with such a token leaves it.
+    const db = await createDb(env.DATABASE_URL!, { max: 1 });
+    try {
+      for (const name of ['pending-1', 'pending-2']) {
+        await db
+          .insertInto('targets')
+          .values({ name, url: `http://${name}/metrics`, pending_approval: true, paused: true })
+          .execute();
+      }
+      expect(await run('targets', 'list')).toMatch(/pending-1\s+pending approval/);
+      expect(await run('targets', 'approve', 'pending-1')).toMatch(/approved pending-1: it is scraped from now on/);
+      expect(
+        await db.selectFrom('targets').select(['paused', 'pending_approval']).where('name', '=', 'pending-1').executeTakeFirst(),
+      ).toEqual({
+        paused: false,
+        pending_approval: false,
+      });
+      await expect(run('targets', 'approve', 'pending-1')).rejects.toThrow(/not waiting for approval/);
+      expect(await run('targets', 'reject', 'pending-2')).toMatch(/rejected pending-2: removed/);
+      await expect(run('targets', 'reject', 'pending-2')).rejects.toThrow(/no target named "pending-2"/);
+      const audit = (await db.selectFrom('audit_log').select('action').execute()).map((a) => a.action);
+      expect(audit).toEqual(
+        expect.arrayContaining(['enrolment_token.create', 'enrolment_token.revoke', 'target.approve', 'target.reject']),
+      );
+      await db.deleteFrom('targets').where('name', '=', 'pending-1').execute();
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('refuses bad command lines before touching the database, with the usage or a range', async () => {
     await expect(run('targets')).rejects.toThrow(
       /usage: npx vigil targets list \[--json\]\n.*targets add NAME URL.*\n.*targets remove NAME/s,

@@ -9,6 +9,7 @@ import {
   addTarget,
   createApiKey,
   createDb,
+  createEnrolmentToken,
   createSession,
   createUser,
   type Database,
@@ -169,6 +170,12 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
   // Written from the roles' definitions, not from the console's policy table:
   // the least role each request needs.
   const fresh = () => `t-${Math.random().toString(36).slice(2, 10)}`;
+  /** A host waiting for approval, as an enrolment with such a token leaves it. */
+  const pendingTarget = async () => {
+    const t = await addTarget(db, { name: fresh(), url: 'http://p.lan:9110/metrics' });
+    await db.updateTable('targets').set({ pending_approval: true, paused: true }).where('id', '=', t.id).execute();
+    return t.id;
+  };
   const routes: { method: string; label: string; path: () => Promise<string> | string; least: Role; body?: () => unknown }[] = [
     { method: 'GET', label: '/api/v1/me', path: () => '/api/v1/me', least: 'viewer' },
     { method: 'GET', label: '/api/v1/targets', path: () => '/api/v1/targets', least: 'viewer' },
@@ -253,6 +260,33 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
       least: 'admin',
     },
     { method: 'GET', label: '/api/v1/audit', path: () => '/api/v1/audit', least: 'admin' },
+    { method: 'GET', label: '/api/v1/enrolment-tokens', path: () => '/api/v1/enrolment-tokens', least: 'admin' },
+    {
+      method: 'POST',
+      label: '/api/v1/enrolment-tokens',
+      path: () => '/api/v1/enrolment-tokens',
+      least: 'admin',
+      body: () => ({ name: fresh(), max_uses: 2 }),
+    },
+    {
+      method: 'DELETE',
+      label: '/api/v1/enrolment-tokens/:id',
+      path: async () => `/api/v1/enrolment-tokens/${(await createEnrolmentToken(db, { name: fresh(), createdBy: 'test' })).info.id}`,
+      least: 'admin',
+    },
+    {
+      method: 'POST',
+      label: '/api/v1/targets/:id/approve',
+      path: async () => `/api/v1/targets/${await pendingTarget()}/approve`,
+      least: 'admin',
+    },
+    {
+      method: 'POST',
+      label: '/api/v1/targets/:id/reject',
+      path: async () => `/api/v1/targets/${await pendingTarget()}/reject`,
+      least: 'admin',
+    },
+    { method: 'GET', label: '/admin/enrolment', path: () => '/admin/enrolment', least: 'admin' },
     { method: 'GET', label: '/api/v1/terminal-sessions', path: () => '/api/v1/terminal-sessions', least: 'viewer' },
     { method: 'GET', label: '/ (fleet page)', path: () => '/', least: 'viewer' },
     { method: 'GET', label: '/events', path: () => '/events', least: 'viewer' },
@@ -589,7 +623,8 @@ describe.each(['built console', 'in process'] as const)('who may do what, route 
   it('pauses and resumes a target through the API, audited with before and after', async () => {
     const paused = await call('operator', 'PATCH', `/api/v1/targets/${targetId}`, { paused: true });
     expect(await paused.json()).toMatchObject({ id: targetId, paused: true });
-    const listed = await (await call('viewer', 'GET', '/api/v1/targets?state=paused')).json();
+    // Hosts waiting for approval are paused too (made above): left out with pending=0.
+    const listed = await (await call('viewer', 'GET', '/api/v1/targets?state=paused&pending=0')).json();
     expect(listed).toMatchObject({ total: 1, items: [{ name: 'pi-1', paused: true }] });
     await call('operator', 'PATCH', `/api/v1/targets/${targetId}`, { paused: false });
     const events = await (await call('viewer', 'GET', `/api/v1/targets/${targetId}/events`)).json();

@@ -4,7 +4,7 @@
  * {@link refusalOf}, so a name taken is a 409 and a bad field a 422 wherever
  * it is asked.
  */
-import { AccountError, AlertRuleError, ChannelError, StatusPageExistsError, TargetExistsError } from '@vigil/db';
+import { AccountError, AlertRuleError, ChannelError, EnrolmentError, StatusPageExistsError, TargetExistsError } from '@vigil/db';
 import * as z from 'zod/mini';
 
 /** A refusal with its HTTP status, a code for programs, a message for people and the field it is about. */
@@ -47,6 +47,13 @@ export function refusalOf(err: unknown): Refusal | null {
       code: err.code === 'exists' ? 'conflict' : err.code === 'missing' ? 'not_found' : 'invalid',
       message: err.message,
       field: err.field,
+    };
+  if (err instanceof EnrolmentError && (err.code === 'exists' || err.code === 'invalid'))
+    return {
+      status: err.code === 'exists' ? 409 : 422,
+      code: err.code === 'exists' ? 'conflict' : 'invalid',
+      message: err.message,
+      field: err.code === 'exists' ? 'name' : err.message.split(':')[0],
     };
   if (err instanceof ChannelError)
     return {
