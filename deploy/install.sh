@@ -20,6 +20,12 @@ Installs the Vigil exporter from this directory (the unpacked release tarball).
   --prefix DIR       where the program goes (default /opt/vigil)
   --node PATH        the Node.js to run it with (default: node on PATH; 18.20 or later)
   --no-start         install, but neither enable nor start the service
+  --console URL      enrol this host with the console at URL by itself (no registration by hand)
+  --enrol-token-file FILE
+                     the enrolment token (vigil enrol-tokens add, or the console's Admin > Enrolment),
+                     kept root's alone in /etc/vigil/enrol.token and handed to the service as a credential
+  --connect          connect out to the console and listen on no port (a host behind NAT)
+  --labels LABELS    this host's labels, e.g. rack=a,role=db
   -h, --help         this help
 
 Files: DIR/exporter/ (the program), /etc/systemd/system/vigil-exporter.service,
@@ -37,6 +43,10 @@ token_file=
 prefix=/opt/vigil
 node=
 start=1
+console=
+enrol_token_file=
+connect=0
+labels=
 while [ $# -gt 0 ]; do
   case $1 in
     --listen) [ $# -ge 2 ] || die "--listen needs an address"; listen=$2; shift 2 ;;
@@ -46,12 +56,24 @@ while [ $# -gt 0 ]; do
     --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
     --node) [ $# -ge 2 ] || die "--node needs a path"; node=$2; shift 2 ;;
     --no-start) start=0; shift ;;
+    --console) [ $# -ge 2 ] || die "--console needs the console's URL"; console=$2; shift 2 ;;
+    --enrol-token-file) [ $# -ge 2 ] || die "--enrol-token-file needs a file"; enrol_token_file=$2; shift 2 ;;
+    --connect) connect=1; shift ;;
+    --labels) [ $# -ge 2 ] || die "--labels needs name=value pairs"; labels=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
 done
 
+case $console in ''|http://*|https://*) ;; *) die "--console $console: expected the console's URL, e.g. https://vigil.example.com" ;; esac
+if [ -z "$console" ] && { [ -n "$enrol_token_file" ] || [ "$connect" -eq 1 ]; }; then
+  die "--enrol-token-file and --connect need --console URL (the console this host enrols with)"
+fi
 [ "$(id -u)" -eq 0 ] || die "run it as root (sudo $0): it writes under $prefix, /etc/vigil and /etc/systemd/system"
+if [ -n "$console" ] && [ -z "$enrol_token_file" ] && [ ! -s /etc/vigil/enrol.token ]; then
+  die "--enrol-token-file FILE is needed the first time: the enrolment token this host joins with (vigil enrol-tokens add)"
+fi
+[ -z "$enrol_token_file" ] || [ -s "$enrol_token_file" ] || die "--enrol-token-file $enrol_token_file is missing or empty"
 here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$here/dist/vigil-exporter.mjs" ] && [ -f "$here/release.json" ] \
   || die "$here is not an unpacked vigil-exporter release (no dist/vigil-exporter.mjs); make one with \`npm run release\` in a checkout"
@@ -112,6 +134,40 @@ EOF
 fi
 chmod 600 /etc/vigil/exporter.env
 
+# Enrolment: the console's URL and this host's name, labels and mode in the
+# settings; the token root's alone, handed over as a credential; the host's key
+# kept in the service's state directory (/var/lib/vigil-exporter).
+dropin=/etc/systemd/system/vigil-exporter.service.d/enrol.conf
+if [ -n "$console" ]; then
+  sed -i -e '/^VIGIL_CONSOLE_URL=/d' -e '/^VIGIL_HOST_NAME=/d' -e '/^VIGIL_HOST_LABELS=/d' -e '/^VIGIL_CONNECT=/d' -e '/^VIGIL_ADVERTISE_URL=/d' \
+    /etc/vigil/exporter.env
+  {
+    echo "VIGIL_CONSOLE_URL=$console"
+    echo "VIGIL_HOST_NAME=$name"
+    [ -z "$labels" ] || echo "VIGIL_HOST_LABELS=$labels"
+    if [ "$connect" -eq 1 ]; then echo "VIGIL_CONNECT=1"; else echo "VIGIL_ADVERTISE_URL=$url"; fi
+  } >> /etc/vigil/exporter.env
+  if [ -n "$enrol_token_file" ]; then
+    [ -s "$enrol_token_file" ] || die "--enrol-token-file $enrol_token_file is missing or empty"
+    cp "$enrol_token_file" /etc/vigil/enrol.token
+  fi
+  chown root:root /etc/vigil/enrol.token
+  chmod 600 /etc/vigil/enrol.token
+  mkdir -p "${dropin%/*}"
+  cat > "$dropin" <<'DROPIN'
+# Written by install.sh --console: this host enrols itself with the console.
+[Service]
+StateDirectory=vigil-exporter
+StateDirectoryMode=0700
+Environment=VIGIL_STATE_DIR=/var/lib/vigil-exporter
+LoadCredential=enrol-token:/etc/vigil/enrol.token
+Environment=VIGIL_ENROL_TOKEN_FILE=%d/enrol-token
+DROPIN
+  chmod 644 "$dropin"
+  if [ "$connect" -eq 1 ]; then echo "this host enrols itself with $console, connecting out (no port listened on)"
+  else echo "this host enrols itself with $console, scraped at $url"; fi
+fi
+
 # The unit, pointed at this prefix and this Node.js with the exporter's V8 flags
 # (bin/node-flags.js), so that it runs as one process.
 flags=$("$node" --input-type=module -e "const m = await import('$prefix/exporter/bin/node-flags.js'); console.log(m.NODE_FLAGS.join(' '))") \
@@ -139,6 +195,18 @@ if [ "$start" -eq 1 ]; then
     echo "systemd is not running here: start it yourself with"
     echo "  VIGIL_EXPORTER_TOKEN_FILE=/etc/vigil/exporter.token $prefix/exporter/bin/vigil-exporter.js"
   fi
+fi
+
+if [ -n "$console" ]; then
+  cat <<EOF
+
+This host enrols itself with $console at each start, as $name: it shows in the
+console's fleet (or under Admin > Targets, waiting for approval, when its token
+requires it). Its key is in /var/lib/vigil-exporter; journalctl -u vigil-exporter
+says how the enrolment went. Once enrolled the token is not used again (a known
+key needs none): revoking it in the console does not affect this host.
+EOF
+  exit 0
 fi
 
 cat <<EOF

@@ -124,4 +124,35 @@ describe.skipIf(missing)('Add a host, as the README prints it', () => {
       await db.destroy();
     }
   });
+
+  it('turns the host to enrol by itself with --console: settings, the token as a root-only credential, the state directory', () => {
+    const installSh = install!.split('\n')[1]!;
+    inHost("printf 'vge_an-enrolment-token-for-the-test\\n' > /root/enrol.token");
+    // Without the token the first time: refused before anything is touched.
+    expect(inHost(`${installSh} --console https://vigil.example.com 2>&1 || true`)).toMatch(
+      /--enrol-token-file FILE is needed the first time/,
+    );
+    expect(inHost(`${installSh} --connect 2>&1 || true`)).toMatch(/--enrol-token-file and --connect need --console URL/);
+    const out = inHost(
+      `${installSh} --console https://vigil.example.com --enrol-token-file /root/enrol.token --connect --labels rack=a 2>&1`,
+    );
+    expect(out).toContain('this host enrols itself with https://vigil.example.com, connecting out (no port listened on)');
+    expect(out).not.toContain('vigil targets add');
+    expect(out).not.toContain('vge_an-enrolment-token');
+    const env = inHost('cat /etc/vigil/exporter.env');
+    expect(env).toMatch(/^VIGIL_CONSOLE_URL=https:\/\/vigil\.example\.com$/m);
+    expect(env).toMatch(/^VIGIL_HOST_NAME=pi-1$/m);
+    expect(env).toMatch(/^VIGIL_HOST_LABELS=rack=a$/m);
+    expect(env).toMatch(/^VIGIL_CONNECT=1$/m);
+    expect(env).not.toContain('vge_');
+    expect(inHost('stat -c "%a %U:%G" /etc/vigil/enrol.token')).toBe('600 root:root');
+    const dropin = inHost('cat /etc/systemd/system/vigil-exporter.service.d/enrol.conf');
+    expect(dropin).toContain('LoadCredential=enrol-token:/etc/vigil/enrol.token');
+    expect(dropin).toContain('StateDirectory=vigil-exporter');
+    expect(inHost('systemd-analyze verify /etc/systemd/system/vigil-exporter.service 2>&1; echo "exit $?"')).toBe('exit 0');
+    // Again without the token (an upgrade of an enrolled host): the kept one stays, the settings are not doubled.
+    inHost(`${installSh} --console https://vigil.example.com --connect --labels rack=a`);
+    expect(inHost('grep -c ^VIGIL_CONSOLE_URL= /etc/vigil/exporter.env')).toBe('1');
+    expect(inHost('cat /etc/vigil/enrol.token')).toBe('vge_an-enrolment-token-for-the-test');
+  });
 });
