@@ -20,7 +20,7 @@ import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { websocketUrl } from '@vigil/core/connect';
+import { encodeResponse, websocketUrl } from '@vigil/core/connect';
 import { ENROL_PATH, ENROL_TYPES, newHostIdentity, signHostMessage } from '@vigil/core/enrolment';
 import { ensureBuilt, packageBin } from '@vigil/core/testing';
 import { createDb, createEnrolmentToken, migrateToLatest } from '@vigil/db';
@@ -68,7 +68,7 @@ const address = (i: number) => `127.2.${Math.floor(i / 250)}.${(i % 250) + 1}`;
  * address (the direct run). Says `ready` with the target ids once all are connected.
  */
 async function simulate(spec: { consoleUrl: string; token: string; n: number; port: number }): Promise<void> {
-  const body = nodeBody();
+  const bytes = Buffer.from(nodeBody());
   const ids: number[] = [];
   const credentials: string[] = [];
   let open = 0;
@@ -91,9 +91,7 @@ async function simulate(spec: { consoleUrl: string; token: string; n: number; po
     ws.on('message', (d: Buffer) => {
       const f = JSON.parse(d.toString()) as { type: string; id: number };
       if (f.type === 'request')
-        ws.send(
-          JSON.stringify({ type: 'response', id: f.id, status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body }),
-        );
+        ws.send(encodeResponse({ id: f.id, status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } }, bytes));
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -102,7 +100,7 @@ async function simulate(spec: { consoleUrl: string; token: string; n: number; po
     open++;
     const s = http.createServer((_req, res) => {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end(body);
+      res.end(bytes);
     });
     s.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => s.listen(spec.port, address(i), resolve));

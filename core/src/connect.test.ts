@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleFrame, exporterFrame, parseFrame, relayedPath, websocketUrl } from './connect.js';
+import { consoleFrame, decodeResponse, encodeResponse, parseFrame, relayedPath, websocketUrl } from './connect.js';
 
 describe('connect-out frames', () => {
   it('reads the frames each side sends and drops anything else', () => {
@@ -19,10 +19,17 @@ describe('connect-out frames', () => {
     expect(parseFrame(consoleFrame, JSON.stringify({ type: 'pty', sid: 'short' }))).toBeNull();
     expect(parseFrame(consoleFrame, JSON.stringify({ type: 'request', id: 1, method: 'POST', path: '/', headers: {} }))).toBeNull();
     expect(parseFrame(consoleFrame, '{not json')).toBeNull();
-    expect(parseFrame(exporterFrame, JSON.stringify({ type: 'response', id: 2, status: 200, headers: {}, body: 'x' }))).toMatchObject({
-      status: 200,
-    });
-    expect(parseFrame(exporterFrame, JSON.stringify({ type: 'response', id: 2, status: 999, headers: {}, body: 'x' }))).toBeNull();
+    // A response: its header as JSON, its body as bytes, in one binary frame.
+    const body = Buffer.from('node_load1 0.5\n# "quotes" and \\ stay bytes\n');
+    const frame = encodeResponse({ id: 2, status: 200, headers: { 'content-type': 'text/plain' } }, body);
+    const back = decodeResponse(frame);
+    expect(back?.header).toEqual({ id: 2, status: 200, headers: { 'content-type': 'text/plain' } });
+    expect(back?.body.equals(body)).toBe(true);
+    expect(decodeResponse(encodeResponse({ id: 3, status: 204, headers: {} }, Buffer.alloc(0)))?.body.length).toBe(0);
+    expect(decodeResponse(Buffer.from([0, 0]))).toBeNull();
+    expect(decodeResponse(Buffer.from([0, 0, 0, 99, 1]))).toBeNull();
+    expect(decodeResponse(Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{x}')]))).toBeNull();
+    expect(decodeResponse(encodeResponse({ id: 2, status: 999, headers: {} }, body))).toBeNull();
   });
 
   it('relays only the exporter paths the console may ask for', () => {

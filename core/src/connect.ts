@@ -8,7 +8,9 @@
  * - console → exporter: `request` (an HTTP request to relay to the exporter's
  *   own app), `pty` (dial back `<console>/api/v1/connect/pty/<sid>` for a
  *   terminal: that socket then carries the terminal's own WebSocket);
- * - exporter → console: `response` (its status, headers and body).
+ * - exporter → console: a response, as one binary frame: a 4-byte length, the
+ *   header as JSON (`{id, status, headers}`), then the body's bytes as they are
+ *   (no escaping: a 100 KB /metrics costs a copy, not a JSON round trip).
  * Liveness is WebSocket ping and pong (the console pings; each side drops a
  * silent socket).
  */
@@ -57,21 +59,45 @@ export const consoleFrame = z.discriminatedUnion('type', [
 ]);
 export type ConsoleFrame = z.infer<typeof consoleFrame>;
 
-/** A frame the exporter sends. */
-export const exporterFrame = z.object({
-  type: z.literal('response'),
+/** The header of a response the exporter sends (its body follows in the same binary frame). */
+export const responseHeader = z.object({
   id: z.int(),
   status: z.int().check(z.gte(100), z.lte(599)),
   headers,
-  body: z.string(),
 });
-export type ExporterFrame = z.infer<typeof exporterFrame>;
+export type ResponseHeader = z.infer<typeof responseHeader>;
+
+/** A response as one binary frame: the header's length (4 bytes, big-endian), the header as JSON, the body. */
+export function encodeResponse(header: ResponseHeader, body: Buffer): Buffer {
+  const h = Buffer.from(JSON.stringify(header), 'utf8');
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(h.length, 0);
+  return Buffer.concat([len, h, body]);
+}
+
+/**
+ * Reads a response frame ({@link encodeResponse}).
+ * @returns the header and the body (a view of the frame, not a copy), or null when it is not one
+ */
+export function decodeResponse(frame: Buffer): { header: ResponseHeader; body: Buffer } | null {
+  if (frame.length < 4) return null;
+  const len = frame.readUInt32BE(0);
+  if (len > 65_536 || 4 + len > frame.length) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(frame.subarray(4, 4 + len).toString('utf8'));
+  } catch {
+    return null;
+  }
+  const r = z.safeParse(responseHeader, v);
+  return r.success ? { header: r.data, body: frame.subarray(4 + len) } : null;
+}
 
 /**
  * Reads a frame: JSON, then the schema.
  * @returns the frame, or null when it is not one (the caller logs and drops it)
  */
-export function parseFrame<S extends typeof consoleFrame | typeof exporterFrame>(schema: S, data: string): z.infer<S> | null {
+export function parseFrame<S extends typeof consoleFrame>(schema: S, data: string): z.infer<S> | null {
   let v: unknown;
   try {
     v = JSON.parse(data);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { exporterFrame, parseFrame } from '@vigil/core/connect';
+import { decodeResponse } from '@vigil/core/connect';
 import { CONNECT_PATH, ENROL_TYPES, newHostIdentity, verifyHostMessage } from '@vigil/core/enrolment';
 import { createLogger } from '@vigil/core/log';
 import { until } from '@vigil/core/testing';
@@ -46,9 +46,12 @@ async function consoleEnd() {
     },
     /** Sends a request frame on the newest socket and resolves with the answer. */
     ask: (path: string, id = 1) =>
-      new Promise<ReturnType<typeof parseFrame<typeof exporterFrame>>>((resolve) => {
+      new Promise<{ id: number; status: number; headers: Record<string, string>; body: string } | null>((resolve) => {
         const ws = sockets.at(-1)!;
-        ws.once('message', (d: Buffer) => resolve(parseFrame(exporterFrame, d.toString())));
+        ws.once('message', (d: Buffer) => {
+          const r = decodeResponse(d);
+          resolve(r && { ...r.header, body: r.body.toString() });
+        });
         ws.send(
           JSON.stringify({ type: 'request', id, method: 'GET', path, headers: { 'user-agent': 'vigil-scraper' }, remote: '10.9.8.7' }),
         );
@@ -91,7 +94,7 @@ describe('the connect-out client', () => {
     await client.whenConnected();
     expect(client.connected).toBe(true);
     const r = await c.ask('/metrics');
-    expect(r).toMatchObject({ type: 'response', id: 1, status: 200, body: 'up 1\n' });
+    expect(r).toMatchObject({ id: 1, status: 200, body: 'up 1\n' });
     expect(r!.headers).toMatchObject({ 'content-type': 'text/plain; version=0.0.4', 'x-vigil-exporter-state': 'running' });
     expect(r!.headers).not.toHaveProperty('connection');
     expect(seen[0]).toMatchObject({ authorization: 'Bearer vgs_own', 'user-agent': 'vigil-scraper', 'x-remote': '10.9.8.7' });

@@ -13,8 +13,9 @@ import {
   CONNECT_PING_SECONDS,
   type ConsoleFrame,
   consoleFrame,
-  type ExporterFrame,
+  encodeResponse,
   parseFrame,
+  type ResponseHeader,
   relayedPath,
   websocketUrl,
 } from '@vigil/core/connect';
@@ -176,15 +177,11 @@ export class ConnectClient {
   }
 
   async #serve(ws: WebSocket, f: Extract<ConsoleFrame, { type: 'request' }>): Promise<void> {
-    let answer: ExporterFrame;
+    let header: ResponseHeader;
+    let body: Buffer;
     if (!relayedPath(f.path)) {
-      answer = {
-        type: 'response',
-        id: f.id,
-        status: 404,
-        headers: { 'content-type': 'application/json' },
-        body: '{"error":{"code":"not_found","message":"not relayed"}}',
-      };
+      header = { id: f.id, status: 404, headers: { 'content-type': 'application/json' } };
+      body = Buffer.from('{"error":{"code":"not_found","message":"not relayed"}}');
     } else {
       try {
         const res = await inject(this.o.handler, {
@@ -196,19 +193,15 @@ export class ConnectClient {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers))
           if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-        answer = { type: 'response', id: f.id, status: res.statusCode, headers, body: res.payload };
+        header = { id: f.id, status: res.statusCode, headers };
+        body = res.rawPayload;
       } catch (e) {
         this.o.log.error({ err: (e as Error).message, path: f.path }, 'a relayed request failed');
-        answer = {
-          type: 'response',
-          id: f.id,
-          status: 500,
-          headers: { 'content-type': 'application/json' },
-          body: '{"error":{"code":"internal","message":"the exporter failed to answer"}}',
-        };
+        header = { id: f.id, status: 500, headers: { 'content-type': 'application/json' } };
+        body = Buffer.from('{"error":{"code":"internal","message":"the exporter failed to answer"}}');
       }
     }
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(answer));
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeResponse(header, body), { binary: true });
   }
 
   /** A terminal: dial `<console>/api/v1/connect/pty/<sid>` and hand that socket to the PTY server as a connection. */

@@ -12,14 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  CLOSE_REMOVED,
-  CLOSE_REPLACED,
-  CONNECT_MAX_FRAME_BYTES,
-  CONNECT_PING_SECONDS,
-  exporterFrame,
-  parseFrame,
-} from '@vigil/core/connect';
+import { CLOSE_REMOVED, CLOSE_REPLACED, CONNECT_MAX_FRAME_BYTES, CONNECT_PING_SECONDS, decodeResponse } from '@vigil/core/connect';
 import { CONNECT_PATH, ENROL_TYPES, EnrolError, verifyHostMessage } from '@vigil/core/enrolment';
 import type { Logger } from '@vigil/core/log';
 import { type Database, rememberNonce, targetByThumbprint } from '@vigil/db';
@@ -33,7 +26,7 @@ export const SWEEP_SECONDS = 5;
 export interface RelayedResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: Buffer;
 }
 
 /** Why a relay failed: the host is not connected, or did not answer in time. */
@@ -47,10 +40,17 @@ export class RelayError extends Error {
   }
 }
 
-interface Connection {
+/** What the relay needs of a connected host, kept with its socket (refreshed at each sweep): no query per scrape. */
+export interface ConnectedHost {
+  name: string;
+  /** Its scrape credential (the relay checks callers against it). */
+  token: string | null;
+  timeoutSeconds: number;
+}
+
+interface Connection extends ConnectedHost {
   ws: WebSocket;
   targetId: number;
-  name: string;
   thumbprint: string;
   pending: Map<number, { resolve: (r: RelayedResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>;
   alive: boolean;
@@ -91,6 +91,12 @@ export class ConnectHub {
   /** Whether a host is connected now. */
   connected(targetId: number): boolean {
     return this.#byTarget.has(targetId);
+  }
+
+  /** A connected host's name, credential and timeout as last read (at its connection or the last sweep), or undefined. */
+  host(targetId: number): ConnectedHost | undefined {
+    const c = this.#byTarget.get(targetId);
+    return c && { name: c.name, token: c.token, timeoutSeconds: c.timeoutSeconds };
   }
 
   /**
@@ -134,27 +140,28 @@ export class ConnectHub {
       this.#wss.handleUpgrade(req, socket, head, (ws) => wait.resolve(createWebSocketStream(ws)));
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#register(ws, target.id, target.name, thumbprint));
+    const host = { name: target.name, token: target.token, timeoutSeconds: target.timeout_seconds };
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#register(ws, target.id, host, thumbprint));
   }
 
-  #register(ws: WebSocket, targetId: number, name: string, thumbprint: string): void {
+  #register(ws: WebSocket, targetId: number, host: ConnectedHost, thumbprint: string): void {
     const before = this.#byTarget.get(targetId);
     if (before) before.ws.close(CLOSE_REPLACED, 'another connection of this host took its place');
-    const c: Connection = { ws, targetId, name, thumbprint, pending: new Map(), alive: true };
+    const name = host.name;
+    const c: Connection = { ...host, ws, targetId, thumbprint, pending: new Map(), alive: true };
     this.#byTarget.set(targetId, c);
     this.o.log.info({ host: name, id: targetId }, 'host connected');
     ws.on('pong', () => {
       c.alive = true;
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) return;
-      const f = parseFrame(exporterFrame, data.toString('utf8'));
+      const f = isBinary ? decodeResponse(data) : null;
       if (!f) return void this.o.log.warn({ host: name }, 'a connected host sent a frame the console does not read; dropped');
-      const p = c.pending.get(f.id);
+      const p = c.pending.get(f.header.id);
       if (!p) return;
-      c.pending.delete(f.id);
+      c.pending.delete(f.header.id);
       clearTimeout(p.timer);
-      p.resolve({ status: f.status, headers: f.headers, body: f.body });
+      p.resolve({ status: f.header.status, headers: f.header.headers, body: f.body });
     });
     ws.on('error', () => {});
     ws.on('close', () => {
@@ -228,14 +235,17 @@ export class ConnectHub {
     const db = await this.o.db();
     const rows = await db
       .selectFrom('targets')
-      .select(['id', 'key_thumbprint', 'connects_out'])
+      .select(['id', 'name', 'key_thumbprint', 'connects_out', 'token', 'timeout_seconds'])
       .where('id', 'in', [...this.#byTarget.keys()])
       .execute();
     const live = new Map(rows.map((r) => [r.id, r]));
     let closed = 0;
     for (const c of [...this.#byTarget.values()]) {
       const r = live.get(c.targetId);
-      if (r?.connects_out && r.key_thumbprint === c.thumbprint) continue;
+      if (r?.connects_out && r.key_thumbprint === c.thumbprint) {
+        Object.assign(c, { name: r.name, token: r.token, timeoutSeconds: r.timeout_seconds });
+        continue;
+      }
       this.o.log.info({ host: c.name, id: c.targetId }, 'host removed: its connection is closed');
       c.ws.close(CLOSE_REMOVED, 'this host was removed from the console');
       this.#byTarget.delete(c.targetId);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLOSE_REMOVED, CLOSE_REPLACED } from '@vigil/core/connect';
+import { CLOSE_REMOVED, CLOSE_REPLACED, encodeResponse } from '@vigil/core/connect';
 import { CONNECT_PATH, ENROL_TYPES, type HostIdentity, newHostIdentity, signHostMessage } from '@vigil/core/enrolment';
 import { silentLogger } from '@vigil/core/log';
 import { until } from '@vigil/core/testing';
@@ -166,9 +166,10 @@ describe('enrolment use cases', () => {
     });
 
     /** Dials as an exporter does; resolves with the open socket or the refusal's status and body. */
-    const dial = (id: HostIdentity, p = CONNECT_PATH) =>
-      new Promise<WebSocket | { status: number; body: string }>(async (resolve) => {
-        const ws = new WebSocket(base + p, { headers: { authorization: await signed(id, {}, ENROL_TYPES.connect) } });
+    const dial = async (id: HostIdentity, p = CONNECT_PATH) => {
+      const authorization = await signed(id, {}, ENROL_TYPES.connect);
+      return new Promise<WebSocket | { status: number; body: string }>((resolve) => {
+        const ws = new WebSocket(base + p, { headers: { authorization } });
         ws.once('open', () => resolve(ws));
         ws.once('unexpected-response', (_req, res) => {
           let body = '';
@@ -176,20 +177,13 @@ describe('enrolment use cases', () => {
           res.on('end', () => resolve({ status: res.statusCode!, body }));
         });
       });
+    };
     /** Answers each relayed request the way an exporter does. */
     const answer = (ws: WebSocket, body: string) =>
       ws.on('message', (d: Buffer) => {
         const f = JSON.parse(d.toString());
         if (f.type === 'request')
-          ws.send(
-            JSON.stringify({
-              type: 'response',
-              id: f.id,
-              status: 200,
-              headers: { 'content-type': 'text/plain' },
-              body: `${body} ${f.path}`,
-            }),
-          );
+          ws.send(encodeResponse({ id: f.id, status: 200, headers: { 'content-type': 'text/plain' } }, Buffer.from(`${body} ${f.path}`)));
       });
 
     it('takes a connected host, relays to it, and refuses the unknown, the not connecting out, and a wrong path', async () => {
@@ -207,7 +201,8 @@ describe('enrolment use cases', () => {
       const ws = (await dial(host)) as WebSocket;
       await until('the hub to hold it', 5, async () => hub.connected(hostId));
       answer(ws, 'from nat-1');
-      expect(await hub.relay(hostId, { method: 'GET', path: '/metrics', headers: {} }, 5)).toEqual({
+      const r = await hub.relay(hostId, { method: 'GET', path: '/metrics', headers: {} }, 5);
+      expect({ ...r, body: r.body.toString() }).toEqual({
         status: 200,
         headers: { 'content-type': 'text/plain' },
         body: 'from nat-1 /metrics',

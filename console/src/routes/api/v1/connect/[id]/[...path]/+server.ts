@@ -23,7 +23,11 @@ export const GET: RequestHandler = api(async (event) => {
   const path = `/${event.params.path}${event.url.search}`;
   if (!relayedPath(path))
     throw new ApiError(404, 'not_found', 'only /metrics, /health, /stats, /host, /containers, /services and /probe are relayed');
-  const target = await getTarget(await getDb(), id);
+  const hub = await connectHub();
+  // A connected host is known to the hub (no query per scrape); else the database says why it cannot be relayed.
+  const connected = hub.host(id);
+  const stored = connected ? undefined : await getTarget(await getDb(), id);
+  const target = connected ?? (stored && { name: stored.name, token: stored.token, timeoutSeconds: stored.timeout_seconds });
   if (!event.locals.principal) {
     const auth = event.request.headers.get('authorization') ?? '';
     const given = auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7).trim() : '';
@@ -32,16 +36,19 @@ export const GET: RequestHandler = api(async (event) => {
       throw new ApiError(401, 'unauthenticated', "send the host's scrape credential, or an API key, as Authorization: Bearer");
   }
   if (!target) throw new ApiError(404, 'not_found', `no target with id ${id}`);
-  if (!target.connects_out) throw new ApiError(409, 'conflict', `${target.name} does not connect out; scrape it at its own URL`);
+  if (stored && !stored.connects_out) throw new ApiError(409, 'conflict', `${target.name} does not connect out; scrape it at its own URL`);
   const headers: Record<string, string> = {};
   for (const h of RELAYED_REQUEST_HEADERS) {
     const v = event.request.headers.get(h);
     if (v !== null) headers[h] = v.slice(0, 500);
   }
-  const timeout = Math.min(60, Math.max(1, Number(headers['x-prometheus-scrape-timeout-seconds']) || target.timeout_seconds || 10));
+  const timeout = Math.min(60, Math.max(1, Number(headers['x-prometheus-scrape-timeout-seconds']) || target.timeoutSeconds || 10));
   try {
-    const r = await (await connectHub()).relay(id, { method: 'GET', path, headers, remote: clientAddress(event) ?? undefined }, timeout);
-    return new Response(r.body, { status: r.status, headers: { ...r.headers, 'cache-control': 'no-store' } });
+    const r = await hub.relay(id, { method: 'GET', path, headers, remote: clientAddress(event) ?? undefined }, timeout);
+    return new Response(r.body as unknown as BodyInit, {
+      status: r.status,
+      headers: { ...r.headers, 'cache-control': 'no-store' },
+    });
   } catch (e) {
     if (e instanceof RelayError) throw new ApiError(e.code === 'timeout' ? 504 : 503, e.code, `${target.name}: ${e.message}`);
     throw e;
