@@ -9,6 +9,7 @@ import { createApiKey, createDb, createSession, createUser, type Database, migra
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEnrolmentTokenView, TargetView } from '$lib/api';
+import { formatBytes } from '$lib/format';
 import { sharedTestDatabase } from './database.js';
 import { started } from './relay.js';
 
@@ -303,6 +304,11 @@ describe('enrolment with real processes', () => {
       return t.state === 'up' && t.heartbeat?.memory_used_bytes ? t : null;
     });
     expect(up.heartbeat!.memory_total_bytes).toBeGreaterThan(0);
+    // Its page shows the figures and what it said of itself.
+    const hostPage = await (await fetch(`${consoleUrl}/hosts/${host!.id}`, { headers: { authorization: `Bearer ${apiKey}` } })).text();
+    expect(hostPage).toContain('connects out to the console');
+    expect(hostPage).toContain(formatBytes(up.heartbeat!.memory_total_bytes));
+    expect(hostPage).toMatch(/data-fact="Architecture"[^>]*>x64|data-fact="Architecture"[^>]*>arm64/);
     // The relay wants the host's credential or an API key.
     const relay = `${consoleUrl}/api/v1/connect/${host!.id}/metrics`;
     expect((await fetch(relay)).status).toBe(401);
