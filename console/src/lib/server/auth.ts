@@ -82,7 +82,7 @@ export const POLICY: Record<string, { read: Need | null; write: Need | null }> =
   // An exporter enrolling itself or leaving: the request signed by its key (and a token the first time) is the proof.
   '/api/v1/enrol': { read: null, write: 'public' },
   // Hosts that connect out, scraped through the console: the host's credential or an API key (the handler checks).
-  '/api/v1/connect/[id]/[...path]': { read: 'public', write: null },
+  '/api/v1/connect/[id]/[endpoint]': { read: 'public', write: null },
   '/api/v1/channels': { read: 'viewer', write: 'admin' },
   '/api/v1/channels/[id]': { read: 'viewer', write: 'admin' },
   '/api/v1/channels/[id]/test': { read: null, write: 'operator' },

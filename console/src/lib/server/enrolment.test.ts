@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLOSE_REMOVED, CLOSE_REPLACED, encodeResponse } from '@vigil/core/connect';
 import { CONNECT_PATH, ENROL_TYPES, type HostIdentity, newHostIdentity, signHostMessage } from '@vigil/core/enrolment';
-import { silentLogger } from '@vigil/core/log';
 import { until } from '@vigil/core/testing';
 import { addTarget, createDb, createUser, type Database, listAudit, migrateToLatest, startEmbeddedPostgres } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import { GET as relayRoute } from '../../routes/api/v1/connect/[id]/[endpoint]/+server';
 import type { Actor } from './actor';
-import { ConnectHub, RelayError } from './connect';
+import { type ConnectHub, connectHub, RelayError } from './connect';
 import { getDb } from './db';
 import {
   approveHost,
@@ -149,7 +149,8 @@ describe('enrolment use cases', () => {
     let hostId: number;
     let host: HostIdentity;
     beforeAll(async () => {
-      hub = new ConnectHub({ db: getDb, log: silentLogger() });
+      // The console's own hub: the relay route uses it.
+      hub = await connectHub();
       server = http.createServer((_req, res) => res.writeHead(404).end());
       server.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -220,6 +221,39 @@ describe('enrolment use cases', () => {
       const waiting = hub.relay(hostId, { method: 'GET', path: '/metrics', headers: {} }, 30);
       second.close();
       await expect(waiting).rejects.toBeInstanceOf(RelayError);
+      await until('the hub to let it go', 5, async () => !hub.connected(hostId));
+    });
+
+    it("relays through the route with the host's credential or an API key, and says why it cannot", async () => {
+      const relay = (id: number, endpoint: string, headers: Record<string, string> = {}, principal: unknown = null) => {
+        const url = new URL(`http://127.0.0.1:3000/api/v1/connect/${id}/${endpoint}`);
+        return relayRoute({
+          params: { id: String(id), endpoint },
+          url,
+          request: new Request(url, { headers }),
+          locals: { principal },
+          route: { id: '/api/v1/connect/[id]/[endpoint]' },
+          getClientAddress: () => '127.0.0.1',
+        } as never);
+      };
+      const credential = (await db.selectFrom('targets').select('token').where('id', '=', hostId).executeTakeFirstOrThrow()).token!;
+      const bearer = { authorization: `Bearer ${credential}` };
+      expect((await relay(hostId, 'metrics', bearer)).status).toBe(503);
+      const ws = (await dial(host)) as WebSocket;
+      answer(ws, 'relayed');
+      await until('the hub to hold it', 5, async () => hub.connected(hostId));
+      const ok = await relay(hostId, 'metrics', { ...bearer, 'x-prometheus-scrape-timeout-seconds': '5', cookie: 'x=1' });
+      expect([ok.status, await ok.text(), ok.headers.get('cache-control')]).toEqual([200, 'relayed /metrics', 'no-store']);
+      expect((await relay(hostId, 'metrics')).status).toBe(401);
+      expect((await relay(hostId, 'metrics', { authorization: 'Bearer vgs_wrong' })).status).toBe(401);
+      expect((await relay(999_999, 'metrics', bearer)).status).toBe(401);
+      expect((await relay(999_999, 'metrics', {}, { user: admin.user })).status).toBe(404);
+      expect((await relay(hostId, 'pty', bearer)).status).toBe(404);
+      const viaKey = await relay(hostId, 'health', {}, { user: viewer.user });
+      expect(await viaKey.text()).toBe('relayed /health');
+      const direct = (await db.selectFrom('targets').select('id').where('name', '=', 'direct-1').executeTakeFirstOrThrow()).id;
+      expect((await relay(direct, 'metrics', {}, { user: admin.user })).status).toBe(409);
+      ws.close();
       await until('the hub to let it go', 5, async () => !hub.connected(hostId));
     });
 

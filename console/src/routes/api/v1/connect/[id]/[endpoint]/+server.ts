@@ -20,7 +20,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  */
 export const GET: RequestHandler = api(async (event) => {
   const id = idOf(event.params.id);
-  const path = `/${event.params.path}${event.url.search}`;
+  const path = `/${event.params.endpoint}${event.url.search}`;
   if (!relayedPath(path))
     throw new ApiError(404, 'not_found', 'only /metrics, /health, /stats, /host, /containers, /services and /probe are relayed');
   const hub = await connectHub();
