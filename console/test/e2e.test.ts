@@ -559,6 +559,71 @@ describe.skipIf(missing)(`console in a browser${missing ? ` (skipped: ${missing}
     exporter.close();
   }, 120_000);
 
+  it('makes an enrolment token shown once with the command for a new host, and approves a host waiting for approval', async () => {
+    const db = await createDb(resolveDatabaseUrl(`pglite://${dir}/pgdata`), { max: 1 });
+    let pendingId = 0;
+    try {
+      await createUser(db, { name: 'enid', role: 'admin', password: 'enid-password-1' });
+      // A host enrolled with a token requiring approval, as the enrolment leaves it.
+      const t = await addTarget(db, { name: 'new-pi', url: 'http://127.0.0.1:9/metrics', labels: { rack: 'e2e' } });
+      await db
+        .updateTable('targets')
+        .set({
+          pending_approval: true,
+          paused: true,
+          source: 'enrolment',
+          metadata: JSON.stringify({ hostname: 'new-pi', os: 'Debian GNU/Linux 12 (bookworm)', provider: 'home', region: 'attic' }),
+        })
+        .where('id', '=', t.id)
+        .execute();
+      pendingId = t.id;
+    } finally {
+      await db.destroy();
+    }
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await passwordSignIn(page, 'enid', 'enid-password-1');
+    await page.waitForURL(`${vigil.consoleUrl}/`);
+    await page.goto(`${vigil.consoleUrl}/admin/enrolment`);
+    const form = page.locator('[data-add-enrolment-token]');
+    await form.getByLabel('Name').fill('rack-e2e');
+    await form.getByLabel('Hosts it may enrol (empty: no limit)').fill('3');
+    await form.getByLabel('Expires in hours (empty: never)').fill('24');
+    await form.getByLabel('Labels for its hosts').fill('rack=e2e');
+    await form.getByLabel("Its hosts wait for an admin's approval").check();
+    await form.getByRole('button', { name: 'Make token' }).click();
+    const command = (await page.locator('[data-enrol-command]').textContent({ timeout: 10_000 }))!;
+    expect(command).toMatch(/^VIGIL_CONSOLE_URL=http\S+ VIGIL_ENROL_TOKEN=vge_\S+ vigil-exporter$/);
+    const token = /VIGIL_ENROL_TOKEN=(vge_\S+)/.exec(command)?.[1];
+    expect(token).toMatch(/^vge_/);
+    expect(await page.locator('tr[data-enrolment-token="rack-e2e"]').textContent()).toMatch(
+      /0 of 3 \(3 left\).*rack=e2e.*required.*enid.*usable/s,
+    );
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'enrolment.png'), fullPage: true });
+    // Shown once: not on the page again.
+    await page.reload();
+    expect(await page.content()).not.toContain(token!);
+    // The host waiting for approval: listed apart, approved in a click, then scraped (no longer paused).
+    await page.goto(`${vigil.consoleUrl}/admin/targets`);
+    const pending = page.locator('[data-pending="new-pi"]');
+    expect(await pending.textContent()).toMatch(/new-pi.*Debian GNU\/Linux 12.*home.*attic/s);
+    await pending.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => page.locator('[role="status"]', { hasText: 'Approved' }).textContent())
+      .toMatch(/Approved new-pi: it is scraped from now on/);
+    expect(await page.locator('[data-pending-hosts]').count()).toBe(0);
+    // Its page: what it said of itself.
+    await page.goto(`${vigil.consoleUrl}/hosts/${pendingId}`);
+    expect(await page.locator('[data-host-facts]').textContent()).toMatch(/Provider\s*home.*Region\s*attic.*OS\s*Debian GNU\/Linux 12/s);
+    // The fleet groups by what hosts said and by labels.
+    await page.goto(`${vigil.consoleUrl}/?group=provider`);
+    await page.locator('tr[data-group="home"]').waitFor();
+    expect(await page.locator('tr[data-group="home"]').textContent()).toMatch(/provider=home \(1\)/);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('the accessibility check finds what it should (so its silence on our pages means something)', async () => {
     const page = await browser.newPage();
     await page.setContent('<html lang="en"><title>t</title><main><img src="data:,"><button></button></main></html>');
