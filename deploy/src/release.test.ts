@@ -86,7 +86,14 @@ describe('packageClosure', () => {
 describe('the exporter release', () => {
   const out = path.join(work, 'out');
   let child: ChildProcess | undefined;
-  afterAll(() => child?.kill('SIGKILL'));
+  // Started with `node`, the launcher runs the exporter again with its V8 flags in a process group of its own:
+  // a SIGTERM reaches it through the launcher (a SIGKILL would leave it running), and it stops at once (no grace).
+  afterAll(async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  });
 
   it('is a tarball of the program, install.sh, the unit, and only the packages it loads', async () => {
     const { tarball, manifest } = await makeExporterTarball(REPO, out);
@@ -134,7 +141,13 @@ describe('the exporter release', () => {
     const port = await closedPort();
     const token = 'release-test-token-0123456789';
     child = spawn(process.execPath, [path.join(moved, 'bin/vigil-exporter.js')], {
-      env: { PATH: process.env.PATH, VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`, VIGIL_EXPORTER_TOKEN: token, NODE_PATH: '' },
+      env: {
+        PATH: process.env.PATH,
+        VIGIL_EXPORTER_LISTEN: `127.0.0.1:${port}`,
+        VIGIL_EXPORTER_TOKEN: token,
+        VIGIL_EXPORTER_STOP_GRACE: '0',
+        NODE_PATH: '',
+      },
       cwd: tmpdir(),
       stdio: 'ignore',
     });
