@@ -251,6 +251,13 @@ describe('enrolment use cases', () => {
       expect((await relay(hostId, 'pty', bearer)).status).toBe(404);
       const viaKey = await relay(hostId, 'health', {}, { user: viewer.user });
       expect(await viaKey.text()).toBe('relayed /health');
+      // A credential changed in the database is what the relay checks after the next sweep (it keeps no stale one).
+      await db.updateTable('targets').set({ token: 'vgs_rotated-credential' }).where('id', '=', hostId).execute();
+      expect((await relay(hostId, 'metrics', bearer)).status).toBe(200);
+      expect(await hub.sweep()).toBe(0);
+      expect((await relay(hostId, 'metrics', bearer)).status).toBe(401);
+      expect((await relay(hostId, 'metrics', { authorization: 'Bearer vgs_rotated-credential' })).status).toBe(200);
+      expect(hub.host(hostId)).toMatchObject({ name: 'nat-1', token: 'vgs_rotated-credential' });
       const direct = (await db.selectFrom('targets').select('id').where('name', '=', 'direct-1').executeTakeFirstOrThrow()).id;
       expect((await relay(direct, 'metrics', {}, { user: admin.user })).status).toBe(409);
       ws.close();
