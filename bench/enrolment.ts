@@ -26,7 +26,7 @@ import { ensureBuilt, packageBin } from '@vigil/core/testing';
 import { createDb, createEnrolmentToken, migrateToLatest } from '@vigil/db';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { cpuSeconds, freePort, REPO, recordSection, residentMemory } from './lib.js';
+import { cpuSeconds, freePort, REPO, recordSection, residentMemory, throwawayDatabase } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -108,28 +108,6 @@ async function simulate(spec: { consoleUrl: string; token: string; n: number; po
   process.send?.({ ids, credentials, open });
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = process.env.TEST_DATABASE_URL;
-  if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');
-  const name = `vigil_bench_enrol_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: server });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 /** Starts a program and resolves once it prints a line matching `ready`. */
 function startProgram(bin: string, env: NodeJS.ProcessEnv, ready: RegExp, args: string[] = []): Promise<ChildProcess> {
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -161,7 +139,7 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const interval = Number(values.interval);
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-enrol-'));
-  const database = await freshDatabase();
+  const database = await throwawayDatabase('vigil_bench_enrol');
   const db = await createDb(database.url, { max: 2 });
   const children: ChildProcess[] = [];
   try {

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureBuilt, packageBin, startTestDocker } from '@vigil/core/testing';
+import pg from 'pg';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -189,4 +190,29 @@ export async function countingProxy(target: URL): Promise<{ port: number; statem
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   return { port: (proxy.address() as net.AddressInfo).port, statements: () => statements, close: () => proxy.close() };
+}
+
+/**
+ * A throwaway database `<prefix>_<pid>` on TEST_DATABASE_URL's server (made
+ * empty, dropped with `drop()`), so a benchmark writes to the real PostgreSQL.
+ * @throws Error when TEST_DATABASE_URL is unset
+ */
+export async function throwawayDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');
+  const name = `${prefix}_${process.pid}`;
+  const run = async (sqlText: string) => {
+    const c = new pg.Client({ connectionString: server });
+    await c.connect();
+    try {
+      await c.query(sqlText);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`drop database if exists ${name} with (force)`);
+  await run(`create database ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
 }

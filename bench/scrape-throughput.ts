@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt, packageBin } from '@vigil/core/testing';
 import pg from 'pg';
-import { cpuSeconds, freePort, REPO, recordSection, residentMemory } from './lib.js';
+import { cpuSeconds, freePort, REPO, recordSection, residentMemory, throwawayDatabase } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -181,28 +181,6 @@ function p99(before: string, after: string, name: string): number {
   return delta.find(([, c]) => c >= total * 0.99)?.[0] ?? Number.NaN;
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = process.env.TEST_DATABASE_URL;
-  if (!server) throw new Error('set TEST_DATABASE_URL to a PostgreSQL server (a throwaway database is made there)');
-  const name = `vigil_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: server });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 /** A reader of a process's /metrics on loopback, once it answers (within 20 s). */
 async function metricsOf(port: number, what: string): Promise<() => Promise<string>> {
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -235,7 +213,7 @@ function settle(): Promise<void> {
 
 async function measureVigil(n: number, port: number, interval: number, seconds: number, fleet: ChildProcess[]): Promise<Figures> {
   await settle();
-  const db = await freshDatabase();
+  const db = await throwawayDatabase('vigil_bench');
   const cli = packageBin('@vigil/cli', 'vigil', import.meta.url);
   const env = { ...process.env, DATABASE_URL: db.url, VIGIL_LOG_LEVEL: 'warn' };
   spawnWait(cli, ['migrate'], env);

@@ -10,8 +10,10 @@ import {
   type EnrolmentError,
   type EnrolRequest,
   enrolHost,
+  getTargetByName,
   listEnrolmentTokens,
   queryTargets,
+  relayedTargets,
   rememberNonce,
   revokeEnrolmentToken,
   targetByThumbprint,
@@ -171,5 +173,12 @@ describe.each(testDatabases())('enrolment on $name', (engine) => {
     expect((await approveTarget(db, r.target.id, 'ada'))?.before.pending_approval).toBe(false);
     expect(await approveTarget(db, 999_999, 'ada')).toBeNull();
     expect((await queryTargets(db, { pending: false, q: 'gated' })).items.map((t) => t.name)).toEqual(['gated-1']);
+    expect((await getTargetByName(db, 'gated-1'))?.id).toBe(r.target.id);
+    expect(await getTargetByName(db, 'nobody')).toBeUndefined();
+    // What the relay keeps of connected hosts: those asked for that exist, nothing for none.
+    expect(await relayedTargets(db, [r.target.id, 999_999])).toEqual([
+      { id: r.target.id, name: 'gated-1', key_thumbprint: 'key-g', connects_out: false, token: r.target.token, timeout_seconds: 10 },
+    ]);
+    expect(await relayedTargets(db, [])).toEqual([]);
   });
 });

@@ -266,6 +266,19 @@ export async function targetByThumbprint(db: Kysely<Database>, thumbprint: strin
   return db.selectFrom('targets').selectAll().where('key_thumbprint', '=', thumbprint).executeTakeFirst();
 }
 
+/** What the console's relay keeps of each connected host, for these ids (those removed are missing). */
+export async function relayedTargets(
+  db: Kysely<Database>,
+  ids: readonly number[],
+): Promise<Pick<Target, 'id' | 'name' | 'key_thumbprint' | 'connects_out' | 'token' | 'timeout_seconds'>[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('targets')
+    .select(['id', 'name', 'key_thumbprint', 'connects_out', 'token', 'timeout_seconds'])
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
 /**
  * Remembers a signed message's `jti` until it expires.
  * @returns false when it was seen before (a replay)

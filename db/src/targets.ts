@@ -77,6 +77,11 @@ export async function listTargets(db: Kysely<Database>): Promise<Target[]> {
   return db.selectFrom('targets').selectAll().orderBy('name').execute();
 }
 
+/** One target by name, or undefined. */
+export async function getTargetByName(db: Kysely<Database>, name: string): Promise<Target | undefined> {
+  return db.selectFrom('targets').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
 /** One target by id, or undefined. */
 export async function getTarget(db: Kysely<Database>, id: number): Promise<Target | undefined> {
   return db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();

@@ -3,7 +3,16 @@ import { parseArgs } from 'node:util';
 import { parseDuration, withoutLineEnds } from '@vigil/core/config';
 import { maskUrl } from '@vigil/core/secrets';
 import { newTarget, TARGET_LIMITS, targetUrl } from '@vigil/core/target-schema';
-import { addTarget, approveTarget, queryTargets, removeTarget, requireCurrentSchema, TargetExistsError, writeAudit } from '@vigil/db';
+import {
+  addTarget,
+  approveTarget,
+  getTargetByName,
+  queryTargets,
+  removeTarget,
+  requireCurrentSchema,
+  TargetExistsError,
+  writeAudit,
+} from '@vigil/db';
 import * as z from 'zod/mini';
 import { type DbWork, type Out, printTable, UsageError, VIGIL } from './shared.js';
 
@@ -124,7 +133,7 @@ export function targetsCommand(sub: string, rest: string[], out: Out): DbWork {
   if (sub === 'approve' || sub === 'reject')
     return async (db) => {
       await requireCurrentSchema(db, `${VIGIL} migrate`);
-      const t = await db.selectFrom('targets').selectAll().where('name', '=', name).executeTakeFirst();
+      const t = await getTargetByName(db, name);
       if (!t) throw new UsageError(`no target named "${name}"; see ${VIGIL} targets list`);
       if (!t.pending_approval) throw new UsageError(`${name} is not waiting for approval`);
       if (sub === 'approve') await approveTarget(db, t.id, 'cli');

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE_REMOVED, CLOSE_REPLACED, CONNECT_MAX_FRAME_BYTES, CONNECT_PING_SECONDS, decodeResponse } from '@vigil/core/connect';
 import { CONNECT_PATH, ENROL_TYPES, EnrolError, verifyHostMessage } from '@vigil/core/enrolment';
 import type { Logger } from '@vigil/core/log';
-import { type Database, rememberNonce, targetByThumbprint } from '@vigil/db';
+import { type Database, relayedTargets, rememberNonce, targetByThumbprint } from '@vigil/db';
 import type { Kysely } from 'kysely';
 import { createWebSocketStream, type WebSocket, WebSocketServer } from 'ws';
 
@@ -233,11 +233,7 @@ export class ConnectHub {
   async sweep(): Promise<number> {
     if (this.#byTarget.size === 0) return 0;
     const db = await this.o.db();
-    const rows = await db
-      .selectFrom('targets')
-      .select(['id', 'name', 'key_thumbprint', 'connects_out', 'token', 'timeout_seconds'])
-      .where('id', 'in', [...this.#byTarget.keys()])
-      .execute();
+    const rows = await relayedTargets(db, [...this.#byTarget.keys()]);
     const live = new Map(rows.map((r) => [r.id, r]));
     let closed = 0;
     for (const c of [...this.#byTarget.values()]) {

@@ -18,6 +18,7 @@ import {
   createEnrolmentToken,
   EnrolmentError,
   enrolHost,
+  getTarget,
   listEnrolmentTokens,
   rememberNonce,
   removeTargetById,
@@ -95,7 +96,7 @@ export async function approveHost(actor: Actor, id: number): Promise<TargetView>
 export async function rejectHost(actor: Actor, id: number): Promise<TargetView> {
   mustBeAdmin(actor);
   const db = await getDb();
-  const t = await db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
+  const t = await getTarget(db, id);
   if (!t) notFound('target', id);
   if (!t.pending_approval) throw new ApiError(409, 'conflict', `${t.name} is not waiting for approval; remove it instead`);
   await removeTargetById(db, id);
